@@ -1,0 +1,147 @@
+// What the telemetry concern offers the rest of the daemon. Figures the kernel did not report
+// stay undefined (absent is not zero); rates are per second over the interval since the
+// previous sample and are undefined on the first sample.
+
+export interface CpuTimes {
+  /** Seconds spent in each mode (USER_HZ ticks / 100 converted to seconds). */
+  user: number;
+  nice: number;
+  system: number;
+  idle: number;
+  iowait: number;
+  irq: number;
+  softirq: number;
+  steal: number;
+  guest: number;
+  guestNice: number;
+}
+
+export interface CpuSample {
+  total: CpuTimes;
+  /** Keyed by cpu index as the kernel numbers them ("0", "1", ...); offline CPUs are absent. */
+  perCpu: Map<string, CpuTimes>;
+  /** 0-100 over the interval since the previous sample. */
+  usagePercent?: number;
+  perCpuUsagePercent?: Map<string, number>;
+}
+
+export interface MemorySample {
+  totalBytes: number;
+  availableBytes?: number;
+  freeBytes?: number;
+  buffersBytes?: number;
+  cachedBytes?: number;
+  swapTotalBytes?: number;
+  swapFreeBytes?: number;
+  hugepages2mTotal?: number;
+  hugepages2mFree?: number;
+  hugepages1gTotal?: number;
+  hugepages1gFree?: number;
+  /** Every key of /proc/meminfo in bytes (kB converted), for the Prometheus endpoint. */
+  raw: Map<string, number>;
+}
+
+export interface LoadSample {
+  load1: number;
+  load5: number;
+  load15: number;
+  runnable?: number;
+  threads?: number;
+}
+
+export interface DiskSample {
+  device: string;
+  readsCompleted: number;
+  writesCompleted: number;
+  readBytes: number;
+  writeBytes: number;
+  ioTimeMs: number;
+  readBytesPerSecond?: number;
+  writeBytesPerSecond?: number;
+}
+
+export interface FilesystemSample {
+  path: string;
+  totalBytes: number;
+  usedBytes: number;
+  availableBytes: number;
+}
+
+export interface NetInterfaceSample {
+  name: string;
+  rxBytes: number;
+  rxPackets: number;
+  rxErrors: number;
+  rxDropped: number;
+  txBytes: number;
+  txPackets: number;
+  txErrors: number;
+  txDropped: number;
+  rxBytesPerSecond?: number;
+  txBytesPerSecond?: number;
+}
+
+export interface HostSample {
+  timestamp: Date;
+  cpu: CpuSample;
+  memory: MemorySample;
+  load: LoadSample;
+  uptimeSeconds: number;
+  disks: DiskSample[];
+  filesystems: FilesystemSample[];
+  network: NetInterfaceSample[];
+}
+
+export interface PciDeviceInfo {
+  address: string;
+  vendorId: string;
+  deviceId: string;
+  classCode: string;
+  className: string;
+  driver?: string;
+  iommuGroup?: number;
+  isGpu: boolean;
+}
+
+export interface HostIdentity {
+  hostname: string;
+  os: { name: string; version: string; kernel: string; arch: string };
+  cpu: {
+    model: string;
+    sockets: number;
+    coresPerSocket: number;
+    threadsPerCore: number;
+    totalThreads: number;
+    onlineCpus: number;
+    mhz: number;
+    flags: string[];
+    virtualization: boolean;
+  };
+  memory: {
+    totalBytes: number;
+    availableBytes: number;
+    hugepages2mTotal: number;
+    hugepages2mFree: number;
+    hugepages1gTotal: number;
+    hugepages1gFree: number;
+  };
+  numaNodes: number;
+  /** Devices that can be passed through to VMs, GPUs first. */
+  pciDevices: PciDeviceInfo[];
+}
+
+/** Reads the host. One instance per daemon; the proc and sys roots are configurable. */
+export interface Telemetry {
+  identity(): Promise<HostIdentity>;
+  /** Reads every source once and computes rates against the previous call. */
+  sample(): Promise<HostSample>;
+}
+
+export interface TelemetryOptions {
+  procRoot: string;
+  sysRoot: string;
+  /** Where /etc/os-release is looked up ("/etc" normally). */
+  etcRoot: string;
+  /** Filesystems whose capacity is reported (the storage path and "/"). */
+  filesystemPaths: string[];
+}
