@@ -39,6 +39,8 @@ export interface MemorySample {
   hugepages1gFree?: number;
   /** Every key of /proc/meminfo in bytes (kB converted), for the Prometheus endpoint. */
   raw: Map<string, number>;
+  /** Keys of raw that are counts, not bytes (no kB unit in the file: HugePages_Total, ...). */
+  countKeys?: ReadonlySet<string>;
 }
 
 export interface LoadSample {
@@ -58,6 +60,12 @@ export interface DiskSample {
   ioTimeMs: number;
   readBytesPerSecond?: number;
   writeBytesPerSecond?: number;
+  readsMerged?: number;
+  writesMerged?: number;
+  readTimeMs?: number;
+  writeTimeMs?: number;
+  ioInProgress?: number;
+  weightedIoTimeMs?: number;
 }
 
 export interface FilesystemSample {
@@ -65,6 +73,14 @@ export interface FilesystemSample {
   totalBytes: number;
   usedBytes: number;
   availableBytes: number;
+  /** Free including the root reserve (statfs f_bfree). */
+  freeBytes?: number;
+  files?: number;
+  filesFree?: number;
+  /** The mount the path lives on (from /proc/self/mounts). */
+  mountpoint?: string;
+  device?: string;
+  fstype?: string;
 }
 
 export interface NetInterfaceSample {
@@ -79,6 +95,24 @@ export interface NetInterfaceSample {
   txDropped: number;
   rxBytesPerSecond?: number;
   txBytesPerSecond?: number;
+  rxFifo?: number;
+  rxFrame?: number;
+  rxCompressed?: number;
+  rxMulticast?: number;
+  txFifo?: number;
+  txCollisions?: number;
+  txCarrier?: number;
+  txCompressed?: number;
+}
+
+/** The kernel-wide counters of /proc/stat (node_exporter's node_boot_time_seconds, node_context_switches_total, ...). */
+export interface KernelCounters {
+  bootTimeSeconds?: number;
+  contextSwitches?: number;
+  interrupts?: number;
+  forks?: number;
+  procsRunning?: number;
+  procsBlocked?: number;
 }
 
 export interface HostSample {
@@ -90,6 +124,7 @@ export interface HostSample {
   disks: DiskSample[];
   filesystems: FilesystemSample[];
   network: NetInterfaceSample[];
+  kernel?: KernelCounters;
 }
 
 export interface PciDeviceInfo {
@@ -101,6 +136,7 @@ export interface PciDeviceInfo {
   driver?: string;
   iommuGroup?: number;
   isGpu: boolean;
+  vendorName?: string;
 }
 
 export interface HostIdentity {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite uses, when they are missing: libvirt0 (libvirt's
+# built-in test:///default driver for the fast libvirt tier) and the standard tools the
+# telemetry tests compare against. Idempotent and quick when everything is there. Runs as
+# `npm test`'s pretest step; without root or apt it only says what is missing, and the tests
+# that need it skip with a message (in CI they fail instead).
+set -euo pipefail
+
+# package:file-that-proves-it-is-installed
+wanted=(
+  "libvirt0:/usr/lib/x86_64-linux-gnu/libvirt.so.0"
+  "iproute2:/usr/sbin/ip"
+  "util-linux:/usr/bin/lscpu"
+  "procps:/usr/bin/free"
+  "curl:/usr/bin/curl"
+  "openssl:/usr/bin/openssl"
+)
+missing=()
+for entry in "${wanted[@]}"; do
+  pkg=${entry%%:*} file=${entry#*:}
+  # libvirt0's library lives under the multiarch dir of whatever this machine is.
+  if [ "$pkg" = libvirt0 ]; then
+    ldconfig -p 2>/dev/null | grep -q 'libvirt\.so\.0 ' && continue
+  elif [ -e "$file" ]; then
+    continue
+  fi
+  missing+=("$pkg")
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing test dependencies: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || apt-get update
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "note: missing Debian packages ${missing[*]}; tests that need them will be skipped" \
+       "(install them with: sudo apt-get install ${missing[*]})" >&2
+fi

@@ -1,0 +1,63 @@
+// The command tree and its runner. citty parses and dispatches; this file owns what citty
+// leaves to the caller: --help/--version on every level, and exit codes (0 ok, 1 failure,
+// 2 bad usage or bad configuration).
+
+import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
+import { isConfigError } from "../config/config-error.ts";
+import { VERSION } from "../version.ts";
+import { configCommand } from "./config-check.ts";
+import { daemonArgs } from "./daemon-flags.ts";
+import { serveCommand } from "./serve.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage-error.ts";
+
+export const rootCommand = defineCommand({
+  meta: {
+    name: "limiquantix-node",
+    version: VERSION,
+    description: "Quantix node daemon: runs VMs on this host through libvirt and serves the node API",
+  },
+  args: daemonArgs,
+  default: "serve",
+  subCommands: { serve: serveCommand, config: configCommand },
+});
+
+/** The command the args select, for --help (mirrors citty's own resolution). */
+async function selectedCommand(rawArgs: string[]): Promise<[CommandDef, CommandDef | undefined]> {
+  let cmd: CommandDef = rootCommand as CommandDef;
+  let parent: CommandDef | undefined;
+  for (const arg of rawArgs.filter((a) => !a.startsWith("-"))) {
+    const subs = (cmd.subCommands ?? {}) as Record<string, CommandDef>;
+    if (!(arg in subs)) break;
+    parent = cmd;
+    cmd = subs[arg]!;
+  }
+  return [cmd, parent];
+}
+
+export async function runCli(rawArgs: string[]): Promise<number | undefined> {
+  try {
+    if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
+      const [cmd, parent] = await selectedCommand(rawArgs);
+      process.stdout.write((await renderUsage(cmd, parent)) + "\n");
+      return EXIT_OK;
+    }
+    if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
+      process.stdout.write(`limiquantix-node ${VERSION} (bun ${Bun.version})\n`);
+      return EXIT_OK;
+    }
+    await runCommand(rootCommand, { rawArgs });
+    // The daemon keeps running on its listeners; other commands are done.
+    return undefined;
+  } catch (err) {
+    if (isConfigError(err) || err instanceof UsageError) {
+      process.stderr.write(`limiquantix-node: ${(err as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof Error && err.name === "CLIError") {
+      process.stderr.write(`limiquantix-node: ${err.message}; see --help\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`limiquantix-node: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_FAILURE;
+  }
+}

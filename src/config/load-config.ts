@@ -1,0 +1,167 @@
+// loadConfig: defaults < file < environment < flags. Each layer is validated on its own, so
+// an error names the key as that layer spelled it (server.listen_address, listen_address,
+// LIMIQUANTIX_LISTEN_ADDRESS or --listen); then the layers are merged and the defaults,
+// some of which depend on --dev, fill the rest.
+
+import { existsSync, readFileSync } from "node:fs";
+import { buildConfig, DEFAULT_CONFIG_PATH, devRootDir } from "./build-config.ts";
+import { ConfigError, formatValue } from "./config-error.ts";
+import { readEnvSettings, readFlagSettings } from "./env-flag-sources.ts";
+import { readYamlSettings } from "./file-source.ts";
+import { CONFIG_ENV, envName, flagName } from "./keys.ts";
+import { type ConfigValue, type Layer, parseValue, type RawEntry } from "./parse-value.ts";
+import type { ConfigOrigins, LoadConfigInput, LoadConfigResult, NodeConfig } from "./types.ts";
+
+interface Resolved {
+  value: ConfigValue;
+  label: string;
+  origin: string;
+}
+
+export function loadConfig(input: LoadConfigInput): LoadConfigResult {
+  const readFile = input.readFile ?? readFileIfPresent;
+  const fileExists = input.fileExists ?? existsSync;
+  const warnings: string[] = [];
+
+  const file = chooseConfigFile(input, fileExists);
+  let source: string | undefined;
+  let fileEntries: RawEntry[] = [];
+  if (file) {
+    const text = readConfigText(file, readFile);
+    if (text !== undefined) {
+      source = file.path;
+      const fromFile = readYamlSettings(text, file.path);
+      fileEntries = fromFile.entries;
+      warnings.push(...fromFile.warnings);
+    }
+  }
+  const fromEnv = readEnvSettings(input.env);
+  warnings.push(...fromEnv.warnings);
+
+  const merged = new Map<string, Resolved>();
+  const layers: [Layer, RawEntry[]][] = [
+    ["file", fileEntries],
+    ["env", fromEnv.entries],
+    ["flag", readFlagSettings(input.flags)],
+  ];
+  for (const [layer, entries] of layers) {
+    for (const [key, resolved] of resolveLayer(layer, entries)) merged.set(key, resolved);
+  }
+
+  const values = new Map([...merged].map(([key, r]) => [key, r.value] as const));
+  const config = buildConfig(values, devRootDir());
+  warnings.push(...crossCheck(config, merged));
+  const origins: ConfigOrigins = Object.fromEntries([...merged].map(([key, r]) => [key, r.origin]));
+  return { config, warnings, source, origins };
+}
+
+interface ConfigFileChoice {
+  path: string;
+  /** Named by --config or LIMIQUANTIX_CONFIG: then it must exist. */
+  explicit: string | undefined;
+}
+
+function chooseConfigFile(input: LoadConfigInput, fileExists: (p: string) => boolean): ConfigFileChoice | undefined {
+  const fromFlag = input.flags.config?.trim();
+  if (fromFlag) return { path: fromFlag, explicit: flagName("config") };
+  const fromEnv = input.env[CONFIG_ENV]?.trim();
+  if (fromEnv) return { path: fromEnv, explicit: CONFIG_ENV };
+  return fileExists(DEFAULT_CONFIG_PATH) ? { path: DEFAULT_CONFIG_PATH, explicit: undefined } : undefined;
+}
+
+function readConfigText(file: ConfigFileChoice, readFile: (p: string) => string | undefined): string | undefined {
+  const key = file.explicit ?? file.path;
+  let text: string | undefined;
+  try {
+    text = readFile(file.path);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError(`config: ${key}: ${formatValue(file.path)} cannot be read (${reason})`, {
+      key,
+      value: file.path,
+      allowed: "a readable YAML file",
+    }, { cause: err });
+  }
+  if (text === undefined && file.explicit) {
+    throw new ConfigError(`config: ${key}: ${formatValue(file.path)} does not exist`, {
+      key,
+      value: file.path,
+      allowed: "the path of an existing YAML file",
+    });
+  }
+  return text;
+}
+
+function readFileIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+/** Validates one layer; a setting given twice in it (a flat key and its nested twin) must agree. */
+function resolveLayer(layer: Layer, entries: readonly RawEntry[]): Map<string, Resolved> {
+  const out = new Map<string, Resolved & { entry: RawEntry }>();
+  for (const entry of entries) {
+    const value = parseValue(entry, layer);
+    const seen = out.get(entry.spec.key);
+    if (seen && !sameValue(seen.value, value)) throw twinConflict(seen.entry, entry);
+    if (!seen) out.set(entry.spec.key, { value, label: entry.label, origin: originOf(layer, entry), entry });
+  }
+  return out;
+}
+
+function originOf(layer: Layer, entry: RawEntry): string {
+  if (layer === "file") return `file ${entry.where?.location ?? ""}`.trim();
+  return `${layer} ${entry.label}`;
+}
+
+function sameValue(a: ConfigValue, b: ConfigValue): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function twinConflict(a: RawEntry, b: RawEntry): ConfigError {
+  const at = [a.where?.location, b.where?.location].filter((w) => w !== undefined);
+  return new ConfigError(
+    `config: ${a.label} (${formatValue(a.raw)}) and ${b.label} (${formatValue(b.raw)}) are the same setting with different values; keep one${at.length ? ` (at ${at.join(" and ")})` : ""}`,
+    { key: b.label, value: b.raw, allowed: `the same value as ${a.label}, or only one of the two`, ...b.where },
+  );
+}
+
+/** Rules between keys, checked on the merged result. Errors throw; soft problems come back as warnings. */
+function crossCheck(config: NodeConfig, merged: ReadonlyMap<string, Resolved>): string[] {
+  const labelOf = (key: string) => merged.get(key)?.label ?? key;
+  const { controlPlane, server, tls } = config;
+  if (controlPlane.registrationEnabled && controlPlane.address === undefined) {
+    const key = labelOf("control_plane.registration_enabled");
+    throw new ConfigError(
+      `config: ${key}: true needs a control plane address (set control_plane.address, ${envName("control_plane.address")} or --control-plane)`,
+      { key, value: true, allowed: "false, or true together with control_plane.address" },
+    );
+  }
+  const listenPort = Number(server.listenAddress.slice(server.listenAddress.lastIndexOf(":") + 1));
+  const listenHost = server.listenAddress.slice(0, server.listenAddress.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  if (server.metricsEnabled && server.metricsPort === listenPort && hostsOverlap(listenHost, server.metricsListen)) {
+    const key = labelOf("server.metrics_port");
+    throw new ConfigError(
+      `config: ${key}: ${server.metricsPort} is also the API port of server.listen_address (${server.listenAddress}); pick another port`,
+      { key, value: server.metricsPort, allowed: `a port other than ${listenPort}, or server.metrics_enabled: false` },
+    );
+  }
+  const warnings: string[] = [];
+  if (tls.clientCaPath !== undefined && !tls.enabled) {
+    warnings.push(`config: ${labelOf("tls.client_ca_path")} is set but tls.enabled is false, so client certificates are not checked`);
+  }
+  if (controlPlane.caFile !== undefined && controlPlane.address?.startsWith("http://")) {
+    warnings.push(`config: ${labelOf("control_plane.ca_file")} is set but the control plane address is http://, so it is not used`);
+  }
+  return warnings;
+}
+
+const WILDCARDS = new Set(["0.0.0.0", "::"]);
+
+function hostsOverlap(a: string, b: string): boolean {
+  return a === b || WILDCARDS.has(a) || WILDCARDS.has(b);
+}

@@ -1,0 +1,154 @@
+// Wires the concerns into a running daemon: backend, telemetry, events, API listener, metrics
+// endpoint, registration. Everything here is started in order and stopped in reverse; tests
+// start it in-process on port 0.
+
+import { readFile } from "node:fs/promises";
+import type { ConsolaInstance } from "consola";
+import type { NodeConfig } from "./config/types.ts";
+import { createEventBus, type EventBus } from "./events/event-bus.ts";
+import { createBackend } from "./hypervisor/create-backend.ts";
+import type { Hypervisor } from "./hypervisor/types.ts";
+import { createRegistrar } from "./registration/index.ts";
+import { createNodeApi } from "./server/create-api.ts";
+import { listen, type Listener, type TlsMaterial } from "./server/listener.ts";
+import { createMetricsHub, createPrometheusExporter, createTelemetry, startMetricsServer } from "./telemetry/index.ts";
+import { VERSION } from "./version.ts";
+
+export interface Daemon {
+  /** The API's bound address (port resolved when 0 was asked for). */
+  api: { host: string; port: number };
+  metrics?: { port: number };
+  hypervisor: Hypervisor;
+  events: EventBus;
+  /** Graceful: ends streams, lets unary calls finish, closes everything. */
+  stop(): Promise<void>;
+  reloadTls(): Promise<void>;
+}
+
+function splitHostPort(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(":");
+  return { host: address.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(address.slice(i + 1)) };
+}
+
+async function readTls(config: NodeConfig): Promise<TlsMaterial | undefined> {
+  if (!config.tls.enabled) return undefined;
+  const [cert, key, clientCa] = await Promise.all([
+    readFile(config.tls.certPath),
+    readFile(config.tls.keyPath),
+    config.tls.clientCaPath ? readFile(config.tls.clientCaPath) : undefined,
+  ]);
+  return { cert, key, ...(clientCa ? { clientCa } : {}) };
+}
+
+function isLoopback(host: string) {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+export async function startDaemon(config: NodeConfig, log: ConsolaInstance): Promise<Daemon> {
+  const startedAtMs = performance.now();
+  const hypervisor = await createBackend(config, log);
+  const events = createEventBus();
+  const unsubscribeBackend = hypervisor.onEvent((e) => events.publish(e));
+
+  const telemetry = createTelemetry({
+    procRoot: config.telemetry.procRoot,
+    sysRoot: config.telemetry.sysRoot,
+    etcRoot: config.telemetry.etcRoot,
+    filesystemPaths: [...new Set([config.hypervisor.storagePath, "/"])],
+  });
+  const hub = createMetricsHub({ telemetry, hypervisor });
+  const { host, port } = splitHostPort(config.server.listenAddress);
+
+  const registrar = config.controlPlane.registrationEnabled && config.controlPlane.address
+    ? createRegistrar({
+        address: config.controlPlane.address,
+        ...(config.controlPlane.caFile ? { caFile: config.controlPlane.caFile } : {}),
+        ...(config.controlPlane.managementIp ? { managementIp: config.controlPlane.managementIp } : {}),
+        heartbeatIntervalSecs: config.controlPlane.heartbeatIntervalSecs,
+        grpcPort: port,
+        labels: config.node.labels,
+        stateDir: config.node.stateDir,
+        ...(config.node.id ? { nodeIdOverride: config.node.id } : {}),
+        collectIdentity: () => telemetry.identity(),
+        collectFigures: () => heartbeatFigures(),
+        logger: log.withTag("registration"),
+      })
+    : undefined;
+
+  async function heartbeatFigures() {
+    const [host, vms] = await Promise.all([telemetry.sample(), hypervisor.listVms({ states: ["running"] })]);
+    const root = host.filesystems.find((f) => f.path === config.hypervisor.storagePath) ?? host.filesystems[0];
+    return {
+      cpuUsagePercent: host.cpu.usagePercent ?? 0,
+      memoryUsedBytes: host.memory.totalBytes - (host.memory.availableBytes ?? host.memory.freeBytes ?? 0),
+      memoryTotalBytes: host.memory.totalBytes,
+      runningVmCount: vms.length,
+      diskUsedBytes: root?.usedBytes ?? 0,
+      diskTotalBytes: root?.totalBytes ?? 0,
+      load1: host.load.load1,
+      load5: host.load.load5,
+      load15: host.load.load15,
+    };
+  }
+
+  const api = createNodeApi(
+    {
+      hypervisor,
+      events,
+      metrics: hub,
+      hostIdentity: () => telemetry.identity(),
+      node: {
+        nodeId: () => config.node.id ?? registrar?.status().nodeId ?? "",
+        registered: () => registrar?.status().registered ?? false,
+        managementIp: () => config.controlPlane.managementIp ?? "",
+        labels: () => config.node.labels,
+      },
+      version: VERSION,
+      startedAtMs,
+      defaultStopTimeoutSeconds: config.hypervisor.stopTimeoutSeconds,
+      log: log.withTag("api"),
+    },
+    { maxMessageBytes: config.server.maxMessageBytes },
+  );
+
+  const tls = await readTls(config);
+  if (!tls && !isLoopback(host)) {
+    log.warn(
+      `the API on ${config.server.listenAddress} is not encrypted and accepts anyone who can reach it: ` +
+        `anyone on this network can create, stop and delete VMs. Enable tls (with client_ca_path) or listen on 127.0.0.1.`,
+    );
+  }
+  const listener: Listener = await listen(api.handler, { host, port, ...(tls ? { tls } : {}) });
+  log.info(`API listening on ${listener.host}:${listener.port} (${tls ? "TLS" : "cleartext h2c + HTTP/1.1"}), backend ${hypervisor.backend}`);
+
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  if (config.server.metricsEnabled) {
+    const exporter = createPrometheusExporter({ telemetry, hypervisor });
+    metricsServer = await startMetricsServer({ host: config.server.metricsListen, port: config.server.metricsPort, exporter });
+    log.info(`Prometheus metrics on http://${config.server.metricsListen}:${metricsServer.port}/metrics`);
+  }
+  registrar?.start();
+
+  return {
+    api: { host: listener.host, port: listener.port },
+    ...(metricsServer ? { metrics: { port: metricsServer.port } } : {}),
+    hypervisor,
+    events,
+    async reloadTls() {
+      const fresh = await readTls(config);
+      if (fresh) listener.setTls(fresh);
+    },
+    async stop() {
+      api.endStreams();
+      events.close();
+      await Promise.all([
+        listener.close(config.server.shutdownTimeoutSeconds * 1000),
+        metricsServer?.close(),
+        registrar?.stop(),
+      ]);
+      hub.close();
+      unsubscribeBackend();
+      await hypervisor.close();
+    },
+  };
+}

@@ -1,0 +1,22 @@
+// Picks the backend the config asks for. The mock runs only when asked for (--dev or
+// backend: mock); a libvirt that cannot be opened is a start-up error, never a silent fallback.
+
+import type { ConsolaInstance } from "consola";
+import type { NodeConfig } from "../config/types.ts";
+import { createMockHypervisor } from "./mock/index.ts";
+import type { Hypervisor } from "./types.ts";
+
+export async function createBackend(config: NodeConfig, log: ConsolaInstance): Promise<Hypervisor> {
+  if (config.hypervisor.backend === "mock") {
+    log.info("using the in-memory mock hypervisor: VMs are simulated and vanish when the daemon stops");
+    return createMockHypervisor({ storagePath: config.hypervisor.storagePath, consoleHost: config.hypervisor.consoleListen });
+  }
+  // Loaded only here, so a host without libvirt can still run the mock.
+  const { createLibvirtHypervisor } = await import("./libvirt/index.ts");
+  return createLibvirtHypervisor({
+    uri: config.hypervisor.libvirtUri,
+    storagePath: config.hypervisor.storagePath,
+    consoleListen: config.hypervisor.consoleListen,
+    log: log.withTag("libvirt"),
+  });
+}

@@ -1,0 +1,85 @@
+// buildDomainXml: VmSpec -> typed model (one configurator per section) -> XML.
+
+import type { DiskFormat, VmSpec } from "../../types.ts";
+import { HypervisorError } from "../../errors.ts";
+import { configureCpu } from "./configure/cpu.ts";
+import { configureDisks } from "./configure/disks.ts";
+import { configureGraphics } from "./configure/graphics.ts";
+import { configureHostDevices } from "./configure/host-devices.ts";
+import { configureLifecycle } from "./configure/lifecycle.ts";
+import { configureMemory } from "./configure/memory.ts";
+import { configureMetadata } from "./configure/metadata.ts";
+import { configureNics } from "./configure/nics.ts";
+import { configureOs, type UefiInput } from "./configure/os.ts";
+import { configureSupportDevices } from "./configure/support-devices.ts";
+import { writeDomain } from "./domain-writer.ts";
+import type { DomainDef } from "./model.ts";
+import { assignDiskTargets } from "./targets.ts";
+import { illegalXmlChar, serializeXml } from "./xml-tree.ts";
+
+export interface DomainBuildInput {
+  /** VM UUID = libvirt domain <uuid>. */
+  id: string;
+  /** Complete (defaults applied); disks have resolvedPath set; nics have mac set. */
+  spec: VmSpec;
+  /** qemu = TCG when /dev/kvm is absent. */
+  domainType: "kvm" | "qemu";
+  /** e.g. /usr/bin/qemu-system-x86_64; libvirt picks one when absent. */
+  emulator?: string;
+  /** Default "q35". */
+  machine?: string;
+  uefi?: UefiInput;
+  /** Graphics listen address when the spec has none. */
+  consoleListen: string;
+  createdAt: Date;
+  /** disk id -> driver type of the image at resolvedPath. */
+  diskFormats?: Record<string, DiskFormat>;
+}
+
+/** Reject, with the spec field that holds it, any string XML 1.0 cannot carry (NUL, ESC, ...). */
+export function assertXmlSafe(value: unknown, field: string): void {
+  if (typeof value === "string") {
+    const bad = illegalXmlChar(value);
+    if (bad) throw new HypervisorError("invalid_argument", `${field}: character ${bad} cannot be stored in libvirt XML`, field);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => assertXmlSafe(v, `${field}[${i}]`));
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      assertXmlSafe(k, `${field} key`);
+      assertXmlSafe(v, `${field}.${k}`);
+    }
+  }
+}
+
+export function buildDomainDef(input: DomainBuildInput): DomainDef {
+  const { spec } = input;
+  assertXmlSafe(spec, "spec");
+  assertXmlSafe(input.id, "id");
+  const disks = assignDiskTargets(spec.disks);
+  const { disks: diskDefs, controllers } = configureDisks(disks, input.diskFormats);
+  const { os, features } = configureOs(spec.firmware, input.machine ?? "q35", input.uefi);
+  return {
+    type: input.domainType,
+    name: spec.name,
+    uuid: input.id,
+    metadata: configureMetadata({ ...spec, disks }, input.createdAt),
+    ...configureMemory(spec),
+    ...configureCpu(spec.cpu),
+    os,
+    features,
+    ...configureLifecycle(),
+    devices: {
+      emulator: input.emulator,
+      disks: diskDefs,
+      controllers,
+      interfaces: configureNics(spec.nics),
+      ...configureSupportDevices(),
+      ...configureGraphics(spec.console, input.consoleListen),
+      hostdevs: configureHostDevices(spec.hostDevices),
+    },
+  };
+}
+
+export function buildDomainXml(input: DomainBuildInput): string {
+  return serializeXml(writeDomain(buildDomainDef(input)));
+}

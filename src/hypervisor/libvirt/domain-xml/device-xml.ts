@@ -1,0 +1,20 @@
+// Single-device XML for virDomainAttachDeviceFlags / virDomainDetachDeviceFlags. The same
+// configurators as the full domain, so a hot-plugged disk looks exactly like a defined one
+// (including its ua- alias, by which libvirt can find it again to detach).
+
+import type { DiskFormat, DiskSpec, NicSpec } from "../../types.ts";
+import { diskDef } from "./configure/disks.ts";
+import { nicDef } from "./configure/nics.ts";
+import { assertXmlSafe } from "./build-domain.ts";
+import { writeDisk, writeInterface } from "./domain-writer.ts";
+import { serializeXml } from "./xml-tree.ts";
+
+export function buildDiskDeviceXml(disk: DiskSpec, format: DiskFormat): string {
+  assertXmlSafe(disk, "disk");
+  return serializeXml(writeDisk(diskDef(disk, format)));
+}
+
+export function buildNicDeviceXml(nic: NicSpec): string {
+  assertXmlSafe(nic, "nic");
+  return serializeXml(writeInterface(nicDef(nic)));
+}

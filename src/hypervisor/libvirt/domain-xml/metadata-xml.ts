@@ -1,0 +1,83 @@
+// Our element under <metadata>. libvirt keeps foreign-namespace metadata verbatim but may write
+// it back with another prefix (virDomainSetMetadata renames the top element to its key and keeps
+// the inner prefixes) or a default namespace, so the reader matches on the namespace URI, never on
+// the prefix. Inside our element, children without any namespace are accepted too.
+
+import type { LqDiskMeta, LqMetadata } from "./model.ts";
+import { attr, child, el, serializeXml, textOf, type XmlElement, type XmlNode } from "./xml-tree.ts";
+
+export const METADATA_NS = "https://limiquantix.io/xmlns/node/v1";
+export const METADATA_PREFIX = "lq";
+
+const q = (local: string) => `${METADATA_PREFIX}:${local}`;
+
+export function writeMetadata(meta: LqMetadata): XmlElement {
+  return el(q("vm"), { [`xmlns:${METADATA_PREFIX}`]: METADATA_NS }, [
+    meta.createdAt !== undefined && el(q("created-at"), {}, meta.createdAt),
+    meta.description !== undefined && el(q("description"), {}, meta.description),
+    el(
+      q("labels"),
+      {},
+      meta.labels.map((l) => el(q("label"), { key: l.key, value: l.value })),
+    ),
+    meta.disks.length > 0 &&
+      el(
+        q("disks"),
+        {},
+        meta.disks.map((d) =>
+          el(q("disk"), { id: d.id, path: d.path }, [
+            d.newImage &&
+              el(q("new-image"), {
+                "size-bytes": d.newImage.sizeBytes,
+                format: d.newImage.format,
+                "backing-path": d.newImage.backingPath,
+              }),
+          ]),
+        ),
+      ),
+  ]);
+}
+
+/** The element alone, for virDomainSetMetadata(VIR_DOMAIN_METADATA_ELEMENT, xml, "lq", METADATA_NS). */
+export function buildMetadataXml(meta: LqMetadata): string {
+  return serializeXml(writeMetadata(meta));
+}
+
+/** Our element among <metadata>'s children, or undefined when the domain has none. */
+export function findMetadata(metadata: XmlNode | undefined): XmlNode | undefined {
+  return child(metadata, "vm", METADATA_NS);
+}
+
+const mine = (node: XmlNode | undefined, local: string) => child(node, local, METADATA_NS) ?? child(node, local);
+const allMine = (node: XmlNode | undefined, local: string) =>
+  node?.children.filter((c) => c.local === local && (c.ns === METADATA_NS || c.ns === undefined)) ?? [];
+
+export function readMetadata(vm: XmlNode): LqMetadata {
+  const labels = allMine(mine(vm, "labels"), "label").flatMap((l) => {
+    const key = attr(l, "key");
+    return key === undefined ? [] : [{ key, value: attr(l, "value") ?? "" }];
+  });
+  const disks = allMine(mine(vm, "disks"), "disk").flatMap((d): LqDiskMeta[] => {
+    const id = attr(d, "id");
+    if (id === undefined) return [];
+    const meta: LqDiskMeta = { id };
+    const path = attr(d, "path");
+    if (path !== undefined) meta.path = path;
+    const image = mine(d, "new-image");
+    const size = Number(attr(image, "size-bytes"));
+    const format = attr(image, "format");
+    if (image && Number.isSafeInteger(size) && format !== undefined) {
+      meta.newImage = { sizeBytes: size, format };
+      const backing = attr(image, "backing-path");
+      if (backing !== undefined) meta.newImage.backingPath = backing;
+    }
+    return [meta];
+  });
+  const out: LqMetadata = { labels, disks };
+  const createdAt = mine(vm, "created-at");
+  if (createdAt) out.createdAt = textOf(createdAt);
+  // Descriptions keep their whitespace: they are the user's text.
+  const description = mine(vm, "description");
+  if (description) out.description = description.text;
+  return out;
+}

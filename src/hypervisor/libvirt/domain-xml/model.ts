@@ -1,0 +1,169 @@
+// The typed domain model: the parts of libvirt's <domain> this project writes and reads, shaped
+// like the XML (names follow libvirt's elements). Configurators produce it from a VmSpec, the
+// writer serialises it, the reader fills it from libvirt's XML. Optional fields are absent in the
+// XML when undefined.
+
+export interface DomainDef {
+  type: string;
+  /** Present only in live XML (`<domain id='3'>`). */
+  runtimeId?: number;
+  name: string;
+  uuid: string;
+  /** libvirt's own <description>; we keep ours in metadata but read this as a fallback. */
+  description?: string;
+  metadata?: LqMetadata;
+  memoryKib: number;
+  currentMemoryKib?: number;
+  hugepages: boolean;
+  vcpus: number;
+  cpu?: CpuDef;
+  os: OsDef;
+  features: FeaturesDef;
+  clock?: ClockDef;
+  onPoweroff?: string;
+  onReboot?: string;
+  onCrash?: string;
+  devices: DevicesDef;
+}
+
+export interface CpuDef {
+  mode: string;
+  match?: string;
+  check?: string;
+  migratable?: string;
+  model?: { name: string; fallback?: string };
+  topology?: { sockets: number; dies?: number; cores: number; threads: number };
+}
+
+export interface OsDef {
+  /** `<os firmware='efi'>` (libvirt's automatic firmware selection). */
+  firmware?: string;
+  arch?: string;
+  machine?: string;
+  loader?: { path: string; readonly?: string; type?: string; secure?: string };
+  nvram?: { path: string; template?: string };
+}
+
+export interface FeaturesDef {
+  acpi: boolean;
+  apic: boolean;
+  /** `<smm state='on'/>`, required by secure boot. */
+  smm?: boolean;
+}
+
+export interface ClockDef {
+  offset: string;
+  timers: { name: string; tickpolicy?: string; present?: string }[];
+}
+
+export interface DevicesDef {
+  emulator?: string;
+  disks: DiskDef[];
+  controllers: ControllerDef[];
+  interfaces: InterfaceDef[];
+  serials: CharDeviceDef[];
+  consoles: CharDeviceDef[];
+  channels: ChannelDef[];
+  inputs: { type: string; bus?: string }[];
+  graphics: GraphicsDef[];
+  videos: { model: string }[];
+  hostdevs: HostdevDef[];
+  memballoon?: { model: string };
+  rngs: { model: string; backendModel: string; backend: string }[];
+}
+
+export interface DiskDef {
+  /** file, block, network, volume */
+  type: string;
+  device: string;
+  driver?: { name: string; type?: string; cache?: string; io?: string; discard?: string };
+  /** source file (type file) or dev (type block); absent for an empty cdrom. */
+  source?: string;
+  target: { dev: string; bus?: string };
+  bootOrder?: number;
+  readonly: boolean;
+  alias?: string;
+}
+
+export interface ControllerDef {
+  type: string;
+  index?: number;
+  model?: string;
+}
+
+export interface InterfaceDef {
+  /** bridge, network (others are read but not understood) */
+  type: string;
+  mac?: string;
+  /** source bridge= or network= depending on type */
+  source?: string;
+  model?: string;
+  alias?: string;
+  /** Live XML only: the host tap device. */
+  targetDev?: string;
+}
+
+export interface CharDeviceDef {
+  type: string;
+  targetType?: string;
+  targetPort?: number;
+  /** Live XML only: the pty path. */
+  sourcePath?: string;
+}
+
+export interface ChannelDef {
+  type: string;
+  targetType: string;
+  targetName?: string;
+  sourcePath?: string;
+}
+
+export interface GraphicsDef {
+  type: string;
+  /** Absent or -1 until QEMU runs with autoport. */
+  port?: number;
+  tlsPort?: number;
+  autoport: boolean;
+  listen?: string;
+  passwd?: string;
+  listens: { type: string; address?: string; network?: string }[];
+}
+
+export interface HostdevDef {
+  mode: string;
+  type: string;
+  managed?: string;
+  /** Source PCI address parts as numbers. */
+  address?: { domain: number; bus: number; slot: number; function: number };
+  romBar?: string;
+}
+
+/** What we keep under <metadata><lq:vm>. */
+export interface LqMetadata {
+  createdAt?: string;
+  description?: string;
+  labels: { key: string; value: string }[];
+  /** Per-disk facts the libvirt disk XML cannot carry. */
+  disks: LqDiskMeta[];
+}
+
+export interface LqDiskMeta {
+  id: string;
+  /** The path the caller gave, when it differs from the source libvirt uses. */
+  path?: string;
+  newImage?: { sizeBytes: number; format: string; backingPath?: string };
+}
+
+export const emptyDevices = (): DevicesDef => ({
+  disks: [],
+  controllers: [],
+  interfaces: [],
+  serials: [],
+  consoles: [],
+  channels: [],
+  inputs: [],
+  graphics: [],
+  videos: [],
+  hostdevs: [],
+  rngs: [],
+});

@@ -1,0 +1,146 @@
+// The one place that dlopens libvirt. Each thread (main or Worker) that calls libvirt loads its
+// own handle; the symbols are declared once here so every wrapper agrees on the C signatures
+// (libvirt 9.x headers: libvirt-domain.h, libvirt-host.h, libvirt-storage.h, virterror.h).
+
+import { dlopen, type FFIFunction, type Pointer } from "bun:ffi";
+import { HypervisorError } from "../../errors.ts";
+
+const P = "ptr";
+const I = "i32";
+const U = "u32";
+
+const symbols = {
+  // errors
+  virGetLastError: { args: [], returns: P },
+  virResetLastError: { args: [], returns: "void" },
+  virSetErrorFunc: { args: [P, P], returns: "void" },
+  virGetVersion: { args: [P, P, P], returns: I },
+  // connection
+  virConnectOpen: { args: [P], returns: P },
+  virConnectClose: { args: [P], returns: I },
+  virConnectSetKeepAlive: { args: [P, I, U], returns: I },
+  virConnectIsAlive: { args: [P], returns: I },
+  virConnectGetVersion: { args: [P, P], returns: I },
+  virConnectGetLibVersion: { args: [P, P], returns: I },
+  virConnectGetType: { args: [P], returns: P },
+  virConnectGetURI: { args: [P], returns: P },
+  virConnectGetHostname: { args: [P], returns: P },
+  virConnectGetCapabilities: { args: [P], returns: P },
+  virConnectGetDomainCapabilities: { args: [P, P, P, P, P, U], returns: P },
+  virConnectGetMaxVcpus: { args: [P, P], returns: I },
+  virNodeGetInfo: { args: [P, P], returns: I },
+  virConnectRegisterCloseCallback: { args: [P, P, P, P], returns: I },
+  virConnectUnregisterCloseCallback: { args: [P, P], returns: I },
+  virConnectListAllDomains: { args: [P, P, U], returns: I },
+  virConnectGetAllDomainStats: { args: [P, U, P, U], returns: I },
+  virDomainListGetStats: { args: [P, U, P, U], returns: I },
+  virDomainStatsRecordListFree: { args: [P], returns: "void" },
+  // domains
+  virDomainLookupByUUIDString: { args: [P, P], returns: P },
+  virDomainLookupByName: { args: [P, P], returns: P },
+  virDomainDefineXMLFlags: { args: [P, P, U], returns: P },
+  virDomainCreate: { args: [P], returns: I },
+  virDomainShutdown: { args: [P], returns: I },
+  virDomainDestroy: { args: [P], returns: I },
+  virDomainReboot: { args: [P, U], returns: I },
+  virDomainSuspend: { args: [P], returns: I },
+  virDomainResume: { args: [P], returns: I },
+  virDomainUndefineFlags: { args: [P, U], returns: I },
+  virDomainGetState: { args: [P, P, P, U], returns: I },
+  virDomainGetInfo: { args: [P, P], returns: I },
+  virDomainGetXMLDesc: { args: [P, U], returns: P },
+  virDomainGetUUIDString: { args: [P, P], returns: I },
+  virDomainGetName: { args: [P], returns: P },
+  virDomainFree: { args: [P], returns: I },
+  virDomainAttachDeviceFlags: { args: [P, P, U], returns: I },
+  virDomainDetachDeviceFlags: { args: [P, P, U], returns: I },
+  virDomainMigrateToURI3: { args: [P, P, P, U, U], returns: I },
+  virDomainMigrateSetMaxDowntime: { args: [P, "u64", U], returns: I },
+  virDomainGetJobStats: { args: [P, P, P, P, U], returns: I },
+  virDomainAbortJob: { args: [P], returns: I },
+  virTypedParamsFree: { args: [P, I], returns: "void" },
+  virTypedParamsAddULLong: { args: [P, P, P, P, "u64"], returns: I },
+  // snapshots
+  virDomainSnapshotCreateXML: { args: [P, P, U], returns: P },
+  virDomainSnapshotLookupByName: { args: [P, P, U], returns: P },
+  virDomainListAllSnapshots: { args: [P, P, U], returns: I },
+  virDomainRevertToSnapshot: { args: [P, U], returns: I },
+  virDomainSnapshotDelete: { args: [P, U], returns: I },
+  virDomainSnapshotGetParent: { args: [P, U], returns: P },
+  virDomainSnapshotGetXMLDesc: { args: [P, U], returns: P },
+  virDomainSnapshotGetName: { args: [P], returns: P },
+  virDomainSnapshotIsCurrent: { args: [P, U], returns: I },
+  virDomainSnapshotNum: { args: [P, U], returns: I },
+  virDomainHasCurrentSnapshot: { args: [P, U], returns: I },
+  virDomainSnapshotCurrent: { args: [P, U], returns: P },
+  virDomainSnapshotFree: { args: [P], returns: I },
+  // storage
+  virStoragePoolLookupByName: { args: [P, P], returns: P },
+  virStoragePoolLookupByTargetPath: { args: [P, P], returns: P },
+  virStoragePoolDefineXML: { args: [P, P, U], returns: P },
+  virStoragePoolBuild: { args: [P, U], returns: I },
+  virStoragePoolCreate: { args: [P, U], returns: I },
+  virStoragePoolRefresh: { args: [P, U], returns: I },
+  virStoragePoolIsActive: { args: [P], returns: I },
+  virStoragePoolSetAutostart: { args: [P, I], returns: I },
+  virStoragePoolFree: { args: [P], returns: I },
+  virStorageVolCreateXML: { args: [P, P, U], returns: P },
+  virStorageVolLookupByPath: { args: [P, P], returns: P },
+  virStorageVolGetPath: { args: [P], returns: P },
+  virStorageVolDelete: { args: [P, U], returns: I },
+  virStorageVolFree: { args: [P], returns: I },
+  // events
+  virEventRegisterDefaultImpl: { args: [], returns: I },
+  virEventRunDefaultImpl: { args: [], returns: I },
+  virEventAddTimeout: { args: [I, P, P, P], returns: I },
+  virEventRemoveTimeout: { args: [I], returns: I },
+  virConnectDomainEventRegisterAny: { args: [P, P, I, P, P, P], returns: I },
+  virConnectDomainEventDeregisterAny: { args: [P, I], returns: I },
+} as const satisfies Record<string, FFIFunction>;
+
+const libcSymbols = { free: { args: [P], returns: "void" } } as const satisfies Record<string, FFIFunction>;
+
+type Opened = ReturnType<typeof dlopen<typeof symbols>>;
+export type LibvirtSymbols = Opened["symbols"];
+
+export interface Libvirt {
+  readonly sym: LibvirtSymbols;
+  /** libc free(), for every char* libvirt hands over. */
+  readonly free: (p: Pointer | null) => void;
+}
+
+/** Names tried in order: the runtime package ships only the soname. */
+export const LIBVIRT_NAMES = ["libvirt.so.0", "libvirt.so"] as const;
+
+let loaded: Libvirt | undefined;
+
+/** Loads libvirt once per thread. Throws an "unavailable" HypervisorError saying what to install. */
+export function loadLibvirt(): Libvirt {
+  loaded ??= openLibvirtFrom(LIBVIRT_NAMES);
+  return loaded;
+}
+
+/** Uncached; the first name that loads wins. */
+export function openLibvirtFrom(names: readonly string[]): Libvirt {
+  const failures: string[] = [];
+  for (const name of names) {
+    try {
+      const lib = dlopen(name, symbols);
+      const libc = dlopen(process.platform === "darwin" ? "libc.dylib" : "libc.so.6", libcSymbols);
+      // Bun gives every dlopen'd symbol its address as .ptr (missing from the typings).
+      const freePtr = (libc.symbols.free as unknown as { ptr: Pointer }).ptr;
+      // libvirt prints every error to stderr unless a handler is set. free(NULL, err) is a
+      // no-op with the right C signature, callable from any thread (a JSCallback would not be):
+      // the error itself stays readable through virGetLastError.
+      lib.symbols.virSetErrorFunc(null, freePtr);
+      return { sym: lib.symbols, free: (p) => libc.symbols.free(p) };
+    } catch (err) {
+      failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  throw new HypervisorError(
+    "unavailable",
+    `cannot load libvirt (${failures.join("; ")}); install the libvirt client library ` +
+      `(Debian/Ubuntu: apt-get install libvirt0, Fedora/RHEL: dnf install libvirt-libs) or run with the mock backend (--dev)`,
+  );
+}

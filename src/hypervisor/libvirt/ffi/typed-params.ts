@@ -1,0 +1,62 @@
+// virTypedParameter arrays (bulk stats, job stats) read into plain records, and built for
+// virDomainMigrateToURI3 through libvirt's own allocator (virTypedParamsAdd*), freed with
+// virTypedParamsFree.
+
+import { CString, read, type Pointer } from "bun:ffi";
+import type { Libvirt } from "./library.ts";
+import { cstr, outPointer } from "./memory.ts";
+import { fail } from "./errors.ts";
+
+/** sizeof(virTypedParameter): char field[80]; int type; union value (8-aligned). */
+export const TYPED_PARAM_SIZE = 96;
+const VALUE_OFFSET = 88;
+
+export type TypedValue = number | string | boolean;
+
+/** Reads n parameters at base. 64-bit integers become numbers (exact below 2^53: counters are). */
+export function readTypedParams(base: Pointer, n: number): Record<string, TypedValue> {
+  const out: Record<string, TypedValue> = {};
+  for (let i = 0; i < n; i++) {
+    const off = i * TYPED_PARAM_SIZE;
+    const name = new CString(base, off);
+    const type = read.i32(base, off + 80);
+    const v = off + VALUE_OFFSET;
+    switch (type) {
+      case 1: out[name] = read.i32(base, v); break;
+      case 2: out[name] = read.u32(base, v); break;
+      case 3: out[name] = Number(read.i64(base, v)); break;
+      case 4: out[name] = Number(read.u64(base, v)); break;
+      case 5: out[name] = read.f64(base, v); break;
+      case 6: out[name] = read.i8(base, v) !== 0; break;
+      case 7: {
+        const s = read.ptr(base, v);
+        out[name] = s === 0 ? "" : new CString(s as Pointer);
+        break;
+      }
+      default: break; // a type newer than this code: skipped, not guessed
+    }
+  }
+  return out;
+}
+
+/** A libvirt-allocated parameter list of unsigned 64-bit values. Call free() when done. */
+export function buildULongParams(lv: Libvirt, values: Record<string, bigint>): { params: Pointer | null; count: number; free(): void } {
+  const list = outPointer();
+  const count = new Int32Array(1);
+  const max = new Int32Array(1);
+  for (const [name, value] of Object.entries(values)) {
+    if (lv.sym.virTypedParamsAddULLong(list.addr, count, max, cstr(name), value) < 0) {
+      const p = list.value();
+      if (p) lv.sym.virTypedParamsFree(p, count[0] ?? 0);
+      fail(lv, `typed parameter ${name}`);
+    }
+  }
+  const params = list.value();
+  return {
+    params,
+    count: count[0] ?? 0,
+    free() {
+      if (params) lv.sym.virTypedParamsFree(params, count[0] ?? 0);
+    },
+  };
+}

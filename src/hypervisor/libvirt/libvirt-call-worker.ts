@@ -1,0 +1,89 @@
+// A Worker that owns one libvirt connection and runs ops for the API thread, one at a time.
+// Blocking C calls stall only this thread. It reconnects by itself when the connection dies
+// (libvirtd restarted), backing off so a down daemon is answered "unavailable" at once.
+
+import * as ffi from "./ffi/index.ts";
+import { HypervisorError } from "../errors.ts";
+import { createOps, type Ops } from "./ops.ts";
+import { toWireError, type FromCallWorker, type ToCallWorker } from "./protocol.ts";
+
+declare const self: Worker;
+
+const post = (m: FromCallWorker) => self.postMessage(m);
+
+let lv: ffi.Libvirt | undefined;
+let uri = "";
+let conn: ffi.Connection | null = null;
+let nextAttemptAt = 0;
+let backoffMs = 0;
+let lastFailure = "";
+
+/** The live connection, reopened when needed. */
+function connection(): ffi.Connection {
+  if (!lv) throw new HypervisorError("internal", "call worker used before init");
+  if (conn !== null && ffi.isAlive(conn)) return conn;
+  if (conn !== null) {
+    ffi.closeConnection(conn);
+    conn = null;
+  }
+  const now = Date.now();
+  if (now < nextAttemptAt) {
+    throw new HypervisorError("unavailable", `libvirt at ${uri} is unreachable (${lastFailure}); retrying in ${nextAttemptAt - now} ms`);
+  }
+  try {
+    conn = ffi.openConnection(lv, uri);
+    ffi.setKeepAlive(conn, 5, 3);
+    backoffMs = 0;
+    nextAttemptAt = 0;
+    return conn;
+  } catch (err) {
+    backoffMs = Math.min(backoffMs === 0 ? 250 : backoffMs * 2, 4000);
+    nextAttemptAt = now + backoffMs;
+    lastFailure = err instanceof Error ? err.message : String(err);
+    throw new HypervisorError("unavailable", `libvirt at ${uri} is unreachable: ${lastFailure}`);
+  }
+}
+
+const ops: Ops = createOps(connection);
+
+function run(id: number, op: string, args: unknown[]): void {
+  const fn = (ops as unknown as Record<string, (...a: unknown[]) => unknown>)[op];
+  try {
+    if (typeof fn !== "function") throw new HypervisorError("internal", `unknown libvirt op ${op}`);
+    post({ kind: "result", id, ok: true, value: fn(...args) });
+  } catch (err) {
+    const wire = toWireError(err);
+    // A call that failed because the daemon went away: drop the connection now, so the next
+    // call reconnects instead of trying a dead socket.
+    if (conn !== null && wire.code !== undefined && ffi.isConnectionLost({ code: wire.code }) && !ffi.isAlive(conn)) {
+      ffi.closeConnection(conn);
+      conn = null;
+    }
+    if (wire.kind === "unavailable" && !wire.message.includes(uri)) wire.message = `libvirt at ${uri}: ${wire.message}`;
+    post({ kind: "result", id, ok: false, error: wire });
+  }
+}
+
+self.onmessage = (ev: MessageEvent<ToCallWorker>) => {
+  const m = ev.data;
+  switch (m.kind) {
+    case "init":
+      uri = m.uri;
+      try {
+        lv = ffi.loadLibvirt();
+        connection();
+        post({ kind: "ready" });
+      } catch (err) {
+        post({ kind: "init-failed", error: toWireError(err) });
+      }
+      break;
+    case "call":
+      run(m.id, m.op, m.args);
+      break;
+    case "close":
+      if (conn !== null) ffi.closeConnection(conn);
+      conn = null;
+      post({ kind: "closed" });
+      break;
+  }
+};

@@ -1,0 +1,224 @@
+// What a call Worker can do, one entry per request. Each op does all of its libvirt calls in
+// one go (lookup, act, read back, free) so the API thread pays one message round trip. Only
+// plain data goes in and out; domain handles never leave the Worker.
+
+import * as ffi from "./ffi/index.ts";
+import { HypervisorError } from "../errors.ts";
+
+export interface RawDomain {
+  uuid: string;
+  name: string;
+  xml: string;
+  state: number;
+  reason: number;
+  snapshotCount: number;
+  currentSnapshot?: string;
+  /** Bulk-stats parameters; absent when libvirt gave none. */
+  stats?: Record<string, ffi.TypedValue>;
+}
+
+export interface HostFacts {
+  driverType: string;
+  hypervisorVersion: number;
+  libVersion: number;
+  uri: string;
+  hostname: string;
+  capabilitiesXml: string;
+  domainCapabilitiesXml?: string;
+  maxVcpus?: number;
+  memoryKib: number;
+}
+
+/** Undefine flags in the order tried: drivers reject flags they do not know (the test driver has no NVRAM). */
+const UNDEFINE_ATTEMPTS = [
+  ffi.UNDEFINE.MANAGED_SAVE | ffi.UNDEFINE.SNAPSHOTS_METADATA | ffi.UNDEFINE.NVRAM | ffi.UNDEFINE.CHECKPOINTS_METADATA,
+  ffi.UNDEFINE.MANAGED_SAVE | ffi.UNDEFINE.SNAPSHOTS_METADATA | ffi.UNDEFINE.NVRAM,
+  ffi.UNDEFINE.MANAGED_SAVE | ffi.UNDEFINE.SNAPSHOTS_METADATA,
+];
+
+function optional<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof HypervisorError && (err.kind === "unsupported" || err.kind === "invalid_argument")) return undefined;
+    throw err;
+  }
+}
+
+export function createOps(conn: () => ffi.Connection) {
+  const withDom = <T>(uuid: string, fn: (c: ffi.Connection, d: import("bun:ffi").Pointer) => T): T => {
+    const c = conn();
+    return ffi.withDomain(c, uuid, (d) => fn(c, d));
+  };
+
+  function rawDomain(c: ffi.Connection, d: import("bun:ffi").Pointer, xmlFlags: number, stats?: Record<string, ffi.TypedValue>): RawDomain {
+    const st = ffi.domainState(c, d);
+    const raw: RawDomain = {
+      uuid: ffi.domainUuid(c, d),
+      name: ffi.domainName(c, d),
+      xml: ffi.domainXml(c, d, xmlFlags),
+      state: st.state,
+      reason: st.reason,
+      snapshotCount: optional(() => ffi.snapshotCount(c, d)) ?? 0,
+    };
+    const current = optional(() => ffi.currentSnapshotName(c, d));
+    if (current !== undefined) raw.currentSnapshot = current;
+    if (stats !== undefined) raw.stats = stats;
+    return raw;
+  }
+
+  return {
+    ping: (): boolean => ffi.isAlive(conn()),
+
+    hostFacts(): HostFacts {
+      const c = conn();
+      const facts: HostFacts = {
+        driverType: ffi.driverType(c),
+        hypervisorVersion: ffi.hypervisorVersion(c),
+        libVersion: ffi.daemonLibVersion(c),
+        uri: ffi.canonicalUri(c),
+        hostname: ffi.hostname(c),
+        capabilitiesXml: ffi.capabilitiesXml(c),
+        memoryKib: ffi.nodeInfo(c).memoryKib,
+      };
+      const dc = optional(() => ffi.domainCapabilitiesXml(c));
+      if (dc !== undefined) facts.domainCapabilitiesXml = dc;
+      const mv = optional(() => ffi.maxVcpus(c));
+      if (mv !== undefined) facts.maxVcpus = mv;
+      return facts;
+    },
+
+    /** One domain with stats when it runs. withSecrets adds the console password to the XML. */
+    domain: (uuid: string, withSecrets = false): RawDomain =>
+      withDom(uuid, (c, d) => {
+        const st = ffi.domainState(c, d);
+        const stats = st.state === 5 ? undefined : optional(() => ffi.oneDomainStats(c, d))?.params;
+        return rawDomain(c, d, withSecrets ? ffi.DOMAIN_XML.SECURE : 0, stats);
+      }),
+
+    domains(): RawDomain[] {
+      const c = conn();
+      const stats = new Map((optional(() => ffi.allDomainStats(c)) ?? []).map((r) => [r.uuid, r.params]));
+      const out: RawDomain[] = [];
+      for (const d of ffi.listAllDomainPtrs(c)) {
+        try {
+          const uuid = ffi.domainUuid(c, d);
+          out.push(rawDomain(c, d, 0, stats.get(uuid)));
+        } catch (err) {
+          // A domain undefined between the listing and the read is simply gone.
+          if (!(err instanceof HypervisorError && err.kind === "not_found")) throw err;
+        } finally {
+          ffi.freeDomain(c, d);
+        }
+      }
+      return out;
+    },
+
+    uuidByName(name: string): string | null {
+      const c = conn();
+      const d = ffi.lookupDomainByName(c, name);
+      if (d === null) return null;
+      try {
+        return ffi.domainUuid(c, d);
+      } finally {
+        ffi.freeDomain(c, d);
+      }
+    },
+
+    exists(uuid: string): boolean {
+      try {
+        return withDom(uuid, () => true);
+      } catch (err) {
+        if (err instanceof HypervisorError && err.kind === "not_found") return false;
+        throw err;
+      }
+    },
+
+    define(xml: string): string {
+      const c = conn();
+      const d = ffi.defineDomain(c, xml);
+      try {
+        return ffi.domainUuid(c, d);
+      } finally {
+        ffi.freeDomain(c, d);
+      }
+    },
+
+    state: (uuid: string): ffi.DomainState => withDom(uuid, (c, d) => ffi.domainState(c, d)),
+    start: (uuid: string): void => withDom(uuid, (c, d) => ffi.createDomain(c, d)),
+    shutdown: (uuid: string): void => withDom(uuid, (c, d) => ffi.shutdownDomain(c, d)),
+    destroy: (uuid: string): void => withDom(uuid, (c, d) => ffi.destroyDomain(c, d)),
+    reboot: (uuid: string): void => withDom(uuid, (c, d) => ffi.rebootDomain(c, d)),
+    suspend: (uuid: string): void => withDom(uuid, (c, d) => ffi.suspendDomain(c, d)),
+    resume: (uuid: string): void => withDom(uuid, (c, d) => ffi.resumeDomain(c, d)),
+
+    undefine: (uuid: string): void =>
+      withDom(uuid, (c, d) => {
+        for (const [i, flags] of UNDEFINE_ATTEMPTS.entries()) {
+          try {
+            ffi.undefineDomain(c, d, flags);
+            return;
+          } catch (err) {
+            const last = i === UNDEFINE_ATTEMPTS.length - 1;
+            if (last || !(err instanceof HypervisorError && (err.kind === "invalid_argument" || err.kind === "unsupported"))) throw err;
+          }
+        }
+      }),
+
+    attach: (uuid: string, xml: string, flags: number): void => withDom(uuid, (c, d) => ffi.attachDevice(c, d, xml, flags)),
+    detach: (uuid: string, xml: string, flags: number): void => withDom(uuid, (c, d) => ffi.detachDevice(c, d, xml, flags)),
+
+    snapshotCreate: (uuid: string, xml: string, flags: number): ffi.RawSnapshot =>
+      withDom(uuid, (c, d) => {
+        const s = ffi.createSnapshot(c, d, xml, flags);
+        try {
+          return { name: ffi.snapshotName(c, s), xml: ffi.snapshotXml(c, s), current: ffi.snapshotIsCurrent(c, s) };
+        } finally {
+          ffi.freeSnapshot(c, s);
+        }
+      }),
+    snapshots: (uuid: string): ffi.RawSnapshot[] => withDom(uuid, (c, d) => ffi.listSnapshots(c, d)),
+    snapshotRevert: (uuid: string, name: string): void =>
+      withDom(uuid, (c, d) => ffi.withSnapshot(c, d, name, (s) => ffi.revertSnapshot(c, s))),
+    snapshotDelete: (uuid: string, name: string): void =>
+      withDom(uuid, (c, d) => ffi.withSnapshot(c, d, name, (s) => ffi.deleteSnapshot(c, s))),
+
+    ensurePool(name: string, path: string, poolXml: string): void {
+      const c = conn();
+      ffi.freePool(c, ffi.ensureDirPool(c, { name, path, poolXml }));
+    },
+    createVolume(name: string, path: string, poolXml: string, volumeXml: string): string {
+      const c = conn();
+      const pool = ffi.ensureDirPool(c, { name, path, poolXml });
+      try {
+        return ffi.createVolume(c, pool, volumeXml);
+      } finally {
+        ffi.freePool(c, pool);
+      }
+    },
+    /** Deletes a volume by path, refreshing the pool once if libvirt has not seen the file yet. */
+    deleteVolume(name: string, path: string, poolXml: string, volumePath: string): boolean {
+      const c = conn();
+      if (ffi.deleteVolumeByPath(c, volumePath)) return true;
+      const pool = ffi.ensureDirPool(c, { name, path, poolXml });
+      try {
+        ffi.refreshPool(c, pool);
+      } finally {
+        ffi.freePool(c, pool);
+      }
+      return ffi.deleteVolumeByPath(c, volumePath);
+    },
+
+    /** Blocks this Worker until the migration ends: the pool gives it a Worker of its own. */
+    migrate: (uuid: string, targetUri: string, flags: number, params: Record<string, bigint>): void =>
+      withDom(uuid, (c, d) => ffi.migrateToUri(c, d, targetUri, flags, params)),
+    jobStats: (uuid: string): ffi.JobStats => withDom(uuid, (c, d) => ffi.jobStats(c, d)),
+    abortJob: (uuid: string): void => withDom(uuid, (c, d) => ffi.abortJob(c, d)),
+    setMaxDowntime: (uuid: string, ms: number): void => withDom(uuid, (c, d) => ffi.setMaxDowntime(c, d, ms)),
+
+    allStats: (): ffi.DomainStatsRecord[] => ffi.allDomainStats(conn()),
+  };
+}
+
+export type Ops = ReturnType<typeof createOps>;
+export type OpName = keyof Ops;

@@ -1,0 +1,196 @@
+// Create, power and delete operations with libvirt's state machine and error kinds.
+
+import { specsEqual } from "../defaults.ts";
+import { HypervisorError, invalidArgument, notFound } from "../errors.ts";
+import type { VmSpec, VmStatus } from "../types.ts";
+import { validateVmId, validateVmSpec } from "../validation.ts";
+import {
+  deepFreeze,
+  emitVm,
+  IGNORE_ACPI_LABEL,
+  invalidState,
+  type MockContext,
+  type MockVm,
+  refuseBusy,
+  removeVm,
+  setState,
+  statusOf,
+  withVm,
+} from "./context.ts";
+import { resolveDevices } from "./devices.ts";
+import { createMetricState } from "./metrics.ts";
+
+const isUp = (vm: MockVm) => vm.state === "running" || vm.state === "paused" || vm.state === "shutting_down";
+
+export async function createVm(ctx: MockContext, id: string, spec: VmSpec): Promise<{ vm: VmStatus; created: boolean }> {
+  validateVmId(id);
+  validateVmSpec(spec);
+  return ctx.locks.run(id, () => {
+    if (ctx.closed) throw new HypervisorError("unavailable", "the mock hypervisor is closed");
+    const existing = ctx.vms.get(id);
+    if (existing) {
+      if (specsEqual(existing.request, spec)) return { vm: statusOf(ctx, existing, ctx.now()), created: false };
+      throw new HypervisorError("already_exists", `vm ${id} already exists with a different spec; delete it first or use another id`);
+    }
+    const holder = ctx.names.get(spec.name);
+    if (holder !== undefined) {
+      throw new HypervisorError("already_exists", `a vm named "${spec.name}" already exists on this node (id ${holder})`);
+    }
+    const request = deepFreeze(structuredClone(spec));
+    const copy = structuredClone(spec);
+    const devices = resolveDevices(copy.disks, copy.nics, id, ctx.opts.storagePath, ctx.random);
+    const now = ctx.now();
+    const vm: MockVm = {
+      id,
+      spec: deepFreeze({ ...copy, ...devices }),
+      request,
+      state: "stopped",
+      stateReason: "created",
+      createdAt: now,
+      snapshots: new Map(),
+      metrics: createMetricState(now, ctx.random),
+      watchers: new Set(),
+      removed: false,
+    };
+    ctx.vms.set(id, vm);
+    ctx.names.set(spec.name, id);
+    ctx.events.emit({ type: "vm_created", vmId: id, vmName: spec.name, state: "stopped", message: `vm ${spec.name} created` });
+    return { vm: statusOf(ctx, vm, now), created: true };
+  });
+}
+
+export function startVm(ctx: MockContext, id: string): Promise<VmStatus> {
+  return withVm(ctx, id, async (vm) => {
+    refuseBusy(vm);
+    if (vm.state === "running") throw invalidState(vm, "is already running");
+    if (vm.state === "paused") throw invalidState(vm, "is paused; resume it instead");
+    if (ctx.opts.bootMs > 0) await ctx.timers.sleep(ctx.opts.bootMs);
+    setState(ctx, vm, "running", vm.state === "suspended" ? "restored from saved state" : "booted");
+    return statusOf(ctx, vm, ctx.now());
+  });
+}
+
+type StopOutcome = "stopped" | "gave_up" | "removed" | "closed" | "timeout";
+
+export async function stopVm(ctx: MockContext, id: string, timeoutMs: number): Promise<VmStatus> {
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw invalidArgument("timeout_seconds", `must not be negative, got ${timeoutMs}`);
+  const vm = await withVm(ctx, id, (vm) => {
+    if (vm.state === "shutting_down") return vm; // a second request joins the first
+    refuseBusy(vm);
+    if (vm.state === "paused") throw invalidState(vm, "is paused; a paused guest cannot handle ACPI: resume it first or force stop it");
+    if (vm.state !== "running") throw invalidState(vm, "is not running");
+    setState(ctx, vm, "shutting_down", "ACPI shutdown requested");
+    if (vm.spec.labels[IGNORE_ACPI_LABEL] !== "true") {
+      vm.cancelAcpi = ctx.timers.after(ctx.opts.acpiShutdownMs, () => {
+        ctx.locks
+          .run(id, () => {
+            if (!vm.removed && vm.state === "shutting_down") setState(ctx, vm, "stopped", "shut down by the guest");
+          })
+          .catch(() => {});
+      });
+    }
+    return vm;
+  });
+
+  const outcome = await new Promise<StopOutcome>((resolve) => {
+    const check = () => {
+      if (ctx.closed) finish("closed");
+      else if (vm.removed) finish("removed");
+      else if (vm.state === "stopped") finish("stopped");
+      else if (vm.state !== "shutting_down") finish("gave_up");
+    };
+    const finish = (o: StopOutcome) => {
+      vm.watchers.delete(check);
+      cancelTimer();
+      resolve(o);
+    };
+    const cancelTimer = ctx.timers.after(timeoutMs, () => finish("timeout"));
+    vm.watchers.add(check);
+    check();
+  });
+
+  switch (outcome) {
+    case "stopped":
+      return statusOf(ctx, vm, ctx.now());
+    case "removed":
+      throw notFound(id);
+    case "closed":
+      throw new HypervisorError("unavailable", "the mock hypervisor was closed while the vm was shutting down");
+    case "timeout":
+      // A guest that ignores ACPI simply keeps running; one that is merely slow still powers off.
+      await ctx.locks.run(id, () => {
+        if (!vm.removed && vm.state === "shutting_down" && vm.cancelAcpi === undefined) {
+          setState(ctx, vm, "running", "the guest ignored the ACPI shutdown request");
+        }
+      });
+      break;
+    case "gave_up":
+      break;
+  }
+  throw new HypervisorError("timeout", `vm ${id} did not shut down within ${timeoutMs} ms; the guest may ignore ACPI: force stop it to power it off`);
+}
+
+export function forceStopVm(ctx: MockContext, id: string): Promise<VmStatus> {
+  return withVm(ctx, id, (vm) => {
+    if (vm.state === "migrating") refuseBusy(vm);
+    if (!isUp(vm)) throw invalidState(vm, "is not running");
+    setState(ctx, vm, "stopped", "powered off (forced)");
+    return statusOf(ctx, vm, ctx.now());
+  });
+}
+
+export function rebootVm(ctx: MockContext, id: string): Promise<VmStatus> {
+  return withVm(ctx, id, (vm) => {
+    refuseBusy(vm);
+    if (vm.state === "paused") throw invalidState(vm, "is paused; resume it first");
+    if (vm.state !== "running") throw invalidState(vm, "is not running");
+    vm.stateReason = "rebooted";
+    ctx.events.emit({
+      type: "vm_state_changed",
+      vmId: vm.id,
+      vmName: vm.spec.name,
+      state: "running",
+      previousState: "running",
+      message: `vm ${vm.spec.name} rebooted`,
+      details: { operation: "reboot" },
+    });
+    return statusOf(ctx, vm, ctx.now());
+  });
+}
+
+export function pauseVm(ctx: MockContext, id: string): Promise<VmStatus> {
+  return withVm(ctx, id, (vm) => {
+    refuseBusy(vm);
+    if (vm.state === "paused") throw invalidState(vm, "is already paused");
+    if (vm.state !== "running") throw invalidState(vm, "is not running");
+    setState(ctx, vm, "paused", "paused by user");
+    return statusOf(ctx, vm, ctx.now());
+  });
+}
+
+export function resumeVm(ctx: MockContext, id: string): Promise<VmStatus> {
+  return withVm(ctx, id, (vm) => {
+    refuseBusy(vm);
+    if (vm.state === "running") throw invalidState(vm, "is not paused");
+    if (vm.state !== "paused") throw invalidState(vm, "is not running");
+    setState(ctx, vm, "running", "resumed by user");
+    return statusOf(ctx, vm, ctx.now());
+  });
+}
+
+export function deleteVm(ctx: MockContext, id: string, opts: { deleteDisks: boolean; force: boolean }): Promise<{ deletedDisks: string[] }> {
+  return withVm(ctx, id, (vm) => {
+    if (vm.state === "migrating") refuseBusy(vm);
+    if (isUp(vm)) {
+      if (!opts.force) throw invalidState(vm, `is ${vm.state.replace("_", " ")}; stop it first or pass force`);
+      setState(ctx, vm, "stopped", "powered off (forced) for deletion");
+    }
+    // Only writable disks are the VM's own: a read-only image or an ISO may be shared.
+    const deletedDisks = opts.deleteDisks
+      ? vm.spec.disks.flatMap((d) => (d.device === "disk" && !d.readonly && d.resolvedPath ? [d.resolvedPath] : []))
+      : [];
+    removeVm(ctx, vm);
+    emitVm(ctx, vm, "vm_deleted", `vm ${vm.spec.name} deleted`, deletedDisks.length ? { deletedDisks: deletedDisks.join(",") } : undefined);
+    return { deletedDisks };
+  });
+}

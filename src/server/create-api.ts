@@ -1,0 +1,59 @@
+// Builds the daemon's RPC handler without listening, so tests can mount it on port 0 or
+// in memory (createRouterTransport) and main.ts can hand it to the listener.
+
+import type { ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { file_grpc_health_v1_health, Health } from "../gen/grpc/health/v1/health_pb.ts";
+import { file_limiquantix_node_v1_node_daemon, NodeDaemonService } from "../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import type { ServiceDeps } from "./deps.ts";
+import { registerHealth } from "./health.ts";
+import { errorInterceptor } from "./interceptors.ts";
+import { registerReflection } from "./reflection.ts";
+import { nodeHandlers } from "./services/node.ts";
+import { streamHandlers } from "./services/streams.ts";
+import { vmHandlers } from "./services/vms.ts";
+
+export type NodeHandlerFn = ReturnType<typeof connectNodeAdapter>;
+
+export interface ApiOptions {
+  /** Largest request message accepted, in bytes. */
+  maxMessageBytes: number;
+}
+
+export interface NodeApi {
+  routes: (router: ConnectRouter) => void;
+  handler: NodeHandlerFn;
+  /** Ends every stream (StreamEvents, StreamMetrics, health Watch) so shutdown can finish. */
+  endStreams(): void;
+}
+
+export function createNodeApi(deps: ServiceDeps, opts: ApiOptions): NodeApi {
+  const shutdown = new AbortController();
+  const interceptors = [errorInterceptor(deps.log)];
+  const routes = (router: ConnectRouter) => {
+    router.service(
+      NodeDaemonService,
+      {
+        ...nodeHandlers(deps),
+        ...vmHandlers(deps),
+        ...streamHandlers({ ...deps, shutdown: shutdown.signal }),
+      },
+      { interceptors },
+    );
+    registerHealth(router, { healthy: () => deps.hypervisor.healthy().ok, shutdown: shutdown.signal });
+    registerReflection(
+      router,
+      [file_limiquantix_node_v1_node_daemon, file_grpc_health_v1_health],
+      [NodeDaemonService.typeName, Health.typeName],
+    );
+  };
+  const handler = connectNodeAdapter({
+    routes,
+    readMaxBytes: opts.maxMessageBytes,
+    // Connect's GET requests for idempotent methods are not used by our API.
+    grpc: true,
+    grpcWeb: true,
+    connect: true,
+  });
+  return { routes, handler, endStreams: () => shutdown.abort() };
+}

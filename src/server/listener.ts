@@ -1,0 +1,111 @@
+// One port for every client: grpc-go speaks cleartext HTTP/2 (h2c) with prior knowledge, curl
+// and browsers speak HTTP/1.1. Cleartext connections are told apart by the HTTP/2 connection
+// preface and handed to the matching server; with TLS, ALPN decides. Shutdown stops accepting,
+// lets calls in flight finish, and destroys what is left after the grace period.
+
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { NodeHandlerFn } from "./create-api.ts";
+
+export interface TlsMaterial {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** With a client CA, only clients holding a certificate it signed get in. */
+  clientCa?: string | Buffer;
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  tls?: TlsMaterial;
+}
+
+export interface Listener {
+  host: string;
+  port: number;
+  /** Stops accepting; waits for calls in flight up to graceMs, then cuts what remains. */
+  close(graceMs: number): Promise<void>;
+  /** Swaps certificates for new connections (SIGHUP); the listening socket stays. */
+  setTls(tls: TlsMaterial): void;
+}
+
+const H2_PREFACE_START = Buffer.from("PRI * HTTP/2.0");
+
+function tlsOptions(tls: TlsMaterial) {
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+  };
+}
+
+export async function listen(handler: NodeHandlerFn, opts: ListenOptions): Promise<Listener> {
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.Http2Session>();
+  let outer: net.Server;
+  let h1: http.Server | undefined;
+  let secure: http2.Http2SecureServer | undefined;
+
+  if (opts.tls) {
+    secure = http2.createSecureServer({ ...tlsOptions(opts.tls), allowHTTP1: true }, handler);
+    secure.on("session", (s) => trackSession(s));
+    outer = secure;
+  } else {
+    const h2 = http2.createServer({}, handler);
+    h2.on("session", (s) => trackSession(s));
+    h1 = http.createServer(handler);
+    h1.keepAliveTimeout = 60_000;
+    outer = net.createServer((socket) => {
+      socket.once("data", (first: Buffer) => {
+        socket.pause();
+        socket.unshift(first);
+        const isH2 = first.subarray(0, H2_PREFACE_START.length).equals(H2_PREFACE_START);
+        (isH2 ? h2 : h1!).emit("connection", socket);
+        socket.resume();
+      });
+    });
+  }
+  outer.on("connection", (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  function trackSession(session: http2.Http2Session) {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    outer.once("error", reject);
+    outer.listen(opts.port, opts.host, () => {
+      outer.off("error", reject);
+      resolve();
+    });
+  });
+  const address = outer.address() as net.AddressInfo;
+
+  return {
+    host: address.address,
+    port: address.port,
+    setTls(tls) {
+      if (!secure) throw new Error("TLS is not enabled on this listener");
+      secure.setSecureContext(tlsOptions(tls));
+    },
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => outer.close(() => resolve()));
+      // GOAWAY to HTTP/2 peers (calls in flight finish); idle HTTP/1.1 keep-alives go now.
+      for (const s of sessions) s.close();
+      h1?.closeIdleConnections();
+      const deadline = setTimeout(() => {
+        for (const s of sessions) s.destroy();
+        for (const s of sockets) s.destroy();
+      }, graceMs);
+      // An HTTP/1.1 socket that finishes its last response while we wait is closed then.
+      const sweep = setInterval(() => h1?.closeIdleConnections(), 50);
+      await closed;
+      clearTimeout(deadline);
+      clearInterval(sweep);
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// The server-streaming RPCs: MigrateVM (progress until done), StreamMetrics (a sample every
+// interval) and StreamEvents (every event, resumable). Each ends when the client cancels or
+// the daemon shuts down, and releases its subscription either way.
+
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { NodeDaemonService } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { eventType } from "../convert/enums.ts";
+import { eventToWire, migrationProgressToWire } from "../convert/vm-status.ts";
+import { invalidField } from "../errors.ts";
+import type { MetricsTick, ServiceDeps } from "../deps.ts";
+import { toMetricsSample } from "../telemetry-convert.ts";
+import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../../telemetry/index.ts";
+import { vmId } from "./vms.ts";
+import { validateMigrationUri } from "../../hypervisor/validation.ts";
+
+type Impl = Pick<ServiceImpl<typeof NodeDaemonService>, "migrateVM" | "streamMetrics" | "streamEvents">;
+
+/** A metrics client that falls behind gets the newest samples; older ones are stale anyway. */
+const METRICS_BACKLOG = 4;
+
+
+export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): Impl {
+  const hv = deps.hypervisor;
+  const until = (callSignal: AbortSignal) => AbortSignal.any([callSignal, deps.shutdown]);
+
+  return {
+    async *migrateVM(req, ctx) {
+      const id = vmId(req.vmId);
+      const targetUri = validateMigrationUri(req.targetUri).href;
+      const progress = hv.migrateVm(
+        id,
+        {
+          targetUri,
+          live: req.live,
+          ...(req.maxDowntimeMs ? { maxDowntimeMs: req.maxDowntimeMs } : {}),
+          ...(req.bandwidthMibPerS ? { bandwidthMibPerS: Number(req.bandwidthMibPerS) } : {}),
+          copyStorage: req.copyStorage,
+        },
+        ctx.signal,
+      );
+      for await (const p of progress) yield migrationProgressToWire(p);
+    },
+
+    async *streamMetrics(req, ctx) {
+      const interval = req.intervalMs || DEFAULT_INTERVAL_MS;
+      if (interval < MIN_INTERVAL_MS || interval > MAX_INTERVAL_MS) {
+        throw invalidField(
+          "interval_ms",
+          `must be between ${MIN_INTERVAL_MS} and ${MAX_INTERVAL_MS} (0 means ${DEFAULT_INTERVAL_MS}), got ${interval}`,
+        );
+      }
+      const wanted = req.vmIds.length ? new Set(req.vmIds.map((v, i) => vmId(v, `vm_ids[${i}]`))) : undefined;
+      const signal = until(ctx.signal);
+      const backlog: MetricsTick[] = [];
+      let wake: (() => void) | undefined;
+      const unsubscribe = deps.metrics.subscribe(interval, (tick) => {
+        backlog.push(tick);
+        if (backlog.length > METRICS_BACKLOG) backlog.shift();
+        wake?.();
+      });
+      const onAbort = () => wake?.();
+      signal.addEventListener("abort", onAbort);
+      try {
+        while (!signal.aborted) {
+          const tick = backlog.shift();
+          if (!tick) {
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = undefined;
+            continue;
+          }
+          const counts = {
+            running: tick.vms.filter((v) => v.state === "running").length,
+            total: tick.vms.length,
+          };
+          const vms = req.nodeOnly ? [] : wanted ? tick.vms.filter((v) => wanted.has(v.vmId)) : tick.vms;
+          yield toMetricsSample({ host: tick.host, vms }, counts);
+        }
+      } finally {
+        unsubscribe();
+        signal.removeEventListener("abort", onAbort);
+      }
+    },
+
+    async *streamEvents(req, ctx) {
+      const vmIds = req.vmIds.length ? new Set(req.vmIds.map((v, i) => vmId(v, `vm_ids[${i}]`))) : undefined;
+      const types = req.types.length
+        ? new Set(
+            req.types.map((t, i) => {
+              const type = eventType.fromWire(t);
+              if (!type) throw invalidField(`types[${i}]`, `unknown event type ${t}`);
+              return type;
+            }),
+          )
+        : undefined;
+      if (req.afterEventId > BigInt(Number.MAX_SAFE_INTEGER)) {
+        throw invalidField("after_event_id", "is larger than any event id this node has issued");
+      }
+      const events = deps.events.subscribe({
+        afterId: Number(req.afterEventId),
+        signal: until(ctx.signal),
+        filter: (e) => (!vmIds || (e.vmId !== undefined && vmIds.has(e.vmId))) && (!types || types.has(e.type)),
+      });
+      for await (const e of events) yield eventToWire(e);
+    },
+  };
+}

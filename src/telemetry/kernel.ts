@@ -1,0 +1,46 @@
+// Hostname, kernel release and machine architecture from /proc/sys/kernel, so a configured proc
+// root (a container's /host/proc) reports the host and not the container.
+
+import { type HostIo, type HostRoots, procPath, readOptional } from "./host-io.ts";
+import { TelemetryParseError } from "./parse-error.ts";
+
+export interface KernelIdentity {
+  hostname: string;
+  release: string;
+  arch: string;
+}
+
+/** A one-value sysctl file: the value without its newline; more than one line is an error. */
+export function parseSysctlValue(text: string, file: string): string {
+  const value = text.replace(/\n$/, "");
+  if (value.includes("\n")) throw new TelemetryParseError(file, 2, "expected a single line");
+  if (value.trim() === "") throw new TelemetryParseError(file, 1, "empty value");
+  return value.trim();
+}
+
+const NODE_ARCH_TO_UNAME: Record<string, string> = {
+  x64: "x86_64",
+  arm64: "aarch64",
+  arm: "armv7l",
+  ia32: "i686",
+  ppc64: "ppc64le",
+  s390x: "s390x",
+  riscv64: "riscv64",
+};
+
+export async function readKernelIdentity(io: HostIo, roots: HostRoots): Promise<KernelIdentity> {
+  const hostnameFile = procPath(roots, "sys/kernel/hostname");
+  const releaseFile = procPath(roots, "sys/kernel/osrelease");
+  const archFile = procPath(roots, "sys/kernel/arch");
+  const [hostname, release, arch] = await Promise.all([
+    io.readText(hostnameFile),
+    io.readText(releaseFile),
+    // kernel.arch exists since Linux 6.1; older kernels: the architecture this process runs on.
+    readOptional(io, archFile),
+  ]);
+  return {
+    hostname: parseSysctlValue(hostname, hostnameFile),
+    release: parseSysctlValue(release, releaseFile),
+    arch: arch === undefined ? (NODE_ARCH_TO_UNAME[process.arch] ?? process.arch) : parseSysctlValue(arch, archFile),
+  };
+}

@@ -1,0 +1,168 @@
+// One sampler shared by every metrics consumer (StreamMetrics subscribers, the heartbeat, the
+// Prometheus endpoint). Subscribers with the same interval share one timer and so one read per
+// tick; subscribers with other intervals reuse a sample taken within half the smallest interval
+// in use, so the host is never read once per subscriber.
+
+import type { Hypervisor, VmMetrics } from "../hypervisor/types.ts";
+import type { HostSample, Telemetry } from "./types.ts";
+
+export const MIN_INTERVAL_MS = 250;
+export const MAX_INTERVAL_MS = 3_600_000;
+export const DEFAULT_INTERVAL_MS = 5000;
+
+export interface MetricsTick {
+  host: HostSample;
+  vms: VmMetrics[];
+  /** Set when the hypervisor could not report VM figures this tick (vms is then empty). */
+  vmsError?: unknown;
+}
+
+export type MetricsListener = (tick: MetricsTick) => void;
+/** Called when the host could not be read for a tick, or the listener threw. */
+export type MetricsErrorListener = (err: unknown) => void;
+
+export interface MetricsHub {
+  subscribe(intervalMs: number, listener: MetricsListener, onError?: MetricsErrorListener): () => void;
+  /** A tick now (shared with any sample taken within half the smallest active interval). */
+  sampleNow(): Promise<MetricsTick>;
+  /** How many times the host has been read. */
+  readCount(): number;
+  close(): void;
+}
+
+export interface MetricsHubDeps {
+  telemetry: Telemetry;
+  hypervisor: Pick<Hypervisor, "vmMetrics">;
+  /** Monotonic milliseconds (performance.now by default). */
+  now?: () => number;
+}
+
+/** The request's interval: 0 means the default; outside [MIN, MAX] is a RangeError naming the bounds. */
+export function resolveIntervalMs(requested: number): number {
+  if (requested === 0) return DEFAULT_INTERVAL_MS;
+  if (!Number.isInteger(requested) || requested < MIN_INTERVAL_MS || requested > MAX_INTERVAL_MS) {
+    throw new RangeError(`interval_ms must be 0 (default ${DEFAULT_INTERVAL_MS}) or between ${MIN_INTERVAL_MS} and ${MAX_INTERVAL_MS}, got ${requested}`);
+  }
+  return requested;
+}
+
+interface Subscriber {
+  listener: MetricsListener;
+  onError?: MetricsErrorListener;
+  active: boolean;
+}
+
+interface Group {
+  timer: ReturnType<typeof setInterval>;
+  subs: Set<Subscriber>;
+}
+
+interface CacheEntry {
+  startedMs: number;
+  pending: boolean;
+  promise: Promise<MetricsTick>;
+}
+
+export function createMetricsHub(deps: MetricsHubDeps): MetricsHub {
+  const now = deps.now ?? (() => performance.now());
+  const groups = new Map<number, Group>();
+  let cache: CacheEntry | undefined;
+  let reads = 0;
+  let closed = false;
+
+  async function takeTick(): Promise<MetricsTick> {
+    const [host, vms] = await Promise.all([
+      deps.telemetry.sample(),
+      deps.hypervisor.vmMetrics().then(
+        (v) => ({ ok: true as const, v }),
+        (err: unknown) => ({ ok: false as const, err }),
+      ),
+    ]);
+    return vms.ok ? { host, vms: vms.v } : { host, vms: [], vmsError: vms.err };
+  }
+
+  function cacheWindowMs(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const interval of groups.keys()) min = Math.min(min, interval);
+    return Number.isFinite(min) ? min / 2 : 0;
+  }
+
+  function shared(): Promise<MetricsTick> {
+    const t = now();
+    if (cache !== undefined && (cache.pending || t - cache.startedMs <= cacheWindowMs())) return cache.promise;
+    reads++;
+    const entry: CacheEntry = { startedMs: t, pending: true, promise: takeTick() };
+    cache = entry;
+    entry.promise.then(
+      () => {
+        entry.pending = false;
+      },
+      () => {
+        // A failed read is not kept: the next tick tries again.
+        entry.pending = false;
+        if (cache === entry) cache = undefined;
+      },
+    );
+    return entry.promise;
+  }
+
+  function deliver(subs: Iterable<Subscriber>): void {
+    const targets = [...subs];
+    shared().then(
+      (tick) => {
+        for (const s of targets) {
+          if (!s.active) continue;
+          try {
+            s.listener(tick);
+          } catch (err) {
+            s.onError?.(err);
+          }
+        }
+      },
+      (err: unknown) => {
+        for (const s of targets) if (s.active) s.onError?.(err);
+      },
+    );
+  }
+
+  return {
+    subscribe(intervalMs, listener, onError) {
+      if (closed) throw new Error("metrics hub is closed");
+      const interval = resolveIntervalMs(intervalMs);
+      const sub: Subscriber = { listener, onError, active: true };
+      let group = groups.get(interval);
+      if (group === undefined) {
+        const subs = new Set<Subscriber>();
+        const timer = setInterval(() => deliver(subs), interval);
+        // A metrics timer must never keep the daemon alive on its own.
+        timer.unref();
+        group = { timer, subs };
+        groups.set(interval, group);
+      }
+      group.subs.add(sub);
+      // The first tick goes out at once (shared with whoever subscribed at the same moment).
+      deliver([sub]);
+      return () => {
+        if (!sub.active) return;
+        sub.active = false;
+        const g = groups.get(interval);
+        if (g === undefined) return;
+        g.subs.delete(sub);
+        if (g.subs.size === 0) {
+          clearInterval(g.timer);
+          groups.delete(interval);
+        }
+      };
+    },
+    sampleNow: () => shared(),
+    readCount: () => reads,
+    close() {
+      closed = true;
+      for (const g of groups.values()) {
+        clearInterval(g.timer);
+        for (const s of g.subs) s.active = false;
+      }
+      groups.clear();
+    },
+  };
+}

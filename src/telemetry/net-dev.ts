@@ -1,0 +1,39 @@
+// /proc/net/dev: per-interface byte, packet, error and drop counters. Interface names are up to
+// 15 characters and never contain ":" (the kernel refuses such names), so the first ":" ends
+// the name even when an old kernel glued the first counter to it ("eth0:1234").
+
+import type { NetInterfaceSample } from "./types.ts";
+import { type HostIo, type HostRoots, procPath } from "./host-io.ts";
+import { fields, lines, TelemetryParseError, uintField } from "./parse-error.ts";
+
+const NAMES = [
+  "rxBytes", "rxPackets", "rxErrors", "rxDropped", "rxFifo", "rxFrame", "rxCompressed", "rxMulticast",
+  "txBytes", "txPackets", "txErrors", "txDropped", "txFifo", "txCollisions", "txCarrier", "txCompressed",
+] as const;
+
+export function parseNetDev(text: string, file = "/proc/net/dev"): NetInterfaceSample[] {
+  const out: NetInterfaceSample[] = [];
+  lines(text).forEach((line, i) => {
+    const n = i + 1;
+    // The two header lines ("Inter-|   Receive ..." and " face |bytes ...") have "|", no ":".
+    if (line.includes("|") && !line.includes(":")) return;
+    if (line.trim() === "") return;
+    const colon = line.indexOf(":");
+    if (colon < 0) throw new TelemetryParseError(file, n, `no "name:" in ${JSON.stringify(line)}`);
+    const name = line.slice(0, colon).trim();
+    if (name === "") throw new TelemetryParseError(file, n, "empty interface name");
+    const f = fields(line.slice(colon + 1));
+    if (f.length < 16) throw new TelemetryParseError(file, n, `${name}: expected 16 counters, got ${f.length}`);
+    const sample = { name } as NetInterfaceSample;
+    NAMES.forEach((key, k) => {
+      sample[key] = uintField(f[k], file, n, `${name} ${key}`);
+    });
+    out.push(sample);
+  });
+  return out;
+}
+
+export async function readNetDev(io: HostIo, roots: HostRoots): Promise<NetInterfaceSample[]> {
+  const file = procPath(roots, "net/dev");
+  return parseNetDev(await io.readText(file), file);
+}

@@ -1,0 +1,60 @@
+// /proc/stat: CPU time per mode (total and per online CPU) and the kernel's activity counters.
+
+import type { CpuTimes } from "./types.ts";
+import { type HostIo, type HostRoots, procPath } from "./host-io.ts";
+import { fields, lines, TelemetryParseError, uintField } from "./parse-error.ts";
+
+/** USER_HZ: /proc/stat counts in 1/100 s on every architecture Linux exports it for (x86, arm64). */
+export const USER_HZ = 100;
+
+const MODES = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guestNice"] as const;
+
+export interface ProcStat {
+  total: CpuTimes;
+  perCpu: Map<string, CpuTimes>;
+  bootTimeSeconds?: number;
+  contextSwitches?: number;
+  interrupts?: number;
+  forks?: number;
+  procsRunning?: number;
+  procsBlocked?: number;
+}
+
+export function parseProcStat(text: string, file = "/proc/stat"): ProcStat {
+  let total: CpuTimes | undefined;
+  const perCpu = new Map<string, CpuTimes>();
+  const out: Omit<ProcStat, "total" | "perCpu"> = {};
+  lines(text).forEach((line, i) => {
+    const n = i + 1;
+    const [key, ...values] = fields(line);
+    if (key === undefined) return;
+    if (key === "cpu") total = cpuTimes(values, file, n);
+    else if (/^cpu\d+$/.test(key)) perCpu.set(key.slice(3), cpuTimes(values, file, n));
+    else if (key === "btime") out.bootTimeSeconds = uintField(values[0], file, n, "btime");
+    else if (key === "ctxt") out.contextSwitches = uintField(values[0], file, n, "ctxt");
+    else if (key === "intr") out.interrupts = uintField(values[0], file, n, "intr");
+    else if (key === "processes") out.forks = uintField(values[0], file, n, "processes");
+    else if (key === "procs_running") out.procsRunning = uintField(values[0], file, n, "procs_running");
+    else if (key === "procs_blocked") out.procsBlocked = uintField(values[0], file, n, "procs_blocked");
+    // Unknown keys (softirq, future additions) are ignored.
+  });
+  if (total === undefined) throw new TelemetryParseError(file, undefined, 'no aggregate "cpu" line');
+  return { total, perCpu, ...out };
+}
+
+function cpuTimes(values: string[], file: string, line: number): CpuTimes {
+  // Kernels before 2.6.33 omit guest_nice, before 2.6.24 guest, before 2.6.11 steal: a mode the
+  // kernel does not count has had no time, so trailing columns default to 0. Fewer than the
+  // four original columns is not /proc/stat.
+  if (values.length < 4) throw new TelemetryParseError(file, line, `cpu line has ${values.length} fields, expected at least 4`);
+  const t = {} as CpuTimes;
+  MODES.forEach((mode, i) => {
+    t[mode] = values[i] === undefined ? 0 : uintField(values[i], file, line, mode) / USER_HZ;
+  });
+  return t;
+}
+
+export async function readProcStat(io: HostIo, roots: HostRoots): Promise<ProcStat> {
+  const file = procPath(roots, "stat");
+  return parseProcStat(await io.readText(file), file);
+}

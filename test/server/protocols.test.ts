@@ -1,0 +1,192 @@
+// The same port answers gRPC over h2c (what grpc-go sends), the Connect protocol and gRPC-Web
+// over HTTP/1.1 (curl, browsers), the standard health service, and reflection for buf curl.
+
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.ts";
+import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { newVmId, startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+
+const BUF = join(import.meta.dir, "..", "..", "node_modules", ".bin", "buf");
+let t: TestDaemon;
+
+beforeAll(async () => {
+  t = await startTestDaemon();
+});
+afterAll(() => t.stop());
+
+async function bufCurl(args: string[]) {
+  const proc = Bun.spawn([BUF, "curl", ...args], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { out, err, code };
+}
+
+describe("protocols on one port", () => {
+  test("Connect protocol: plain HTTP/1.1 POST with JSON", async () => {
+    const res = await fetch(`${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/HealthCheck`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { healthy: boolean; hypervisor: string };
+    expect(body.healthy).toBe(true);
+    expect(body.hypervisor).toBe("mock");
+  });
+
+  test("Connect protocol: errors are JSON with the gRPC code name and a useful message", async () => {
+    const id = newVmId();
+    const res = await fetch(`${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/GetVMStatus`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ vmId: id }),
+    });
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as { code: string; message: string };
+    expect(body.code).toBe("not_found");
+    expect(body.message).toContain(id);
+  });
+
+  test("Connect protocol over HTTP/1.1: create a VM from JSON with enum names", async () => {
+    const id = newVmId();
+    const res = await fetch(`${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/CreateVM`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        vmId: id,
+        spec: {
+          name: "json-vm",
+          cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1 },
+          memory: { sizeMib: "512" },
+          disks: [{ id: "root", newImage: { sizeBytes: "1073741824", format: "DISK_FORMAT_RAW" } }],
+          firmware: "FIRMWARE_UEFI",
+        },
+      }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { created: boolean; vm: { state: string; spec: { firmware: string } } };
+    expect(body.created).toBe(true);
+    expect(body.vm.state).toBe("VM_STATE_STOPPED");
+    expect(body.vm.spec.firmware).toBe("FIRMWARE_UEFI");
+    await t.connect.deleteVM({ vmId: id });
+  });
+
+  test("Connect protocol: a malformed body is INVALID_ARGUMENT, not a crash", async () => {
+    const res = await fetch(`${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/CreateVM`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"vmId": 12, "spec": [',
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe("invalid_argument");
+    expect((await t.grpc.healthCheck({})).healthy).toBe(true);
+  });
+
+  test("gRPC-Web over HTTP/1.1", async () => {
+    const web = createClient(NodeDaemonService, createGrpcWebTransport({ baseUrl: t.baseUrl, httpVersion: "1.1" }));
+    expect((await web.healthCheck({})).healthy).toBe(true);
+  });
+
+  test("grpc.health.v1.Health answers for the server and the node service", async () => {
+    const health = createClient(Health, createGrpcTransport({ baseUrl: t.baseUrl }));
+    expect((await health.check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect((await health.check({ service: "limiquantix.node.v1.NodeDaemonService" })).status).toBe(
+      HealthCheckResponse_ServingStatus.SERVING,
+    );
+    const err = await health.check({ service: "nope.Service" }).catch((e) => ConnectError.from(e));
+    expect((err as ConnectError).code).toBe(Code.NotFound);
+    const ac = new AbortController();
+    for await (const s of health.watch({ service: "" }, { signal: ac.signal })) {
+      expect(s.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+      break;
+    }
+  });
+
+  test("large messages (> 64 KiB) pass in both directions", async () => {
+    // Inbound: a 100 KB request is read whole and refused for its content, not its framing.
+    const tooLong = t.grpc.createVM({
+      vmId: newVmId(),
+      spec: { name: "big", cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1 }, memory: { sizeMib: 256n }, description: "d".repeat(100_000) },
+    });
+    const err = await tooLong.catch((e) => ConnectError.from(e));
+    expect((err as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((err as ConnectError).rawMessage).toContain("spec.description");
+    // Outbound: a listing of 300 VMs with labels is several hundred KB.
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < 8; i++) labels[`label-${i}`] = "v".repeat(200);
+    const ids = Array.from({ length: 300 }, () => newVmId());
+    for (const [i, id] of ids.entries()) {
+      await t.grpc.createVM({ vmId: id, spec: { name: `bulk-${i}`, cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1 }, memory: { sizeMib: 256n }, labels } });
+    }
+    const listed = await t.grpc.listVMs({});
+    expect(listed.vms.filter((v) => v.name.startsWith("bulk-")).length).toBe(300);
+    const viaJson = await fetch(`${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/ListVMs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect((await viaJson.text()).length).toBeGreaterThan(300 * 1600);
+    await Promise.all(ids.map((vmId) => t.grpc.deleteVM({ vmId })));
+  });
+});
+
+describe("buf curl (grpc-go client) with server reflection", () => {
+  test("lists the services through reflection", async () => {
+    const r = await bufCurl(["--http2-prior-knowledge", "--protocol", "grpc", "--list-services", t.baseUrl]);
+    expect(r.err).toBe("");
+    expect(r.out).toContain("limiquantix.node.v1.NodeDaemonService");
+    expect(r.out).toContain("grpc.health.v1.Health");
+  });
+
+  test("calls HealthCheck over gRPC h2c with no proto files", async () => {
+    const r = await bufCurl([
+      "--http2-prior-knowledge",
+      "--protocol",
+      "grpc",
+      "-d",
+      "{}",
+      `${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/HealthCheck`,
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).healthy).toBe(true);
+  });
+
+  test("reports a gRPC error status with its code", async () => {
+    const r = await bufCurl([
+      "--http2-prior-knowledge",
+      "--protocol",
+      "grpc",
+      "-d",
+      JSON.stringify({ vmId: newVmId() }),
+      `${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/StartVM`,
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("not_found");
+  });
+
+  test("streams events over gRPC until it has what it asked for", async () => {
+    const proc = Bun.spawn(
+      [BUF, "curl", "--http2-prior-knowledge", "--protocol", "grpc", "-d", "{}", `${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/StreamEvents`],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const reader = proc.stdout.getReader();
+    await Bun.sleep(300);
+    const id = newVmId();
+    await t.grpc.createVM({ vmId: id, spec: { name: "seen-by-buf", cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1 }, memory: { sizeMib: 256n } } });
+    let text = "";
+    const deadline = Date.now() + 5000;
+    while (!text.includes(id) && Date.now() < deadline) {
+      const { value, done } = await Promise.race([reader.read(), Bun.sleep(5000).then(() => ({ value: undefined, done: true }))]);
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    proc.kill();
+    await proc.exited;
+    expect(text).toContain(id);
+    expect(text).toContain("EVENT_TYPE_VM_CREATED");
+    await t.grpc.deleteVM({ vmId: id });
+  });
+});

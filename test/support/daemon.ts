@@ -1,0 +1,50 @@
+// Starts a real daemon in this process (mock backend, ephemeral ports) and hands out real
+// clients: Connect's gRPC transport over HTTP/2, and the Connect protocol over HTTP/1.1.
+
+import { createClient, type Client } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger } from "../../src/common/logger.ts";
+import { loadConfig } from "../../src/config/index.ts";
+import type { NodeConfig } from "../../src/config/types.ts";
+import { startDaemon, type Daemon } from "../../src/daemon.ts";
+import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+
+export interface TestDaemon {
+  daemon: Daemon;
+  config: NodeConfig;
+  baseUrl: string;
+  grpc: Client<typeof NodeDaemonService>;
+  connect: Client<typeof NodeDaemonService>;
+  stop(): Promise<void>;
+}
+
+export async function startTestDaemon(tweak?: (c: NodeConfig) => void): Promise<TestDaemon> {
+  const state = mkdtempSync(join(tmpdir(), "lq-test-"));
+  const { config } = loadConfig({
+    flags: { dev: true, logLevel: "silent", storagePath: join(state, "vms") },
+    env: {},
+    readFile: () => undefined,
+  });
+  // Port 0 (any free port) is for tests only; the config rightly refuses it from operators.
+  config.server.listenAddress = "127.0.0.1:0";
+  config.node.stateDir = state;
+  config.server.metricsEnabled = false;
+  config.server.shutdownTimeoutSeconds = 2;
+  tweak?.(config);
+  const log = createLogger({ level: config.log.level, format: "text" });
+  const daemon = await startDaemon(config, log);
+  const baseUrl = `http://127.0.0.1:${daemon.api.port}`;
+  return {
+    daemon,
+    config,
+    baseUrl,
+    grpc: createClient(NodeDaemonService, createGrpcTransport({ baseUrl })),
+    connect: createClient(NodeDaemonService, createConnectTransport({ baseUrl, httpVersion: "1.1" })),
+    stop: () => daemon.stop(),
+  };
+}
+
+export const newVmId = () => crypto.randomUUID();
