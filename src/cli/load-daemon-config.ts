@@ -5,11 +5,8 @@ import type { ParsedArgs } from "citty";
 import { loadConfig } from "../config/index.ts";
 import type { LoadConfigResult } from "../config/types.ts";
 import { type daemonArgs, toConfigFlags } from "./daemon-flags.ts";
-import { rejectUnknownFlags } from "./unknown-flags.ts";
-import { daemonArgs as argsDef } from "./daemon-flags.ts";
 
 export function loadDaemonConfig(args: ParsedArgs<typeof daemonArgs>, rawArgs: string[]): LoadConfigResult {
-  rejectUnknownFlags(rawArgs, argsDef);
   return loadConfig({
     flags: toConfigFlags(args, rawArgs),
     env: process.env,

@@ -2,12 +2,14 @@
 // leaves to the caller: --help/--version on every level, and exit codes (0 ok, 1 failure,
 // 2 bad usage or bad configuration).
 
-import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
+import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { stripVTControlCharacters } from "node:util";
 import { isConfigError } from "../config/config-error.ts";
 import { VERSION } from "../version.ts";
 import { configCommand } from "./config-check.ts";
 import { daemonArgs } from "./daemon-flags.ts";
 import { serveCommand } from "./serve.ts";
+import { rejectUnknownFlags } from "./unknown-flags.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage-error.ts";
 
 export const rootCommand = defineCommand({
@@ -34,13 +36,17 @@ async function selectedCommand(rawArgs: string[]): Promise<[CommandDef, CommandD
   return [cmd, parent];
 }
 
+/** citty colours its output unconditionally; pipes and journald get plain text. */
+const plain = (text: string, stream: NodeJS.WriteStream) => (stream.isTTY ? text : stripVTControlCharacters(text));
+
 export async function runCli(rawArgs: string[]): Promise<number | undefined> {
   try {
+    const [cmd, parent] = await selectedCommand(rawArgs);
     if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
-      const [cmd, parent] = await selectedCommand(rawArgs);
-      process.stdout.write((await renderUsage(cmd, parent)) + "\n");
+      process.stdout.write(plain((await renderUsage(cmd, parent)) + "\n", process.stdout));
       return EXIT_OK;
     }
+    rejectUnknownFlags(rawArgs, (cmd.args ?? {}) as ArgsDef);
     if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
       process.stdout.write(`limiquantix-node ${VERSION} (bun ${Bun.version})\n`);
       return EXIT_OK;
@@ -54,7 +60,7 @@ export async function runCli(rawArgs: string[]): Promise<number | undefined> {
       return EXIT_USAGE;
     }
     if (err instanceof Error && err.name === "CLIError") {
-      process.stderr.write(`limiquantix-node: ${err.message}; see --help\n`);
+      process.stderr.write(plain(`limiquantix-node: ${err.message}; see --help\n`, process.stderr));
       return EXIT_USAGE;
     }
     process.stderr.write(`limiquantix-node: ${err instanceof Error ? err.message : String(err)}\n`);

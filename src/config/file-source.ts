@@ -57,7 +57,9 @@ export function readYamlSettings(text: string, file: string): FileSettings {
         if (value !== null) entries.push({ spec, label: path, raw: value, where: valueWhere });
       } else if (prefix === "" && SECTION_SET.has(name)) {
         if (value === null) continue; // an empty section, e.g. `tls:` with every key commented out
-        if (!isMap(valueNode)) throw valueError(path, value, "is not a mapping", `a mapping of ${path}.* keys`, valueWhere);
+        if (!isMap(valueNode)) {
+          throw valueError(path, value, `is not a mapping of ${path}.* keys`, `a mapping of ${path}.* keys`, valueWhere);
+        }
         walk(valueNode, path);
       } else {
         warnings.push(unknownKeyWarning(path, keyWhere));

@@ -39,10 +39,10 @@ export function parseValue(entry: RawEntry, layer: Layer): ConfigValue {
       if (layer !== "file" && typeof raw === "string") {
         if (TRUE.test(raw)) return true;
         if (FALSE.test(raw)) return false;
-        throw fail("is not a boolean", "true or false (also 1/0, yes/no, on/off)");
+        throw fail("is not a boolean (true/false, 1/0, yes/no, on/off)", "true or false (also 1/0, yes/no, on/off)");
       }
       // YAML 1.2 reads `yes` as a string: say so instead of guessing.
-      throw fail("is not a boolean", "true or false (unquoted)");
+      throw fail("is not a boolean (write true or false, unquoted)", "true or false (unquoted)");
     }
     case "int": {
       const allowed = `an integer from ${kind.min} to ${kind.max}${layer === "file" ? " (unquoted)" : ""}`;
@@ -50,7 +50,8 @@ export function parseValue(entry: RawEntry, layer: Layer): ConfigValue {
       if (typeof raw === "number") n = raw;
       else if (layer !== "file" && typeof raw === "string" && /^\d+$/.test(raw.trim())) n = Number(raw.trim());
       if (n === undefined || !Number.isInteger(n) || n < kind.min || n > kind.max) {
-        throw fail(`is not an integer from ${kind.min} to ${kind.max}`, allowed);
+        const quoted = layer === "file" && typeof raw === "string" ? " (write it without quotes)" : "";
+        throw fail(`is not an integer from ${kind.min} to ${kind.max}${quoted}`, allowed);
       }
       return n;
     }
@@ -64,7 +65,8 @@ export function parseValue(entry: RawEntry, layer: Layer): ConfigValue {
     case "string": {
       if (typeof raw !== "string") {
         const probe = kind.check("");
-        throw fail("is not a string", probe.ok ? "a string" : probe.allowed);
+        const allowed = probe.ok ? "a string" : probe.allowed;
+        throw fail(`is not a string (expected ${allowed})`, allowed);
       }
       const checked = kind.check(raw.trim());
       if (!checked.ok) throw fail(checked.problem, checked.allowed);
@@ -81,10 +83,12 @@ function parseLabels(entry: RawEntry, layer: Layer): Record<string, string> {
     layer === "file" ? "a mapping of label names to values, e.g. {rack: A1}" : "name=value pairs separated by commas, e.g. rack=A1,zone=z1";
   let pairs: [string, unknown][];
   if (layer === "file") {
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw valueError(label, raw, "is not a mapping", allowed, where);
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      throw valueError(label, raw, "is not a mapping of label names to values", allowed, where);
+    }
     pairs = Object.entries(raw);
   } else {
-    if (typeof raw !== "string") throw valueError(label, raw, "is not a string", allowed, where);
+    if (typeof raw !== "string") throw valueError(label, raw, `is not a string (expected ${allowed})`, allowed, where);
     pairs = [];
     for (const part of raw.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
       const eq = part.indexOf("=");
@@ -99,7 +103,7 @@ function parseLabels(entry: RawEntry, layer: Layer): Record<string, string> {
     if (!nameCheck.ok) throw valueError(sub, name, nameCheck.problem, nameCheck.allowed, where);
     // Scalars are fine as label values (rack: 1); structures are not.
     if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
-      throw valueError(sub, value, "is not a label value", "a string, number or boolean", where);
+      throw valueError(sub, value, "is not a label value (expected a string, number or boolean)", "a string, number or boolean", where);
     }
     const valueCheck = checkLabelValue(String(value));
     if (!valueCheck.ok) throw valueError(sub, value, valueCheck.problem, valueCheck.allowed, where);

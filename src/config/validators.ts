@@ -37,7 +37,7 @@ export function checkHostPort(s: string): Check<string> {
     return checkPort(m[2] ?? "") === undefined ? not("port must be 1-65535") : ok(s);
   }
   const colons = s.split(":").length - 1;
-  if (colons === 0) return not("missing :port");
+  if (colons === 0) return not("missing :port, e.g. 0.0.0.0:9090");
   if (colons > 1) return not("IPv6 addresses need brackets, e.g. [::1]:9090");
   const [host = "", port = ""] = s.split(":");
   if (host === "") return not("missing host; use 0.0.0.0 for every interface");
@@ -52,7 +52,7 @@ export function checkHost(s: string): Check<string> {
   if (/^[^:]+:\d+$/.test(s) || /^\[.*\]:\d+$/.test(s)) {
     return bad("is not a valid host (give the address without a port)", HOST_ALLOWED);
   }
-  return bad("is not a valid host", HOST_ALLOWED);
+  return bad("is not a valid host (expected an IPv4 address, an IPv6 address or a hostname)", HOST_ALLOWED);
 }
 
 /** The management address the control plane dials back: a host, or host:port. */
@@ -68,17 +68,20 @@ export function checkHostOrHostPort(s: string): Check<string> {
 export function checkNodeHostname(s: string): Check<string> {
   return isHostname(s)
     ? ok(s)
-    : bad("is not a valid hostname", "an RFC 1123 hostname: letters, digits and '-', dot-separated labels of 1-63 characters");
+    : bad(
+        "is not a valid hostname (letters, digits and '-' in dot-separated labels)",
+        "an RFC 1123 hostname: letters, digits and '-', dot-separated labels of 1-63 characters",
+      );
 }
 
 export function checkHttpUrl(s: string): Check<string> {
   const allowed = "an http:// or https:// URL, e.g. http://192.168.1.100:8080";
-  if (/\s/.test(s)) return bad("is not a valid URL (contains whitespace)", allowed);
+  if (/\s/.test(s)) return bad("is not a valid URL (it contains whitespace)", allowed);
   let url: URL;
   try {
     url = new URL(s);
   } catch {
-    return bad("is not a valid URL", allowed);
+    return bad("is not a valid URL (expected http:// or https://, e.g. http://192.168.1.100:8080)", allowed);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return bad(`is not an http:// or https:// URL (scheme is ${url.protocol.slice(0, -1)})`, allowed);
@@ -92,14 +95,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function checkUuid(s: string): Check<string> {
   return UUID.test(s)
     ? ok(s.toLowerCase())
-    : bad("is not a valid UUID", "a UUID such as 0d6f3a52-9b1c-4e0a-8d7e-2f3c4b5a6978");
+    : bad("is not a valid UUID (expected 8-4-4-4-12 hex digits)", "a UUID such as 0d6f3a52-9b1c-4e0a-8d7e-2f3c4b5a6978");
 }
 
 /** Absolute POSIX path, normalized ("/var/lib//x/" becomes "/var/lib/x"). */
 export function checkAbsolutePath(s: string): Check<string> {
   const allowed = "an absolute path starting with /";
   if (s.includes("\0")) return bad("is not a valid path (contains a NUL byte)", allowed);
-  if (!posix.isAbsolute(s)) return bad("is not an absolute path", allowed);
+  if (!posix.isAbsolute(s)) return bad("is not an absolute path (it must start with /)", allowed);
   const normalized = posix.normalize(s);
   return ok(normalized.length > 1 && normalized.endsWith("/") ? normalized.slice(0, -1) : normalized);
 }
@@ -107,7 +110,10 @@ export function checkAbsolutePath(s: string): Check<string> {
 export function checkLibvirtUri(s: string): Check<string> {
   return /^[a-z][a-z0-9+.-]*:\/\/\S*$/i.test(s)
     ? ok(s)
-    : bad("is not a valid libvirt URI", "a libvirt URI such as qemu:///system, qemu+ssh://host/system or test:///default");
+    : bad(
+        "is not a valid libvirt URI (e.g. qemu:///system or qemu+ssh://host/system)",
+        "a libvirt URI such as qemu:///system, qemu+ssh://host/system or test:///default",
+      );
 }
 
 const LABEL_KEY = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,251}[A-Za-z0-9])?$/;
@@ -116,7 +122,7 @@ export function checkLabelKey(s: string): Check<string> {
   return LABEL_KEY.test(s)
     ? ok(s)
     : bad(
-        "is not a valid label name",
+        "is not a valid label name (letters, digits, '.', '_', '-', '/'; starting and ending with a letter or digit)",
         "1-253 characters of letters, digits, '.', '_', '-', '/', starting and ending with a letter or digit",
       );
 }
@@ -124,5 +130,5 @@ export function checkLabelKey(s: string): Check<string> {
 export function checkLabelValue(s: string): Check<string> {
   return s.length <= 256 && !/[\u0000-\u001f]/.test(s)
     ? ok(s)
-    : bad("is not a valid label value", "at most 256 characters, no control characters");
+    : bad("is not a valid label value (at most 256 characters, no control characters)", "at most 256 characters, no control characters");
 }

@@ -78,7 +78,7 @@ const CASES: KeyCase[] = [
     bad: [
       ['"0.0.0.0:99999"', "is not a valid host:port (port must be 1-65535)", "port 1-65535"],
       ['"0.0.0.0:0"', "(port must be 1-65535)", "host:port"],
-      ['"0.0.0.0"', "(missing :port)", "host:port"],
+      ['"0.0.0.0"', "is not a valid host:port (missing :port, e.g. 0.0.0.0:9090)", "host:port"],
       ['"::1:9090"', "(IPv6 addresses need brackets, e.g. [::1]:9090)", "[IPv6]"],
       ['"[zz]:9090"', 'is not a valid host:port ("zz" is not an IPv6 address)', "[IPv6]"],
       ['":9090"', "(missing host; use 0.0.0.0 for every interface)", "host:port"],
@@ -215,7 +215,7 @@ test("the message has the documented shape", () => {
 describe("environment and flag values are converted and checked", () => {
   test.each([
     ["LIMIQUANTIX_SERVER_METRICS_PORT", "abc", "is not an integer from 1 to 65535"],
-    ["LIMIQUANTIX_TLS_ENABLED", "maybe", "is not a boolean"],
+    ["LIMIQUANTIX_TLS_ENABLED", "maybe", "is not a boolean (true/false, 1/0, yes/no, on/off)"],
     ["LIMIQUANTIX_NODE_LABELS", "rack", 'has "rack", which is not name=value'],
     ["LIMIQUANTIX_LOG_LEVEL", "loud", "is not one of: silent, error, warn, info, debug, trace"],
     ["LIMIQUANTIX_CONTROL_PLANE_URL", "cp:8080", "is not an http:// or https:// URL (scheme is cp)"],
@@ -228,9 +228,9 @@ describe("environment and flag values are converted and checked", () => {
   test.each([
     [{ metricsPort: "x" }, "--metrics-port", '"x" is not an integer from 1 to 65535'],
     [{ metricsPort: 0 }, "--metrics-port", "0 is not an integer from 1 to 65535"],
-    [{ nodeId: "abc" }, "--node-id", '"abc" is not a valid UUID'],
+    [{ nodeId: "abc" }, "--node-id", '"abc" is not a valid UUID (expected 8-4-4-4-12 hex digits)'],
     [{ backend: "kvm" }, "--backend", '"kvm" is not one of: mock, libvirt'],
-    [{ listen: "localhost" }, "--listen", '"localhost" is not a valid host:port (missing :port)'],
+    [{ listen: "localhost" }, "--listen", '"localhost" is not a valid host:port (missing :port, e.g. 0.0.0.0:9090)'],
     [{ logFormat: "xml" }, "--log-format", '"xml" is not one of: text, json'],
   ])("flags %o", (flags, key, rest) => {
     const err = loadError({ flags });

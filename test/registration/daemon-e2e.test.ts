@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -17,6 +18,15 @@ let cp: FakeControlPlane;
 let dir: string;
 let proc: ReturnType<typeof Bun.spawn> | undefined;
 let output = "";
+
+/** The config refuses port 0, so borrow a free port from the kernel and hand it over. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 async function collect(stream: ReadableStream<Uint8Array>) {
   const decoder = new TextDecoder();
@@ -44,8 +54,9 @@ const theNode = () => [...cp.nodes.values()][0];
 const phase = () => (theNode() === undefined ? NodeStatus_Phase.UNKNOWN : cp.phaseOf(theNode()!.hostname, staleMs));
 
 test("the daemon joins, survives the control plane going away, and is READY again without a restart", async () => {
+  const listen = `127.0.0.1:${await freePort()}`;
   const child = Bun.spawn(
-    [process.execPath, "src/main.ts", "--dev", "--listen", "127.0.0.1:0", "--register", "--control-plane", cp.url],
+    [process.execPath, "src/main.ts", "--dev", "--listen", listen, "--register", "--control-plane", cp.url],
     {
       cwd: root,
       env: {
@@ -92,12 +103,12 @@ test("the daemon joins, survives the control plane going away, and is READY agai
   expect(health.nodeId).toBe(id);
   await Bun.sleep(Math.max(0, 2500 - (performance.now() - downAt)));
 
-  // It comes back: the same daemon process registers again under the same id and is READY.
-  const registersBefore = cp.calls.filter((c) => c.method === "RegisterNode").length;
+  // It comes back: the same daemon process, under the same id, is READY again. Whether it
+  // registers again first depends on how many heartbeats failed (3 or more) in the outage;
+  // the registrar tests pin that rule down, here either way back is right.
   const backAt = performance.now();
   await cp.up();
   await waitFor("READY again", () => phase() === NodeStatus_Phase.READY && theNode()!.lastHeartbeatAt! > backAt, 8000);
-  expect(cp.calls.filter((c) => c.method === "RegisterNode").length).toBeGreaterThan(registersBefore);
   expect(theNode()!.id).toBe(id);
   expect(cp.nodes.size).toBe(1);
   expect(child.pid).toBe(pid);
@@ -106,5 +117,5 @@ test("the daemon joins, survives the control plane going away, and is READY agai
   expect(health).toMatchObject({ registered: true, nodeId: id });
   // Each change logged once, not every retry.
   expect(output.match(/control plane unreachable/g)?.length).toBe(1);
-  expect(output.match(/registered again as node/g)?.length).toBe(1);
+  expect(output.match(/registered again as node|heartbeats resumed/g)?.length).toBe(1);
 }, 20_000);

@@ -53,7 +53,10 @@ function toDisk(d: DiskDef, meta: LqMetadata | undefined): DiskSpec {
 function toNic(i: InterfaceDef): NicSpec | undefined {
   if ((i.type !== "bridge" && i.type !== "network") || i.source === undefined) return undefined;
   const model: NicModel = i.model === "e1000" || i.model === "e1000e" ? "e1000" : i.model === "rtl8139" ? "rtl8139" : "virtio";
-  const nic: NicSpec = { id: idFromAlias(i.alias, NIC_ALIAS_PREFIX) ?? i.mac ?? i.alias ?? "", model };
+  // A NIC defined outside the daemon has no ua- alias: its MAC without colons is a stable id
+  // (libvirt's own alias, net0, changes with the device order and is absent from inactive XML).
+  const id = idFromAlias(i.alias, NIC_ALIAS_PREFIX) ?? i.mac?.split(":").join("").toLowerCase() ?? "";
+  const nic: NicSpec = { id, model };
   if (i.type === "bridge") nic.bridge = i.source;
   else nic.network = i.source;
   if (i.mac !== undefined) nic.mac = i.mac;

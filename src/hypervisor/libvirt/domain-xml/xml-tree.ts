@@ -46,9 +46,7 @@ const ENTITIES = [
   { regex: /</g, val: "&lt;" },
   { regex: /'/g, val: "&apos;" },
   { regex: /"/g, val: "&quot;" },
-  { regex: /\t/g, val: "&#9;" },
   { regex: /\n/g, val: "&#10;" },
-  { regex: /\r/g, val: "&#13;" },
 ];
 
 const builder = new XMLBuilder({

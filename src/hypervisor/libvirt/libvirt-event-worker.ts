@@ -1,0 +1,170 @@
+// A Worker that runs libvirt's default event loop and forwards domain events to the API
+// thread. libvirt calls the callbacks on this thread (the one iterating the loop), so they are
+// JSCallbacks made here with threadsafe: false and an i32 return, kept referenced until they
+// are deregistered. A periodic libvirt timeout makes each loop iteration return to JS, where
+// the stop flag, reconnection and incoming messages are handled.
+
+import { JSCallback, type Pointer } from "bun:ffi";
+import * as ffi from "./ffi/index.ts";
+import { toWireError, type FromEventWorker, type RawDomainEvent, type ToEventWorker } from "./protocol.ts";
+
+declare const self: Worker;
+
+const post = (m: FromEventWorker) => self.postMessage(m);
+
+let lv: ffi.Libvirt;
+let uri = "";
+let tickMs = 200;
+let conn: ffi.Connection | null = null;
+let registrations: number[] = [];
+let closeRegistered = false;
+let lostReason: string | null = null;
+let stopping = false;
+let attempt = 0;
+let nextAttemptAt = 0;
+let backoffMs = 0;
+let timerId = -1;
+
+function domainIdentity(dom: Pointer | null): { uuid: string; name: string } | null {
+  if (conn === null || dom === null) return null;
+  try {
+    return { uuid: ffi.domainUuid(conn, dom), name: ffi.domainName(conn, dom) };
+  } catch {
+    return null;
+  }
+}
+
+function forward(dom: Pointer | null, make: (id: { uuid: string; name: string }) => RawDomainEvent): void {
+  const id = domainIdentity(dom);
+  if (id) post({ kind: "event", event: make(id) });
+}
+
+// int (*)(virConnectPtr, virDomainPtr, int event, int detail, void *opaque)
+const lifecycleCb = new JSCallback(
+  (_c: Pointer, dom: Pointer | null, event: number, detail: number) => {
+    forward(dom, (id) => ({ kind: "lifecycle", ...id, event, detail }));
+    return 0;
+  },
+  { args: ["ptr", "ptr", "i32", "i32", "ptr"], returns: "i32", threadsafe: false },
+);
+// void (*)(virConnectPtr, virDomainPtr, const char *devAlias, void *opaque); the i32 return is ignored by C.
+const deviceCb = (kind: "device-added" | "device-removed") =>
+  new JSCallback(
+    (_c: Pointer, dom: Pointer | null, alias: Pointer | null) => {
+      forward(dom, (id) => ({ kind, ...id, alias: ffi.borrowString(alias) ?? "" }));
+      return 0;
+    },
+    { args: ["ptr", "ptr", "ptr", "ptr"], returns: "i32", threadsafe: false },
+  );
+const deviceAddedCb = deviceCb("device-added");
+const deviceRemovedCb = deviceCb("device-removed");
+// void (*)(virConnectPtr, int reason, void *opaque): 0 error, 1 EOF, 2 keepalive, 3 client
+const CLOSE_REASONS = ["I/O error", "end of file (libvirtd stopped?)", "keepalive timeout", "closed by client"];
+const closeCb = new JSCallback(
+  (_c: Pointer, reason: number) => {
+    lostReason = CLOSE_REASONS[reason] ?? `reason ${reason}`;
+    return 0;
+  },
+  { args: ["ptr", "i32", "ptr"], returns: "i32", threadsafe: false },
+);
+// void (*)(int timer, void *opaque): only there to make the loop return to JS.
+const tickCb = new JSCallback(() => 0, { args: ["i32", "ptr"], returns: "i32", threadsafe: false });
+
+function ptrOf(cb: JSCallback): Pointer {
+  if (cb.ptr === null) throw new Error("callback closed");
+  return cb.ptr;
+}
+
+function connect(): void {
+  const c = ffi.openConnection(lv, uri);
+  conn = c;
+  ffi.setKeepAlive(c, 5, 3);
+  closeRegistered = ffi.registerCloseCallback(c, ptrOf(closeCb));
+  registrations = [
+    ffi.registerDomainEvent(c, ffi.DOMAIN_EVENT_ID.LIFECYCLE, ptrOf(lifecycleCb)),
+    ffi.registerDomainEvent(c, ffi.DOMAIN_EVENT_ID.DEVICE_ADDED, ptrOf(deviceAddedCb)),
+    ffi.registerDomainEvent(c, ffi.DOMAIN_EVENT_ID.DEVICE_REMOVED, ptrOf(deviceRemovedCb)),
+  ];
+  lostReason = null;
+  attempt++;
+  post({ kind: "connected", attempt });
+}
+
+function disconnect(): void {
+  if (conn === null) return;
+  for (const id of registrations) ffi.deregisterDomainEvent(conn, id);
+  registrations = [];
+  if (closeRegistered) ffi.unregisterCloseCallback(conn, ptrOf(closeCb));
+  closeRegistered = false;
+  ffi.closeConnection(conn);
+  conn = null;
+}
+
+function checkConnection(): void {
+  if (conn !== null && (lostReason !== null || !ffi.isAlive(conn))) {
+    const reason = lostReason ?? "connection lost";
+    disconnect();
+    post({ kind: "disconnected", reason });
+    backoffMs = 0;
+    nextAttemptAt = 0;
+  }
+  if (conn === null && Date.now() >= nextAttemptAt) {
+    try {
+      connect();
+      backoffMs = 0;
+    } catch (err) {
+      backoffMs = Math.min(backoffMs === 0 ? 250 : backoffMs * 2, 5000);
+      nextAttemptAt = Date.now() + backoffMs;
+      lv.sym.virResetLastError();
+      void err;
+    }
+  }
+}
+
+function finish(): void {
+  disconnect();
+  if (timerId >= 0) ffi.removeTimeout(lv, timerId);
+  timerId = -1;
+  // Let libvirt drop its references to the callbacks before they are freed.
+  const until = Date.now() + 3 * tickMs;
+  const spare = new JSCallback(() => 0, { args: ["i32", "ptr"], returns: "i32", threadsafe: false });
+  const t = ffi.addTimeout(lv, tickMs, ptrOf(spare));
+  while (Date.now() < until) ffi.runDefaultEventImpl(lv);
+  ffi.removeTimeout(lv, t);
+  ffi.runDefaultEventImpl(lv);
+  for (const cb of [lifecycleCb, deviceAddedCb, deviceRemovedCb, closeCb, tickCb]) cb.close();
+  post({ kind: "stopped" });
+  // `spare` stays open: its removal is only final after another iteration nobody will run.
+}
+
+function loop(): void {
+  if (stopping) return finish();
+  try {
+    ffi.runDefaultEventImpl(lv);
+  } catch {
+    lv.sym.virResetLastError();
+  }
+  checkConnection();
+  setTimeout(loop, 0);
+}
+
+self.onmessage = (ev: MessageEvent<ToEventWorker>) => {
+  const m = ev.data;
+  if (m.kind === "stop") {
+    stopping = true;
+    return;
+  }
+  uri = m.uri;
+  tickMs = m.tickMs ?? tickMs;
+  try {
+    lv = ffi.loadLibvirt();
+    // Before any connection in this process: it serves their events and keepalives.
+    ffi.registerDefaultEventImpl(lv);
+    timerId = ffi.addTimeout(lv, tickMs, ptrOf(tickCb));
+    connect();
+  } catch (err) {
+    post({ kind: "init-failed", error: toWireError(err) });
+    return;
+  }
+  setTimeout(loop, 0);
+};
