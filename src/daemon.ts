@@ -67,6 +67,7 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance): Pro
         heartbeatIntervalSecs: config.controlPlane.heartbeatIntervalSecs,
         grpcPort: port,
         labels: config.node.labels,
+        ...(config.node.hostname ? { hostname: config.node.hostname } : {}),
         stateDir: config.node.stateDir,
         ...(config.node.id ? { nodeIdOverride: config.node.id } : {}),
         collectIdentity: () => telemetry.identity(),
@@ -96,11 +97,15 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance): Pro
       hypervisor,
       events,
       metrics: hub,
-      hostIdentity: () => telemetry.identity(),
+      hostIdentity: async () => {
+        const identity = await telemetry.identity();
+        return config.node.hostname ? { ...identity, hostname: config.node.hostname } : identity;
+      },
       node: {
-        nodeId: () => config.node.id ?? registrar?.status().nodeId ?? "",
+        // The registrar adopts the control plane's id even over a configured one; it is the truth.
+        nodeId: () => registrar?.status().nodeId ?? config.node.id ?? "",
         registered: () => registrar?.status().registered ?? false,
-        managementIp: () => config.controlPlane.managementIp ?? "",
+        managementIp: () => registrar?.status().managementEndpoint ?? config.controlPlane.managementIp ?? "",
         labels: () => config.node.labels,
       },
       version: VERSION,

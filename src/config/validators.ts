@@ -60,6 +60,7 @@ export function checkHostOrHostPort(s: string): Check<string> {
   const allowed = "an IPv4 address, IPv6 address or hostname, optionally with :port (1-65535)";
   const asHost = checkHost(s);
   if (asHost.ok) return ok(s);
+  if (!s.includes(":")) return bad("is not a valid host (expected an IPv4 address, an IPv6 address or a hostname)", allowed);
   const asHostPort = checkHostPort(s);
   if (asHostPort.ok) return ok(s);
   return bad(asHostPort.problem.replace("host:port", "host or host:port"), allowed);
@@ -86,7 +87,8 @@ export function checkHttpUrl(s: string): Check<string> {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return bad(`is not an http:// or https:// URL (scheme is ${url.protocol.slice(0, -1)})`, allowed);
   }
-  if (url.hostname === "") return bad("is not a valid URL (missing host)", allowed);
+  // WHATWG parsing turns "http:///x" into host "x"; an operator who wrote that meant something else.
+  if (url.hostname === "" || !/^https?:\/\/[^/]/i.test(s)) return bad("is not a valid URL (missing host)", allowed);
   return ok(s);
 }
 

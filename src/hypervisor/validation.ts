@@ -7,136 +7,39 @@
 import { isIP } from "node:net";
 import { invalidArgument } from "./errors.ts";
 import type { DiskSpec, NicSpec, VmSpec } from "./types.ts";
+import {
+  CONSOLE_TYPES,
+  CONTROL_EXCEPT_WHITESPACE_RE,
+  CONTROL_RE,
+  CPU_MODEL_RE,
+  CPU_MODES,
+  DEVICE_ID_RE,
+  DISK_BUSES,
+  DISK_DEVICES,
+  DISK_FORMATS,
+  FIRMWARES,
+  LABEL_KEY_RE,
+  LIMITS,
+  MAC_RE,
+  NIC_MODELS,
+  type Obj,
+  PCI_RE,
+  UUID_RE,
+  bool,
+  hostPath,
+  ifname,
+  int,
+  list,
+  name,
+  object,
+  oneOf,
+  optionalString,
+  requiredString,
+  show,
+  unique,
+} from "./validation-checks.ts";
 
-const MIB = 1024 * 1024;
-
-export const LIMITS = {
-  nameMaxChars: 64,
-  vcpusMax: 512,
-  memoryMibMin: 64,
-  memoryMibMax: 16 * MIB, // 16 TiB in MiB
-  disksMax: 64,
-  nicsMax: 32,
-  hostDevicesMax: 16,
-  imageBytesMin: MIB,
-  imageBytesMax: 64 * MIB * MIB, // 64 TiB
-  bootOrderMax: 999,
-  pathMaxChars: 4096,
-  labelsMax: 64,
-  labelKeyMaxChars: 63,
-  labelValueMaxChars: 256,
-  descriptionMaxChars: 4096,
-  // qemu's VNC authentication (DES) only uses the first 8 characters; longer passwords would
-  // silently be truncated, so we refuse them.
-  vncPasswordMaxChars: 8,
-  spicePasswordMaxChars: 60,
-} as const;
-
-type Obj = Record<string, unknown>;
-
-const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-const DEVICE_ID_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-const CPU_MODEL_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-const PCI_RE = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const LABEL_KEY_RE = /^[A-Za-z0-9._/-]+$/;
-// XML 1.0 (libvirt's domain XML) cannot carry C0 controls other than tab, LF and CR.
-const CONTROL_RE = /[\u0000-\u001f\u007f]/;
-const CONTROL_EXCEPT_WHITESPACE_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
-const CPU_MODES = ["host-passthrough", "host-model", "custom"] as const;
-const DISK_FORMATS = ["qcow2", "raw"] as const;
-const DISK_BUSES = ["virtio", "scsi", "sata", "ide"] as const;
-const DISK_DEVICES = ["disk", "cdrom"] as const;
-const NIC_MODELS = ["virtio", "e1000", "rtl8139"] as const;
-const FIRMWARES = ["bios", "uefi"] as const;
-const CONSOLE_TYPES = ["vnc", "spice", "none"] as const;
-
-/** A short, safe rendering of a value for an error message (never echoes a huge string). */
-export function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
-  if (value === undefined) return "nothing";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  return `a value of type ${typeof value}`;
-}
-
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function object(v: unknown, field: string): Obj {
-  if (!isObj(v)) throw invalidArgument(field, `must be an object, got ${show(v)}`);
-  return v;
-}
-
-function list(v: unknown, field: string, max: number, what: string): unknown[] {
-  if (!Array.isArray(v)) throw invalidArgument(field, `must be a list, got ${show(v)}`);
-  if (v.length > max) throw invalidArgument(field, `at most ${max} ${what} are allowed, got ${v.length}`);
-  return v;
-}
-
-function int(v: unknown, field: string, min: number, max: number): number {
-  if (typeof v !== "number" || !Number.isInteger(v)) throw invalidArgument(field, `must be an integer, got ${show(v)}`);
-  if (v < min || v > max) throw invalidArgument(field, `must be between ${min} and ${max}, got ${v}`);
-  return v;
-}
-
-function bool(v: unknown, field: string): boolean {
-  if (typeof v !== "boolean") throw invalidArgument(field, `must be true or false, got ${show(v)}`);
-  return v;
-}
-
-function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[]): T {
-  if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
-    throw invalidArgument(field, `must be one of ${allowed.join(", ")}, got ${show(v)}`);
-  }
-  return v as T;
-}
-
-/** Optional strings: undefined and "" both mean "not set" (proto3 cannot tell them apart). */
-function optionalString(v: unknown, field: string): string | undefined {
-  if (v === undefined || v === "") return undefined;
-  if (typeof v !== "string") throw invalidArgument(field, `must be a string, got ${show(v)}`);
-  if (CONTROL_RE.test(v)) throw invalidArgument(field, "must not contain control characters");
-  return v;
-}
-
-function requiredString(v: unknown, field: string): string {
-  const s = optionalString(v, field);
-  if (s === undefined) throw invalidArgument(field, "must be set");
-  return s;
-}
-
-function name(v: unknown, field: string): string {
-  const s = requiredString(v, field);
-  if (s.length > LIMITS.nameMaxChars) {
-    throw invalidArgument(field, `must be at most ${LIMITS.nameMaxChars} characters, got ${s.length}`);
-  }
-  if (!NAME_RE.test(s)) {
-    throw invalidArgument(field, `must use only A-Z a-z 0-9 . _ - and not start with '-' or '.', got ${show(s)}`);
-  }
-  return s;
-}
-
-function hostPath(v: unknown, field: string): string {
-  if (typeof v === "string" && v.includes("\0")) throw invalidArgument(field, "must not contain NUL");
-  const s = requiredString(v, field);
-  if (s.length > LIMITS.pathMaxChars) throw invalidArgument(field, `must be at most ${LIMITS.pathMaxChars} characters`);
-  if (!s.startsWith("/")) throw invalidArgument(field, `must be an absolute path, got ${show(s)}`);
-  if (s.split("/").includes("..")) throw invalidArgument(field, `must not contain '..' segments, got ${show(s)}`);
-  return s;
-}
-
-/** Linux accepts interface names of 1-15 bytes without '/', ':' or whitespace (dev_valid_name). */
-function ifname(v: unknown, field: string): string {
-  const s = requiredString(v, field);
-  if (s.length > 15) throw invalidArgument(field, `must be a Linux interface name of at most 15 characters, got ${show(s)}`);
-  if (s === "." || s === ".." || /[/:\s]/.test(s)) {
-    throw invalidArgument(field, `must be a Linux interface name (no '/', ':' or spaces), got ${show(s)}`);
-  }
-  return s;
-}
+export { LIMITS, show } from "./validation-checks.ts";
 
 export function validateVmId(id: unknown, field = "vm_id"): void {
   if (typeof id !== "string" || !UUID_RE.test(id)) {
@@ -277,19 +180,6 @@ function validateHostDevices(v: unknown, field: string): void {
 }
 
 /** Reports the first duplicate of key(item) as `<field>[i].<sub>: "x" is used by <list>[j]`. */
-function unique(items: Obj[], key: (o: Obj) => unknown, field: string, listName: string, sub: string): void {
-  const seen = new Map<unknown, number>();
-  items.forEach((item, i) => {
-    const k = key(item);
-    if (k === undefined) return;
-    const other = seen.get(k);
-    if (other !== undefined) throw invalidArgument(`${field}[${i}].${sub}`, `${show(item[subKey(sub)])} is used by ${listName}[${other}]`);
-    seen.set(k, i);
-  });
-}
-
-const subKey = (sub: string): string => ({ boot_order: "bootOrder" })[sub] ?? sub;
-
 export function validateVmSpec(spec: VmSpec, path = "spec"): void {
   const s = object(spec as unknown, path);
   name(s.name, `${path}.name`);

@@ -2,10 +2,11 @@
 // from it and lets prom-client write the text format. Series are rebuilt on each scrape, so a
 // deleted VM or a removed disk disappears instead of lingering with its last value.
 
-import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { Hypervisor, VmMetrics } from "../hypervisor/types.ts";
 import type { MetricsHub, MetricsTick } from "./metrics-hub.ts";
 import type { Telemetry } from "./types.ts";
+import { registerProcessMetrics } from "./process-metrics.ts";
 import { HOST_METRICS, meminfoMetricName, type MetricDef, type MetricType, type Series } from "./prometheus-host.ts";
 
 export interface PrometheusExporterOptions {
@@ -14,7 +15,7 @@ export interface PrometheusExporterOptions {
   telemetry?: Telemetry;
   hypervisor: Pick<Hypervisor, "vmMetrics">;
   registry?: Registry;
-  /** The daemon's process_* and nodejs_* metrics (prom-client's default metrics); on by default. */
+  /** The daemon's process_* and nodejs_* metrics (see process-metrics.ts); on by default. */
   processMetrics?: boolean;
 }
 
@@ -82,7 +83,7 @@ export function createPrometheusExporter(opts: PrometheusExporterOptions): Prome
   const source = opts.hub;
   const telemetry = opts.telemetry;
   if (source === undefined && telemetry === undefined) throw new Error("createPrometheusExporter needs a hub or a telemetry");
-  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (opts.processMetrics !== false) registerProcessMetrics(registry);
 
   const host = HOST_METRICS.map((d) => ({ d, m: makeMetric(registry, d.name, d.help, d.type, d.labelNames) }));
   const vm = VM_METRICS.map((d) => ({ d, m: makeMetric(registry, d.name, d.help, d.type, d.labelNames) }));

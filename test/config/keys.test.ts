@@ -147,7 +147,10 @@ const CASES: KeyCase[] = [
       ['"fe80::1"', "fe80::1"],
       ["hv1.lan", "hv1.lan"],
     ],
-    bad: [['"192.168.1.10:99999"', "is not a valid host or host:port (port must be 1-65535)", "optionally with :port"]],
+    bad: [
+      ['"192.168.1.10:99999"', "is not a valid host or host:port (port must be 1-65535)", "optionally with :port"],
+      ['"x y"', "is not a valid host (expected an IPv4 address, an IPv6 address or a hostname)", "optionally with :port"],
+    ],
   },
   boolCase("tls.enabled", (c) => c.tls.enabled),
   pathCase("tls.cert_path", (c) => c.tls.certPath),

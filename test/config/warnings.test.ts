@@ -64,3 +64,16 @@ describe("nearest", () => {
     expect(nearest("server.backend", known)).toBeUndefined();
   });
 });
+
+describe("YAML features", () => {
+  test("an unresolved tag is a warning with its location", () => {
+    const { warnings, config } = load({ yaml: "log:\n  level: !custom debug\n" });
+    expect(warnings).toEqual(["config: /etc/limiquantix/node.yaml:2:10: YAML warning: Unresolved tag: !custom"]);
+    expect(config.log.level).toBe("debug");
+  });
+
+  test("anchors and aliases resolve", () => {
+    const { config } = load({ yaml: "tls:\n  cert_path: &cert /etc/c.pem\ncontrol_plane:\n  ca_file: *cert\n" });
+    expect(config.controlPlane.caFile).toBe("/etc/c.pem");
+  });
+});

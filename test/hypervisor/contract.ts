@@ -4,7 +4,8 @@
 
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { withDefaults, type VmSpecInput } from "../../src/hypervisor/defaults.ts";
-import { type HypervisorErrorKind, isHypervisorError } from "../../src/hypervisor/errors.ts";
+import { eventually, expectKind } from "./contract-helpers.ts";
+import { optionalContractTests } from "./contract-optional.ts";
 import type { Hypervisor, HypervisorEvent, VmSpec } from "../../src/hypervisor/types.ts";
 
 export interface ContractOptions {
@@ -19,27 +20,7 @@ export interface ContractOptions {
 
 export type MakeBackend = () => Promise<{ hv: Hypervisor; cleanup: () => Promise<void> }>;
 
-export async function expectKind(promise: Promise<unknown>, kind: HypervisorErrorKind): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    if (!isHypervisorError(err)) throw new Error(`expected a HypervisorError(${kind}), got ${String(err)}`);
-    expect(err.kind).toBe(kind);
-    return err;
-  }
-  throw new Error(`expected a HypervisorError(${kind}), but the call succeeded`);
-}
-
-/** Polls until pred holds (events may arrive asynchronously from a libvirt event loop). */
-export async function eventually<T>(probe: () => T | undefined, what: string, ms = 2000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
+export { eventually, expectKind } from "./contract-helpers.ts";
 
 export function runHypervisorContract(label: string, make: MakeBackend, opts: ContractOptions): void {
   const image = opts.imagePath ?? ((file: string) => `/var/lib/limiquantix/images/${file}`);
@@ -301,56 +282,6 @@ export function runHypervisorContract(label: string, make: MakeBackend, opts: Co
       expect(ma).toMatchObject({ state: "running", vcpus: 4, memoryTotalBytes: 256 * 1024 * 1024 });
     });
 
-    if (opts.supportsHotPlug) {
-      test("hot-plugged devices show up in the spec; duplicates and unknown ids are refused", async () => {
-        const { id } = await running();
-        const withDisk = await hv.attachDisk(id, {
-          id: "data",
-          newImage: { sizeBytes: 1 << 30, format: "qcow2" },
-          bus: "virtio",
-          bootOrder: 0,
-          readonly: false,
-          device: "disk",
-        });
-        expect(withDisk.spec.disks.map((d) => [d.id, d.target])).toEqual([["root", "vda"], ["data", "vdb"]]);
-        await expectKind(hv.attachDisk(id, { ...(withDisk.spec.disks[1] as VmSpec["disks"][number]) }), "already_exists");
-        await expectKind(hv.detachDisk(id, "nope"), "not_found");
-        expect((await hv.detachDisk(id, "data")).spec.disks.map((d) => d.id)).toEqual(["root"]);
-
-        const withNic = await hv.attachNic(id, { id: "eth1", network: "default", model: "virtio" });
-        expect(withNic.spec.nics[1]?.mac).toMatch(/^52:54:00/);
-        await expectKind(hv.attachNic(id, { id: "eth1", bridge: "br1", model: "virtio" }), "already_exists");
-        await expectKind(hv.detachNic(id, "nope"), "not_found");
-        expect((await hv.getVm(id)).spec.nics.map((x) => x.id)).toEqual(["eth0", "eth1"]);
-        await hv.detachNic(id, "eth1");
-        await hv.pauseVm(id);
-        await expectKind(hv.attachNic(id, { id: "eth2", bridge: "br0", model: "virtio" }), "invalid_state");
-      });
-    }
-
-    if (opts.supportsConsole) {
-      test("a running vm has a console, a stopped one does not", async () => {
-        const { id } = await running({ console: { type: "vnc", password: "secret" } });
-        const console = await hv.getConsole(id);
-        expect(console).toMatchObject({ type: "vnc", password: "secret" });
-        expect(console.port).toBeGreaterThanOrEqual(5900);
-        await hv.forceStopVm(id);
-        await expectKind(hv.getConsole(id), "invalid_state");
-      });
-    }
-
-    if (opts.supportsMigration) {
-      test("live migration of a stopped vm is refused and leaves it alone", async () => {
-        const { id } = await created();
-        const it = hv.migrateVm(id, { targetUri: "qemu+tcp://node-2.example/system", live: true, copyStorage: false }, new AbortController().signal);
-        const drain = async () => {
-          for await (const _ of it) {
-            // nothing is expected
-          }
-        };
-        await expectKind(drain(), "invalid_state");
-        expect((await hv.getVm(id)).state).toBe("stopped");
-      });
-    }
+    optionalContractTests(opts, () => hv, running, created);
   });
 }

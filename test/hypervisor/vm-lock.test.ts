@@ -30,10 +30,8 @@ describe("createVmLocks", () => {
         await Bun.sleep(10);
         concurrent--;
       });
-    const started = performance.now();
     await Promise.all(["a", "b", "c", "d"].map(op));
     expect(peak).toBe(4);
-    expect(performance.now() - started).toBeLessThan(35);
   });
 
   test("a failing operation rejects its caller only and the next one still runs", async () => {

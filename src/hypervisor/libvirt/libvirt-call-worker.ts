@@ -59,7 +59,6 @@ function run(id: number, op: string, args: unknown[]): void {
       ffi.closeConnection(conn);
       conn = null;
     }
-    if (wire.kind === "unavailable" && !wire.message.includes(uri)) wire.message = `libvirt at ${uri}: ${wire.message}`;
     post({ kind: "result", id, ok: false, error: wire });
   }
 }

@@ -88,22 +88,22 @@ export function createOps(conn: () => ffi.Connection) {
       return facts;
     },
 
-    /** One domain with stats when it runs. withSecrets adds the console password to the XML. */
-    domain: (uuid: string, withSecrets = false): RawDomain =>
+    /** One domain, with stats when it runs; xmlFlags pick the live/inactive, secure XML. */
+    domain: (uuid: string, xmlFlags = 0): RawDomain =>
       withDom(uuid, (c, d) => {
         const st = ffi.domainState(c, d);
         const stats = st.state === 5 ? undefined : optional(() => ffi.oneDomainStats(c, d))?.params;
-        return rawDomain(c, d, withSecrets ? ffi.DOMAIN_XML.SECURE : 0, stats);
+        return rawDomain(c, d, xmlFlags, stats);
       }),
 
-    domains(): RawDomain[] {
+    domains(xmlFlags = 0): RawDomain[] {
       const c = conn();
       const stats = new Map((optional(() => ffi.allDomainStats(c)) ?? []).map((r) => [r.uuid, r.params]));
       const out: RawDomain[] = [];
       for (const d of ffi.listAllDomainPtrs(c)) {
         try {
           const uuid = ffi.domainUuid(c, d);
-          out.push(rawDomain(c, d, 0, stats.get(uuid)));
+          out.push(rawDomain(c, d, xmlFlags, stats.get(uuid)));
         } catch (err) {
           // A domain undefined between the listing and the read is simply gone.
           if (!(err instanceof HypervisorError && err.kind === "not_found")) throw err;

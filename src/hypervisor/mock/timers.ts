@@ -22,7 +22,8 @@ export function createTimers(): Timers {
     const handle = setTimeout(() => {
       live.delete(handle);
       fn();
-    }, Math.max(0, ms));
+      // setTimeout fires at once beyond 2^31-1 ms; clamp so a huge timeout stays huge.
+    }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
     handle.unref?.();
     live.set(handle, onClear);
     return () => {

@@ -12,10 +12,21 @@ import {
   VMSpecSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { DiskSpec, NicSpec, VmSpec } from "../../hypervisor/types.ts";
+import {
+  diskWithDefaults,
+  type DiskSpecInput,
+  nicWithDefaults,
+  type NicSpecInput,
+  withDefaults,
+} from "../../hypervisor/defaults.ts";
 import { invalidField } from "../errors.ts";
 import { consoleType, cpuMode, diskBus, diskDevice, diskFormat, firmware, nicModel } from "./enums.ts";
 
-function known<T>(value: T | undefined, field: string, raw: number, names: string[]): T {
+/** Proto3 zero values mean "not set": the hypervisor's defaults (defaults.ts) fill them. */
+const unset = <T>(v: T): T | undefined => (v === "" || v === 0 ? undefined : v);
+
+function known<T>(value: T | undefined, field: string, raw: number, names: string[]): T | undefined {
+  if (raw === 0) return undefined;
   if (value === undefined) throw invalidField(field, `unknown value ${raw}; allowed: ${names.join(", ")}`);
   return value;
 }
@@ -26,64 +37,71 @@ function safeNumber(v: bigint, field: string): number {
   return Number(v);
 }
 
-export function diskFromWire(p: PDiskSpec, field: string): DiskSpec {
-  const disk: DiskSpec = {
+function diskInput(p: PDiskSpec, field: string): DiskSpecInput {
+  const img = p.source.case === "newImage" ? p.source.value : undefined;
+  return {
     id: p.id,
-    bus: known(diskBus.fromWire(p.bus), `${field}.bus`, p.bus, diskBus.names),
-    bootOrder: p.bootOrder,
-    readonly: p.readonly,
-    device: known(diskDevice.fromWire(p.device), `${field}.device`, p.device, diskDevice.names),
-  };
-  if (p.source.case === "path") disk.path = p.source.value;
-  if (p.source.case === "newImage") {
-    const img = p.source.value;
-    disk.newImage = {
+    path: p.source.case === "path" ? p.source.value : undefined,
+    newImage: img && {
       sizeBytes: safeNumber(img.sizeBytes, `${field}.new_image.size_bytes`),
       format: known(diskFormat.fromWire(img.format), `${field}.new_image.format`, img.format, diskFormat.names),
-      ...(img.backingPath ? { backingPath: img.backingPath } : {}),
-    };
-  }
-  return disk;
+      backingPath: unset(img.backingPath),
+    },
+    bus: known(diskBus.fromWire(p.bus), `${field}.bus`, p.bus, diskBus.names),
+    bootOrder: p.bootOrder,
+    readonly: p.readonly || undefined,
+    device: known(diskDevice.fromWire(p.device), `${field}.device`, p.device, diskDevice.names),
+  };
 }
 
-export function nicFromWire(p: PNicSpec, field: string): NicSpec {
-  const nic: NicSpec = {
+function nicInput(p: PNicSpec, field: string): NicSpecInput {
+  return {
     id: p.id,
+    bridge: p.attachment.case === "bridge" ? p.attachment.value : undefined,
+    network: p.attachment.case === "network" ? p.attachment.value : undefined,
+    mac: unset(p.mac.toLowerCase()),
     model: known(nicModel.fromWire(p.model), `${field}.model`, p.model, nicModel.names),
   };
-  if (p.attachment.case === "bridge") nic.bridge = p.attachment.value;
-  if (p.attachment.case === "network") nic.network = p.attachment.value;
-  if (p.mac) nic.mac = p.mac.toLowerCase();
-  return nic;
 }
+
+export const diskFromWire = (p: PDiskSpec, field: string): DiskSpec => diskWithDefaults(stripUndefined(diskInput(p, field)));
+export const nicFromWire = (p: PNicSpec, field: string): NicSpec => nicWithDefaults(stripUndefined(nicInput(p, field)));
 
 export function vmSpecFromWire(p: VMSpec | undefined, field = "spec"): VmSpec {
   if (!p) throw invalidField(field, "is required");
   const cpu = p.cpu;
   const console = p.console;
-  return {
-    name: p.name,
-    cpu: {
-      sockets: cpu?.sockets || 1,
-      coresPerSocket: cpu?.coresPerSocket || 1,
-      threadsPerCore: cpu?.threadsPerCore || 1,
-      mode: known(cpuMode.fromWire(cpu?.mode ?? 0), `${field}.cpu.mode`, cpu?.mode ?? 0, cpuMode.names),
-      ...(cpu?.model ? { model: cpu.model } : {}),
-    },
-    memoryMib: safeNumber(p.memory?.sizeMib ?? 0n, `${field}.memory.size_mib`),
-    hugepages: p.memory?.hugepages ?? false,
-    disks: p.disks.map((d, i) => diskFromWire(d, `${field}.disks[${i}]`)),
-    nics: p.nics.map((n, i) => nicFromWire(n, `${field}.nics[${i}]`)),
-    firmware: known(firmware.fromWire(p.firmware), `${field}.firmware`, p.firmware, firmware.names),
-    console: {
-      type: known(consoleType.fromWire(console?.type ?? 0), `${field}.console.type`, console?.type ?? 0, consoleType.names),
-      ...(console?.password ? { password: console.password } : {}),
-      ...(console?.listen ? { listen: console.listen } : {}),
-    },
-    hostDevices: p.hostDevices.map((h) => ({ pciAddress: h.pciAddress.toLowerCase(), romBar: h.romBar })),
-    labels: { ...p.labels },
-    description: p.description,
-  };
+  return withDefaults(
+    stripUndefined({
+      name: p.name,
+      cpu: cpu && stripUndefined({
+        sockets: unset(cpu.sockets),
+        coresPerSocket: unset(cpu.coresPerSocket),
+        threadsPerCore: unset(cpu.threadsPerCore),
+        mode: known(cpuMode.fromWire(cpu.mode), `${field}.cpu.mode`, cpu.mode, cpuMode.names),
+        model: unset(cpu.model),
+      }),
+      memoryMib: safeNumber(p.memory?.sizeMib ?? 0n, `${field}.memory.size_mib`),
+      hugepages: p.memory?.hugepages,
+      disks: p.disks.map((d, i) => stripUndefined(diskInput(d, `${field}.disks[${i}]`))),
+      nics: p.nics.map((n, i) => stripUndefined(nicInput(n, `${field}.nics[${i}]`))),
+      firmware: known(firmware.fromWire(p.firmware), `${field}.firmware`, p.firmware, firmware.names),
+      console: console && stripUndefined({
+        type: known(consoleType.fromWire(console.type), `${field}.console.type`, console.type, consoleType.names),
+        password: unset(console.password),
+        listen: unset(console.listen),
+      }),
+      hostDevices: p.hostDevices.map((h) => ({ pciAddress: h.pciAddress.toLowerCase(), romBar: !h.disableRomBar })),
+      labels: { ...p.labels },
+      description: p.description,
+    }),
+  );
+}
+
+/** exactOptionalPropertyTypes-style objects: a key is absent, never present with undefined. */
+function stripUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
 }
 
 export function diskToWire(d: DiskSpec): PDiskSpec {
@@ -139,7 +157,7 @@ export function vmSpecToWire(s: VmSpec): VMSpec {
     nics: s.nics.map(nicToWire),
     firmware: firmware.toWire(s.firmware),
     console: { type: consoleType.toWire(s.console.type), listen: s.console.listen ?? "" },
-    hostDevices: s.hostDevices.map((h) => ({ pciAddress: h.pciAddress, romBar: h.romBar })),
+    hostDevices: s.hostDevices.map((h) => ({ pciAddress: h.pciAddress, disableRomBar: !h.romBar })),
     labels: { ...s.labels },
     description: s.description,
   });

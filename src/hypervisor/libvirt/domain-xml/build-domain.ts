@@ -13,6 +13,7 @@ import { configureNics } from "./configure/nics.ts";
 import { configureOs, type UefiInput } from "./configure/os.ts";
 import { configureSupportDevices } from "./configure/support-devices.ts";
 import { writeDomain } from "./domain-writer.ts";
+import { serializeMetadata } from "./metadata-xml.ts";
 import type { DomainDef } from "./model.ts";
 import { assignDiskTargets } from "./targets.ts";
 import { illegalXmlChar, serializeXml } from "./xml-tree.ts";
@@ -55,9 +56,10 @@ export function buildDomainDef(input: DomainBuildInput): DomainDef {
   const { spec } = input;
   assertXmlSafe(spec, "spec");
   assertXmlSafe(input.id, "id");
+  const machine = input.machine ?? "q35";
   const disks = assignDiskTargets(spec.disks);
-  const { disks: diskDefs, controllers } = configureDisks(disks, input.diskFormats);
-  const { os, features } = configureOs(spec.firmware, input.machine ?? "q35", input.uefi);
+  const { disks: diskDefs, controllers } = configureDisks(disks, input.diskFormats, machine);
+  const { os, features } = configureOs(spec.firmware, machine, input.uefi);
   return {
     type: input.domainType,
     name: spec.name,
@@ -82,4 +84,14 @@ export function buildDomainDef(input: DomainBuildInput): DomainDef {
 
 export function buildDomainXml(input: DomainBuildInput): string {
   return serializeXml(writeDomain(buildDomainDef(input)));
+}
+
+/**
+ * Our <lq:vm> element for a spec, to replace the domain's metadata after a change that does not
+ * redefine the domain (hot-plugging a new image, relabelling): virDomainSetMetadata(dom,
+ * VIR_DOMAIN_METADATA_ELEMENT, xml, METADATA_PREFIX, METADATA_NS, LIVE|CONFIG as applicable).
+ */
+export function buildMetadataXml(spec: VmSpec, createdAt: Date): string {
+  assertXmlSafe(spec, "spec");
+  return serializeMetadata(configureMetadata(spec, createdAt));
 }

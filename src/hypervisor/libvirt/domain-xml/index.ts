@@ -1,9 +1,15 @@
 // Pure libvirt XML for the libvirt backend: domain definitions built from a VmSpec and read back,
 // device XML for hot-plug, snapshots, storage, and host capabilities. No I/O here.
 
-export { METADATA_NS, METADATA_PREFIX, buildMetadataXml } from "./metadata-xml.ts";
-export { buildDomainXml, buildDomainDef, assertXmlSafe, type DomainBuildInput } from "./build-domain.ts";
-export { parseDomainXml, type ParsedDomain } from "./parse-domain.ts";
+export { METADATA_NS, METADATA_PREFIX } from "./metadata-xml.ts";
+export {
+  buildDomainXml,
+  buildDomainDef,
+  buildMetadataXml,
+  assertXmlSafe,
+  type DomainBuildInput,
+} from "./build-domain.ts";
+export { parseDomainXml, parseDomainDefXml, type ParsedDomain } from "./parse-domain.ts";
 export type { ConsoleDetails } from "./domain-to-spec.ts";
 export { assignDiskTargets } from "./targets.ts";
 export { buildDiskDeviceXml, buildNicDeviceXml } from "./device-xml.ts";

@@ -9,10 +9,15 @@ import { attr, child, el, serializeXml, textOf, type XmlElement, type XmlNode } 
 export const METADATA_NS = "https://limiquantix.io/xmlns/node/v1";
 export const METADATA_PREFIX = "lq";
 
-const q = (local: string) => `${METADATA_PREFIX}:${local}`;
-
-export function writeMetadata(meta: LqMetadata): XmlElement {
-  return el(q("vm"), { [`xmlns:${METADATA_PREFIX}`]: METADATA_NS }, [
+/**
+ * In a domain definition the element is `<lq:vm xmlns:lq=...>`. For virDomainSetMetadata it must
+ * not declare the prefix libvirt is about to add (libvirt fails with "failed to create a new XML
+ * namespace"), so there it is written in the default namespace: `<vm xmlns=...>`.
+ */
+export function writeMetadata(meta: LqMetadata, form: "prefixed" | "default-ns" = "prefixed"): XmlElement {
+  const q = (local: string) => (form === "prefixed" ? `${METADATA_PREFIX}:${local}` : local);
+  const decl = form === "prefixed" ? `xmlns:${METADATA_PREFIX}` : "xmlns";
+  return el(q("vm"), { [decl]: METADATA_NS }, [
     meta.createdAt !== undefined && el(q("created-at"), {}, meta.createdAt),
     meta.description !== undefined && el(q("description"), {}, meta.description),
     el(
@@ -39,8 +44,8 @@ export function writeMetadata(meta: LqMetadata): XmlElement {
 }
 
 /** The element alone, for virDomainSetMetadata(VIR_DOMAIN_METADATA_ELEMENT, xml, "lq", METADATA_NS). */
-export function buildMetadataXml(meta: LqMetadata): string {
-  return serializeXml(writeMetadata(meta));
+export function serializeMetadata(meta: LqMetadata): string {
+  return serializeXml(writeMetadata(meta, "default-ns"));
 }
 
 /** Our element among <metadata>'s children, or undefined when the domain has none. */

@@ -46,7 +46,9 @@ const ENTITIES = [
   { regex: /</g, val: "&lt;" },
   { regex: /'/g, val: "&apos;" },
   { regex: /"/g, val: "&quot;" },
+  { regex: /\t/g, val: "&#9;" },
   { regex: /\n/g, val: "&#10;" },
+  { regex: /\r/g, val: "&#13;" },
 ];
 
 const builder = new XMLBuilder({
@@ -56,7 +58,8 @@ const builder = new XMLBuilder({
   format: true,
   indentBy: "  ",
   suppressEmptyNode: true,
-  // The default turns a value of "true" into a bare attribute, which is not XML.
+  // The default writes an attribute whose value is true as a bare name, which is not XML (the
+  // unordered mode even does it for the string "true").
   suppressBooleanAttributes: false,
   processEntities: true,
   entities: ENTITIES,

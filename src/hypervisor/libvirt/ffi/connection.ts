@@ -32,10 +32,7 @@ export function isAlive(c: Connection): boolean {
   return c.lv.sym.virConnectIsAlive(c.ptr) === 1;
 }
 
-/** libvirt's version encoding: major * 1,000,000 + minor * 1,000 + release. */
-export function formatVersion(v: number): string {
-  return `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
-}
+export { formatVersion } from "./flags.ts";
 
 export function libraryVersion(lv: Libvirt): number {
   const out = new BigUint64Array(1);

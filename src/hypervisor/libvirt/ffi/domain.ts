@@ -9,11 +9,7 @@ import { buildULongParams } from "./typed-params.ts";
 import { readTypedParams, type TypedValue } from "./typed-params.ts";
 import { outPointer } from "./memory.ts";
 
-export const DOMAIN_XML = { SECURE: 1, INACTIVE: 2 } as const;
-export const DEFINE_VALIDATE = 1;
-export const AFFECT = { CURRENT: 0, LIVE: 1, CONFIG: 2 } as const;
-export const UNDEFINE = { MANAGED_SAVE: 1, SNAPSHOTS_METADATA: 2, NVRAM: 4, CHECKPOINTS_METADATA: 16 } as const;
-export const MIGRATE = { LIVE: 1, PEER2PEER: 2, PERSIST_DEST: 8, UNDEFINE_SOURCE: 16, NON_SHARED_DISK: 64, ABORT_ON_ERROR: 4096 } as const;
+export { AFFECT, DOMAIN_XML, MIGRATE, UNDEFINE } from "./flags.ts";
 
 export function lookupDomain(c: Connection, uuid: string): Pointer {
   return toPtr(c.lv.sym.virDomainLookupByUUIDString(c.ptr, cstr(uuid))) ?? fail(c.lv, `lookup ${uuid}`);

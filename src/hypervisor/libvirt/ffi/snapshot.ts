@@ -5,7 +5,7 @@ import type { Connection } from "./connection.ts";
 import { fail } from "./errors.ts";
 import { borrowString, cstr, outPointer, pointerAt, takeString, toPtr } from "./memory.ts";
 
-export const SNAPSHOT_CREATE = { QUIESCE: 64, ATOMIC: 128 } as const;
+export { SNAPSHOT_CREATE } from "./flags.ts";
 
 export function createSnapshot(c: Connection, d: Pointer, xml: string, flags: number): Pointer {
   return toPtr(c.lv.sym.virDomainSnapshotCreateXML(d, cstr(xml), flags)) ?? fail(c.lv, "create snapshot");

@@ -57,7 +57,7 @@ describe("hostile strings", () => {
     expect(Object.getPrototypeOf(parsed.spec.labels)).toBe(Object.prototype);
   });
 
-  test("a label value 'true' stays an attribute value (XMLBuilder would make it a bare attribute)", () => {
+  test("a label value 'true' stays a quoted attribute value", () => {
     const xml = buildDomainXml({ ...minimal, spec: { ...minimalSpec, labels: { on: "true" } } });
     expect(xml).toContain(`<lq:label key="on" value="true"/>`);
   });
@@ -148,7 +148,7 @@ describe("round trip property", () => {
           expect(parsed.spec).toStrictEqual({ ...spec, disks: [{ ...spec.disks[0]!, target: "vda" }] });
         },
       ),
-      { numRuns: 300, seed: 4242 },
+      { numRuns: 150, seed: 4242 },
     );
   });
 });

@@ -15,7 +15,23 @@ export function diskFormat(disk: DiskSpec, formats: Record<string, DiskFormat> |
   return disk.newImage?.format ?? "raw";
 }
 
-export function diskDef(disk: DiskSpec, format: DiskFormat, field = "disk"): DiskDef {
+/**
+ * Combinations QEMU cannot run, refused here with the field at fault rather than by libvirt at
+ * define or start time with a less helpful message. `machine` is undefined for hot-plug.
+ */
+function checkDisk(disk: DiskSpec, field: string, machine: string | undefined): void {
+  const refuse = (sub: string, rule: string) => {
+    throw new HypervisorError("invalid_argument", `${field}.${sub}: ${rule}`, `${field}.${sub}`);
+  };
+  if (disk.device === "cdrom" && disk.bus === "virtio") refuse("bus", "a cdrom cannot be on the virtio bus; use sata or scsi");
+  if (disk.device === "disk" && disk.readonly && (disk.bus === "sata" || disk.bus === "ide")) {
+    refuse("readonly", `QEMU has no read-only ${disk.bus} disks; use virtio or scsi`);
+  }
+  if (disk.bus === "ide" && machine?.includes("q35")) refuse("bus", "q35 machines have no IDE controller; use sata");
+}
+
+export function diskDef(disk: DiskSpec, format: DiskFormat, field = "disk", machine?: string): DiskDef {
+  checkDisk(disk, field, machine);
   if (disk.target === undefined) {
     throw new HypervisorError("invalid_argument", `${field}.target: no guest device name assigned`, `${field}.target`);
   }
@@ -25,7 +41,8 @@ export function diskDef(disk: DiskSpec, format: DiskFormat, field = "disk"): Dis
   }
   const cdrom = disk.device === "cdrom";
   return {
-    type: "file",
+    // Host block devices (LVM volumes, partitions) are type='block' with <source dev>.
+    type: source?.startsWith("/dev/") ? "block" : "file",
     device: disk.device,
     // cache=none + io=native: no host page cache (safe for migration, no double caching);
     // discard=unmap lets guest TRIM shrink sparse images. A cdrom is read whole, keep defaults.
@@ -43,8 +60,9 @@ export function diskDef(disk: DiskSpec, format: DiskFormat, field = "disk"): Dis
 export function configureDisks(
   disks: DiskSpec[],
   formats: Record<string, DiskFormat> | undefined,
+  machine: string,
 ): { disks: DiskDef[]; controllers: ControllerDef[] } {
-  const defs = disks.map((disk, i) => diskDef(disk, diskFormat(disk, formats), `spec.disks[${i}]`));
+  const defs = disks.map((disk, i) => diskDef(disk, diskFormat(disk, formats), `spec.disks[${i}]`, machine));
   const controllers: ControllerDef[] = disks.some((d) => d.bus === "scsi")
     ? [{ type: "scsi", index: 0, model: "virtio-scsi" }]
     : [];

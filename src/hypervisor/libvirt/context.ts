@@ -1,0 +1,121 @@
+// What every libvirt backend operation shares: the call pool, per-VM locks, options, the host
+// facts read at start, the event fan-out and the small caches events keep current.
+
+import { HypervisorError, notFound } from "../errors.ts";
+import type { HypervisorEvent, HypervisorEventListener, VmState, VmStatus } from "../types.ts";
+import type { VmLocks } from "../vm-lock.ts";
+import type { CallPool } from "./call-pool.ts";
+import type { DiskFormat } from "../types.ts";
+import type { UefiInput } from "./domain-xml/configure/os.ts";
+import { DOMAIN_XML } from "./ffi/flags.ts";
+import type { OpName, Ops } from "./ops.ts";
+import { createCpuSampler, statusOf, type CpuSampler } from "./status.ts";
+import { parseDomainXml } from "./domain-xml/index.ts";
+import { isActiveState } from "./state-map.ts";
+
+export interface Logger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  debug(...args: unknown[]): void;
+}
+
+export interface Settings {
+  uri: string;
+  storagePath: string;
+  consoleListen: string;
+  poolName: string;
+  /** How often a graceful stop re-reads the state while it waits. */
+  stopPollMs: number;
+  /** How long a live detach waits for the guest to release the device. */
+  detachWaitMs: number;
+  migrationPollMs: number;
+}
+
+export interface HostProfile {
+  driverType: string;
+  domainType: "kvm" | "qemu";
+  emulator?: string;
+  machine?: string;
+  uefiLoader?: string;
+  hostname: string;
+}
+
+export interface LibvirtContext {
+  pool: CallPool;
+  locks: VmLocks;
+  settings: Settings;
+  host: HostProfile;
+  log: Logger;
+  cpu: CpuSampler;
+  listeners: Set<HypervisorEventListener>;
+  /** Last state each VM was seen in (events keep it current): the previousState of the next event. */
+  known: Map<string, VmState>;
+  startedAt: Map<string, Date>;
+  /** uuid/alias -> resolvers waiting for libvirt's DEVICE_REMOVED. */
+  removals: Map<string, Set<() => void>>;
+  connected: boolean;
+  disconnectReason?: string;
+  closed: boolean;
+}
+
+export function createContextBase(pool: CallPool, locks: VmLocks, settings: Settings, host: HostProfile, log: Logger): LibvirtContext {
+  return {
+    pool, locks, settings, host, log,
+    cpu: createCpuSampler(),
+    listeners: new Set(),
+    known: new Map(),
+    startedAt: new Map(),
+    removals: new Map(),
+    connected: true,
+    closed: false,
+  };
+}
+
+export function emit(ctx: LibvirtContext, event: HypervisorEvent): void {
+  for (const listener of ctx.listeners) {
+    try {
+      listener(event);
+    } catch (err) {
+      ctx.log.warn("event listener threw", err);
+    }
+  }
+}
+
+const NO_DOMAIN = 42;
+
+/** A pool call about one VM: libvirt's "domain not found" becomes the backend's not_found for id. */
+export async function vmCall<K extends OpName>(ctx: LibvirtContext, id: string, op: K, ...args: Parameters<Ops[K]>): Promise<Awaited<ReturnType<Ops[K]>>> {
+  if (ctx.closed) throw new HypervisorError("unavailable", "the libvirt backend is closed");
+  try {
+    return await ctx.pool.call(op, ...args);
+  } catch (err) {
+    if (err instanceof HypervisorError && err.kind === "not_found" && (err as { libvirtCode?: number }).libvirtCode === NO_DOMAIN) throw notFound(id);
+    throw err;
+  }
+}
+
+/** The VM's status: spec from the persistent definition, state and figures from the live domain. */
+export async function fetchStatus(ctx: LibvirtContext, id: string): Promise<VmStatus> {
+  const raw = await vmCall(ctx, id, "domain", id, DOMAIN_XML.INACTIVE);
+  const status = statusOf(raw, parseDomainXml(raw.xml), ctx.cpu, startedExtras(ctx, id, raw.state));
+  return status;
+}
+
+export function startedExtras(ctx: LibvirtContext, id: string, state: number): { startedAt?: Date } {
+  if (!isActiveState(state)) return {};
+  const at = ctx.startedAt.get(id);
+  return at ? { startedAt: at } : {};
+}
+
+export function invalidState(id: string, state: VmState, hint: string): HypervisorError {
+  return new HypervisorError("invalid_state", `vm ${id} is ${state}; ${hint}`);
+}
+
+export function formatOf(path: string, header: Uint8Array | undefined): DiskFormat {
+  // qcow2 images start with "QFI\xfb"; anything else is handed to QEMU as raw.
+  if (header && header.length >= 4 && header[0] === 0x51 && header[1] === 0x46 && header[2] === 0x49 && header[3] === 0xfb) return "qcow2";
+  if (header && header.length >= 4) return "raw";
+  return path.endsWith(".qcow2") ? "qcow2" : "raw";
+}
+
+export type { UefiInput };

@@ -1,0 +1,116 @@
+// Hot-plug: disks and NICs attached to and detached from a VM, live and persistent while it
+// runs (VIR_DOMAIN_AFFECT_LIVE|CONFIG), persistent only while it is stopped.
+
+import { HypervisorError } from "../errors.ts";
+import { generateMac } from "../defaults.ts";
+import type { DiskSpec, NicSpec, VmState, VmStatus } from "../types.ts";
+import { validateDiskSpec, validateNicSpec, validateVmId } from "../validation.ts";
+import { assignDiskTargets, buildDiskDeviceXml, buildNicDeviceXml, diskAlias, nicAlias } from "./domain-xml/index.ts";
+import { emit, fetchStatus, invalidState, type LibvirtContext } from "./context.ts";
+import { deleteImages, probeFormat, resolveDisk } from "./disks.ts";
+import { AFFECT } from "./ffi/flags.ts";
+
+function flagsFor(id: string, state: VmState): number {
+  if (state === "running") return AFFECT.LIVE | AFFECT.CONFIG;
+  if (state === "stopped") return AFFECT.CONFIG;
+  throw invalidState(id, state, "devices can be changed while it runs or is stopped");
+}
+
+/** Resolves when libvirt reports the device gone, or after ms (the guest may never let go). */
+function deviceRemoval(ctx: LibvirtContext, id: string, alias: string, ms: number): { wait: () => Promise<boolean> } {
+  const key = `${id}/${alias}`;
+  let done!: (removed: boolean) => void;
+  const removed = new Promise<boolean>((resolve) => (done = resolve));
+  const waiters = ctx.removals.get(key) ?? new Set();
+  const hit = () => done(true);
+  waiters.add(hit);
+  ctx.removals.set(key, waiters);
+  return {
+    wait: async () => {
+      const timer = setTimeout(() => done(false), ms);
+      const ok = await removed;
+      clearTimeout(timer);
+      waiters.delete(hit);
+      if (waiters.size === 0) ctx.removals.delete(key);
+      return ok;
+    },
+  };
+}
+
+export async function attachDisk(ctx: LibvirtContext, id: string, disk: DiskSpec): Promise<VmStatus> {
+  validateVmId(id);
+  validateDiskSpec(disk);
+  return ctx.locks.run(id, async () => {
+    const status = await fetchStatus(ctx, id);
+    const flags = flagsFor(id, status.state);
+    if (status.spec.disks.some((d) => d.id === disk.id)) throw new HypervisorError("already_exists", `vm ${id} already has a disk with id ${disk.id}`, "disk.id");
+    const taken = status.spec.disks.map((d) => d.target).filter((t): t is string => t !== undefined);
+    const [targeted] = assignDiskTargets([{ ...disk, target: undefined } as DiskSpec], taken);
+    const resolved = await resolveDisk(ctx, id, targeted ?? disk);
+    try {
+      await ctx.pool.call("attach", id, buildDiskDeviceXml(resolved.disk, resolved.format), flags);
+    } catch (err) {
+      if (resolved.createdPath) await deleteImages(ctx, [resolved.createdPath]).catch(() => {});
+      throw err;
+    }
+    emit(ctx, { type: "disk_attached", vmId: id, vmName: status.name, message: `disk ${disk.id} attached to vm ${id} as ${resolved.disk.target}`, details: { disk: disk.id, target: resolved.disk.target ?? "" } });
+    return fetchStatus(ctx, id);
+  });
+}
+
+export async function detachDisk(ctx: LibvirtContext, id: string, diskId: string): Promise<VmStatus> {
+  validateVmId(id);
+  return ctx.locks.run(id, async () => {
+    const status = await fetchStatus(ctx, id);
+    const flags = flagsFor(id, status.state);
+    const disk = status.spec.disks.find((d) => d.id === diskId);
+    if (!disk) throw new HypervisorError("not_found", `vm ${id} has no disk with id ${diskId}`);
+    const format = disk.resolvedPath ? await probeFormat(disk.resolvedPath) : "raw";
+    const removal = flags & AFFECT.LIVE ? deviceRemoval(ctx, id, diskAlias(diskId), ctx.settings.detachWaitMs) : undefined;
+    await ctx.pool.call("detach", id, buildDiskDeviceXml(disk, format), flags);
+    const released = removal ? await removal.wait() : true;
+    emit(ctx, {
+      type: "disk_detached",
+      vmId: id,
+      vmName: status.name,
+      message: released ? `disk ${diskId} detached from vm ${id}` : `disk ${diskId} removed from vm ${id}'s definition; the guest has not released the device yet`,
+      details: { disk: diskId },
+    });
+    return fetchStatus(ctx, id);
+  });
+}
+
+export async function attachNic(ctx: LibvirtContext, id: string, nic: NicSpec): Promise<VmStatus> {
+  validateVmId(id);
+  validateNicSpec(nic);
+  return ctx.locks.run(id, async () => {
+    const status = await fetchStatus(ctx, id);
+    const flags = flagsFor(id, status.state);
+    if (status.spec.nics.some((n) => n.id === nic.id)) throw new HypervisorError("already_exists", `vm ${id} already has a nic with id ${nic.id}`, "nic.id");
+    const withMac: NicSpec = nic.mac ? nic : { ...nic, mac: generateMac() };
+    await ctx.pool.call("attach", id, buildNicDeviceXml(withMac), flags);
+    emit(ctx, { type: "nic_attached", vmId: id, vmName: status.name, message: `nic ${nic.id} (${withMac.mac}) attached to vm ${id}`, details: { nic: nic.id, mac: withMac.mac ?? "" } });
+    return fetchStatus(ctx, id);
+  });
+}
+
+export async function detachNic(ctx: LibvirtContext, id: string, nicId: string): Promise<VmStatus> {
+  validateVmId(id);
+  return ctx.locks.run(id, async () => {
+    const status = await fetchStatus(ctx, id);
+    const flags = flagsFor(id, status.state);
+    const nic = status.spec.nics.find((n) => n.id === nicId);
+    if (!nic) throw new HypervisorError("not_found", `vm ${id} has no nic with id ${nicId}`);
+    const removal = flags & AFFECT.LIVE ? deviceRemoval(ctx, id, nicAlias(nicId), ctx.settings.detachWaitMs) : undefined;
+    await ctx.pool.call("detach", id, buildNicDeviceXml(nic), flags);
+    const released = removal ? await removal.wait() : true;
+    emit(ctx, {
+      type: "nic_detached",
+      vmId: id,
+      vmName: status.name,
+      message: released ? `nic ${nicId} detached from vm ${id}` : `nic ${nicId} removed from vm ${id}'s definition; the guest has not released the device yet`,
+      details: { nic: nicId },
+    });
+    return fetchStatus(ctx, id);
+  });
+}

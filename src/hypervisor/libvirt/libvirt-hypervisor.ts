@@ -1,0 +1,154 @@
+// createLibvirtHypervisor: the production backend. It starts the event Worker (which registers
+// libvirt's event loop, so it goes first), then the call Workers, reads the host once, makes
+// sure the storage pool exists, and wires every Hypervisor method to its module.
+
+import { createVmLocks } from "../vm-lock.ts";
+import type { Hypervisor } from "../types.ts";
+import { createCallPool, type CallPool } from "./call-pool.ts";
+import { createContextBase, emit, type LibvirtContext, type Logger, type Settings } from "./context.ts";
+import { attachDisk, attachNic, detachDisk, detachNic } from "./devices.ts";
+import { poolXml } from "./disks.ts";
+import { createEventSource, type EventSource } from "./event-source.ts";
+import { handleRawEvent, reconcile } from "./events.ts";
+import { DOMAIN_XML } from "./ffi/flags.ts";
+import { capabilitiesOf, hostProfile, infoOf } from "./host.ts";
+import { getConsole, listVms, vmMetrics } from "./inventory.ts";
+import * as lifecycle from "./lifecycle.ts";
+import { migrateVm } from "./migration.ts";
+import type { HostFacts } from "./ops.ts";
+import type { RawDomainEvent } from "./protocol.ts";
+import * as snapshots from "./snapshots.ts";
+
+export interface LibvirtHypervisorOptions {
+  /** e.g. qemu:///system, or test:///default for tests. */
+  uri: string;
+  /** Where new disk images go (a libvirt dir pool, created when missing). */
+  storagePath: string;
+  /** VNC/SPICE listen address written into new domains. */
+  consoleListen: string;
+  poolName?: string;
+  /** Worker entry files; defaults suit both `bun src/main.ts` and the compiled binary. */
+  workerPath?: string;
+  eventWorkerPath?: string;
+  /** Call Workers (concurrent libvirt calls); default 4. */
+  poolSize?: number;
+  log?: Logger;
+  stopPollMs?: number;
+  detachWaitMs?: number;
+  migrationPollMs?: number;
+  eventTickMs?: number;
+}
+
+const quiet: Logger = { info() {}, warn() {}, debug() {} };
+
+export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): Promise<Hypervisor> {
+  const log = opts.log ?? quiet;
+  const settings: Settings = {
+    uri: opts.uri,
+    storagePath: opts.storagePath,
+    consoleListen: opts.consoleListen,
+    poolName: opts.poolName ?? "limiquantix",
+    stopPollMs: opts.stopPollMs ?? 250,
+    detachWaitMs: opts.detachWaitMs ?? 5000,
+    migrationPollMs: opts.migrationPollMs ?? 500,
+  };
+  // Events that arrive before the context exists wait here.
+  let ctx: LibvirtContext | undefined;
+  const early: RawDomainEvent[] = [];
+  let resync: (() => void) | undefined;
+
+  const events: EventSource = await createEventSource({
+    uri: opts.uri,
+    ...(opts.eventWorkerPath !== undefined ? { workerPath: opts.eventWorkerPath } : {}),
+    ...(opts.eventTickMs !== undefined ? { tickMs: opts.eventTickMs } : {}),
+    onEvent: (e) => (ctx ? handleRawEvent(ctx, e) : early.push(e)),
+    onConnected: (attempt) => {
+      if (attempt > 1) resync?.();
+    },
+    onDisconnected: (reason) => {
+      if (!ctx) return;
+      ctx.connected = false;
+      ctx.disconnectReason = reason;
+      log.warn(`lost libvirt at ${opts.uri}: ${reason}; reconnecting`);
+      emit(ctx, { type: "node", message: `libvirt at ${opts.uri} is unreachable (${reason}); reconnecting`, details: { libvirt: "disconnected" } });
+    },
+  });
+  let pool: CallPool;
+  try {
+    pool = await createCallPool({ uri: opts.uri, size: opts.poolSize ?? 4, ...(opts.workerPath !== undefined ? { workerPath: opts.workerPath } : {}) });
+  } catch (err) {
+    await events.close();
+    throw err;
+  }
+  try {
+    const facts = await pool.call("hostFacts");
+    const c = createContextBase(pool, createVmLocks(), settings, hostProfile(facts), log);
+    await pool.call("ensurePool", settings.poolName, settings.storagePath, poolXml(c));
+    reconcile(c, await pool.call("domains", DOMAIN_XML.INACTIVE), false);
+    ctx = c;
+    for (const e of early.splice(0)) handleRawEvent(c, e);
+    resync = () => {
+      pool
+        .call("domains", DOMAIN_XML.INACTIVE)
+        .then((domains) => {
+          c.connected = true;
+          delete c.disconnectReason;
+          reconcile(c, domains, true);
+          log.info(`libvirt at ${opts.uri} is back`);
+          emit(c, { type: "node", message: `libvirt at ${opts.uri} is reachable again; event callbacks re-registered`, details: { libvirt: "connected" } });
+        })
+        .catch((err) => log.warn("resync after reconnect failed", err));
+    };
+    return backendOf(c, facts, events);
+  } catch (err) {
+    await pool.close();
+    await events.close();
+    throw err;
+  }
+}
+
+function backendOf(ctx: LibvirtContext, hostFacts: HostFacts, events: EventSource): Hypervisor {
+  return {
+    backend: "libvirt",
+    info: async () => infoOf(hostFacts),
+    capabilities: async () => capabilitiesOf(hostFacts, ctx.host),
+    healthy: () =>
+      ctx.closed
+        ? { ok: false, message: "the libvirt backend is closed" }
+        : ctx.connected && events.connected
+          ? { ok: true }
+          : { ok: false, message: `libvirt at ${ctx.settings.uri} is unreachable (${ctx.disconnectReason ?? "connection lost"}); reconnecting` },
+    createVm: (id, spec) => lifecycle.createVm(ctx, id, spec),
+    startVm: (id) => lifecycle.startVm(ctx, id),
+    stopVm: (id, timeoutMs) => lifecycle.stopVm(ctx, id, timeoutMs),
+    forceStopVm: (id) => lifecycle.forceStopVm(ctx, id),
+    rebootVm: (id) => lifecycle.rebootVm(ctx, id),
+    pauseVm: (id) => lifecycle.pauseVm(ctx, id),
+    resumeVm: (id) => lifecycle.resumeVm(ctx, id),
+    deleteVm: (id, o) => lifecycle.deleteVm(ctx, id, o),
+    getVm: (id) => lifecycle.getVm(ctx, id),
+    listVms: (filter) => listVms(ctx, filter),
+    getConsole: (id) => getConsole(ctx, id),
+    createSnapshot: (id, o) => snapshots.createSnapshot(ctx, id, o),
+    revertSnapshot: (id, name) => snapshots.revertSnapshot(ctx, id, name),
+    deleteSnapshot: (id, name) => snapshots.deleteSnapshot(ctx, id, name),
+    listSnapshots: (id) => snapshots.listSnapshots(ctx, id),
+    migrateVm: (id, o, signal) => migrateVm(ctx, id, o, signal),
+    attachDisk: (id, disk) => attachDisk(ctx, id, disk),
+    detachDisk: (id, diskId) => detachDisk(ctx, id, diskId),
+    attachNic: (id, nic) => attachNic(ctx, id, nic),
+    detachNic: (id, nicId) => detachNic(ctx, id, nicId),
+    vmMetrics: (ids) => vmMetrics(ctx, ids),
+    onEvent: (listener) => {
+      ctx.listeners.add(listener);
+      return () => void ctx.listeners.delete(listener);
+    },
+    close: async () => {
+      if (ctx.closed) return;
+      ctx.closed = true;
+      ctx.listeners.clear();
+      await ctx.pool.close();
+      await events.close();
+    },
+  };
+}

@@ -1,0 +1,168 @@
+// Define, start, stop, reboot, pause, resume, delete. Every operation holds the VM's lock, reads
+// the state first (so an illegal transition gets a clear invalid_state on every driver), acts,
+// and answers with the status libvirt reports afterwards.
+
+import { HypervisorError } from "../errors.ts";
+import { generateMac, specsEqual } from "../defaults.ts";
+import type { VmSpec, VmState, VmStatus } from "../types.ts";
+import { validateVmId, validateVmSpec } from "../validation.ts";
+import { buildDomainXml } from "./domain-xml/index.ts";
+import { fetchStatus, invalidState, vmCall, type LibvirtContext } from "./context.ts";
+import { deleteImages, resolveDisk } from "./disks.ts";
+import { vmStateOf } from "./state-map.ts";
+
+async function currentState(ctx: LibvirtContext, id: string): Promise<VmState> {
+  const st = await vmCall(ctx, id, "state", id);
+  return vmStateOf(st.state, st.reason);
+}
+
+/** The requested spec with what the backend filled in (MACs, console listen), for the idempotency check. */
+function withBackendFills(ctx: LibvirtContext, requested: VmSpec, existing: VmSpec): VmSpec {
+  const console = { ...requested.console };
+  if (console.listen === undefined && existing.console.listen === ctx.settings.consoleListen) console.listen = existing.console.listen;
+  return {
+    ...requested,
+    console,
+    nics: requested.nics.map((n) => (n.mac ? n : { ...n, mac: existing.nics.find((e) => e.id === n.id)?.mac })) as VmSpec["nics"],
+  };
+}
+
+export async function createVm(ctx: LibvirtContext, id: string, spec: VmSpec): Promise<{ vm: VmStatus; created: boolean }> {
+  validateVmId(id);
+  validateVmSpec(spec);
+  return ctx.locks.run(id, async () => {
+    if (await ctx.pool.call("exists", id)) {
+      const existing = await fetchStatus(ctx, id);
+      if (specsEqual(withBackendFills(ctx, spec, existing.spec), existing.spec)) return { vm: existing, created: false };
+      throw new HypervisorError("already_exists", `vm ${id} already exists with a different spec; delete it first or use another id`);
+    }
+    const holder = await ctx.pool.call("uuidByName", spec.name);
+    if (holder !== null) {
+      throw new HypervisorError("already_exists", `a vm named ${JSON.stringify(spec.name)} already exists (id ${holder})`, "spec.name");
+    }
+    const created: string[] = [];
+    try {
+      const disks = [];
+      const diskFormats: Record<string, "qcow2" | "raw"> = {};
+      for (const disk of spec.disks) {
+        const r = await resolveDisk(ctx, id, disk);
+        if (r.createdPath) created.push(r.createdPath);
+        disks.push(r.disk);
+        diskFormats[disk.id] = r.format;
+      }
+      const nics = spec.nics.map((n) => (n.mac ? n : { ...n, mac: generateMac() }));
+      const { host } = ctx;
+      const xml = buildDomainXml({
+        id,
+        spec: { ...spec, disks, nics },
+        domainType: host.domainType,
+        ...(host.emulator !== undefined ? { emulator: host.emulator } : {}),
+        ...(host.machine !== undefined ? { machine: host.machine } : {}),
+        ...(spec.firmware === "uefi" ? { uefi: uefiFor(ctx, id) } : {}),
+        consoleListen: ctx.settings.consoleListen,
+        createdAt: new Date(),
+        diskFormats,
+      });
+      await ctx.pool.call("define", xml);
+      ctx.known.set(id, "stopped");
+    } catch (err) {
+      await deleteImages(ctx, created).catch((e) => ctx.log.warn(`could not remove images of failed vm ${id}`, e));
+      throw err;
+    }
+    return { vm: await fetchStatus(ctx, id), created: true };
+  });
+}
+
+function uefiFor(ctx: LibvirtContext, id: string) {
+  const loader = ctx.host.uefiLoader;
+  if (loader === undefined) {
+    throw new HypervisorError("unsupported", "spec.firmware is uefi but libvirt reports no UEFI firmware on this host (Debian: apt-get install ovmf)", "spec.firmware");
+  }
+  return { loaderPath: loader, nvramPath: `${ctx.settings.storagePath}/${id}_VARS.fd` };
+}
+
+type Step = { allowed: VmState[]; hint: (s: VmState) => string; op: "start" | "destroy" | "reboot" | "suspend" | "resume" };
+
+async function transition(ctx: LibvirtContext, id: string, step: Step): Promise<VmStatus> {
+  validateVmId(id);
+  return ctx.locks.run(id, async () => {
+    const state = await currentState(ctx, id);
+    if (!step.allowed.includes(state)) throw invalidState(id, state, step.hint(state));
+    await vmCall(ctx, id, step.op, id);
+    if (step.op === "start") ctx.startedAt.set(id, new Date());
+    if (step.op === "destroy") ctx.startedAt.delete(id);
+    return fetchStatus(ctx, id);
+  });
+}
+
+const notRunning = (s: VmState) => (s === "paused" ? "resume it first" : "start it first");
+
+export const startVm = (ctx: LibvirtContext, id: string) =>
+  transition(ctx, id, { op: "start", allowed: ["stopped", "crashed"], hint: (s) => (s === "paused" ? "resume it instead" : "it is already started") });
+export const forceStopVm = (ctx: LibvirtContext, id: string) =>
+  transition(ctx, id, { op: "destroy", allowed: ["running", "paused", "shutting_down", "crashed", "suspended", "migrating"], hint: () => "it is already stopped" });
+export const rebootVm = (ctx: LibvirtContext, id: string) =>
+  transition(ctx, id, { op: "reboot", allowed: ["running"], hint: notRunning });
+export const pauseVm = (ctx: LibvirtContext, id: string) =>
+  transition(ctx, id, { op: "suspend", allowed: ["running"], hint: (s) => (s === "paused" ? "it is already paused" : "only a running vm can be paused") });
+export const resumeVm = (ctx: LibvirtContext, id: string) =>
+  transition(ctx, id, { op: "resume", allowed: ["paused"], hint: (s) => (s === "running" ? "it is not paused" : "only a paused vm can be resumed") });
+
+/**
+ * ACPI shutdown, then wait without holding the VM's lock (so a ForceStopVM can still get in)
+ * and without blocking anything: the state is re-read every stopPollMs on a call Worker.
+ */
+export async function stopVm(ctx: LibvirtContext, id: string, timeoutMs: number): Promise<VmStatus> {
+  validateVmId(id);
+  await ctx.locks.run(id, async () => {
+    const state = await currentState(ctx, id);
+    if (state !== "running" && state !== "shutting_down") {
+      throw invalidState(id, state, state === "paused" ? "resume it first or force stop it" : "it is not running");
+    }
+    await vmCall(ctx, id, "shutdown", id);
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await currentState(ctx, id);
+    if (state === "stopped" || state === "crashed") break;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new HypervisorError(
+        "timeout",
+        `vm ${id} is still ${state} ${Math.round(timeoutMs / 1000)} s after the ACPI shutdown request: the guest ignores ACPI ` +
+          `(no OS booted, or no ACPI daemon). Force stop it (ForceStopVM) or retry with a longer timeout`,
+      );
+    }
+    await Bun.sleep(Math.min(ctx.settings.stopPollMs, left));
+  }
+  ctx.startedAt.delete(id);
+  return ctx.locks.run(id, () => fetchStatus(ctx, id));
+}
+
+export async function deleteVm(ctx: LibvirtContext, id: string, opts: { deleteDisks: boolean; force: boolean }): Promise<{ deletedDisks: string[] }> {
+  validateVmId(id);
+  return ctx.locks.run(id, async () => {
+    const status = await fetchStatus(ctx, id);
+    if (status.state !== "stopped" && status.state !== "crashed") {
+      if (!opts.force) throw invalidState(id, status.state, "stop it first, or delete with force");
+      await vmCall(ctx, id, "destroy", id).catch((err) => {
+        // It may have stopped by itself in between; anything else is a real failure.
+        if (!(err instanceof HypervisorError && err.kind === "invalid_state")) throw err;
+      });
+    }
+    await vmCall(ctx, id, "undefine", id);
+    ctx.startedAt.delete(id);
+    ctx.cpu.forget(id);
+    if (!opts.deleteDisks) return { deletedDisks: [] };
+    const paths = status.spec.disks
+      .filter((d) => d.device === "disk" && !d.readonly && d.resolvedPath !== undefined)
+      .map((d) => d.resolvedPath as string);
+    return { deletedDisks: await deleteImages(ctx, paths) };
+  });
+}
+
+export async function getVm(ctx: LibvirtContext, id: string): Promise<VmStatus> {
+  validateVmId(id);
+  return fetchStatus(ctx, id);
+}
+

@@ -1,0 +1,182 @@
+// The shared sampler: one host read per tick whatever the number of subscribers.
+
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { VmMetrics } from "../../src/hypervisor/types.ts";
+import { createMetricsHub, DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS, resolveIntervalMs, type MetricsTick } from "../../src/telemetry/metrics-hub.ts";
+import { createTelemetry } from "../../src/telemetry/telemetry.ts";
+import { createMemoryIo } from "./memory-io.ts";
+
+const vm: VmMetrics = {
+  vmId: "0b7c1f9e-0000-4000-8000-000000000001", name: "web-1", state: "running", cpuUsagePercent: 12.5, cpuTimeNs: 5e9, vcpus: 2,
+  memoryUsedBytes: 1 << 30, memoryTotalBytes: 2 << 30, diskReadBytes: 1, diskWriteBytes: 2, diskReadOps: 3, diskWriteOps: 4,
+  networkRxBytes: 5, networkTxBytes: 6, networkRxPackets: 7, networkTxPackets: 8,
+};
+
+function setup(vmMetrics: () => Promise<VmMetrics[]> = async () => [vm]) {
+  const io = createMemoryIo({
+    "/p/stat": "cpu  1 0 1 8 0 0 0 0 0 0\ncpu0 1 0 1 8 0 0 0 0 0 0\n",
+    "/p/meminfo": "MemTotal: 1000 kB\n",
+    "/p/loadavg": "0.00 0.00 0.00 1/1 1\n",
+    "/p/uptime": "10.00 5.00\n",
+    "/p/diskstats": "",
+    "/p/net/dev": "",
+  });
+  const telemetry = createTelemetry({ procRoot: "/p", sysRoot: "/s", etcRoot: "/e", filesystemPaths: [] }, { io });
+  const hub = createMetricsHub({ telemetry, hypervisor: { vmMetrics } });
+  return { io, hub };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean, limitMs = 5000): Promise<void> {
+  const end = performance.now() + limitMs;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error("condition not met in time");
+    await sleep(10);
+  }
+}
+
+describe("interval bounds", () => {
+  test("constants and resolution", () => {
+    expect([MIN_INTERVAL_MS, MAX_INTERVAL_MS, DEFAULT_INTERVAL_MS]).toEqual([250, 3_600_000, 5000]);
+    expect(resolveIntervalMs(0)).toBe(5000);
+    expect(resolveIntervalMs(250)).toBe(250);
+    expect(resolveIntervalMs(3_600_000)).toBe(3_600_000);
+    for (const bad of [1, 249, 3_600_001, 1.5, -5, Number.NaN]) expect(() => resolveIntervalMs(bad)).toThrow(RangeError);
+    expect(() => resolveIntervalMs(100)).toThrow("between 250 and 3600000");
+  });
+  test("subscribe refuses an interval out of bounds", () => {
+    const { hub } = setup();
+    expect(() => hub.subscribe(10, () => {})).toThrow(RangeError);
+    hub.close();
+  });
+});
+
+describe("sharing", () => {
+  test("50 subscribers at one interval: /proc/stat is read once per tick", async () => {
+    const { io, hub } = setup();
+    const received = Array.from({ length: 50 }, () => [] as MetricsTick[]);
+    const unsubs = received.map((list) => hub.subscribe(250, (tick) => list.push(tick)));
+    await until(() => received.every((l) => l.length >= 3));
+    unsubs.forEach((u) => u());
+
+    const distinct = new Set(received.flat());
+    expect(io.readsOf("/p/stat")).toBe(distinct.size);
+    expect(hub.readCount()).toBe(distinct.size);
+    // Every subscriber saw the same tick objects, in the same order.
+    const firstThree = received[0]?.slice(0, 3);
+    for (const l of received) expect(l.slice(0, 3)).toEqual(firstThree as MetricsTick[]);
+    expect(firstThree?.[0]?.vms).toEqual([vm]);
+    hub.close();
+  });
+
+  test("different intervals share samples instead of reading once per subscriber", async () => {
+    const { io, hub } = setup();
+    let deliveries = 0;
+    const seen = new Set<MetricsTick>();
+    const unsubs = [250, 300, 350, 400, 500, 250, 300].map((ms) =>
+      hub.subscribe(ms, (tick) => {
+        deliveries++;
+        seen.add(tick);
+      }),
+    );
+    await sleep(800);
+    unsubs.forEach((u) => u());
+    expect(io.readsOf("/p/stat")).toBe(seen.size);
+    expect(hub.readCount()).toBe(seen.size);
+    // 7 subscribers, ~3 ticks each: far fewer reads than deliveries.
+    expect(deliveries).toBeGreaterThanOrEqual(15);
+    expect(seen.size).toBeLessThanOrEqual(deliveries / 2);
+    hub.close();
+  });
+
+  test("the last unsubscribe stops the timer", async () => {
+    const { hub } = setup();
+    const a = hub.subscribe(250, () => {});
+    const b = hub.subscribe(250, () => {});
+    await until(() => hub.readCount() >= 1);
+    a();
+    await sleep(300);
+    const whileOne = hub.readCount();
+    expect(whileOne).toBeGreaterThanOrEqual(2);
+    b();
+    b(); // twice is harmless
+    const after = hub.readCount();
+    await sleep(400);
+    expect(hub.readCount()).toBe(after);
+    hub.close();
+  });
+
+  test("sampleNow shares a read in flight", async () => {
+    const { hub } = setup();
+    const [x, y] = await Promise.all([hub.sampleNow(), hub.sampleNow()]);
+    expect(x).toBe(y as MetricsTick);
+    expect(hub.readCount()).toBe(1);
+    hub.close();
+  });
+
+  test("timers are unref'd: a process with a live subscription still exits", async () => {
+    const src = join(import.meta.dir, "../../src/telemetry");
+    const script = `
+      import { createMetricsHub } from ${JSON.stringify(join(src, "metrics-hub.ts"))};
+      import { createTelemetry } from ${JSON.stringify(join(src, "telemetry.ts"))};
+      const telemetry = createTelemetry({ procRoot: "/proc", sysRoot: "/sys", etcRoot: "/etc", filesystemPaths: [] });
+      const hub = createMetricsHub({ telemetry, hypervisor: { vmMetrics: async () => [] } });
+      hub.subscribe(250, () => {});
+    `;
+    const proc = Bun.spawn([process.execPath, "-e", script], { stdout: "ignore", stderr: "pipe" });
+    const code = await Promise.race([proc.exited, sleep(5000).then(() => "still running")]);
+    if (code === "still running") proc.kill();
+    expect(code).toBe(0);
+  });
+});
+
+describe("failures", () => {
+  test("a hypervisor failure still delivers the host, with the error and no VMs", async () => {
+    const { hub } = setup(async () => {
+      throw new Error("libvirt gone");
+    });
+    const tick = await hub.sampleNow();
+    expect(tick.vms).toEqual([]);
+    expect(String(tick.vmsError)).toContain("libvirt gone");
+    expect(tick.host.memory.totalBytes).toBe(1024000);
+    hub.close();
+  });
+
+  test("a host read failure goes to onError and is not cached", async () => {
+    const { io, hub } = setup();
+    io.files.delete("/p/meminfo");
+    const errors: unknown[] = [];
+    const ticks: MetricsTick[] = [];
+    const unsub = hub.subscribe(250, (t) => ticks.push(t), (e) => errors.push(e));
+    await until(() => errors.length >= 1);
+    expect(String(errors[0])).toContain("/p/meminfo");
+    io.files.set("/p/meminfo", "MemTotal: 2000 kB\n");
+    await until(() => ticks.length >= 1);
+    expect(ticks[0]?.host.memory.totalBytes).toBe(2048000);
+    unsub();
+    hub.close();
+  });
+
+  test("a listener that throws does not stop the others", async () => {
+    const { hub } = setup();
+    const errors: unknown[] = [];
+    let good = 0;
+    const u1 = hub.subscribe(250, () => {
+      throw new Error("bad listener");
+    }, (e) => errors.push(e));
+    const u2 = hub.subscribe(250, () => good++);
+    await until(() => good >= 2);
+    expect(String(errors[0])).toContain("bad listener");
+    u1();
+    u2();
+    hub.close();
+  });
+
+  test("closed hub: no more subscriptions", () => {
+    const { hub } = setup();
+    hub.close();
+    expect(() => hub.subscribe(1000, () => {})).toThrow("closed");
+  });
+});
