@@ -11,10 +11,11 @@ const checkCommand = defineCommand({
   meta: { name: "check", description: "Validate the config (file, environment and flags) and print the effective config" },
   args: daemonArgs,
   run({ args, rawArgs }) {
-    const { config, warnings, source } = loadDaemonConfig(args, rawArgs);
+    const { config, warnings, source, origins } = loadDaemonConfig(args, rawArgs);
     for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(`# source: ${source ?? "defaults (no config file)"}\n`);
-    process.stdout.write(formatEffectiveConfig(config));
+    // Each value says where it came from (file, environment or flag) when not a default.
+    process.stdout.write(formatEffectiveConfig(config, origins));
   },
 });
 

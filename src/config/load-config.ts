@@ -4,6 +4,7 @@
 // some of which depend on --dev, fill the rest.
 
 import { existsSync, readFileSync } from "node:fs";
+import { isIPv6 } from "node:net";
 import { buildConfig, DEFAULT_CONFIG_PATH, devRootDir } from "./build-config.ts";
 import { ConfigError, formatValue } from "./config-error.ts";
 import { readEnvSettings, readFlagSettings } from "./env-flag-sources.ts";
@@ -160,8 +161,10 @@ function crossCheck(config: NodeConfig, merged: ReadonlyMap<string, Resolved>): 
   return warnings;
 }
 
-const WILDCARDS = new Set(["0.0.0.0", "::"]);
-
+/** Same host, or either one listens on every address (0.0.0.0, ::, 0:0:0:0:0:0:0:0). */
 function hostsOverlap(a: string, b: string): boolean {
-  return a === b || WILDCARDS.has(a) || WILDCARDS.has(b);
+  const canonical = (h: string) => (isIPv6(h) ? new URL(`http://[${h}]`).hostname.slice(1, -1) : h.toLowerCase());
+  const [x, y] = [canonical(a), canonical(b)];
+  const wildcard = (h: string) => h === "0.0.0.0" || h === "::";
+  return x === y || wildcard(x) || wildcard(y);
 }

@@ -7,7 +7,8 @@ import { CONFIG_ENV, envName, flagName, KEYS } from "./keys.ts";
 const code = (s: string) => `\`${s}\``;
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-export function renderReference(): string {
+/** The keys table alone (also embedded in the README by scripts/config-reference.ts). */
+export function renderKeyTable(): string {
   const rows = KEYS.map((spec) => {
     const spellings = [spec.key, ...spec.aliases];
     return [
@@ -19,12 +20,15 @@ export function renderReference(): string {
       cell(spec.doc),
     ];
   });
-  const table = [
+  return [
     "| Key | Build-guide spelling | Environment | Flag | Default | Meaning |",
     "|---|---|---|---|---|---|",
     ...rows.map((r) => `| ${r.join(" | ")} |`),
   ].join("\n");
+}
 
+export function renderReference(): string {
+  const table = renderKeyTable();
   return `# limiquantix-node configuration reference
 
 <!-- Generated from src/config/keys.ts: UPDATE_CONFIG_REFERENCE=1 bun test test/config/reference.test.ts -->

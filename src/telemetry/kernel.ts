@@ -8,6 +8,10 @@ export interface KernelIdentity {
   hostname: string;
   release: string;
   arch: string;
+  /** uname -v ("#1 SMP PREEMPT_DYNAMIC ..."); undefined when the file is absent. */
+  version?: string;
+  /** NIS domain name; "(none)" when unset, as uname reports it. */
+  domainname?: string;
 }
 
 /** A one-value sysctl file: the value without its newline; more than one line is an error. */
@@ -32,15 +36,22 @@ export async function readKernelIdentity(io: HostIo, roots: HostRoots): Promise<
   const hostnameFile = procPath(roots, "sys/kernel/hostname");
   const releaseFile = procPath(roots, "sys/kernel/osrelease");
   const archFile = procPath(roots, "sys/kernel/arch");
-  const [hostname, release, arch] = await Promise.all([
+  const versionFile = procPath(roots, "sys/kernel/version");
+  const domainFile = procPath(roots, "sys/kernel/domainname");
+  const [hostname, release, arch, version, domainname] = await Promise.all([
     io.readText(hostnameFile),
     io.readText(releaseFile),
-    // kernel.arch exists since Linux 6.1; older kernels: the architecture this process runs on.
+    // kernel.arch is recent (present on 6.x); older kernels: the architecture this process runs on.
     readOptional(io, archFile),
+    readOptional(io, versionFile),
+    readOptional(io, domainFile),
   ]);
-  return {
+  const out: KernelIdentity = {
     hostname: parseSysctlValue(hostname, hostnameFile),
     release: parseSysctlValue(release, releaseFile),
     arch: arch === undefined ? (NODE_ARCH_TO_UNAME[process.arch] ?? process.arch) : parseSysctlValue(arch, archFile),
   };
+  if (version !== undefined) out.version = parseSysctlValue(version, versionFile);
+  if (domainname !== undefined) out.domainname = parseSysctlValue(domainname, domainFile);
+  return out;
 }

@@ -35,6 +35,11 @@ export interface MetricsHubDeps {
   hypervisor: Pick<Hypervisor, "vmMetrics">;
   /** Monotonic milliseconds (performance.now by default). */
   now?: () => number;
+  /** The interval timers (the global ones by default); tests pass a manual clock. */
+  timers?: {
+    setInterval(fn: () => void, ms: number): unknown;
+    clearInterval(handle: unknown): void;
+  };
 }
 
 /** The request's interval: 0 means the default; outside [MIN, MAX] is a RangeError naming the bounds. */
@@ -53,7 +58,7 @@ interface Subscriber {
 }
 
 interface Group {
-  timer: ReturnType<typeof setInterval>;
+  timer: unknown;
   subs: Set<Subscriber>;
 }
 
@@ -65,6 +70,10 @@ interface CacheEntry {
 
 export function createMetricsHub(deps: MetricsHubDeps): MetricsHub {
   const now = deps.now ?? (() => performance.now());
+  const timers = deps.timers ?? {
+    setInterval: (fn: () => void, ms: number) => setInterval(fn, ms),
+    clearInterval: (h: unknown) => clearInterval(h as ReturnType<typeof setInterval>),
+  };
   const groups = new Map<number, Group>();
   let cache: CacheEntry | undefined;
   let reads = 0;
@@ -133,9 +142,9 @@ export function createMetricsHub(deps: MetricsHubDeps): MetricsHub {
       let group = groups.get(interval);
       if (group === undefined) {
         const subs = new Set<Subscriber>();
-        const timer = setInterval(() => deliver(subs), interval);
+        const timer = timers.setInterval(() => deliver(subs), interval);
         // A metrics timer must never keep the daemon alive on its own.
-        timer.unref();
+        (timer as { unref?: () => void }).unref?.();
         group = { timer, subs };
         groups.set(interval, group);
       }
@@ -149,7 +158,7 @@ export function createMetricsHub(deps: MetricsHubDeps): MetricsHub {
         if (g === undefined) return;
         g.subs.delete(sub);
         if (g.subs.size === 0) {
-          clearInterval(g.timer);
+          timers.clearInterval(g.timer);
           groups.delete(interval);
         }
       };
@@ -159,7 +168,7 @@ export function createMetricsHub(deps: MetricsHubDeps): MetricsHub {
     close() {
       closed = true;
       for (const g of groups.values()) {
-        clearInterval(g.timer);
+        timers.clearInterval(g.timer);
         for (const s of g.subs) s.active = false;
       }
       groups.clear();

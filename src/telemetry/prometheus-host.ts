@@ -80,6 +80,17 @@ export const HOST_METRICS: Array<MetricDef<HostSample>> = [
         [{ cpu, mode: "nice" }, t.guestNice],
       ]),
   },
+  {
+    // Dashboards (Node Exporter Full among them) list hosts by this series' nodename label.
+    name: "node_uname_info",
+    help: "Labeled system information as provided by the uname system call.",
+    type: "gauge",
+    labelNames: ["sysname", "release", "version", "machine", "nodename", "domainname"],
+    series: (h) =>
+      h.uname === undefined
+        ? []
+        : [[{ sysname: "Linux", release: h.uname.release, version: h.uname.version ?? "", machine: h.uname.machine, nodename: h.uname.nodename, domainname: h.uname.domainname ?? "" }, 1]],
+  },
   single("node_load1", "1m load average.", "gauge", (h) => h.load.load1),
   single("node_load5", "5m load average.", "gauge", (h) => h.load.load5),
   single("node_load15", "15m load average.", "gauge", (h) => h.load.load15),

@@ -12,6 +12,7 @@ import { readDiskSamples } from "./diskstats.ts";
 import { readNetDev } from "./net-dev.ts";
 import { readFilesystems } from "./filesystems.ts";
 import { readIdentity } from "./identity.ts";
+import { readKernelIdentity } from "./kernel.ts";
 import { counterRate, cpuUsagePercent } from "./rates.ts";
 
 export interface TelemetryDeps {
@@ -39,7 +40,7 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
 
   async function sample(): Promise<HostSample> {
     const timestamp = wallClock();
-    const [stat, meminfo, huge, load, uptime, disks, network, filesystems] = await Promise.all([
+    const [stat, meminfo, huge, load, uptime, disks, network, filesystems, kernel] = await Promise.all([
       readProcStat(io, roots),
       readMeminfo(io, roots),
       readHugePages(io, roots),
@@ -48,6 +49,7 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
       readDiskSamples(io, roots),
       readNetDev(io, roots),
       readFilesystems(io, roots, opts.filesystemPaths),
+      readKernelIdentity(io, roots),
     ]);
     const atMs = monotonicMs();
     const before = prev;
@@ -101,6 +103,13 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
         forks: stat.forks,
         procsRunning: stat.procsRunning,
         procsBlocked: stat.procsBlocked,
+      },
+      uname: {
+        nodename: kernel.hostname,
+        release: kernel.release,
+        machine: kernel.arch,
+        ...(kernel.version === undefined ? {} : { version: kernel.version }),
+        ...(kernel.domainname === undefined ? {} : { domainname: kernel.domainname }),
       },
     };
   }

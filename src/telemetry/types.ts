@@ -125,6 +125,16 @@ export interface HostSample {
   filesystems: FilesystemSample[];
   network: NetInterfaceSample[];
   kernel?: KernelCounters;
+  /** What uname reports, read each sample (the hostname can change at run time). */
+  uname?: UnameSample;
+}
+
+export interface UnameSample {
+  nodename: string;
+  release: string;
+  machine: string;
+  version?: string;
+  domainname?: string;
 }
 
 export interface PciDeviceInfo {

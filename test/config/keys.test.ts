@@ -271,6 +271,12 @@ describe("rules between keys", () => {
     const err = loadError({ yaml: "server:\n  listen_address: 0.0.0.0:9100\n  metrics_port: 9100\n" });
     expect(err.key).toBe("server.metrics_port");
     expect(err.message).toContain("9100 is also the API port of server.listen_address (0.0.0.0:9100)");
+    for (const listen of ["[::]:9100", "[0:0:0:0:0:0:0:0]:9100", "127.0.0.1:9100"]) {
+      expect(loadError({ yaml: `server:\n  listen_address: "${listen}"\n  metrics_port: 9100\n` }).key).toBe("server.metrics_port");
+    }
+    expect(loadError({ yaml: "server:\n  listen_address: 10.0.0.5:9100\n  metrics_port: 9100\n  metrics_listen: 0:0::0\n" }).key).toBe(
+      "server.metrics_port",
+    );
     // Different addresses, or metrics off: fine.
     expect(load({ yaml: "server:\n  listen_address: 10.0.0.5:9100\n  metrics_port: 9100\n  metrics_listen: 127.0.0.1\n" }).config.server.metricsPort).toBe(9100);
     expect(load({ yaml: "server:\n  listen_address: 0.0.0.0:9100\n  metrics_port: 9100\n  metrics_enabled: false\n" }).warnings).toEqual([]);

@@ -39,6 +39,7 @@ describe("kvm-epyc-debian12 (captured on the CI-like VM)", () => {
     expect(s.network[3]).toMatchObject({ rxBytes: 172792525, txBytes: 319738, rxPackets: 4532 });
     expect([...s.cpu.perCpu.keys()]).toEqual(["0", "1"]);
     expect(s.kernel?.bootTimeSeconds).toBe(1795311397);
+    expect(s.uname).toEqual({ nodename: "vm", release: "6.18.44-fc-v657", machine: "x86_64", version: "#1 SMP PREEMPT_DYNAMIC @0", domainname: "(none)" });
     // First sample: no rates yet.
     expect(s.cpu.usagePercent).toBeUndefined();
     expect(s.disks[0]?.readBytesPerSecond).toBeUndefined();
@@ -129,5 +130,6 @@ describe("offline-cpus-centos6 (2.6.32: CPUs 6-7 offline, no MemAvailable, no os
     expect(s.memory.hugepages1gTotal).toBeUndefined();
     expect(s.disks.map((d) => d.device)).toEqual(["sda", "dm-0", "dm-1"]);
     expect(s.network.find((n) => n.name === "eth0")).toMatchObject({ rxBytes: 4294967295123, rxPackets: 4567890123, txBytes: 987654321 });
+    expect(s.uname).toMatchObject({ nodename: "legacy-db01", release: "2.6.32-754.35.1.el6.x86_64", domainname: "corp.example" });
   });
 });

@@ -13,7 +13,7 @@ const vm: VmMetrics = {
   networkRxBytes: 5, networkTxBytes: 6, networkRxPackets: 7, networkTxPackets: 8,
 };
 
-function setup(vmMetrics: () => Promise<VmMetrics[]> = async () => [vm]) {
+function setup(vmMetrics: () => Promise<VmMetrics[]> = async () => [vm], clock?: ManualClock) {
   const io = createMemoryIo({
     "/p/stat": "cpu  1 0 1 8 0 0 0 0 0 0\ncpu0 1 0 1 8 0 0 0 0 0 0\n",
     "/p/meminfo": "MemTotal: 1000 kB\n",
@@ -23,8 +23,48 @@ function setup(vmMetrics: () => Promise<VmMetrics[]> = async () => [vm]) {
     "/p/net/dev": "",
   });
   const telemetry = createTelemetry({ procRoot: "/p", sysRoot: "/s", etcRoot: "/e", filesystemPaths: [] }, { io });
-  const hub = createMetricsHub({ telemetry, hypervisor: { vmMetrics } });
+  const hub = createMetricsHub({ telemetry, hypervisor: { vmMetrics }, ...(clock ? { now: clock.now, timers: clock.timers } : {}) });
   return { io, hub };
+}
+
+/** Interval timers driven by hand: advanceTo fires every due timer in time order. */
+interface ManualClock {
+  now(): number;
+  timers: { setInterval(fn: () => void, ms: number): unknown; clearInterval(h: unknown): void };
+  advanceTo(t: number): Promise<void>;
+  active(): number;
+}
+
+function manualClock(): ManualClock {
+  let current = 0;
+  let nextId = 0;
+  const timers = new Map<number, { fn: () => void; ms: number; due: number }>();
+  const settle = () => new Promise((r) => setImmediate(r));
+  return {
+    now: () => current,
+    timers: {
+      setInterval(fn, ms) {
+        timers.set(++nextId, { fn, ms, due: current + ms });
+        return nextId;
+      },
+      clearInterval(h) {
+        timers.delete(h as number);
+      },
+    },
+    async advanceTo(t) {
+      await settle();
+      for (;;) {
+        const due = [...timers.values()].filter((x) => x.due <= t).sort((a, b) => a.due - b.due)[0];
+        if (due === undefined) break;
+        current = due.due;
+        due.due += due.ms;
+        due.fn();
+        await settle();
+      }
+      current = t;
+    },
+    active: () => timers.size,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,7 +111,22 @@ describe("sharing", () => {
     hub.close();
   });
 
-  test("different intervals share samples instead of reading once per subscriber", async () => {
+  test("50 subscribers (manual clock): exactly one /proc/stat read per tick", async () => {
+    const clock = manualClock();
+    const { io, hub } = setup(undefined, clock);
+    const counts = new Array<number>(50).fill(0);
+    const unsubs = counts.map((_, i) => hub.subscribe(1000, () => {
+      counts[i] = (counts[i] ?? 0) + 1;
+    }));
+    await clock.advanceTo(10_000);
+    // The first tick at subscription, then one per second.
+    expect(io.readsOf("/p/stat")).toBe(11);
+    expect(counts.every((c) => c === 11)).toBe(true);
+    unsubs.forEach((u) => u());
+    hub.close();
+  });
+
+  test("different intervals share samples (real timers): every read is shared", async () => {
     const { io, hub } = setup();
     let deliveries = 0;
     const seen = new Set<MetricsTick>();
@@ -81,30 +136,52 @@ describe("sharing", () => {
         seen.add(tick);
       }),
     );
-    await sleep(800);
+    await until(() => deliveries >= 20);
     unsubs.forEach((u) => u());
     expect(io.readsOf("/p/stat")).toBe(seen.size);
     expect(hub.readCount()).toBe(seen.size);
-    // 7 subscribers, ~3 ticks each: far fewer reads than deliveries.
-    expect(deliveries).toBeGreaterThanOrEqual(15);
-    expect(seen.size).toBeLessThanOrEqual(deliveries / 2);
+    expect(seen.size).toBeLessThan(deliveries);
+    hub.close();
+  });
+
+  test("different intervals (manual clock): a sample younger than half the smallest interval is reused", async () => {
+    const clock = manualClock();
+    const { io, hub } = setup(undefined, clock);
+    const got = new Map<string, number[]>();
+    const sub = (name: string, ms: number) =>
+      hub.subscribe(ms, () => got.set(name, [...(got.get(name) ?? []), clock.now()]));
+    const unsubs = [sub("a", 250), sub("b", 250), sub("c", 400), sub("d", 400), sub("e", 1000)];
+    await clock.advanceTo(1000);
+    // Reads at 0 (the first ticks), 250, 400 (150 ms after 250), 750, 1000. The 400-group's tick
+    // at 800 reuses 750's sample, the 250-group's at 500 reuses 400's, and the 1000-group's at
+    // 1000 shares the 250-group's read at the same instant.
+    expect(hub.readCount()).toBe(5);
+    expect(io.readsOf("/p/stat")).toBe(5);
+    expect(got.get("a")).toEqual([0, 250, 500, 750, 1000]);
+    expect(got.get("c")).toEqual([0, 400, 800]);
+    expect(got.get("e")).toEqual([0, 1000]);
+    unsubs.forEach((u) => u());
+    expect(clock.active()).toBe(0);
     hub.close();
   });
 
   test("the last unsubscribe stops the timer", async () => {
-    const { hub } = setup();
+    const clock = manualClock();
+    const { hub } = setup(undefined, clock);
     const a = hub.subscribe(250, () => {});
     const b = hub.subscribe(250, () => {});
-    await until(() => hub.readCount() >= 1);
+    const c = hub.subscribe(1000, () => {});
+    expect(clock.active()).toBe(2);
     a();
-    await sleep(300);
-    const whileOne = hub.readCount();
-    expect(whileOne).toBeGreaterThanOrEqual(2);
+    await clock.advanceTo(500);
+    expect(hub.readCount()).toBe(3);
     b();
     b(); // twice is harmless
-    const after = hub.readCount();
-    await sleep(400);
-    expect(hub.readCount()).toBe(after);
+    expect(clock.active()).toBe(1);
+    c();
+    expect(clock.active()).toBe(0);
+    await clock.advanceTo(5000);
+    expect(hub.readCount()).toBe(3);
     hub.close();
   });
 

@@ -102,6 +102,7 @@ describe("GET /metrics", () => {
     expect(find(samples, "node_memory_Active_anon_bytes")[0]?.value).toBe(98765432 * 1024);
     expect(find(samples, "node_memory_HugePages_Total")[0]?.value).toBe(4096);
     expect(types.get("node_memory_MemTotal_bytes")).toBe("gauge");
+    expect(find(samples, "node_uname_info")[0]?.labels).toMatchObject({ sysname: "Linux", nodename: "hv-rack3-07", release: "5.15.0-91-generic", version: "#102-Ubuntu SMP Wed Jan 10 09:33:48 UTC 2024", domainname: "(none)" });
     expect(find(samples, "node_load1")[0]?.value).toBe(12.45);
     expect(find(samples, "node_load15")[0]?.value).toBe(9.87);
     expect(find(samples, "node_boot_time_seconds")[0]?.value).toBe(1694012345);
@@ -193,4 +194,19 @@ test("exporter over a telemetry of its own, without process metrics", async () =
   expect(find(samples, "process_resident_memory_bytes")).toHaveLength(0);
   expect(find(samples, "node_load5")[0]?.value).toBe(10.03);
   expect(find(samples, "limiquantix_vm_vcpus")).toHaveLength(2);
+});
+
+test("a host that cannot be read is a 500 with the reason, and the server keeps serving", async () => {
+  const broken = createTelemetry({ procRoot: "/nonexistent/proc", sysRoot: "/nonexistent/sys", etcRoot: "/nonexistent/etc", filesystemPaths: [] });
+  const exporter = createPrometheusExporter({ telemetry: broken, hypervisor, processMetrics: false });
+  const srv = await startMetricsServer({ host: "127.0.0.1", port: 0, exporter });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`http://127.0.0.1:${srv.port}/metrics`);
+      expect(res.status).toBe(500);
+      expect(await res.text()).toContain("/nonexistent/proc");
+    }
+  } finally {
+    await srv.close();
+  }
 });

@@ -27,6 +27,8 @@ export function handleRawEvent(ctx: LibvirtContext, raw: RawDomainEvent): void {
       break;
     case "state": {
       const previous = ctx.known.get(raw.uuid);
+      // QEMU domains report e.g. RESUMED then STARTED on boot: only real changes are events.
+      if (previous === meaning.state) break;
       ctx.known.set(raw.uuid, meaning.state);
       if (meaning.state === "running" && previous !== "running" && previous !== "paused" && !ctx.startedAt.has(raw.uuid)) ctx.startedAt.set(raw.uuid, new Date());
       if (meaning.state === "stopped") ctx.startedAt.delete(raw.uuid);

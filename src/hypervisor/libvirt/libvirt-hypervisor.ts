@@ -27,6 +27,8 @@ export interface LibvirtHypervisorOptions {
   /** VNC/SPICE listen address written into new domains. */
   consoleListen: string;
   poolName?: string;
+  /** Force the domain type (default: kvm when libvirt offers it, else qemu = TCG). */
+  domainType?: "kvm" | "qemu";
   /** Worker entry files; defaults suit both `bun src/main.ts` and the compiled binary. */
   workerPath?: string;
   eventWorkerPath?: string;
@@ -49,7 +51,8 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
     consoleListen: opts.consoleListen,
     poolName: opts.poolName ?? "limiquantix",
     stopPollMs: opts.stopPollMs ?? 250,
-    detachWaitMs: opts.detachWaitMs ?? 5000,
+    // libvirt's QEMU driver already waits ~5 s for the guest inside the detach call.
+    detachWaitMs: opts.detachWaitMs ?? 1000,
     migrationPollMs: opts.migrationPollMs ?? 500,
   };
   // Events that arrive before the context exists wait here.
@@ -82,7 +85,9 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
   }
   try {
     const facts = await pool.call("hostFacts");
-    const c = createContextBase(pool, createVmLocks(), settings, hostProfile(facts), log);
+    const profile = hostProfile(facts);
+    if (opts.domainType) profile.domainType = opts.domainType;
+    const c = createContextBase(pool, createVmLocks(), settings, profile, log);
     await pool.call("ensurePool", settings.poolName, settings.storagePath, poolXml(c));
     reconcile(c, await pool.call("domains", DOMAIN_XML.INACTIVE), false);
     ctx = c;

@@ -88,7 +88,9 @@ function consoleSpecOf(console: ConsoleDetails | undefined): VmSpec["console"] {
 export function domainToSpec(def: DomainDef): VmSpec {
   const meta = def.metadata;
   const topology = def.cpu?.topology;
-  const mode = def.cpu?.mode ?? "custom";
+  // libvirt shows a running host-model VM's CPU expanded to mode='custom'; metadata says what was asked.
+  const expandedHostModel = def.cpu?.mode === "custom" && meta?.cpuMode === "host-model";
+  const mode = expandedHostModel ? "host-model" : (def.cpu?.mode ?? "custom");
   const cpu: VmSpec["cpu"] = {
     sockets: topology?.sockets ?? def.vcpus,
     coresPerSocket: topology?.cores ?? 1,

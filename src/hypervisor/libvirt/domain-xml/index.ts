@@ -1,5 +1,12 @@
 // Pure libvirt XML for the libvirt backend: domain definitions built from a VmSpec and read back,
 // device XML for hot-plug, snapshots, storage, and host capabilities. No I/O here.
+//
+// For callers:
+// - libvirt leaves graphics passwords out of virDomainGetXMLDesc unless VIR_DOMAIN_XML_SECURE (1)
+//   is passed; console ports exist only in the live XML (no VIR_DOMAIN_XML_INACTIVE).
+// - parseDomainXml reads both live and inactive XML to the same spec (host-model CPUs included).
+// - Errors: bad input throws HypervisorError "invalid_argument" (with the spec field) or
+//   "unsupported" (UEFI without firmware); XML we cannot read throws "internal".
 
 export { METADATA_NS, METADATA_PREFIX } from "./metadata-xml.ts";
 export {
@@ -11,6 +18,7 @@ export {
 } from "./build-domain.ts";
 export { parseDomainXml, parseDomainDefXml, type ParsedDomain } from "./parse-domain.ts";
 export type { ConsoleDetails } from "./domain-to-spec.ts";
+export type { UefiInput } from "./configure/os.ts";
 export { assignDiskTargets } from "./targets.ts";
 export { buildDiskDeviceXml, buildNicDeviceXml } from "./device-xml.ts";
 export { buildSnapshotXml, parseSnapshotXml, type ParsedSnapshot, type SnapshotXmlOptions } from "./snapshot-xml.ts";

@@ -19,6 +19,7 @@ export function writeMetadata(meta: LqMetadata, form: "prefixed" | "default-ns" 
   const decl = form === "prefixed" ? `xmlns:${METADATA_PREFIX}` : "xmlns";
   return el(q("vm"), { [decl]: METADATA_NS }, [
     meta.createdAt !== undefined && el(q("created-at"), {}, meta.createdAt),
+    meta.cpuMode !== undefined && el(q("cpu"), { mode: meta.cpuMode }),
     meta.description !== undefined && el(q("description"), {}, meta.description),
     el(
       q("labels"),
@@ -79,6 +80,8 @@ export function readMetadata(vm: XmlNode): LqMetadata {
     return [meta];
   });
   const out: LqMetadata = { labels, disks };
+  const cpuMode = attr(mine(vm, "cpu"), "mode");
+  if (cpuMode !== undefined) out.cpuMode = cpuMode;
   const createdAt = mine(vm, "created-at");
   if (createdAt) out.createdAt = textOf(createdAt);
   // Descriptions keep their whitespace: they are the user's text.

@@ -145,6 +145,11 @@ export interface LqMetadata {
   labels: { key: string; value: string }[];
   /** Per-disk facts the libvirt disk XML cannot carry. */
   disks: LqDiskMeta[];
+  /**
+   * "host-model" when the spec asked for it: a running domain's live XML shows the expanded
+   * CPU (mode='custom' with the host's model), and this says what was asked.
+   */
+  cpuMode?: string;
 }
 
 export interface LqDiskMeta {

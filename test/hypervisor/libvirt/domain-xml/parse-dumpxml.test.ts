@@ -108,6 +108,14 @@ describe("parseDomainXml on virsh dumpxml output", () => {
     expect(parseDomainXml(fixture("virsh-dumpxml-gpu-spice-inactive.xml"))).toStrictEqual(expected);
   });
 
+  test("running host-model VM: libvirt shows the expanded CPU, the spec still says host-model", () => {
+    const input = profiles["minimal-bios"];
+    if (!input) throw new Error("profile missing");
+    const parsed = parseDomainXml(fixture("virsh-dumpxml-host-model-running.xml"));
+    expect(parsed.spec).toStrictEqual(expectedSpec(input, ["vda"]));
+    expect(parsed.console).toStrictEqual({ type: "vnc", port: 5900, listen: "127.0.0.1", autoport: true });
+  });
+
   test("libvirt's own re-serialisation of a built domain (test driver, live, secure) gives the spec back", () => {
     // Captured from libvirt 9.0's test:///default after defining golden/uefi-disks-nics-spice.xml:
     // single quotes, raw newline in the description, <address> and target devs added.
@@ -124,6 +132,26 @@ describe("parseDomainXml on virsh dumpxml output", () => {
     expect(parsed.spec.labels).toStrictEqual({ a: "b" });
     expect(parsed.createdAt).toBeUndefined();
     expect(parsed.spec.description).toBe("");
+  });
+});
+
+describe("parse cache", () => {
+  test("the same text parsed twice gives equal results that the caller may change freely", () => {
+    const xml = fixture("virsh-dumpxml-running-vnc.xml");
+    const first = parseDomainXml(xml);
+    first.spec.labels.app = "changed";
+    first.spec.disks.pop();
+    first.createdAt?.setTime(0);
+    const second = parseDomainXml(xml);
+    expect(second.spec.labels.app).toBe("web");
+    expect(second.spec.disks).toHaveLength(3);
+    expect(second.createdAt).toEqual(new Date("2026-11-20T08:15:00.000Z"));
+  });
+
+  test("different text is parsed again", () => {
+    const xml = fixture("virsh-dumpxml-running-vnc.xml");
+    const renamed = xml.replace("<name>web-7</name>", "<name>web-8</name>");
+    expect([parseDomainXml(xml).name, parseDomainXml(renamed).name]).toStrictEqual(["web-7", "web-8"]);
   });
 });
 

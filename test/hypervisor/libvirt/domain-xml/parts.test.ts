@@ -227,4 +227,26 @@ describe("typed model round trip", () => {
       "no UEFI firmware is configured",
     );
   });
+
+  test("UEFI without secure boot: secure='no', no SMM, no NVRAM template when none is given", () => {
+    const input = profiles["minimal-bios"]!;
+    const def = readDomain(
+      parseXml(
+        buildDomainXml({
+          ...input,
+          spec: { ...minimalSpec, firmware: "uefi" },
+          uefi: { loaderPath: "/fw/CODE.fd", nvramPath: "/nv/x_VARS.fd" },
+        }),
+        "uefi",
+      ),
+    );
+    expect([def.os, def.features]).toEqual([
+      {
+        machine: "q35",
+        loader: { path: "/fw/CODE.fd", readonly: "yes", type: "pflash", secure: "no" },
+        nvram: { path: "/nv/x_VARS.fd" },
+      },
+      { acpi: true, apic: true },
+    ]);
+  });
 });

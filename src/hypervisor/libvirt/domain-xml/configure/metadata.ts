@@ -14,10 +14,12 @@ export function configureMetadata(spec: VmSpec, createdAt: Date): LqMetadata {
     }
     if (meta.path !== undefined || meta.newImage) disks.push(meta);
   }
-  return {
+  const meta: LqMetadata = {
     createdAt: createdAt.toISOString(),
     description: spec.description,
     labels: Object.entries(spec.labels).map(([key, value]) => ({ key, value })),
     disks,
   };
+  if (spec.cpu.mode === "host-model") meta.cpuMode = "host-model";
+  return meta;
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs and starts libvirtd with QEMU for the libvirt backend's real test tier (Debian 12,
+# as root). Idempotent: safe to run again; it only starts what is not running yet.
+# KVM is used when /dev/kvm works, QEMU's TCG otherwise (libvirt picks by itself: the backend
+# asks for domain type kvm only when libvirt's capabilities offer it).
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup-libvirt.sh: run as root (it installs packages and starts libvirtd)" >&2
+  exit 1
+fi
+
+# The dir storage pool driver is part of libvirt-daemon on Debian 12; seabios and ipxe-qemu
+# (BIOS and virtio NIC ROMs) are only recommended by qemu-system-x86, so they are named here.
+PACKAGES=(libvirt0 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils seabios ipxe-qemu)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # No recommends: they would pull in dnsmasq, firewalld and friends we do not need.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# What the Debian maintainer scripts would have set up on a normal (systemd) machine.
+getent group kvm >/dev/null || groupadd --system kvm
+getent group libvirt >/dev/null || groupadd --system libvirt
+getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+getent passwd libvirt-qemu >/dev/null ||
+  useradd --system --gid libvirt-qemu --groups kvm --home-dir /var/lib/libvirt --no-create-home --shell /usr/sbin/nologin libvirt-qemu
+mkdir -p /var/log/libvirt/qemu /var/lib/libvirt/images /run/libvirt
+if [ -e /dev/kvm ]; then
+  chgrp kvm /dev/kvm || true
+  chmod 0660 /dev/kvm || true
+fi
+
+# "Works" means a guest CPU can be set up: under some nested hypervisors /dev/kvm opens but
+# QEMU aborts setting the host CPU's MSRs. A QEMU that is still alive after 2 s (stopped with
+# -S, killed by timeout: exit 124) passed; an abort or any other exit did not.
+kvm_works() {
+  [ -c /dev/kvm ] || return 1
+  local rc=0
+  (timeout 2 qemu-system-x86_64 -accel kvm -cpu host -machine q35 -m 64 -nodefaults -no-user-config -display none -S \
+    >/dev/null 2>&1) 2>/dev/null || rc=$?
+  [ "$rc" -eq 124 ]
+}
+ENV_FILE=/run/limiquantix-libvirt.env
+if kvm_works; then
+  echo "KVM: works, real-tier domains use kvm with the host CPU"
+  echo "LIMIQUANTIX_REAL_DOMAIN_TYPE=kvm" >"$ENV_FILE"
+else
+  echo "KVM: not usable for guests here, real-tier domains use TCG (domain type qemu, CPU model qemu64)"
+  echo "LIMIQUANTIX_REAL_DOMAIN_TYPE=qemu" >"$ENV_FILE"
+fi
+
+# A bridge for the NIC hot-plug tests (no DHCP, no uplink: the guests have no OS anyway).
+if ! ip link show lqtestbr0 >/dev/null 2>&1; then
+  ip link add lqtestbr0 type bridge
+fi
+ip link set lqtestbr0 up
+
+if ! pgrep -x virtlogd >/dev/null; then
+  virtlogd -d
+fi
+if ! pgrep -x libvirtd >/dev/null; then
+  libvirtd -d
+fi
+
+SOCK=/var/run/libvirt/libvirt-sock
+for _ in $(seq 1 100); do
+  if [ -S "$SOCK" ] && virsh -c qemu:///system version >/dev/null 2>&1; then
+    virsh -c qemu:///system version | sed 's/^/  /'
+    echo "libvirtd is up at qemu:///system"
+    exit 0
+  fi
+  sleep 0.2
+done
+echo "setup-libvirt.sh: libvirtd did not answer on $SOCK within 20 s" >&2
+exit 1
