@@ -58,7 +58,7 @@ export async function benchTelemetry(opts: { runs?: number; vms?: number } = {})
   const server = await startMetricsServer({ host: "127.0.0.1", port: 0, exporter });
   try {
     const url = `http://127.0.0.1:${server.port}/metrics`;
-    rows.push(await measure(`telemetry: one /metrics scrape over HTTP (${vms.length} VMs)`, Math.max(50, runs / 5), async () => (await fetch(url)).text()));
+    rows.push(await measure(`telemetry: one /metrics scrape over HTTP (${vms.length} VMs)`, Math.max(100, Math.round(runs / 2.5)), async () => (await fetch(url)).text()));
   } finally {
     await server.close();
     hub.close();

@@ -42,9 +42,10 @@ fi
 # -S, killed by timeout: exit 124) passed; an abort or any other exit did not.
 kvm_works() {
   [ -c /dev/kvm ] || return 1
-  local rc=0
-  (timeout 2 qemu-system-x86_64 -accel kvm -cpu host -machine q35 -m 64 -nodefaults -no-user-config -display none -S \
-    >/dev/null 2>&1) 2>/dev/null || rc=$?
+  local rc
+  # stderr of the subshell too: bash reports the abort there.
+  rc=$(exec 2>/dev/null; timeout 2 qemu-system-x86_64 -accel kvm -cpu host -machine q35 -m 64 -nodefaults -no-user-config \
+    -display none -S >/dev/null; echo $?)
   [ "$rc" -eq 124 ]
 }
 ENV_FILE=/run/limiquantix-libvirt.env

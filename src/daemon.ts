@@ -77,13 +77,14 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance): Pro
     : undefined;
 
   async function heartbeatFigures() {
-    const [host, vms] = await Promise.all([telemetry.sample(), hypervisor.listVms({ states: ["running"] })]);
+    // Through the hub, so the heartbeat, streams and scrapes share one read of the host.
+    const { host, vms } = await hub.sampleNow();
     const root = host.filesystems.find((f) => f.path === config.hypervisor.storagePath) ?? host.filesystems[0];
     return {
       cpuUsagePercent: host.cpu.usagePercent ?? 0,
       memoryUsedBytes: host.memory.totalBytes - (host.memory.availableBytes ?? host.memory.freeBytes ?? 0),
       memoryTotalBytes: host.memory.totalBytes,
-      runningVmCount: vms.length,
+      runningVmCount: vms.filter((v) => v.state === "running").length,
       diskUsedBytes: root?.usedBytes ?? 0,
       diskTotalBytes: root?.totalBytes ?? 0,
       load1: host.load.load1,
@@ -128,7 +129,7 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance): Pro
 
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   if (config.server.metricsEnabled) {
-    const exporter = createPrometheusExporter({ telemetry, hypervisor });
+    const exporter = createPrometheusExporter({ hub, hypervisor });
     metricsServer = await startMetricsServer({ host: config.server.metricsListen, port: config.server.metricsPort, exporter });
     log.info(`Prometheus metrics on http://${config.server.metricsListen}:${metricsServer.port}/metrics`);
   }

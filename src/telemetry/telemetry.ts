@@ -2,7 +2,7 @@
 // usage and per-second rates against the previous sample, timed with a monotonic clock.
 
 import type { DiskSample, HostIdentity, HostSample, NetInterfaceSample, Telemetry, TelemetryOptions } from "./types.ts";
-import { type HostIo, type HostRoots, nodeHostIo } from "./host-io.ts";
+import { type HostIo, type HostRoots, isAbsent, nodeHostIo } from "./host-io.ts";
 import { readProcStat, type ProcStat } from "./proc-stat.ts";
 import { readMeminfo, toMemorySample } from "./meminfo.ts";
 import { readHugePages } from "./hugepages.ts";
@@ -49,7 +49,11 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
       readDiskSamples(io, roots),
       readNetDev(io, roots),
       readFilesystems(io, roots, opts.filesystemPaths),
-      readKernelIdentity(io, roots),
+      // uname labels only decorate the sample: a proc tree without them must not fail it.
+      readKernelIdentity(io, roots).catch((err: unknown) => {
+        if (isAbsent(err)) return undefined;
+        throw err;
+      }),
     ]);
     const atMs = monotonicMs();
     const before = prev;
@@ -104,13 +108,17 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
         procsRunning: stat.procsRunning,
         procsBlocked: stat.procsBlocked,
       },
-      uname: {
-        nodename: kernel.hostname,
-        release: kernel.release,
-        machine: kernel.arch,
-        ...(kernel.version === undefined ? {} : { version: kernel.version }),
-        ...(kernel.domainname === undefined ? {} : { domainname: kernel.domainname }),
-      },
+      ...(kernel === undefined
+        ? {}
+        : {
+            uname: {
+              nodename: kernel.hostname,
+              release: kernel.release,
+              machine: kernel.arch,
+              ...(kernel.version === undefined ? {} : { version: kernel.version }),
+              ...(kernel.domainname === undefined ? {} : { domainname: kernel.domainname }),
+            },
+          }),
     };
   }
 

@@ -79,6 +79,8 @@ describe("createTelemetry rates over two samples", () => {
     const first = await t.sample();
     expect(first.network[0]?.rxBytesPerSecond).toBeUndefined();
     expect(first.cpu.usagePercent).toBeUndefined();
+    // This tree has no /proc/sys/kernel: the sample goes on without uname labels.
+    expect(first.uname).toBeUndefined();
 
     advance(2000);
     io.files.set("/p/stat", "cpu  150 0 110 840 0 0 0 0 0 0\ncpu0 150 0 110 840 0 0 0 0 0 0\n");

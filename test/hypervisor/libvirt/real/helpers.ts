@@ -1,0 +1,93 @@
+// Shared pieces of the real tier: whether it may run, virsh cross-checks, libvirtd restarts and
+// a main-thread stall probe.
+
+import { existsSync, readFileSync } from "node:fs";
+
+export const REAL = process.env.LIMIQUANTIX_REAL_LIBVIRT === "1";
+export const URI = process.env.LIMIQUANTIX_REAL_LIBVIRT_URI ?? "qemu:///system";
+
+if (!REAL) {
+  console.warn(
+    "real libvirt tier SKIPPED: set LIMIQUANTIX_REAL_LIBVIRT=1 after `sudo bash scripts/setup-libvirt.sh` " +
+      "(installs and starts libvirtd with QEMU) to run it",
+  );
+}
+
+/** kvm or qemu (TCG), as scripts/setup-libvirt.sh found it; env wins. */
+export function realDomainType(): "kvm" | "qemu" {
+  const fromEnv = process.env.LIMIQUANTIX_REAL_DOMAIN_TYPE;
+  if (fromEnv === "kvm" || fromEnv === "qemu") return fromEnv;
+  try {
+    const m = /LIMIQUANTIX_REAL_DOMAIN_TYPE=(kvm|qemu)/.exec(readFileSync("/run/limiquantix-libvirt.env", "utf8"));
+    if (m?.[1] === "kvm" || m?.[1] === "qemu") return m[1];
+  } catch {}
+  return "qemu";
+}
+
+export function virsh(...args: string[]): string {
+  const r = Bun.spawnSync(["virsh", "-q", "-c", URI, ...args], { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`virsh ${args.join(" ")}: ${r.stderr.toString().trim()}`);
+  return r.stdout.toString().trim();
+}
+
+export const domstate = (id: string) => virsh("domstate", id);
+
+function libvirtdPid(): number | undefined {
+  for (const f of ["/run/libvirtd.pid", "/var/run/libvirtd.pid"]) {
+    if (existsSync(f)) {
+      const pid = Number.parseInt(readFileSync(f, "utf8").trim(), 10);
+      if (Number.isInteger(pid) && pid > 0) return pid;
+    }
+  }
+  return undefined;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Stops libvirtd (by the pid it wrote) and waits until it is gone. */
+export async function stopLibvirtd(): Promise<void> {
+  const pid = libvirtdPid();
+  if (pid === undefined) throw new Error("libvirtd pid file not found; was it started by scripts/setup-libvirt.sh?");
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 100 && alive(pid); i++) await Bun.sleep(100);
+  if (alive(pid)) throw new Error(`libvirtd ${pid} did not exit within 10 s`);
+}
+
+export async function startLibvirtd(): Promise<void> {
+  const r = Bun.spawnSync(["libvirtd", "-d"], { stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`libvirtd -d: ${r.stderr.toString()}`);
+  for (let i = 0; i < 100; i++) {
+    if (Bun.spawnSync(["virsh", "-c", URI, "version"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0) return;
+    await Bun.sleep(100);
+  }
+  throw new Error("libvirtd did not answer within 10 s of starting");
+}
+
+/** Records the worst lateness of a 5 ms timer: how long the API thread was kept from running. */
+export function stallProbe(): { stop(): number } {
+  let worst = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last - 5);
+    last = now;
+  }, 5);
+  return {
+    stop() {
+      clearInterval(timer);
+      return worst;
+    },
+  };
+}
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+};
