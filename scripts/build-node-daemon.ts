@@ -37,7 +37,9 @@ function fail(message: string, code = 1): never {
 function step(title: string, cmd: string[]) {
   console.log(`\n==> ${title}\n    ${cmd.map((c) => relative(root, c) || c).join(" ")}`);
   const started = performance.now();
-  const r = Bun.spawnSync(cmd, { cwd: root, stdout: "inherit", stderr: "inherit" });
+  // buf finds protoc-gen-es on PATH: put the project's tools first, as `npm run` does.
+  const env = { ...process.env, PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}` };
+  const r = Bun.spawnSync(cmd, { cwd: root, env, stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) fail(`${title} failed (exit ${r.exitCode})`);
   console.log(`    ok in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -5,11 +5,12 @@
 import { readFile } from "node:fs/promises";
 import type { ConsolaInstance } from "consola";
 import type { NodeConfig } from "./config/types.ts";
-import { createEventBus, type EventBus } from "./events/event-bus.ts";
+import { createEventBus, type EventBus, type EventBusOptions } from "./events/event-bus.ts";
 import { createBackend } from "./hypervisor/create-backend.ts";
 import type { Hypervisor } from "./hypervisor/types.ts";
 import { createRegistrar } from "./registration/index.ts";
 import { createNodeApi } from "./server/create-api.ts";
+import type { MetricsSource } from "./server/deps.ts";
 import { listen, type Listener, type TlsMaterial } from "./server/listener.ts";
 import { createMetricsHub, createPrometheusExporter, createTelemetry, startMetricsServer } from "./telemetry/index.ts";
 import { VERSION } from "./version.ts";
@@ -23,6 +24,44 @@ export interface Daemon {
   /** Graceful: ends streams, lets unary calls finish, closes everything. */
   stop(): Promise<void>;
   reloadTls(): Promise<void>;
+  /** What is open right now: subscriptions and connections (leak checks, diagnostics). */
+  stats(): DaemonStats;
+}
+
+export interface DaemonStats {
+  eventSubscribers: number;
+  /** StreamMetrics subscriptions the API holds on the metrics hub. */
+  metricsSubscribers: number;
+  /** Host reads the metrics hub has made; stands still when nobody subscribes. */
+  metricsReads: number;
+  connections: number;
+  sessions: number;
+  tlsHandshakeFailures: number;
+}
+
+/** For tests and benchmarks: a backend or event bus other than the configured one. */
+export interface DaemonOverrides {
+  hypervisor?: Hypervisor;
+  eventBus?: EventBusOptions;
+}
+
+/** Counts the subscriptions the API holds, so a leak shows as a count that never returns to 0. */
+function countingSource(source: MetricsSource): MetricsSource & { active(): number } {
+  let active = 0;
+  return {
+    subscribe(intervalMs, listener) {
+      const unsubscribe = source.subscribe(intervalMs, listener);
+      active++;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        active--;
+        unsubscribe();
+      };
+    },
+    active: () => active,
+  };
 }
 
 function splitHostPort(address: string): { host: string; port: number } {
@@ -44,10 +83,10 @@ function isLoopback(host: string) {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
-export async function startDaemon(config: NodeConfig, log: ConsolaInstance): Promise<Daemon> {
+export async function startDaemon(config: NodeConfig, log: ConsolaInstance, overrides: DaemonOverrides = {}): Promise<Daemon> {
   const startedAtMs = performance.now();
-  const hypervisor = await createBackend(config, log);
-  const events = createEventBus();
+  const hypervisor = overrides.hypervisor ?? (await createBackend(config, log));
+  const events = createEventBus(overrides.eventBus);
   const unsubscribeBackend = hypervisor.onEvent((e) => events.publish(e));
 
   const telemetry = createTelemetry({
@@ -57,6 +96,7 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance): Pro
     filesystemPaths: [...new Set([config.hypervisor.storagePath, "/"])],
   });
   const hub = createMetricsHub({ telemetry, hypervisor });
+  const apiMetrics = countingSource(hub);
   const { host, port } = splitHostPort(config.server.listenAddress);
 
   const registrar = config.controlPlane.registrationEnabled && config.controlPlane.address
@@ -97,7 +137,7 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance): Pro
     {
       hypervisor,
       events,
-      metrics: hub,
+      metrics: apiMetrics,
       hostIdentity: async () => {
         const identity = await telemetry.identity();
         return config.node.hostname ? { ...identity, hostname: config.node.hostname } : identity;
@@ -112,6 +152,7 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance): Pro
       version: VERSION,
       startedAtMs,
       defaultStopTimeoutSeconds: config.hypervisor.stopTimeoutSeconds,
+      storageRoots: [config.hypervisor.storagePath, config.storage.cloudImages, config.storage.isoImages],
       log: log.withTag("api"),
     },
     { maxMessageBytes: config.server.maxMessageBytes },
@@ -140,6 +181,17 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance): Pro
     ...(metricsServer ? { metrics: { port: metricsServer.port } } : {}),
     hypervisor,
     events,
+    stats() {
+      const l = listener.stats();
+      return {
+        eventSubscribers: events.subscriberCount(),
+        metricsSubscribers: apiMetrics.active(),
+        metricsReads: hub.readCount(),
+        connections: l.connections,
+        sessions: l.sessions,
+        tlsHandshakeFailures: l.handshakeFailures,
+      };
+    },
     async reloadTls() {
       const fresh = await readTls(config);
       if (fresh) listener.setTls(fresh);

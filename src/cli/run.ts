@@ -6,6 +6,7 @@ import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef }
 import { stripVTControlCharacters } from "node:util";
 import { isConfigError } from "../config/config-error.ts";
 import { VERSION } from "../version.ts";
+import { clientCommands } from "./client/index.ts";
 import { configCommand } from "./config-check.ts";
 import { daemonArgs } from "./daemon-flags.ts";
 import { serveCommand } from "./serve.ts";
@@ -20,7 +21,7 @@ export const rootCommand = defineCommand({
   },
   args: daemonArgs,
   default: "serve",
-  subCommands: { serve: serveCommand, config: configCommand },
+  subCommands: { serve: serveCommand, config: configCommand, ...clientCommands },
 });
 
 /** The command the args select, for --help (mirrors citty's own resolution). */

@@ -28,6 +28,12 @@ export interface SubscribeOptions {
   afterId?: number;
   filter?: (event: NodeEventRecord) => boolean;
   signal?: AbortSignal;
+  /**
+   * Called once, synchronously, when the subscriber is cut off for falling behind. The error
+   * also ends the iteration, but only when the reader asks for its next event; a reader stuck
+   * on a full transport never asks, so the server uses this to end the call itself.
+   */
+  onCutOff?: (err: EventBusError) => void;
 }
 
 export interface EventBus {
@@ -53,6 +59,7 @@ interface Subscriber {
   filter?: (event: NodeEventRecord) => boolean;
   wake?: () => void;
   failure?: EventBusError;
+  onCutOff?: (err: EventBusError) => void;
   ended: boolean;
 }
 
@@ -79,6 +86,7 @@ export function createEventBus(opts: EventBusOptions = {}): EventBus {
       sub.queue = [];
       sub.head = 0;
       subscribers.delete(sub);
+      sub.onCutOff?.(sub.failure);
     } else {
       sub.queue.push(record);
     }
@@ -95,7 +103,15 @@ export function createEventBus(opts: EventBusOptions = {}): EventBus {
   }
 
   function replay(sub: Subscriber, afterId: number): void {
-    if (afterId >= nextId) return;
+    // An id this bus never issued comes from an earlier daemon (ids restart at 1): resuming
+    // "after" it would silently skip every event up to it.
+    if (afterId >= nextId) {
+      throw new EventBusError(
+        "gone",
+        `event ${afterId} was never issued by this daemon (its newest is ${nextId - 1}); it has restarted since: ` +
+          `re-read the VM list and subscribe with after_event_id=0`,
+      );
+    }
     if (afterId + 1 < oldestBufferedId()) {
       throw new EventBusError(
         "gone",
@@ -112,7 +128,7 @@ export function createEventBus(opts: EventBusOptions = {}): EventBus {
   // Registration and replay happen when subscribe() is called, in one synchronous step, so no
   // event falls between them and none is missed before the first read.
   function subscribe(sopts: SubscribeOptions = {}): AsyncIterableIterator<NodeEventRecord> {
-    const sub: Subscriber = { queue: [], head: 0, filter: sopts.filter, ended: false };
+    const sub: Subscriber = { queue: [], head: 0, filter: sopts.filter, onCutOff: sopts.onCutOff, ended: false };
     if (sopts.afterId) replay(sub, sopts.afterId);
     subscribers.add(sub);
     const onAbort = () => {

@@ -17,6 +17,7 @@ export const LIMITS = {
   imageBytesMax: 64 * MIB * MIB, // 64 TiB
   bootOrderMax: 999,
   pathMaxChars: 4096,
+  uriMaxChars: 1024,
   labelsMax: 64,
   labelKeyMaxChars: 63,
   labelValueMaxChars: 256,

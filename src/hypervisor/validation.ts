@@ -142,7 +142,8 @@ function validateConsole(v: unknown, field: string): void {
   }
 }
 
-function validateLabels(v: unknown, field: string): void {
+/** Labels of a VM, and ListVMs' label selector: the same keys and values. */
+export function validateLabels(v: unknown, field: string): void {
   const labels = object(v, field);
   const keys = Object.keys(labels);
   if (keys.length > LIMITS.labelsMax) throw invalidArgument(field, `at most ${LIMITS.labelsMax} labels are allowed, got ${keys.length}`);
@@ -208,13 +209,28 @@ export function validateVmSpec(spec: VmSpec, path = "spec"): void {
   validateHostDevices(s.hostDevices, `${path}.host_devices`);
   validateLabels(s.labels, `${path}.labels`);
 
-  if (typeof s.description !== "string") throw invalidArgument(`${path}.description`, `must be a string, got ${show(s.description)}`);
-  if (s.description.length > LIMITS.descriptionMaxChars) {
-    throw invalidArgument(`${path}.description`, `must be at most ${LIMITS.descriptionMaxChars} characters, got ${s.description.length}`);
+  validateDescription(s.description, `${path}.description`);
+}
+
+/** Free text (VM and snapshot descriptions): bounded, and nothing XML 1.0 cannot carry. */
+export function validateDescription(v: unknown, field: string): string {
+  if (typeof v !== "string") throw invalidArgument(field, `must be a string, got ${show(v)}`);
+  if (v.length > LIMITS.descriptionMaxChars) {
+    throw invalidArgument(field, `must be at most ${LIMITS.descriptionMaxChars} characters, got ${v.length}`);
   }
-  if (CONTROL_EXCEPT_WHITESPACE_RE.test(s.description)) {
-    throw invalidArgument(`${path}.description`, "must not contain control characters other than tab and newline");
+  if (CONTROL_EXCEPT_WHITESPACE_RE.test(v)) {
+    throw invalidArgument(field, "must not contain control characters other than tab and newline");
   }
+  return v;
+}
+
+/** A disk or NIC id as DetachDisk and DetachNIC name it: the rule AttachDisk/AttachNIC apply. */
+export function validateDeviceId(v: unknown, field: string): string {
+  const id = requiredString(v, field);
+  if (!DEVICE_ID_RE.test(id)) {
+    throw invalidArgument(field, `must be 1-32 characters of a-z 0-9 _ - starting with a letter or digit, got ${show(id)}`);
+  }
+  return id;
 }
 
 /** Snapshot names end up in libvirt XML and in file names of external snapshots. */
@@ -238,5 +254,10 @@ export function validateMigrationUri(v: unknown, field = "target_uri"): URL {
     throw invalidArgument(field, `scheme must be one of ${MIGRATION_SCHEMES.join(", ")}, got ${show(scheme)}`);
   }
   if (url.hostname === "") throw invalidArgument(field, `must name the target host, got ${show(s)}`);
+  if (s.length > LIMITS.uriMaxChars) throw invalidArgument(field, `must be at most ${LIMITS.uriMaxChars} characters, got ${s.length}`);
+  if (url.password !== "") throw invalidArgument(field, "must not carry a password; use keys or TLS certificates");
+  // libvirt reads transport options from the query (command=, netcat=, keyfile=, socket=): from
+  // an API caller they would run or read arbitrary files on this host.
+  if (url.search !== "" || url.hash !== "") throw invalidArgument(field, "must not carry query parameters or a fragment");
   return url;
 }

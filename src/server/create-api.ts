@@ -7,7 +7,8 @@ import { file_grpc_health_v1_health, Health } from "../gen/grpc/health/v1/health
 import { file_limiquantix_node_v1_node_daemon, NodeDaemonService } from "../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { ServiceDeps } from "./deps.ts";
 import { registerHealth } from "./health.ts";
-import { errorInterceptor } from "./interceptors.ts";
+import { callLogInterceptor, errorInterceptor } from "./interceptors.ts";
+import { peerContextValues } from "./peer.ts";
 import { registerReflection } from "./reflection.ts";
 import { nodeHandlers } from "./services/node.ts";
 import { streamHandlers } from "./services/streams.ts";
@@ -29,7 +30,7 @@ export interface NodeApi {
 
 export function createNodeApi(deps: ServiceDeps, opts: ApiOptions): NodeApi {
   const shutdown = new AbortController();
-  const interceptors = [errorInterceptor(deps.log)];
+  const interceptors = [callLogInterceptor(deps.log), errorInterceptor(deps.log, deps.storageRoots)];
   const routes = (router: ConnectRouter) => {
     router.service(
       NodeDaemonService,
@@ -50,6 +51,8 @@ export function createNodeApi(deps: ServiceDeps, opts: ApiOptions): NodeApi {
   const handler = connectNodeAdapter({
     routes,
     readMaxBytes: opts.maxMessageBytes,
+    // Handlers see who called (client certificate under mutual TLS) through ctx.values.
+    contextValues: peerContextValues,
     // Connect's GET requests for idempotent methods are not used by our API.
     grpc: true,
     grpcWeb: true,

@@ -37,5 +37,7 @@ export interface ServiceDeps {
   startedAtMs: number;
   /** Graceful-stop timeout when a StopVM request names none. */
   defaultStopTimeoutSeconds: number;
+  /** Folders client-named disk paths must resolve inside (storage_path, cloud and ISO images). */
+  storageRoots: string[];
   log: Logger;
 }

@@ -1,12 +1,17 @@
 // Cross-cutting behaviour for every RPC: failures become ConnectErrors with the right code
-// (one mapping, in errors.ts), and unexpected ones are logged once with their stack.
+// (one mapping, in errors.ts) and a message cleaned of stack traces and host paths outside the
+// storage roots; unexpected ones are logged once with their stack.
 
 import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "./deps.ts";
 import { toConnectError } from "./errors.ts";
+import { peerKey } from "./peer.ts";
 
-export function errorInterceptor(log: Logger): Interceptor {
-  const report = (method: string) => (err: unknown) => log.error(`${method} failed unexpectedly:`, err);
+export function errorInterceptor(log: Logger, storageRoots: readonly string[] = []): Interceptor {
+  const policy = (method: string) => ({
+    report: (err: unknown) => log.error(`${method} failed unexpectedly:`, err),
+    storageRoots,
+  });
   return (next) => async (req) => {
     const method = `${req.service.typeName}/${req.method.name}`;
     try {
@@ -20,12 +25,25 @@ export function errorInterceptor(log: Logger): Interceptor {
           try {
             yield* source;
           } catch (err) {
-            throw toConnectError(err, report(method));
+            throw toConnectError(err, policy(method));
           }
         })(),
       };
     } catch (err) {
-      throw toConnectError(err, report(method));
+      throw toConnectError(err, policy(method));
     }
+  };
+}
+
+/**
+ * One debug line per call naming the caller: its address and, under mutual TLS, the subject of
+ * the certificate the handshake verified. Enough to answer "who deleted this VM" from the log.
+ */
+export function callLogInterceptor(log: Logger): Interceptor {
+  return (next) => async (req) => {
+    const peer = req.contextValues.get(peerKey);
+    const who = peer ? `${peer.address}${peer.certificate ? ` (certificate CN=${peer.certificate.subjectCn}, serial ${peer.certificate.serialNumber})` : ""}` : "unknown";
+    log.debug(`${req.method.name} from ${who}`);
+    return next(req);
   };
 }

@@ -6,6 +6,7 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import type { NodeHandlerFn } from "./create-api.ts";
 
 export interface TlsMaterial {
@@ -26,17 +27,34 @@ export interface Listener {
   port: number;
   /** Stops accepting; waits for calls in flight up to graceMs, then cuts what remains. */
   close(graceMs: number): Promise<void>;
-  /** Swaps certificates for new connections (SIGHUP); the listening socket stays. */
+  /**
+   * Swaps certificates for new connections (SIGHUP); the listening socket and open connections
+   * stay. Throws, keeping the old material, when the new one does not load (a key that does not
+   * match its certificate, a half-written file) or would switch client certificates on or off.
+   */
   setTls(tls: TlsMaterial): void;
+  /** What is open right now, for leak checks and diagnostics. */
+  stats(): ListenerStats;
+}
+
+export interface ListenerStats {
+  /** TCP connections open. */
+  connections: number;
+  /** HTTP/2 sessions open. */
+  sessions: number;
+  /** TLS handshakes refused so far (no client certificate, unknown CA, bad protocol). */
+  handshakeFailures: number;
 }
 
 const H2_PREFACE_START = Buffer.from("PRI * HTTP/2.0");
 
-function tlsOptions(tls: TlsMaterial) {
+function tlsOptions(material: TlsMaterial) {
   return {
-    cert: tls.cert,
-    key: tls.key,
-    ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+    cert: material.cert,
+    key: material.key,
+    minVersion: "TLSv1.2" as const,
+    // Set explicitly: a client without a certificate the CA signed fails the handshake.
+    ...(material.clientCa ? { ca: material.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
   };
 }
 
@@ -46,10 +64,23 @@ export async function listen(handler: NodeHandlerFn, opts: ListenOptions): Promi
   let outer: net.Server;
   let h1: http.Server | undefined;
   let secure: http2.Http2SecureServer | undefined;
+  let handshakeFailures = 0;
+  const mutualTls = Boolean(opts.tls?.clientCa);
 
   if (opts.tls) {
     secure = http2.createSecureServer({ ...tlsOptions(opts.tls), allowHTTP1: true }, handler);
     secure.on("session", (s) => trackSession(s));
+    secure.on("tlsClientError", (_err, socket) => {
+      handshakeFailures++;
+      socket.destroy();
+    });
+    // Belt and braces: whatever the runtime does, an unverified client never reaches a handler.
+    secure.prependListener("secureConnection", (socket: tls.TLSSocket) => {
+      if (mutualTls && !socket.authorized) {
+        handshakeFailures++;
+        socket.destroy();
+      }
+    });
     outer = secure;
   } else {
     const h2 = http2.createServer({}, handler);
@@ -88,10 +119,17 @@ export async function listen(handler: NodeHandlerFn, opts: ListenOptions): Promi
   return {
     host: address.address,
     port: address.port,
-    setTls(tls) {
+    setTls(material) {
       if (!secure) throw new Error("TLS is not enabled on this listener");
-      secure.setSecureContext(tlsOptions(tls));
+      if (Boolean(material.clientCa) !== mutualTls) {
+        throw new Error("client certificates cannot be switched on or off by a reload; restart the daemon");
+      }
+      const options = tlsOptions(material);
+      // Load first: a bad key or certificate throws here and the old context stays in use.
+      tls.createSecureContext(options);
+      secure.setSecureContext(options);
     },
+    stats: () => ({ connections: sockets.size, sessions: sessions.size, handshakeFailures }),
     async close(graceMs) {
       const closed = new Promise<void>((resolve) => outer.close(() => resolve()));
       // GOAWAY to HTTP/2 peers (calls in flight finish); idle HTTP/1.1 keep-alives go now.

@@ -181,7 +181,7 @@ describe("NodeDaemonService over gRPC (HTTP/2)", () => {
     });
     called.add("AttachDisk");
     expect(withDisk.vm!.spec!.disks.map((d) => d.id)).toEqual(["root", "data"]);
-    expect(await codeOf(t.grpc.attachDisk({ vmId: id, disk: { id: "data", source: { case: "path", value: "/var/lib/x.img" } } }))).toBe(
+    expect(await codeOf(t.grpc.attachDisk({ vmId: id, disk: { id: "data", source: { case: "path", value: `${t.config.hypervisor.storagePath}/x.img` } } }))).toBe(
       Code.AlreadyExists,
     );
     const withoutDisk = await t.grpc.detachDisk({ vmId: id, diskId: "data" });

@@ -22,6 +22,8 @@ export interface CallPool {
   readonly size: number;
   /** Requests waiting for a free Worker (diagnostics). */
   readonly queued: number;
+  /** Ends every Worker's reconnection backoff (libvirt is known to be back). */
+  retryNow(): void;
   close(): Promise<void>;
 }
 
@@ -75,7 +77,7 @@ export async function createCallPool(opts: CallPoolOptions): Promise<CallPool> {
     slot.worker.postMessage({ kind: "call", id: slot.id, op: next.op, args: next.args } satisfies ToCallWorker);
   }
 
-  for (const slot of slots) {
+  function wire(slot: Slot): void {
     slot.worker.onmessage = (ev: MessageEvent<FromCallWorker>) => {
       const m = ev.data;
       if (m.kind !== "result" || slot.busy === null || m.id !== slot.id) return;
@@ -86,12 +88,27 @@ export async function createCallPool(opts: CallPoolOptions): Promise<CallPool> {
       dispatch(slot);
     };
     slot.worker.onerror = (e) => {
-      // A Worker that threw outside an op is broken: fail its request, keep the others going.
+      // A Worker that threw outside an op is broken: fail its request and replace it, keeping
+      // the slot busy meanwhile so nothing is sent to the dead one.
       const p = slot.busy;
-      slot.busy = null;
+      slot.busy = { op: "restart", args: [], resolve: () => {}, reject: () => {} };
       p?.reject(new HypervisorError("internal", `libvirt call worker crashed: ${e.message}`));
+      slot.worker.terminate();
+      if (closed) return;
+      startWorker(path, opts.uri).then(
+        (worker) => {
+          slot.worker = worker;
+          slot.busy = null;
+          wire(slot);
+          dispatch(slot);
+        },
+        () => {
+          // libvirt unreachable right now: the slot stays out of service; the others serve.
+        },
+      );
     };
   }
+  for (const slot of slots) wire(slot);
 
   return {
     call<K extends OpName>(op: K, ...args: Parameters<Ops[K]>): Promise<Result<K>> {
@@ -107,6 +124,10 @@ export async function createCallPool(opts: CallPoolOptions): Promise<CallPool> {
     },
     get queued() {
       return queue.length;
+    },
+    retryNow() {
+      // Each Worker reads it after its current call: a busy one is not interrupted.
+      for (const slot of slots) slot.worker.postMessage({ kind: "retry-now" } satisfies ToCallWorker);
     },
     async close() {
       if (closed) return;

@@ -2,11 +2,9 @@
 // facts read at start, the event fan-out and the small caches events keep current.
 
 import { HypervisorError, notFound } from "../errors.ts";
-import type { HypervisorEvent, HypervisorEventListener, VmState, VmStatus } from "../types.ts";
+import type { DiskFormat, HypervisorEvent, HypervisorEventListener, VmState, VmStatus } from "../types.ts";
 import type { VmLocks } from "../vm-lock.ts";
 import type { CallPool } from "./call-pool.ts";
-import type { DiskFormat } from "../types.ts";
-import type { UefiInput } from "./domain-xml/configure/os.ts";
 import { DOMAIN_XML } from "./ffi/flags.ts";
 import type { OpName, Ops } from "./ops.ts";
 import { createCpuSampler, statusOf, type CpuSampler } from "./status.ts";
@@ -97,8 +95,7 @@ export async function vmCall<K extends OpName>(ctx: LibvirtContext, id: string, 
 /** The VM's status: spec from the persistent definition, state and figures from the live domain. */
 export async function fetchStatus(ctx: LibvirtContext, id: string): Promise<VmStatus> {
   const raw = await vmCall(ctx, id, "domain", id, DOMAIN_XML.INACTIVE);
-  const status = statusOf(raw, parseDomainXml(raw.xml), ctx.cpu, startedExtras(ctx, id, raw.state));
-  return status;
+  return statusOf(raw, parseDomainXml(raw.xml), ctx.cpu, startedExtras(ctx, id, raw.state));
 }
 
 export function startedExtras(ctx: LibvirtContext, id: string, state: number): { startedAt?: Date } {
@@ -117,5 +114,3 @@ export function formatOf(path: string, header: Uint8Array | undefined): DiskForm
   if (header && header.length >= 4) return "raw";
   return path.endsWith(".qcow2") ? "qcow2" : "raw";
 }
-
-export type { UefiInput };

@@ -20,7 +20,17 @@ export interface EventSource {
   close(): Promise<void>;
 }
 
+/**
+ * libvirt's default event loop is process-wide: with two loop threads, either could run the
+ * other's callbacks, which belong to another Worker's JS heap. So one event Worker at a time.
+ */
+let active = false;
+
 export function createEventSource(opts: EventSourceOptions): Promise<EventSource> {
+  if (active) {
+    return Promise.reject(new HypervisorError("invalid_state", "a libvirt event loop already runs in this process; close the other libvirt backend first"));
+  }
+  active = true;
   const worker = new Worker(opts.workerPath ?? defaultWorkerPath(EVENT_WORKER_FILE));
   let connected = false;
   let stopped: (() => void) | null = null;
@@ -35,13 +45,18 @@ export function createEventSource(opts: EventSourceOptions): Promise<EventSource
           function finish() {
             clearTimeout(timer);
             worker.terminate();
+            active = false;
             done();
           }
           stopped = finish;
           worker.postMessage({ kind: "stop" } satisfies ToEventWorker);
         }),
     };
-    worker.onerror = (e) => reject(new HypervisorError("internal", `libvirt event worker failed: ${e.message}`));
+    worker.onerror = (e) => {
+      worker.terminate();
+      active = false;
+      reject(new HypervisorError("internal", `libvirt event worker failed: ${e.message}`));
+    };
     worker.onmessage = (ev: MessageEvent<FromEventWorker>) => {
       const m = ev.data;
       switch (m.kind) {
@@ -59,12 +74,11 @@ export function createEventSource(opts: EventSourceOptions): Promise<EventSource
           break;
         case "init-failed":
           worker.terminate();
+          active = false;
           reject(fromWireError(m.error));
           break;
         case "stopped":
           stopped?.();
-          break;
-        case "tick":
           break;
       }
     };

@@ -79,6 +79,10 @@ self.onmessage = (ev: MessageEvent<ToCallWorker>) => {
     case "call":
       run(m.id, m.op, m.args);
       break;
+    case "retry-now":
+      nextAttemptAt = 0;
+      backoffMs = 0;
+      break;
     case "close":
       if (conn !== null) ffi.closeConnection(conn);
       conn = null;

@@ -78,13 +78,17 @@ function ptrOf(cb: JSCallback): Pointer {
 function connect(): void {
   const c = ffi.openConnection(lv, uri);
   conn = c;
-  ffi.setKeepAlive(c, 5, 3);
-  closeRegistered = ffi.registerCloseCallback(c, ptrOf(closeCb));
-  registrations = [
-    ffi.registerDomainEvent(c, ffi.DOMAIN_EVENT_ID.LIFECYCLE, ptrOf(lifecycleCb)),
-    ffi.registerDomainEvent(c, ffi.DOMAIN_EVENT_ID.DEVICE_ADDED, ptrOf(deviceAddedCb)),
-    ffi.registerDomainEvent(c, ffi.DOMAIN_EVENT_ID.DEVICE_REMOVED, ptrOf(deviceRemovedCb)),
-  ];
+  try {
+    ffi.setKeepAlive(c, 5, 3);
+    closeRegistered = ffi.registerCloseCallback(c, ptrOf(closeCb));
+    registrations.push(ffi.registerDomainEvent(c, ffi.DOMAIN_EVENT_ID.LIFECYCLE, ptrOf(lifecycleCb)));
+    registrations.push(ffi.registerDomainEvent(c, ffi.DOMAIN_EVENT_ID.DEVICE_ADDED, ptrOf(deviceAddedCb)));
+    registrations.push(ffi.registerDomainEvent(c, ffi.DOMAIN_EVENT_ID.DEVICE_REMOVED, ptrOf(deviceRemovedCb)));
+  } catch (err) {
+    // Half registered is worse than not connected: undo, and let the caller retry.
+    disconnect();
+    throw err;
+  }
   lostReason = null;
   attempt++;
   post({ kind: "connected", attempt });
@@ -125,13 +129,14 @@ function finish(): void {
   disconnect();
   if (timerId >= 0) ffi.removeTimeout(lv, timerId);
   timerId = -1;
-  // Let libvirt drop its references to the callbacks before they are freed.
-  const until = Date.now() + 3 * tickMs;
+  // Let libvirt drop its references to the callbacks (removals finish on later iterations)
+  // before they are freed; a short spare timer keeps each iteration brief.
+  const until = Date.now() + 100;
   const spare = new JSCallback(() => 0, { args: ["i32", "ptr"], returns: "i32", threadsafe: false });
-  const t = ffi.addTimeout(lv, tickMs, ptrOf(spare));
+  const t = ffi.addTimeout(lv, 20, ptrOf(spare));
   while (Date.now() < until) ffi.runDefaultEventImpl(lv);
+  // No iteration after this: with no timer left, it could block for good.
   ffi.removeTimeout(lv, t);
-  ffi.runDefaultEventImpl(lv);
   for (const cb of [lifecycleCb, deviceAddedCb, deviceRemovedCb, closeCb, tickCb]) cb.close();
   post({ kind: "stopped" });
   // `spare` stays open: its removal is only final after another iteration nobody will run.

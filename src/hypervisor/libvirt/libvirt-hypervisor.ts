@@ -93,22 +93,31 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
     ctx = c;
     for (const e of early.splice(0)) handleRawEvent(c, e);
     resync = () => {
-      pool
-        .call("domains", DOMAIN_XML.INACTIVE)
-        .then((domains) => {
-          c.connected = true;
-          delete c.disconnectReason;
-          reconcile(c, domains, true);
-          log.info(`libvirt at ${opts.uri} is back`);
-          emit(c, { type: "node", message: `libvirt at ${opts.uri} is reachable again; event callbacks re-registered`, details: { libvirt: "connected" } });
-        })
-        .catch((err) => log.warn("resync after reconnect failed", err));
+      c.connected = true;
+      delete c.disconnectReason;
+      pool.retryNow();
+      log.info(`libvirt at ${opts.uri} is back; event callbacks re-registered`);
+      emit(c, { type: "node", message: `libvirt at ${opts.uri} is reachable again; event callbacks re-registered`, details: { libvirt: "connected" } });
+      void catchUp(c, pool, 5);
     };
     return backendOf(c, facts, events);
   } catch (err) {
     await pool.close();
     await events.close();
     throw err;
+  }
+}
+
+/** Reports what changed while events could not arrive; retried, since libvirtd may still be starting. */
+async function catchUp(ctx: LibvirtContext, pool: CallPool, attempts: number): Promise<void> {
+  for (let i = 1; i <= attempts && !ctx.closed; i++) {
+    try {
+      reconcile(ctx, await pool.call("domains", DOMAIN_XML.INACTIVE), true);
+      return;
+    } catch (err) {
+      if (i === attempts) ctx.log.warn("could not list domains after reconnecting; events missed while libvirt was down are lost", err);
+      else await Bun.sleep(500 * i);
+    }
   }
 }
 

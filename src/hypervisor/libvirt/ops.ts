@@ -2,6 +2,7 @@
 // one go (lookup, act, read back, free) so the API thread pays one message round trip. Only
 // plain data goes in and out; domain handles never leave the Worker.
 
+import type { Pointer } from "bun:ffi";
 import * as ffi from "./ffi/index.ts";
 import { HypervisorError } from "../errors.ts";
 
@@ -46,13 +47,13 @@ function optional<T>(fn: () => T): T | undefined {
 }
 
 export function createOps(conn: () => ffi.Connection) {
-  const withDom = <T>(uuid: string, fn: (c: ffi.Connection, d: import("bun:ffi").Pointer) => T): T => {
+  const withDom = <T>(uuid: string, fn: (c: ffi.Connection, d: Pointer) => T): T => {
     const c = conn();
     return ffi.withDomain(c, uuid, (d) => fn(c, d));
   };
 
-  function rawDomain(c: ffi.Connection, d: import("bun:ffi").Pointer, xmlFlags: number, stats?: Record<string, ffi.TypedValue>): RawDomain {
-    const st = ffi.domainState(c, d);
+  function rawDomain(c: ffi.Connection, d: Pointer, xmlFlags: number, stats?: Record<string, ffi.TypedValue>, known?: ffi.DomainState): RawDomain {
+    const st = known ?? ffi.domainState(c, d);
     const raw: RawDomain = {
       uuid: ffi.domainUuid(c, d),
       name: ffi.domainName(c, d),
@@ -93,7 +94,7 @@ export function createOps(conn: () => ffi.Connection) {
       withDom(uuid, (c, d) => {
         const st = ffi.domainState(c, d);
         const stats = st.state === 5 ? undefined : optional(() => ffi.oneDomainStats(c, d))?.params;
-        return rawDomain(c, d, xmlFlags, stats);
+        return rawDomain(c, d, xmlFlags, stats, st);
       }),
 
     domains(xmlFlags = 0): RawDomain[] {

@@ -15,6 +15,8 @@ export interface WireError {
 export type ToCallWorker =
   | { kind: "init"; uri: string }
   | { kind: "call"; id: number; op: string; args: unknown[] }
+  /** libvirt is back (the event Worker reconnected): retry at once instead of after the backoff. */
+  | { kind: "retry-now" }
   | { kind: "close" };
 
 export type FromCallWorker =
@@ -36,7 +38,6 @@ export type FromEventWorker =
   | { kind: "disconnected"; reason: string }
   | { kind: "init-failed"; error: WireError }
   | { kind: "event"; event: RawDomainEvent }
-  | { kind: "tick" }
   | { kind: "stopped" };
 
 export function toWireError(err: unknown): WireError {

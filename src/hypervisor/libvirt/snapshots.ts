@@ -19,7 +19,7 @@ function toSnapshot(vmId: string, raw: RawSnapshot): Snapshot {
 const snapshotNotFound = (id: string, name: string) => new HypervisorError("not_found", `vm ${id} has no snapshot named ${JSON.stringify(name)}`);
 
 /** Maps libvirt's "no such snapshot" to a not_found that names the VM and the snapshot. */
-async function onSnapshot<T>(ctx: LibvirtContext, id: string, name: string, fn: () => Promise<T>): Promise<T> {
+async function onSnapshot<T>(id: string, name: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -51,7 +51,7 @@ export async function createSnapshot(ctx: LibvirtContext, id: string, opts: Snap
 export async function revertSnapshot(ctx: LibvirtContext, id: string, name: string): Promise<VmStatus> {
   validateVmId(id);
   return ctx.locks.run(id, () =>
-    onSnapshot(ctx, id, name, async () => {
+    onSnapshot(id, name, async () => {
       await vmCall(ctx, id, "snapshotRevert", id, name);
       const status = await fetchStatus(ctx, id);
       if (status.state === "running") ctx.startedAt.set(id, new Date());
@@ -65,7 +65,7 @@ export async function revertSnapshot(ctx: LibvirtContext, id: string, name: stri
 export async function deleteSnapshot(ctx: LibvirtContext, id: string, name: string): Promise<void> {
   validateVmId(id);
   await ctx.locks.run(id, () =>
-    onSnapshot(ctx, id, name, async () => {
+    onSnapshot(id, name, async () => {
       await vmCall(ctx, id, "snapshotDelete", id, name);
       emit(ctx, { type: "snapshot_deleted", vmId: id, message: `snapshot ${name} of vm ${id} deleted`, details: { snapshot: name } });
     }),

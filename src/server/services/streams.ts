@@ -8,6 +8,7 @@ import { eventType } from "../convert/enums.ts";
 import { eventToWire, migrationProgressToWire } from "../convert/vm-status.ts";
 import { invalidField } from "../errors.ts";
 import type { MetricsTick, ServiceDeps } from "../deps.ts";
+import { peerKey } from "../peer.ts";
 import { toMetricsSample } from "../telemetry-convert.ts";
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../../telemetry/index.ts";
 import { vmId } from "./vms.ts";
@@ -17,7 +18,23 @@ type Impl = Pick<ServiceImpl<typeof NodeDaemonService>, "migrateVM" | "streamMet
 
 /** A metrics client that falls behind gets the newest samples; older ones are stale anyway. */
 const METRICS_BACKLOG = 4;
+/** Filters name at most this many VMs or event types. */
+const MAX_FILTER_ITEMS = 1024;
+/** Longest a migration may be allowed to pause the guest: ten minutes. */
+const MAX_DOWNTIME_MS = 600_000;
+/** 1 TiB/s: beyond any link; larger values are typos. */
+const MAX_BANDWIDTH_MIB_PER_S = 1024 * 1024;
+/**
+ * A subscriber cut off for falling behind gets this long to read what is in flight and receive
+ * RESOURCE_EXHAUSTED with a resume hint; one that stopped reading altogether is then reset at
+ * the transport (its stream is stuck on flow control and could never deliver the status).
+ */
+export const CUT_OFF_GRACE_MS = 1000;
 
+function filterIds(ids: string[], field: string): Set<string> | undefined {
+  if (ids.length > MAX_FILTER_ITEMS) throw invalidField(field, `at most ${MAX_FILTER_ITEMS} entries are allowed, got ${ids.length}`);
+  return ids.length ? new Set(ids.map((v, i) => vmId(v, `${field}[${i}]`))) : undefined;
+}
 
 export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): Impl {
   const hv = deps.hypervisor;
@@ -27,6 +44,12 @@ export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): I
     async *migrateVM(req, ctx) {
       const id = vmId(req.vmId);
       const targetUri = validateMigrationUri(req.targetUri).href;
+      if (req.maxDowntimeMs > MAX_DOWNTIME_MS) {
+        throw invalidField("max_downtime_ms", `must be at most ${MAX_DOWNTIME_MS} (0 lets the hypervisor choose), got ${req.maxDowntimeMs}`);
+      }
+      if (req.bandwidthMibPerS > BigInt(MAX_BANDWIDTH_MIB_PER_S)) {
+        throw invalidField("bandwidth_mib_per_s", `must be at most ${MAX_BANDWIDTH_MIB_PER_S} (0 means unlimited), got ${req.bandwidthMibPerS}`);
+      }
       const progress = hv.migrateVm(
         id,
         {
@@ -49,7 +72,7 @@ export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): I
           `must be between ${MIN_INTERVAL_MS} and ${MAX_INTERVAL_MS} (0 means ${DEFAULT_INTERVAL_MS}), got ${interval}`,
         );
       }
-      const wanted = req.vmIds.length ? new Set(req.vmIds.map((v, i) => vmId(v, `vm_ids[${i}]`))) : undefined;
+      const wanted = filterIds(req.vmIds, "vm_ids");
       const signal = until(ctx.signal);
       const backlog: MetricsTick[] = [];
       let wake: (() => void) | undefined;
@@ -82,7 +105,10 @@ export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): I
     },
 
     async *streamEvents(req, ctx) {
-      const vmIds = req.vmIds.length ? new Set(req.vmIds.map((v, i) => vmId(v, `vm_ids[${i}]`))) : undefined;
+      const vmIds = filterIds(req.vmIds, "vm_ids");
+      if (req.types.length > MAX_FILTER_ITEMS) {
+        throw invalidField("types", `at most ${MAX_FILTER_ITEMS} entries are allowed, got ${req.types.length}`);
+      }
       const types = req.types.length
         ? new Set(
             req.types.map((t, i) => {
@@ -93,14 +119,25 @@ export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): I
           )
         : undefined;
       if (req.afterEventId > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw invalidField("after_event_id", "is larger than any event id this node has issued");
+        throw invalidField("after_event_id", `must be at most ${Number.MAX_SAFE_INTEGER}, got ${req.afterEventId}`);
       }
+      const peer = ctx.values.get(peerKey);
+      let grace: ReturnType<typeof setTimeout> | undefined;
       const events = deps.events.subscribe({
         afterId: Number(req.afterEventId),
         signal: until(ctx.signal),
         filter: (e) => (!vmIds || (e.vmId !== undefined && vmIds.has(e.vmId))) && (!types || types.has(e.type)),
+        // Runs while this generator is suspended in `yield` (its reader is not asking for more).
+        onCutOff: () => {
+          grace = setTimeout(() => peer?.cutOff(), CUT_OFF_GRACE_MS);
+          grace.unref?.();
+        },
       });
-      for await (const e of events) yield eventToWire(e);
+      try {
+        for await (const e of events) yield eventToWire(e);
+      } finally {
+        clearTimeout(grace);
+      }
     },
   };
 }

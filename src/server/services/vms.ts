@@ -13,9 +13,12 @@ import {
   type NodeDaemonService,
   VMOperationResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
-import type { VmState, VmStatus } from "../../hypervisor/types.ts";
+import type { DiskSpec, VmState, VmStatus } from "../../hypervisor/types.ts";
 import {
+  validateDescription,
+  validateDeviceId,
   validateDiskSpec,
+  validateLabels,
   validateNicSpec,
   validateSnapshotName,
   validateVmId,
@@ -26,6 +29,7 @@ import { vmState } from "../convert/enums.ts";
 import { diskFromWire, nicFromWire, vmSpecFromWire } from "../convert/vm-spec.ts";
 import { consoleToWire, snapshotToWire, vmStatusToWire } from "../convert/vm-status.ts";
 import type { ServiceDeps } from "../deps.ts";
+import { createStorageRoots, type StorageRoots } from "../storage-roots.ts";
 import { paginate } from "./paginate.ts";
 
 type Impl = Omit<
@@ -35,6 +39,10 @@ type Impl = Omit<
 
 /** The most a graceful stop may be asked to wait: one hour. */
 const MAX_STOP_TIMEOUT_SECONDS = 3600;
+/** Page tokens this node issues are short; anything longer is not one of them. */
+const MAX_PAGE_TOKEN_CHARS = 256;
+/** Every VM state at most once. */
+const MAX_STATES = 16;
 
 export function vmId(id: string, field = "vm_id"): string {
   validateVmId(id, field);
@@ -43,15 +51,25 @@ export function vmId(id: string, field = "vm_id"): string {
 
 const snapshotName = (name: string) => validateSnapshotName(name, "name");
 
+/** Existing images, ISOs and backing files must lie inside the storage roots. */
+async function checkDiskPaths(roots: StorageRoots, disks: DiskSpec[], field: (i: number) => string): Promise<void> {
+  for (const [i, d] of disks.entries()) {
+    if (d.path) await roots.check(d.path, `${field(i)}.path`);
+    if (d.newImage?.backingPath) await roots.check(d.newImage.backingPath, `${field(i)}.new_image.backing_path`);
+  }
+}
+
 const op = (vm: VmStatus) => create(VMOperationResponseSchema, { vm: vmStatusToWire(vm) });
 
 export function vmHandlers(deps: ServiceDeps): Impl {
   const hv = deps.hypervisor;
+  const roots = createStorageRoots(deps.storageRoots);
   return {
     async createVM(req) {
       const id = vmId(req.vmId);
       const spec = vmSpecFromWire(req.spec);
       validateVmSpec(spec, "spec");
+      await checkDiskPaths(roots, spec.disks, (i) => `spec.disks[${i}]`);
       let { vm, created } = await hv.createVm(id, spec);
       if (req.start && vm.state === "stopped") vm = await hv.startVm(id);
       return create(CreateVMOnNodeResponseSchema, { vm: vmStatusToWire(vm), created });
@@ -76,6 +94,11 @@ export function vmHandlers(deps: ServiceDeps): Impl {
 
     getVMStatus: async (req) => vmStatusToWire(await hv.getVm(vmId(req.vmId))),
     async listVMs(req) {
+      validateLabels(req.labelSelector, "label_selector");
+      if (req.states.length > MAX_STATES) throw invalidField("states", `at most ${MAX_STATES} entries are allowed, got ${req.states.length}`);
+      if (req.pageToken.length > MAX_PAGE_TOKEN_CHARS) {
+        throw invalidField("page_token", "is not a token this node issued; start again without one");
+      }
       const states = req.states.map((s, i) => {
         const state = vmState.fromWire(s);
         if (!state) throw invalidField(`states[${i}]`, `unknown VM state ${s}`);
@@ -95,7 +118,7 @@ export function vmHandlers(deps: ServiceDeps): Impl {
       const id = vmId(req.vmId);
       const snapshot = await hv.createSnapshot(id, {
         ...(req.name ? { name: snapshotName(req.name) } : {}),
-        description: req.description,
+        description: validateDescription(req.description, "description"),
         includeMemory: req.includeMemory,
         quiesce: req.quiesce,
       });
@@ -117,11 +140,12 @@ export function vmHandlers(deps: ServiceDeps): Impl {
       if (!req.disk) throw invalidField("disk", "is required");
       const disk = diskFromWire(req.disk, "disk");
       validateDiskSpec(disk, "disk");
+      await checkDiskPaths(roots, [disk], () => "disk");
       return op(await hv.attachDisk(vmId(req.vmId), disk));
     },
     async detachDisk(req) {
-      if (!req.diskId) throw invalidField("disk_id", "is required");
-      return op(await hv.detachDisk(vmId(req.vmId), req.diskId));
+      const diskId = validateDeviceId(req.diskId, "disk_id");
+      return op(await hv.detachDisk(vmId(req.vmId), diskId));
     },
     async attachNIC(req) {
       if (!req.nic) throw invalidField("nic", "is required");
@@ -130,8 +154,8 @@ export function vmHandlers(deps: ServiceDeps): Impl {
       return op(await hv.attachNic(vmId(req.vmId), nic));
     },
     async detachNIC(req) {
-      if (!req.nicId) throw invalidField("nic_id", "is required");
-      return op(await hv.detachNic(vmId(req.vmId), req.nicId));
+      const nicId = validateDeviceId(req.nicId, "nic_id");
+      return op(await hv.detachNic(vmId(req.vmId), nicId));
     },
   };
 }

@@ -1,6 +1,6 @@
 // Connection-level wrappers. A Connection is a plain handle; whoever opened it closes it.
 
-import { read, type Pointer } from "bun:ffi";
+import type { Pointer } from "bun:ffi";
 import type { Libvirt } from "./library.ts";
 import { fail } from "./errors.ts";
 import { borrowString, cstr, outPointer, pointerAt, takeString, toPtr } from "./memory.ts";
@@ -124,6 +124,3 @@ export function listAllDomainPtrs(c: Connection, flags = 0): Pointer[] {
   c.lv.free(arr);
   return doms;
 }
-
-/** Reads an unsigned long out-param written by libvirt (used by tests of the layout). */
-export const readULong = (p: Pointer, off = 0): number => Number(read.u64(p, off));

@@ -4,10 +4,8 @@
 import { type Pointer } from "bun:ffi";
 import type { Connection } from "./connection.ts";
 import { fail } from "./errors.ts";
-import { borrowString, cstr, takeString, toPtr } from "./memory.ts";
-import { buildULongParams } from "./typed-params.ts";
-import { readTypedParams, type TypedValue } from "./typed-params.ts";
-import { outPointer } from "./memory.ts";
+import { borrowString, cstr, outPointer, takeString, toPtr } from "./memory.ts";
+import { buildULongParams, readTypedParams, type TypedValue } from "./typed-params.ts";
 
 export { AFFECT, DOMAIN_XML, MIGRATE, UNDEFINE } from "./flags.ts";
 

@@ -10,6 +10,11 @@ import { readTypedParams, type TypedValue } from "./typed-params.ts";
 
 export const STATS = { STATE: 1, CPU_TOTAL: 2, BALLOON: 4, VCPU: 8, INTERFACE: 16, BLOCK: 32 } as const;
 export const ALL_STATS = STATS.STATE | STATS.CPU_TOTAL | STATS.BALLOON | STATS.VCPU | STATS.INTERFACE | STATS.BLOCK;
+/**
+ * VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT: skip figures that need the domain's job lock, so a
+ * status read or a metrics tick never waits behind a long job (a detach, a snapshot) on the VM.
+ */
+export const STATS_NOWAIT = 1 << 29;
 
 export interface DomainStatsRecord {
   uuid: string;
@@ -41,15 +46,15 @@ function takeRecords(c: Connection, arr: Pointer | null): DomainStatsRecord[] {
   return out;
 }
 
-export function allDomainStats(c: Connection, stats = ALL_STATS, flags = 0): DomainStatsRecord[] {
+export function allDomainStats(c: Connection, stats = ALL_STATS, flags = STATS_NOWAIT): DomainStatsRecord[] {
   const out = outPointer();
   if (c.lv.sym.virConnectGetAllDomainStats(c.ptr, stats, out.addr, flags) < 0) fail(c.lv, "domain stats");
   return takeRecords(c, out.value());
 }
 
-export function oneDomainStats(c: Connection, d: Pointer, stats = ALL_STATS): DomainStatsRecord | undefined {
+export function oneDomainStats(c: Connection, d: Pointer, stats = ALL_STATS, flags = STATS_NOWAIT): DomainStatsRecord | undefined {
   const doms = new BigUint64Array([BigInt(d), 0n]);
   const out = outPointer();
-  if (c.lv.sym.virDomainListGetStats(doms, stats, out.addr, 0) < 0) fail(c.lv, "domain stats");
+  if (c.lv.sym.virDomainListGetStats(doms, stats, out.addr, flags) < 0) fail(c.lv, "domain stats");
   return takeRecords(c, out.value())[0];
 }

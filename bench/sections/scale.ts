@@ -1,0 +1,83 @@
+// How the cost grows with the number of VMs: ListVMs (every VM in one answer) and GetVMStatus
+// (one VM) against daemons holding 10, 1,000 and 10,000 mock VMs. ListVMs is timed one call
+// at a time (latency); GetVMStatus under the same concurrent load as the floor (throughput).
+
+import { GetVMStatusRequestSchema, ListVMsRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import type { BenchContext } from "../lib/context.ts";
+import { writeGrpcBody } from "../lib/grpc-body.ts";
+import { GRPC_HEADERS, type H2loadResult, h2loadAvailable } from "../lib/h2load.ts";
+import { type BenchRow, skippedRow } from "../lib/rows.ts";
+import { fmt, median } from "../lib/stats.ts";
+import { assertAnswered, UNARY_LOAD } from "./floor.ts";
+import { NODE_SERVICE, type Section } from "./section.ts";
+
+const SECTION = "scale";
+export const SIZES = [10, 1_000, 10_000] as const;
+
+export const scaleSection: Section = {
+  name: "scale",
+  async run(ctx: BenchContext): Promise<BenchRow[]> {
+    if (!h2loadAvailable()) return [skippedRow(SECTION, "ListVMs / GetVMStatus", "h2load not installed (apt-get install nghttp2-client)")];
+    const daemons = await Promise.all(SIZES.map((n) => ctx.daemon(n)));
+    const list = writeGrpcBody(ctx.tmp, "list-all", ListVMsRequestSchema, {});
+    const lists = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
+    const statuses = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
+    for (let round = 0; round < ctx.timing.rounds; round++) {
+      for (const [i, n] of SIZES.entries()) {
+        const d = daemons[i]!.info;
+        const r = await ctx.load({ url: `http://127.0.0.1:${d.port}${NODE_SERVICE}/ListVMs`, bodyFile: list, headers: GRPC_HEADERS, clients: 1, streams: 1 }, 3);
+        assertAnswered(`ListVMs with ${n} VMs`, r, n * 100);
+        lists.get(n)!.push(r);
+      }
+      for (const [i, n] of SIZES.entries()) {
+        const d = daemons[i]!.info;
+        // A different VM each round, so no single object stays hot in a cache.
+        const body = writeGrpcBody(ctx.tmp, `status-${n}-${round}`, GetVMStatusRequestSchema, { vmId: d.vmIds[round % d.vmIds.length]! });
+        const r = await ctx.load({ url: `http://127.0.0.1:${d.port}${NODE_SERVICE}/GetVMStatus`, bodyFile: body, headers: GRPC_HEADERS, ...UNARY_LOAD, serverPid: d.pid });
+        assertAnswered(`GetVMStatus with ${n} VMs`, r, 100);
+        statuses.get(n)!.push(r);
+      }
+    }
+
+    const p50 = (n: number) => median(lists.get(n)!.map((r) => r.p50Ms));
+    const rows: BenchRow[] = [];
+    for (const n of SIZES) {
+      const runs = lists.get(n)!;
+      rows.push({
+        section: SECTION,
+        name: `ListVMs, ${n.toLocaleString("en-US")} VMs, p50`,
+        value: p50(n),
+        unit: "ms",
+        ...(n === 10_000 ? { budget: { op: "<=" as const, limit: 50 } } : {}),
+        note: `p99 ${fmt(median(runs.map((r) => r.p99Ms)))} ms; ${fmt(median(runs.map((r) => r.dataBytesPerRequest)) / 1024)} KiB per answer; one call at a time`,
+      });
+    }
+    rows.push({
+      section: SECTION,
+      name: "ListVMs p50, 10,000 VMs / 1,000 VMs",
+      value: p50(10_000) / p50(1_000),
+      unit: "x",
+      budget: { op: "<=", limit: 12 },
+      note: `10x the VMs; 1,000 / 10 VMs (100x the VMs): ${fmt(p50(1_000) / p50(10))}x`,
+    });
+    for (const n of SIZES) {
+      const runs = statuses.get(n)!;
+      rows.push({
+        section: SECTION,
+        name: `GetVMStatus, ${n.toLocaleString("en-US")} VMs`,
+        value: median(runs.map((r) => r.reqPerSec)),
+        unit: "req/s",
+        note: `p50 ${fmt(median(runs.map((r) => r.p50Ms)))} ms, p99 ${fmt(median(runs.map((r) => r.p99Ms)))} ms, ${fmt(median(runs.map((r) => r.serverCpuUsPerCall)))} µs server CPU per call`,
+      });
+    }
+    const cpu = (n: number) => median(statuses.get(n)!.map((r) => r.serverCpuUsPerCall));
+    rows.push({
+      section: SECTION,
+      name: "GetVMStatus server CPU per call, 10,000 VMs / 10 VMs",
+      value: cpu(10_000) / cpu(10),
+      unit: "x",
+      note: "one map lookup: should stay near 1",
+    });
+    return rows;
+  },
+};

@@ -1,0 +1,105 @@
+// The real daemon (startDaemon, as `limiquantix-node --dev` runs it) in its own process for the
+// benchmarks, with its mock pre-filled with --vms N VMs. Prints `READY {"port",...}`; then
+// answers stdin commands (see bench/lib/child.ts):
+//   subscribers            -> OK {"count"}: StreamEvents subscriptions now open
+//   publish N BATCH        -> OK {"firstId","lastId"}: N events, BATCH per macrotask
+//   create N               -> OK {"created"}: N more stopped VMs
+// Usage: bun bench/servers/daemon.ts [--vms N] [--backend mock|libvirt] [--libvirt-uri URI]
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createLogger } from "../../src/common/logger.ts";
+import { loadConfig } from "../../src/config/index.ts";
+import { startDaemon } from "../../src/daemon.ts";
+import { withDefaults } from "../../src/hypervisor/defaults.ts";
+import type { Hypervisor, HypervisorEvent } from "../../src/hypervisor/types.ts";
+import { serveCommands } from "./commands.ts";
+
+const { values } = parseArgs({
+  options: {
+    vms: { type: "string", default: "0" },
+    running: { type: "string", default: "0.5" },
+    backend: { type: "string", default: "mock" },
+    "libvirt-uri": { type: "string", default: "test:///default" },
+  },
+});
+
+const state = mkdtempSync(join(tmpdir(), "lq-bench-"));
+const { config } = loadConfig({
+  flags: {
+    dev: true,
+    logLevel: "error",
+    storagePath: join(state, "vms"),
+    backend: values.backend,
+    ...(values.backend === "libvirt" ? { libvirtUri: values["libvirt-uri"] } : {}),
+  },
+  env: {},
+  readFile: () => undefined,
+});
+// Port 0 is for tests and benchmarks only; the config refuses it from operators.
+config.server.listenAddress = "127.0.0.1:0";
+config.node.stateDir = state;
+config.server.metricsEnabled = false;
+config.server.shutdownTimeoutSeconds = 1;
+const daemon = await startDaemon(config, createLogger({ level: "error", format: "text" }));
+
+let created = 0;
+/** VMs named bench-<n>; a share of them running, as on a real host. Started in parallel:
+ * the mock's boot takes 50 ms of timer time per VM. */
+async function createVms(hv: Hypervisor, n: number, runningShare: number): Promise<string[]> {
+  const ids: string[] = [];
+  const starting: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = crypto.randomUUID();
+    const k = created++;
+    const spec = withDefaults({
+      name: `bench-${k}`,
+      memoryMib: 2048,
+      cpu: { sockets: 1, coresPerSocket: 2, threadsPerCore: 1 },
+      disks: [{ id: "root", newImage: { sizeBytes: 20 * 2 ** 30 }, bootOrder: 1 }],
+      nics: [{ id: "eth0", network: "default" }],
+      labels: { tier: k % 2 ? "web" : "db", bench: "true" },
+    });
+    await hv.createVm(id, spec);
+    if (k % 100 < runningShare * 100) starting.push(hv.startVm(id));
+    ids.push(id);
+  }
+  await Promise.all(starting);
+  return ids;
+}
+
+const vmIds = await createVms(daemon.hypervisor, Number(values.vms), Number(values.running));
+
+function publishBurst(n: number, batch: number): Promise<{ firstId: number; lastId: number }> {
+  const vmId = vmIds[0] ?? crypto.randomUUID();
+  const event: HypervisorEvent = {
+    type: "vm_state_changed",
+    vmId,
+    vmName: "bench-0",
+    state: "running",
+    previousState: "stopped",
+    message: "vm bench-0 is running: booted",
+  };
+  const firstId = daemon.events.lastId() + 1;
+  return new Promise((resolve) => {
+    let left = n;
+    const step = () => {
+      for (let i = 0; i < batch && left > 0; i++, left--) daemon.events.publish(event);
+      if (left > 0) setImmediate(step);
+      else resolve({ firstId, lastId: daemon.events.lastId() });
+    };
+    step();
+  });
+}
+
+serveCommands(
+  { port: daemon.api.port, pid: process.pid, vmIds: vmIds.slice(0, 16), vmCount: vmIds.length },
+  {
+    subscribers: async () => ({ count: daemon.events.subscriberCount() }),
+    publish: ([n, batch]) => publishBurst(Number(n), Number(batch ?? 100)),
+    create: async ([n]) => ({ created: (await createVms(daemon.hypervisor, Number(n), 0)).length }),
+  },
+  () => daemon.stop(),
+);

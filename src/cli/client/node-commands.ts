@@ -1,0 +1,85 @@
+// `status` (is the daemon up and well) and `node info` (what this host is and offers).
+
+import { defineCommand } from "citty";
+import { DiskFormatSchema, HealthCheckResponseSchema, NodeInfoSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { EXIT_FAILURE } from "../usage-error.ts";
+import { clientArgs, withExamples } from "./client-args.ts";
+import { runClient } from "./failures.ts";
+import { bytes, duration, enumLabel, fields, jsonText, labelsText } from "./format.ts";
+
+const yesNo = (b: boolean) => (b ? "yes" : "no");
+
+export const statusCommand = defineCommand({
+  meta: { name: "status", description: "Health, registration, node id, version, uptime and backend of the daemon (exit 1 when unhealthy)" },
+  args: withExamples(clientArgs, ["status", "status --addr 10.0.0.5:9090 --tls --ca /etc/limiquantix/certs/ca.crt", "status --json"]),
+  run: ({ args }) =>
+    runClient(args, async ({ conn, out, err }) => {
+      const h = await conn.client.healthCheck({});
+      if (args.json) out(jsonText(HealthCheckResponseSchema, h));
+      else {
+        out(
+          fields([
+            ["daemon", `${conn.target.display} (${h.healthy ? "healthy" : `unhealthy: ${h.message}`})`],
+            ["node id", h.nodeId || "(not assigned yet)"],
+            ["registered", yesNo(h.registered)],
+            ["version", h.version],
+            ["uptime", duration(h.uptimeSeconds)],
+            ["backend", [h.hypervisor, h.hypervisorVersion].filter(Boolean).join(" ")],
+          ]),
+        );
+      }
+      if (!h.healthy) {
+        err(`error: unavailable: the daemon is unhealthy: ${h.message || "no reason given"}`);
+        return EXIT_FAILURE;
+      }
+    }),
+});
+
+const infoCommand = defineCommand({
+  meta: { name: "info", description: "Hardware, OS, hypervisor and capabilities of this node" },
+  args: withExamples(clientArgs, ["node info", "node info --json"]),
+  run: ({ args }) =>
+    runClient(args, async ({ conn, out }) => {
+      const n = await conn.client.getNodeInfo({});
+      if (args.json) return void out(jsonText(NodeInfoSchema, n));
+      const cpu = n.cpu;
+      const mem = n.memory;
+      const caps = n.capabilities;
+      const hv = n.hypervisor;
+      const gpus = n.pciDevices.filter((d) => d.isGpu).length;
+      const capList = caps
+        ? [
+            caps.liveMigration && "live-migration",
+            caps.snapshots && "snapshots",
+            caps.hotPlug && "hot-plug",
+            caps.gpuPassthrough && "gpu-passthrough",
+            caps.uefi && "uefi",
+          ].filter(Boolean).join(", ")
+        : "";
+      out(
+        fields([
+          ["node id", n.nodeId || "(not assigned yet)"],
+          ["hostname", n.hostname],
+          ["management ip", n.managementIp || "-"],
+          ["os", [n.os?.name, n.os?.version].filter(Boolean).join(" ") || "-"],
+          ["kernel", `${n.os?.kernel ?? "-"} (${n.os?.arch ?? "?"})`],
+          ["cpu", cpu ? `${cpu.model} — ${cpu.sockets} socket(s) x ${cpu.coresPerSocket} core(s) x ${cpu.threadsPerCore} thread(s), ${cpu.onlineCpus || cpu.totalThreads} online` : "-"],
+          ["virtualization", cpu ? yesNo(cpu.virtualization) : "-"],
+          ["memory", mem ? `${bytes(mem.totalBytes)} total, ${bytes(mem.availableBytes)} available` : "-"],
+          ["numa nodes", String(n.numaNodes)],
+          ["hypervisor", hv ? `${hv.backend}: ${[hv.name, hv.version].filter(Boolean).join(" ")}${hv.uri ? ` (${hv.uri})` : ""}` : "-"],
+          ["capabilities", capList || "-"],
+          ["max per vm", caps ? `${caps.maxVcpus} vCPUs, ${bytes(caps.maxMemoryBytes)}` : "-"],
+          ["disk formats", caps?.diskFormats.map((f) => enumLabel(DiskFormatSchema, f)).join(", ") || "-"],
+          ["pci devices", `${n.pciDevices.length} (${gpus} GPU)`],
+          ["labels", labelsText(n.labels)],
+          ["daemon", `${n.daemonVersion}, up ${duration(n.uptimeSeconds)}`],
+        ]),
+      );
+    }),
+});
+
+export const nodeCommand = defineCommand({
+  meta: { name: "node", description: "This node's hardware and capabilities (e.g. `node info`)" },
+  subCommands: { info: infoCommand },
+});

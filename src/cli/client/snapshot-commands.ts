@@ -1,0 +1,100 @@
+// `snapshot list|create|revert|delete VM [NAME]`.
+
+import { defineCommand } from "citty";
+import {
+  DeleteSnapshotResponseSchema,
+  ListSnapshotsResponseSchema,
+  SnapshotSchema,
+  VMStateSchema,
+  VMStatusSchema,
+} from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { clientArgs, withExamples } from "./client-args.ts";
+import { runClient } from "./failures.ts";
+import { enumLabel, jsonText, table, when } from "./format.ts";
+import { resolveVm, vmLabel } from "./resolve-vm.ts";
+import { stateOf } from "./vm-view-commands.ts";
+
+const vmArg = { vm: { type: "positional", description: "VM name or id", required: true } } as const;
+const nameArg = { name: { type: "positional", description: "Snapshot name", required: true } } as const;
+
+const listCommand = defineCommand({
+  meta: { name: "list", description: "List a VM's snapshots with their parents (* marks the current one)" },
+  args: withExamples({ ...vmArg, ...clientArgs }, ["snapshot list web-1", "snapshot list web-1 --json"]),
+  run: ({ args }) =>
+    runClient(args, async ({ conn, out }) => {
+      const ref = await resolveVm(conn.client, args.vm);
+      const res = await conn.client.listSnapshots({ vmId: ref.id });
+      if (args.json) return void out(jsonText(ListSnapshotsResponseSchema, res));
+      if (res.snapshots.length === 0) return void out(`vm ${vmLabel(ref)} has no snapshots`);
+      out(
+        table(
+          ["NAME", "CREATED", "PARENT", "VM STATE", "MEMORY", "DESCRIPTION"],
+          res.snapshots.map((s) => [
+            `${s.current ? "* " : "  "}${s.name}`,
+            when(s.createdAt),
+            s.parent || "-",
+            enumLabel(VMStateSchema, s.vmState),
+            s.hasMemory ? "yes" : "no",
+            s.description || "-",
+          ]),
+        ),
+      );
+    }),
+});
+
+const createCommand = defineCommand({
+  meta: { name: "create", description: "Take a snapshot of a VM (the name is generated when left out)" },
+  args: withExamples(
+    {
+      ...vmArg,
+      name: { type: "positional", description: "Snapshot name (default: generated)", required: false },
+      description: { type: "string", description: "What the snapshot is for", valueHint: "text" },
+      memory: { type: "boolean", description: "Include the running guest's memory (resumes where it was)" },
+      quiesce: { type: "boolean", description: "Ask the guest agent to freeze filesystems first" },
+      ...clientArgs,
+    },
+    ["snapshot create web-1 before-upgrade", "snapshot create web-1 --memory --description 'known good'"],
+  ),
+  run: ({ args }) =>
+    runClient(args, async ({ conn, out }) => {
+      const ref = await resolveVm(conn.client, args.vm);
+      const snap = await conn.client.createSnapshot({
+        vmId: ref.id,
+        name: args.name ?? "",
+        description: args.description ?? "",
+        includeMemory: args.memory === true,
+        quiesce: args.quiesce === true,
+      });
+      if (args.json) return void out(jsonText(SnapshotSchema, snap));
+      out(`created snapshot ${snap.name} of vm ${vmLabel(ref)}${snap.parent ? ` (parent ${snap.parent})` : ""}`);
+    }),
+});
+
+const revertCommand = defineCommand({
+  meta: { name: "revert", description: "Return a VM to a snapshot (its disks, and memory when the snapshot has it)" },
+  args: withExamples({ ...vmArg, ...nameArg, ...clientArgs }, ["snapshot revert web-1 before-upgrade"]),
+  run: ({ args }) =>
+    runClient(args, async ({ conn, out }) => {
+      const ref = await resolveVm(conn.client, args.vm);
+      const { vm } = await conn.client.revertSnapshot({ vmId: ref.id, name: args.name });
+      if (args.json) return void out(jsonText(VMStatusSchema, vm!));
+      out(`vm ${vmLabel(ref)} reverted to snapshot ${args.name}, ${stateOf(vm!)}`);
+    }),
+});
+
+const deleteCommand = defineCommand({
+  meta: { name: "delete", description: "Delete a snapshot (its children keep their data)" },
+  args: withExamples({ ...vmArg, ...nameArg, ...clientArgs }, ["snapshot delete web-1 before-upgrade"]),
+  run: ({ args }) =>
+    runClient(args, async ({ conn, out }) => {
+      const ref = await resolveVm(conn.client, args.vm);
+      const res = await conn.client.deleteSnapshot({ vmId: ref.id, name: args.name });
+      if (args.json) return void out(jsonText(DeleteSnapshotResponseSchema, res));
+      out(`deleted snapshot ${res.name} of vm ${vmLabel(ref)}`);
+    }),
+});
+
+export const snapshotCommand = defineCommand({
+  meta: { name: "snapshot", description: "VM snapshots (e.g. `snapshot create web-1 before-upgrade`)" },
+  subCommands: { list: listCommand, create: createCommand, revert: revertCommand, delete: deleteCommand },
+});

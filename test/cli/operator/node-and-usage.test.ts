@@ -1,0 +1,155 @@
+// status, node info, --help on every level, bad usage (exit 2), a bad spec file (exit 2 naming
+// the file and the field), and a daemon that is not there (exit 1 with a clear message).
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type CommandDef, renderUsage } from "citty";
+import { stripVTControlCharacters } from "node:util";
+import { clientCommands } from "../../../src/cli/client/index.ts";
+import { rootCommand } from "../../../src/cli/run.ts";
+import { startTestDaemon, type TestDaemon } from "../../support/daemon.ts";
+import { addrOf, cli, closedPort } from "./helpers.ts";
+
+let d: TestDaemon;
+let addr: string[];
+const dir = mkdtempSync(join(tmpdir(), "lq-cli-usage-"));
+
+beforeAll(async () => {
+  d = await startTestDaemon();
+  addr = addrOf(d.baseUrl);
+});
+afterAll(() => d.stop());
+
+const run = (...args: string[]) => cli([...args, ...addr]);
+
+describe("status and node info", () => {
+  test("status shows health, node id, registration, version, uptime and backend", async () => {
+    const r = await run("status");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`daemon:      ${addr[1]} (healthy)`);
+    expect(r.stdout).toMatch(/^node id:\s+\(not assigned yet\)$/m);
+    expect(r.stdout).toMatch(/^registered:\s+no$/m);
+    expect(r.stdout).toMatch(/^version:\s+\d+\.\d+\.\d+$/m);
+    expect(r.stdout).toMatch(/^uptime:\s+\d+s$/m);
+    expect(r.stdout).toMatch(/^backend:\s+mock/m);
+    const json = JSON.parse((await run("status", "--json")).stdout);
+    expect(json).toMatchObject({ healthy: true, hypervisor: "mock", registered: false });
+  });
+
+  test("node info shows the host and the backend's capabilities", async () => {
+    const r = await run("node", "info");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^hostname:\s+\S+/m);
+    expect(r.stdout).toMatch(/^hypervisor:\s+mock: /m);
+    expect(r.stdout).toMatch(/^capabilities:\s+.*snapshots/m);
+    expect(r.stdout).toMatch(/^disk formats:\s+qcow2, raw$/m);
+    const json = JSON.parse((await run("node", "info", "--json")).stdout);
+    expect(json.hypervisor.backend).toBe("mock");
+  });
+});
+
+describe("--help", () => {
+  const groups = ["vm", "snapshot", "node"];
+  test("every group lists its commands, every command has examples", async () => {
+    // As processes for a sample of levels...
+    for (const words of [["vm"], ["snapshot"], ["node"], ["vm", "list"], ["snapshot", "create"]]) {
+      const r = await cli([...words, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(words.length === 1 ? "COMMANDS" : "EXAMPLES");
+    }
+    // ...and every command through citty's renderUsage, which is what run.ts prints for --help.
+    const leaves: [string, CommandDef, CommandDef][] = [];
+    for (const [name, cmd] of Object.entries(clientCommands) as [string, CommandDef][]) {
+      const subs = cmd.subCommands as Record<string, CommandDef> | undefined;
+      if (subs) for (const [sub, c] of Object.entries(subs)) leaves.push([`${name} ${sub}`, c, cmd]);
+      else leaves.push([name, cmd, rootCommand as CommandDef]);
+    }
+    expect(leaves.length).toBeGreaterThan(20);
+    for (const [words, cmd, parent] of leaves) {
+      const usage = stripVTControlCharacters(await renderUsage(cmd, parent));
+      expect(usage, words).toContain("EXAMPLES");
+      expect(usage, words).toContain(`limiquantix-node ${words}`);
+      expect(usage, words).toContain("--addr");
+    }
+  });
+
+  test("the daemon is still the default command: bare flags start serve", async () => {
+    const r = await cli(["--help"]);
+    expect(r.stdout).toContain("--dev");
+    for (const c of ["serve", "status", "vm", "snapshot", "metrics", "events"]) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\s`, "m"));
+  });
+});
+
+describe("bad usage exits 2", () => {
+  test("unknown flag, missing argument, missing -f, bad filter values", async () => {
+    const unknown = await run("vm", "list", "--lable", "a=b");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown flag --lable");
+    const missing = await run("vm", "get");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("Missing required positional argument: VM");
+    const noFile = await run("vm", "create");
+    expect(noFile.code).toBe(2);
+    const badState = await run("vm", "list", "--state", "sleeping");
+    expect(badState.code).toBe(2);
+    expect(badState.stderr).toBe("error: --state \"sleeping\": must be one of stopped, running, paused, shutting_down, crashed, suspended, migrating\n");
+    const badLabel = await run("vm", "list", "--label", "tier");
+    expect(badLabel.stderr).toContain("give key=value");
+    const badInterval = await run("metrics", "--interval", "10ms");
+    expect(badInterval.code).toBe(2);
+    expect(badInterval.stderr).toContain("from 250ms to 1h");
+    const noMode = await run("events");
+    expect(noMode.code).toBe(2);
+    expect(noMode.stderr).toContain("--follow");
+    const badAddr = await cli(["status", "--addr", "ftp://x:1"]);
+    expect(badAddr.code).toBe(2);
+    expect(badAddr.stderr).toContain("the scheme must be http or https");
+  });
+});
+
+describe("a bad spec file exits 2 naming the file and the field, before anything is sent", () => {
+  const cases: [string, string, string][] = [
+    ["unknown-field.yaml", "name: a\nmemory: {size_mib: 256}\ndisks: [{id: root, sise: 1G}]\n", "spec.disks[0].sise: unknown field"],
+    ["rule.yaml", "name: a\nmemory: {size_mib: 1}\n", "spec.memory.size_mib: must be"],
+    ["syntax.yaml", "name: [a\n", "not valid YAML"],
+  ];
+  test.each(cases)("%s", async (file, text, message) => {
+    const path = join(dir, file);
+    writeFileSync(path, text);
+    const before = (await d.grpc.listVMs({})).vms.length;
+    const r = await run("vm", "create", "-f", path);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toStartWith(`error: ${path}`);
+    expect(r.stderr).toContain(message);
+    expect((await d.grpc.listVMs({})).vms.length).toBe(before);
+  });
+
+  test("a missing file", async () => {
+    const r = await run("vm", "create", "-f", join(dir, "nope.yaml"));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`error: ${join(dir, "nope.yaml")}: no such file\n`);
+  });
+});
+
+describe("the daemon is down", () => {
+  test("every kind of command says it cannot reach the daemon and exits 1", async () => {
+    const port = await closedPort();
+    const down = ["--addr", `127.0.0.1:${port}`];
+    const expected = `error: cannot reach the daemon at 127.0.0.1:${port}: connection refused — is limiquantix-node running?\n`;
+    const results = await Promise.all([
+      cli(["status", ...down]),
+      cli(["vm", "list", ...down]),
+      cli(["vm", "get", "web-1", ...down]),
+      cli(["metrics", ...down]),
+      cli(["events", "--since", "1", ...down]),
+      cli(["vm", "create", "-f", "deploy/vm-spec.example.yaml", ...down]),
+    ]);
+    for (const r of results) {
+      expect(r.stderr).toBe(expected);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+    }
+  });
+});
