@@ -14,6 +14,7 @@ wanted=(
   "procps:/usr/bin/free"
   "curl:/usr/bin/curl"
   "openssl:/usr/bin/openssl"
+  "tmux:/usr/bin/tmux"
 )
 missing=()
 for entry in "${wanted[@]}"; do

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs and starts libvirtd with QEMU for the libvirt backend's real test tier (Debian 12,
 # as root). Idempotent: safe to run again; it only starts what is not running yet.
-# KVM is used when /dev/kvm works, QEMU's TCG otherwise (libvirt picks by itself: the backend
-# asks for domain type kvm only when libvirt's capabilities offer it).
+# KVM is used when /dev/kvm works (with the host CPU, or without the CPU features a nested host
+# cannot give a guest), QEMU's TCG otherwise. What it found goes to /run/limiquantix-libvirt.env
+# for the real test tier: LIMIQUANTIX_REAL_DOMAIN_TYPE (kvm|qemu) and
+# LIMIQUANTIX_REAL_CPU_DISABLED_FEATURES (comma-separated, for hypervisor.cpu_disabled_features).
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -38,23 +40,44 @@ if [ -e /dev/kvm ]; then
 fi
 
 # "Works" means a guest CPU can be set up: under some nested hypervisors /dev/kvm opens but
-# QEMU aborts setting the host CPU's MSRs. A QEMU that is still alive after 2 s (stopped with
-# -S, killed by timeout: exit 124) passed; an abort or any other exit did not.
-kvm_works() {
-  [ -c /dev/kvm ] || return 1
-  local rc
+# QEMU aborts setting the host CPU's MSRs (nested AMD EPYC hosts: "failed to set MSR 0x10a",
+# IA32_ARCH_CAPABILITIES). A QEMU that is still alive after 2 s (stopped with -S, killed by
+# timeout: exit 124) passed; an abort or any other exit did not.
+kvm_cpu_works() {
+  local cpu=$1 rc
   # stderr of the subshell too: bash reports the abort there.
-  rc=$(exec 2>/dev/null; timeout 2 qemu-system-x86_64 -accel kvm -cpu host -machine q35 -m 64 -nodefaults -no-user-config \
+  rc=$(exec 2>/dev/null; timeout 2 qemu-system-x86_64 -accel kvm -cpu "$cpu" -machine q35 -m 64 -nodefaults -no-user-config \
     -display none -S >/dev/null; echo $?)
   [ "$rc" -eq 124 ]
 }
+# The host CPU as is first, then without the features such hosts advertise but cannot give a
+# guest; the first set that works is what the daemon's hypervisor.cpu_disabled_features needs.
+KVM_DISABLED_FEATURE_SETS=("" "arch-capabilities")
 ENV_FILE=/run/limiquantix-libvirt.env
-if kvm_works; then
-  echo "KVM: works, real-tier domains use kvm with the host CPU"
-  echo "LIMIQUANTIX_REAL_DOMAIN_TYPE=kvm" >"$ENV_FILE"
-else
+kvm_disabled=none
+if [ -c /dev/kvm ]; then
+  for features in "${KVM_DISABLED_FEATURE_SETS[@]}"; do
+    cpu=host
+    for f in ${features//,/ }; do cpu="$cpu,-$f"; done
+    if kvm_cpu_works "$cpu"; then
+      kvm_disabled=$features
+      break
+    fi
+  done
+fi
+if [ "$kvm_disabled" = none ]; then
   echo "KVM: not usable for guests here, real-tier domains use TCG (domain type qemu, CPU model qemu64)"
   echo "LIMIQUANTIX_REAL_DOMAIN_TYPE=qemu" >"$ENV_FILE"
+else
+  if [ -z "$kvm_disabled" ]; then
+    echo "KVM: works, real-tier domains use kvm with the host CPU"
+  else
+    echo "KVM: works with the host CPU minus: $kvm_disabled (set hypervisor.cpu_disabled_features: [$kvm_disabled] on this host)"
+  fi
+  {
+    echo "LIMIQUANTIX_REAL_DOMAIN_TYPE=kvm"
+    echo "LIMIQUANTIX_REAL_CPU_DISABLED_FEATURES=$kvm_disabled"
+  } >"$ENV_FILE"
 fi
 
 # A bridge for the NIC hot-plug tests (no DHCP, no uplink: the guests have no OS anyway).

@@ -9,7 +9,7 @@ import { createEventBus, type EventBus, type EventBusOptions } from "./events/ev
 import { createBackend } from "./hypervisor/create-backend.ts";
 import type { Hypervisor } from "./hypervisor/types.ts";
 import { createRegistrar } from "./registration/index.ts";
-import { createNodeApi } from "./server/create-api.ts";
+import { createNodeApi, type NodeApi } from "./server/create-api.ts";
 import type { MetricsSource } from "./server/deps.ts";
 import { listen, type Listener, type TlsMaterial } from "./server/listener.ts";
 import { createMetricsHub, createPrometheusExporter, createTelemetry, startMetricsServer } from "./telemetry/index.ts";
@@ -18,6 +18,8 @@ import { VERSION } from "./version.ts";
 export interface Daemon {
   /** The API's bound address (port resolved when 0 was asked for). */
   api: { host: string; port: number };
+  /** The API's routes, for a second serving path (server/fetch-listener.ts) and benchmarks. */
+  apiRoutes: NodeApi["routes"];
   metrics?: { port: number };
   hypervisor: Hypervisor;
   events: EventBus;
@@ -178,6 +180,7 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
 
   return {
     api: { host: listener.host, port: listener.port },
+    apiRoutes: api.routes,
     ...(metricsServer ? { metrics: { port: metricsServer.port } } : {}),
     hypervisor,
     events,

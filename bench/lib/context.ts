@@ -16,6 +16,8 @@ export interface DaemonInfo {
   /** The first 16 VM ids (all of them when fewer). */
   vmIds: string[];
   vmCount: number;
+  /** With --fetch: the Bun.serve listener's port. */
+  fetchPort?: number;
 }
 
 export interface ServerInfo {
@@ -46,8 +48,8 @@ export interface BenchContext {
 }
 
 const TIMINGS: Record<Mode, Timing> = {
-  full: { loadS: 3, warmUpS: 1, rounds: 3 },
-  quick: { loadS: 1.5, warmUpS: 0.5, rounds: 2 },
+  full: { loadS: 2, warmUpS: 0.5, rounds: 3 },
+  quick: { loadS: 1, warmUpS: 0.3, rounds: 2 },
   smoke: { loadS: 0, warmUpS: 0, rounds: 1 },
 };
 

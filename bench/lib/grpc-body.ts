@@ -18,9 +18,3 @@ export function writeGrpcBody<D extends DescMessage>(dir: string, name: string, 
   return path;
 }
 
-/** The same message for the Connect protocol (unary: the bare message, no prefix). */
-export function writeConnectBody<D extends DescMessage>(dir: string, name: string, schema: D, init: MessageInitShape<D>): string {
-  const path = join(dir, `${name}.connect.bin`);
-  writeFileSync(path, toBinary(schema, create(schema, init)));
-  return path;
-}

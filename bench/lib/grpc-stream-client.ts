@@ -29,7 +29,7 @@ export function openStream(baseUrl: string, path: string, request: Uint8Array): 
   let count = 0;
   let last: Uint8Array | undefined;
   let status: string | undefined;
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let waiter: { n: number; resolve: () => void; reject: (e: Error) => void } | undefined;
   const check = () => {
     if (waiter && count >= waiter.n) {

@@ -22,7 +22,10 @@ export function serveCommands(info: unknown, handlers: Record<string, CommandHan
       buffered = buffered.slice(i + 1);
       const handler = handlers[name ?? ""];
       chain = chain.then(async () => {
-        if (!handler) return out(`ERR unknown command ${name}`);
+        if (!handler) {
+          out(`ERR unknown command ${name}`);
+          return;
+        }
         try {
           out(`OK ${JSON.stringify((await handler(args)) ?? null)}`);
         } catch (err) {

@@ -4,7 +4,8 @@
 //   subscribers            -> OK {"count"}: StreamEvents subscriptions now open
 //   publish N BATCH        -> OK {"firstId","lastId"}: N events, BATCH per macrotask
 //   create N               -> OK {"created"}: N more stopped VMs
-// Usage: bun bench/servers/daemon.ts [--vms N] [--backend mock|libvirt] [--libvirt-uri URI]
+// With --backend libvirt, also the commands of libvirt-commands.ts.
+// Usage: bun bench/servers/daemon.ts [--vms N] [--backend mock|libvirt] [--libvirt-uri URI] [--fetch]
 
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import { loadConfig } from "../../src/config/index.ts";
 import { startDaemon } from "../../src/daemon.ts";
 import { withDefaults } from "../../src/hypervisor/defaults.ts";
 import type { Hypervisor, HypervisorEvent } from "../../src/hypervisor/types.ts";
+import { listenFetch } from "../../src/server/fetch-listener.ts";
 import { serveCommands } from "./commands.ts";
 
 const { values } = parseArgs({
@@ -23,6 +25,8 @@ const { values } = parseArgs({
     running: { type: "string", default: "0.5" },
     backend: { type: "string", default: "mock" },
     "libvirt-uri": { type: "string", default: "test:///default" },
+    /** Also serve the routes on Bun.serve (src/server/fetch-listener.ts). */
+    fetch: { type: "boolean", default: false },
   },
 });
 
@@ -94,12 +98,21 @@ function publishBurst(n: number, batch: number): Promise<{ firstId: number; last
   });
 }
 
+const backendCommands =
+  values.backend === "libvirt" ? (await import("./libvirt-commands.ts")).libvirtCommands(daemon.hypervisor, values["libvirt-uri"]) : {};
+
+const fetchListener = values.fetch ? listenFetch(daemon.apiRoutes, { host: "127.0.0.1", port: 0, maxMessageBytes: config.server.maxMessageBytes }) : undefined;
+
 serveCommands(
-  { port: daemon.api.port, pid: process.pid, vmIds: vmIds.slice(0, 16), vmCount: vmIds.length },
+  { port: daemon.api.port, pid: process.pid, vmIds: vmIds.slice(0, 16), vmCount: vmIds.length, ...(fetchListener ? { fetchPort: fetchListener.port } : {}) },
   {
+    ...backendCommands,
     subscribers: async () => ({ count: daemon.events.subscriberCount() }),
     publish: ([n, batch]) => publishBurst(Number(n), Number(batch ?? 100)),
     create: async ([n]) => ({ created: (await createVms(daemon.hypervisor, Number(n), 0)).length }),
   },
-  () => daemon.stop(),
+  async () => {
+    await fetchListener?.close(500);
+    await daemon.stop();
+  },
 );

@@ -49,6 +49,7 @@ export function buildConfig(values: ReadonlyMap<string, ConfigValue>, devRoot: s
       storagePath,
       consoleListen: str("hypervisor.console_listen") ?? loopbackInDev,
       stopTimeoutSeconds: num("hypervisor.stop_timeout_seconds") ?? 60,
+      cpuDisabledFeatures: (values.get("hypervisor.cpu_disabled_features") as string[] | undefined) ?? [],
     },
     storage: {
       vmImages: storagePath,

@@ -6,7 +6,7 @@ import { Document, isMap, isScalar } from "yaml";
 import { KEYS, SECTIONS } from "./keys.ts";
 import type { ConfigOrigins, NodeConfig } from "./types.ts";
 
-type Getter = (c: NodeConfig) => string | number | boolean | Record<string, string> | undefined;
+type Getter = (c: NodeConfig) => string | number | boolean | Record<string, string> | string[] | undefined;
 
 /** Canonical key -> where its effective value lives in NodeConfig. */
 export const CONFIG_GETTERS: Readonly<Record<string, Getter>> = {
@@ -26,6 +26,7 @@ export const CONFIG_GETTERS: Readonly<Record<string, Getter>> = {
   "hypervisor.storage_path": (c) => c.hypervisor.storagePath,
   "hypervisor.console_listen": (c) => c.hypervisor.consoleListen,
   "hypervisor.stop_timeout_seconds": (c) => c.hypervisor.stopTimeoutSeconds,
+  "hypervisor.cpu_disabled_features": (c) => c.hypervisor.cpuDisabledFeatures,
   "storage.cloud_images": (c) => c.storage.cloudImages,
   "storage.iso_images": (c) => c.storage.isoImages,
   "control_plane.address": (c) => c.controlPlane.address,

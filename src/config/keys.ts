@@ -21,7 +21,9 @@ export type Kind =
   | { type: "int"; min: number; max: number }
   | { type: "enum"; values: readonly string[] }
   | { type: "string"; check: (s: string) => Check<string> }
-  | { type: "labels" };
+  | { type: "labels" }
+  /** A YAML sequence of strings; in the environment and flags, comma-separated. Each item is checked. */
+  | { type: "list"; check: (s: string) => Check<string> };
 
 export interface KeySpec {
   /** Canonical nested path, e.g. "server.listen_address". */
@@ -44,6 +46,12 @@ const bool = { type: "bool" } as const;
 const str = (check: (s: string) => Check<string>) => ({ type: "string", check }) as const;
 const int = (min: number, max: number) => ({ type: "int", min, max }) as const;
 const path = str(checkAbsolutePath);
+
+/** libvirt CPU feature names (its cpu_map): arch-capabilities, amd-ssbd, pcid, ... */
+function checkCpuFeature(s: string): Check<string> {
+  const allowed = "libvirt CPU feature names: lower-case letters, digits, '_', '.' and '-', e.g. arch-capabilities";
+  return /^[a-z0-9_.-]+$/.test(s) ? { ok: true, value: s } : { ok: false, problem: "is not a CPU feature name", allowed };
+}
 
 export const KEYS: readonly KeySpec[] = [
   { key: "dev", aliases: [], kind: bool, flag: "dev", defaultText: "false",
@@ -79,6 +87,8 @@ export const KEYS: readonly KeySpec[] = [
     defaultText: "<node.state_dir>/vms", doc: "Where VM disk images are created (the build guide's storage.vm_images)." },
   { key: "hypervisor.console_listen", aliases: [], kind: str(checkHost), defaultText: "0.0.0.0 (dev: 127.0.0.1)",
     doc: "Address VNC/SPICE consoles listen on." },
+  { key: "hypervisor.cpu_disabled_features", aliases: [], kind: { type: "list", check: checkCpuFeature }, defaultText: "[] (none)",
+    doc: "CPU features the libvirt backend turns off on host-passthrough and host-model guest CPUs, e.g. [arch-capabilities] on nested AMD EPYC hosts where QEMU aborts with \"failed to set MSR 0x10a\". In the environment: comma-separated." },
   { key: "hypervisor.stop_timeout_seconds", aliases: [], kind: int(1, 3600), defaultText: "60",
     doc: "Default time a graceful StopVM waits for the guest before giving up." },
 

@@ -5,10 +5,10 @@
 
 import { valueError } from "./config-error.ts";
 import type { Kind, KeySpec } from "./keys.ts";
-import { checkLabelKey, checkLabelValue } from "./validators.ts";
+import { type Check, checkLabelKey, checkLabelValue } from "./validators.ts";
 
 export type Layer = "file" | "env" | "flag";
-export type ConfigValue = string | number | boolean | Record<string, string>;
+export type ConfigValue = string | number | boolean | Record<string, string> | string[];
 
 export interface Where {
   location: string;
@@ -74,7 +74,32 @@ export function parseValue(entry: RawEntry, layer: Layer): ConfigValue {
     }
     case "labels":
       return parseLabels(entry, layer);
+    case "list":
+      return parseList(entry, layer, kind.check);
   }
+}
+
+/** A YAML sequence of strings, or a comma-separated string from the environment or a flag. */
+function parseList(entry: RawEntry, layer: Layer, check: (s: string) => Check<string>): string[] {
+  const { label, raw, where } = entry;
+  const probe = check("");
+  const itemAllowed = probe.ok ? "strings" : probe.allowed;
+  const allowed = layer === "file" ? `a list of ${itemAllowed}, e.g. [a, b]` : `values separated by commas (${itemAllowed})`;
+  let items: unknown[];
+  if (layer === "file") {
+    if (!Array.isArray(raw)) throw valueError(label, raw, "is not a list", allowed, where);
+    items = raw;
+  } else {
+    if (typeof raw !== "string") throw valueError(label, raw, `is not a string (expected ${allowed})`, allowed, where);
+    items = raw.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  }
+  return items.map((item, i) => {
+    const sub = `${label}[${i}]`;
+    if (typeof item !== "string") throw valueError(sub, item, "is not a string", allowed, where);
+    const checked = check(item.trim());
+    if (!checked.ok) throw valueError(sub, item, checked.problem, checked.allowed, where);
+    return checked.value;
+  });
 }
 
 function parseLabels(entry: RawEntry, layer: Layer): Record<string, string> {

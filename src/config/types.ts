@@ -35,6 +35,8 @@ export interface NodeConfig {
     /** Address VNC/SPICE consoles listen on. */
     consoleListen: string;
     stopTimeoutSeconds: number;
+    /** libvirt CPU feature names disabled on host CPUs (host-passthrough, host-model); may be empty. */
+    cpuDisabledFeatures: string[];
   };
   storage: {
     vmImages: string;

@@ -24,6 +24,7 @@ export async function createBackend(config: NodeConfig, log: ConsolaInstance): P
     uri: config.hypervisor.libvirtUri,
     storagePath: config.hypervisor.storagePath,
     consoleListen: config.hypervisor.consoleListen,
+    cpuDisabledFeatures: config.hypervisor.cpuDisabledFeatures,
     log: log.withTag("libvirt"),
   });
 }

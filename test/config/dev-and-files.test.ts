@@ -67,6 +67,7 @@ describe("--dev", () => {
         storagePath: "/var/lib/limiquantix/vms",
         consoleListen: "0.0.0.0",
         stopTimeoutSeconds: 60,
+        cpuDisabledFeatures: [],
       },
       storage: {
         vmImages: "/var/lib/limiquantix/vms",

@@ -116,6 +116,16 @@ const CASES: KeyCase[] = [
     bad: [['"a b"', "is not a valid host", "IPv4"]],
   },
   intCase("hypervisor.stop_timeout_seconds", (c) => c.hypervisor.stopTimeoutSeconds, 1, 3600),
+  {
+    key: "hypervisor.cpu_disabled_features",
+    get: (c) => c.hypervisor.cpuDisabledFeatures,
+    good: [["[arch-capabilities, amd-ssbd]", ["arch-capabilities", "amd-ssbd"]], ["[]", []], ["null", []]],
+    bad: [
+      ["arch-capabilities", "is not a list", "a list of libvirt CPU feature names"],
+      ['["Arch Caps"]', "is not a CPU feature name", "lower-case letters", "hypervisor.cpu_disabled_features[0]"],
+      ["[pcid, [x]]", "is not a string", "CPU feature names", "hypervisor.cpu_disabled_features[1]"],
+    ],
+  },
   pathCase("storage.cloud_images", (c) => c.storage.cloudImages),
   pathCase("storage.iso_images", (c) => c.storage.isoImages),
   {
@@ -290,4 +300,12 @@ describe("rules between keys", () => {
       "config: control_plane.ca_file is set but the control plane address is http://, so it is not used",
     ]);
   });
+});
+
+test("a list from the environment is comma-separated, and each item is checked", () => {
+  const { config } = load({ env: { LIMIQUANTIX_HYPERVISOR_CPU_DISABLED_FEATURES: " arch-capabilities, amd-ssbd ," } });
+  expect(config.hypervisor.cpuDisabledFeatures).toEqual(["arch-capabilities", "amd-ssbd"]);
+  const err = loadError({ env: { LIMIQUANTIX_HYPERVISOR_CPU_DISABLED_FEATURES: "pcid,Bad!" } });
+  expect(err.key).toBe("LIMIQUANTIX_HYPERVISOR_CPU_DISABLED_FEATURES[1]");
+  expect(err.message).toContain("is not a CPU feature name");
 });

@@ -64,6 +64,13 @@ const ROWS: Row[] = [
   path("hypervisor.storage_path", (c) => c.hypervisor.storagePath, "/var/lib/limiquantix/vms", true),
   { key: "hypervisor.console_listen", get: (c) => c.hypervisor.consoleListen, def: "0.0.0.0", file: ["10.0.0.1", "10.0.0.1"], env: ["10.0.0.2", "10.0.0.2"] },
   { key: "hypervisor.stop_timeout_seconds", get: (c) => c.hypervisor.stopTimeoutSeconds, def: 60, file: ["5", 5], env: ["6", 6] },
+  {
+    key: "hypervisor.cpu_disabled_features",
+    get: (c) => c.hypervisor.cpuDisabledFeatures,
+    def: [],
+    file: ["[arch-capabilities]", ["arch-capabilities"]],
+    env: ["amd-ssbd,pcid", ["amd-ssbd", "pcid"]],
+  },
   path("storage.cloud_images", (c) => c.storage.cloudImages, "/var/lib/limiquantix/vms/cloud"),
   path("storage.iso_images", (c) => c.storage.isoImages, "/var/lib/limiquantix/vms/iso"),
   {

@@ -11,7 +11,7 @@ import { toBinary, create } from "@bufbuild/protobuf";
 import { startHarness, type Harness } from "./harness.ts";
 import { openStalledGrpcStream } from "./raw-h2.ts";
 
-const CYCLES = 500;
+const CYCLES = Number(process.env.LQ_LEAK_CYCLES ?? 500);
 const BATCH = 25;
 let h: Harness;
 /** A second HTTP/2 connection, so sessions of more than one client are in play. */

@@ -1,7 +1,6 @@
 // Operators name VMs the way they see them: by id, by name, or by an unambiguous prefix of
 // either (as docker does with ids). Names are unique on a node, so an exact name always wins.
 
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { VMStatus } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { EXIT_USAGE } from "../usage-error.ts";
 import type { DaemonClient } from "./connection.ts";
@@ -50,5 +49,3 @@ export const vmLabel = (ref: VmRef, vm?: VMStatus): string => {
   const name = ref.name ?? vm?.name;
   return name ? `${name} (${ref.id})` : ref.id;
 };
-
-export const isNotFound = (err: unknown) => err instanceof ConnectError && err.code === Code.NotFound;

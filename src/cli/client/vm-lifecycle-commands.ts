@@ -33,7 +33,7 @@ const createCommand = defineCommand({
     runClient(args, async ({ conn, out }) => {
       if (!args.file) throw new UsageError("vm create needs -f FILE, a VM spec (see deploy/vm-spec.example.yaml)");
       const spec = readSpecFile(args.file);
-      const vmId = args.id ?? crypto.randomUUID();
+      const vmId = args.id?.toLowerCase() ?? crypto.randomUUID();
       try {
         validateVmId(vmId, "--id");
       } catch (err) {
@@ -48,12 +48,21 @@ const createCommand = defineCommand({
 
 type PowerCall = (ctx: ClientContext, ref: VmRef, args: Record<string, unknown>) => Promise<VMOperationResponse>;
 
-function powerCommand(name: string, description: string, call: PowerCall, extraArgs: Record<string, object> = {}, examples: string[] = []) {
+interface PowerExtras {
+  args?: Record<string, object>;
+  examples?: string[];
+  /** Reads the extra flags before anything is sent, so bad usage never waits on the daemon. */
+  check?: (args: Record<string, unknown>) => void;
+}
+
+function powerCommand(name: string, description: string, call: PowerCall, extras: PowerExtras = {}) {
+  const { args: extraArgs = {}, examples = [], check } = extras;
   return defineCommand({
     meta: { name, description },
     args: withExamples({ ...vmArg, ...extraArgs, ...clientArgs } as typeof vmArg & typeof clientArgs, [`vm ${name} web-1`, ...examples]),
     run: ({ args }) =>
       runClient(args, async (ctx) => {
+        check?.(args);
         const ref = await resolveVm(ctx.conn.client, args.vm);
         const { vm } = await call(ctx, ref, args);
         if (args.json) return void ctx.out(jsonText(VMStatusSchema, vm!));
@@ -82,8 +91,11 @@ const powerCommands = {
       // The call lasts as long as the guest takes, plus a margin for the daemon itself.
       return conn.client.stopVM({ vmId: ref.id, timeoutSeconds }, { timeoutMs: ((timeoutSeconds || 3600) + 30) * 1000 });
     },
-    { timeout: { type: "string", description: "How long the guest may take (seconds or 2m; default: the node's 60 s)", valueHint: "seconds" } },
-    ["vm stop web-1 --timeout 2m"],
+    {
+      args: { timeout: { type: "string", description: "How long the guest may take (seconds or 2m; default: the node's 60 s)", valueHint: "seconds" } },
+      examples: ["vm stop web-1 --timeout 2m"],
+      check: (args) => void stopTimeoutSeconds(args.timeout),
+    },
   ),
   "force-stop": powerCommand("force-stop", "Pull the plug: the guest gets no chance to flush its disks", ({ conn }, ref) => conn.client.forceStopVM({ vmId: ref.id })),
   reboot: powerCommand("reboot", "Reboot the guest", ({ conn }, ref) => conn.client.rebootVM({ vmId: ref.id })),

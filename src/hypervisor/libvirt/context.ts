@@ -27,6 +27,8 @@ export interface Settings {
   /** How long a live detach waits for the guest to release the device. */
   detachWaitMs: number;
   migrationPollMs: number;
+  /** Written into every new domain's host CPU definition; see configureCpu. */
+  cpuDisabledFeatures: readonly string[];
 }
 
 export interface HostProfile {

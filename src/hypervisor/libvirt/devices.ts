@@ -5,8 +5,8 @@ import { HypervisorError } from "../errors.ts";
 import { generateMac } from "../defaults.ts";
 import type { DiskSpec, NicSpec, VmState, VmStatus } from "../types.ts";
 import { validateDiskSpec, validateNicSpec, validateVmId } from "../validation.ts";
-import { assignDiskTargets, buildDiskDeviceXml, buildNicDeviceXml, diskAlias, nicAlias } from "./domain-xml/index.ts";
-import { emit, fetchStatus, invalidState, type LibvirtContext } from "./context.ts";
+import { assignDiskTargets, buildDiskDeviceXml, buildNicDeviceXml, diskAlias, nicAlias, parseDomainDefXml } from "./domain-xml/index.ts";
+import { emit, fetchStatus, invalidState, vmCall, type LibvirtContext } from "./context.ts";
 import { deleteImages, probeFormat, resolveDisk } from "./disks.ts";
 import { AFFECT } from "./ffi/flags.ts";
 
@@ -37,6 +37,16 @@ function deviceRemoval(ctx: LibvirtContext, id: string, alias: string, ms: numbe
   };
 }
 
+/**
+ * Guest device names the running domain still uses: a disk unplugged from the definition stays
+ * in the live domain until the guest releases it (never, with no OS), and keeps its name.
+ */
+async function liveTargets(ctx: LibvirtContext, id: string, state: VmState): Promise<string[]> {
+  if (state !== "running") return [];
+  const raw = await vmCall(ctx, id, "domain", id, 0);
+  return parseDomainDefXml(raw.xml).devices.disks.map((d) => d.target.dev);
+}
+
 export async function attachDisk(ctx: LibvirtContext, id: string, disk: DiskSpec): Promise<VmStatus> {
   validateVmId(id);
   validateDiskSpec(disk);
@@ -44,7 +54,7 @@ export async function attachDisk(ctx: LibvirtContext, id: string, disk: DiskSpec
     const status = await fetchStatus(ctx, id);
     const flags = flagsFor(id, status.state);
     if (status.spec.disks.some((d) => d.id === disk.id)) throw new HypervisorError("already_exists", `vm ${id} already has a disk with id ${disk.id}`, "disk.id");
-    const taken = status.spec.disks.map((d) => d.target).filter((t): t is string => t !== undefined);
+    const taken = [...status.spec.disks.map((d) => d.target).filter((t): t is string => t !== undefined), ...(await liveTargets(ctx, id, status.state))];
     const [targeted] = assignDiskTargets([{ ...disk, target: undefined } as DiskSpec], taken);
     const resolved = await resolveDisk(ctx, id, targeted ?? disk);
     try {

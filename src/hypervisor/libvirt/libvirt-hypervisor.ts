@@ -29,6 +29,8 @@ export interface LibvirtHypervisorOptions {
   poolName?: string;
   /** Force the domain type (default: kvm when libvirt offers it, else qemu = TCG). */
   domainType?: "kvm" | "qemu";
+  /** CPU features turned off on host-passthrough/host-model CPUs of new VMs (hypervisor.cpu_disabled_features). */
+  cpuDisabledFeatures?: readonly string[];
   /** Worker entry files; defaults suit both `bun src/main.ts` and the compiled binary. */
   workerPath?: string;
   eventWorkerPath?: string;
@@ -54,6 +56,7 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
     // libvirt's QEMU driver already waits ~5 s for the guest inside the detach call.
     detachWaitMs: opts.detachWaitMs ?? 1000,
     migrationPollMs: opts.migrationPollMs ?? 500,
+    cpuDisabledFeatures: [...(opts.cpuDisabledFeatures ?? [])],
   };
   // Events that arrive before the context exists wait here.
   let ctx: LibvirtContext | undefined;

@@ -62,6 +62,7 @@ export async function createVm(ctx: LibvirtContext, id: string, spec: VmSpec): P
         consoleListen: ctx.settings.consoleListen,
         createdAt: new Date(),
         diskFormats,
+        cpuDisabledFeatures: ctx.settings.cpuDisabledFeatures,
       });
       await ctx.pool.call("define", xml);
       ctx.known.set(id, "stopped");

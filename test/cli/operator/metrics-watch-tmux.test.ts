@@ -1,4 +1,4 @@
-// `metrics --watch` on a real terminal: tmux runs it in a 120x40 pane, the test reads the screen
+// `metrics --watch` (and the migration bar) on a real terminal: tmux runs it in a 120x40 pane, the test reads the screen
 // it draws, quits it with q and with Ctrl-C, and checks the exit code and that the terminal
 // (screen contents and tty modes) is back as it was.
 
@@ -51,7 +51,7 @@ afterAll(async () => {
   await d.stop();
 });
 
-describe.skipIf(tmuxPath === null)("metrics --watch in a terminal", () => {
+describe.skipIf(tmuxPath === null)("on a terminal (tmux)", () => {
   const keys: [string, string][] = [
     ["q", "q"],
     ["Ctrl-C", "C-c"],
@@ -84,6 +84,24 @@ describe.skipIf(tmuxPath === null)("metrics --watch in a terminal", () => {
     // Back on the normal screen: the view is gone and the shell's own lines are there.
     expect(after).not.toMatch(/^host cpu/m);
     expect(after).toContain("metrics --watch --interval 250ms");
+    tmux("kill-session", "-t", session);
+  }, 15_000);
+
+  test("vm migrate draws one progress bar, redrawn in place, on a terminal", async () => {
+    await d.grpc.createVM({
+      vmId: crypto.randomUUID(),
+      start: true,
+      spec: { name: "moving-1", cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1 }, memory: { sizeMib: 256n } },
+    });
+    const session = "migrate";
+    tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", session, "-c", ROOT, "env PS1='$ ' bash --norc --noprofile");
+    tmux("send-keys", "-t", session, `clear; ${process.execPath} ${MAIN} vm migrate moving-1 --to qemu+tcp://node-2.example/system --addr 127.0.0.1:${d.daemon.api.port}; echo "EXIT=$?"`, "Enter");
+    const after = await waitForScreen(session, /EXIT=\d+/);
+    expect(after).toContain("EXIT=0");
+    const bars = after.split("\n").filter((l) => l.startsWith("["));
+    expect(bars).toEqual([`[${"#".repeat(30)}] 100% completed 256 MiB / 256 MiB`]);
+    expect(after).toMatch(/^vm moving-1 \([0-9a-f-]{36}\) migrated to node-2\.example$/m);
+    expect(after).not.toContain("migration:");
     tmux("kill-session", "-t", session);
   }, 15_000);
 });

@@ -2,7 +2,7 @@
 // the file and the field), and a daemon that is not there (exit 1 with a clear message).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CommandDef, renderUsage } from "citty";
@@ -20,7 +20,10 @@ beforeAll(async () => {
   d = await startTestDaemon();
   addr = addrOf(d.baseUrl);
 });
-afterAll(() => d.stop());
+afterAll(async () => {
+  await d.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const run = (...args: string[]) => cli([...args, ...addr]);
 
@@ -100,6 +103,9 @@ describe("bad usage exits 2", () => {
     const badInterval = await run("metrics", "--interval", "10ms");
     expect(badInterval.code).toBe(2);
     expect(badInterval.stderr).toContain("from 250ms to 1h");
+    const badTimeout = await run("vm", "stop", "web-1", "--timeout", "soon");
+    expect(badTimeout.code).toBe(2);
+    expect(badTimeout.stderr).toBe('error: --timeout "soon": give whole seconds, e.g. 30 or 2m\n');
     const noMode = await run("events");
     expect(noMode.code).toBe(2);
     expect(noMode.stderr).toContain("--follow");

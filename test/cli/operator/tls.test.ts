@@ -2,7 +2,7 @@
 // 127.0.0.1 and a client certificate are made with openssl for this test.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestDaemon, type TestDaemon } from "../../support/daemon.ts";
@@ -36,7 +36,10 @@ beforeAll(async () => {
     c.tls = { ...c.tls, enabled: true, certPath: file("server.crt"), keyPath: file("server.key"), clientCaPath: file("ca.crt") };
   });
 });
-afterAll(() => d?.stop());
+afterAll(async () => {
+  await d?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe.skipIf(openssl === null)("TLS flags", () => {
   const at = () => `127.0.0.1:${d.daemon.api.port}`;

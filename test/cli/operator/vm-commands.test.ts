@@ -2,7 +2,7 @@
 // codes, including the failures an operator meets (unknown or ambiguous VM, wrong state).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VMState } from "../../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
@@ -17,7 +17,10 @@ beforeAll(async () => {
   d = await startTestDaemon();
   addr = addrOf(d.baseUrl);
 });
-afterAll(() => d.stop());
+afterAll(async () => {
+  await d.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const run = (...args: string[]) => cli([...args, ...addr]);
 

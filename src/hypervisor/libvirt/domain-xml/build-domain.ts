@@ -11,10 +11,11 @@ import { configureMemory } from "./configure/memory.ts";
 import { configureMetadata } from "./configure/metadata.ts";
 import { configureNics } from "./configure/nics.ts";
 import { configureOs, type UefiInput } from "./configure/os.ts";
+import { configurePciePorts } from "./configure/pcie-ports.ts";
 import { configureSupportDevices } from "./configure/support-devices.ts";
 import { writeDomain } from "./domain-writer.ts";
 import { serializeMetadata } from "./metadata-xml.ts";
-import type { DomainDef } from "./model.ts";
+import type { DevicesDef, DomainDef } from "./model.ts";
 import { assignDiskTargets } from "./targets.ts";
 import { illegalXmlChar, serializeXml } from "./xml-tree.ts";
 
@@ -35,6 +36,10 @@ export interface DomainBuildInput {
   createdAt: Date;
   /** disk id -> driver type of the image at resolvedPath. */
   diskFormats?: Record<string, DiskFormat>;
+  /** CPU features the host cannot give a guest (hypervisor.cpu_disabled_features); host CPUs only. */
+  cpuDisabledFeatures?: readonly string[];
+  /** Spare PCIe root ports for hot-plug on q35 (default HOTPLUG_PCIE_PORTS). */
+  hotplugPciePorts?: number;
 }
 
 /** Reject, with the spec field that holds it, any string XML 1.0 cannot carry (NUL, ESC, ...). */
@@ -60,25 +65,27 @@ export function buildDomainDef(input: DomainBuildInput): DomainDef {
   const disks = assignDiskTargets(spec.disks);
   const { disks: diskDefs, controllers } = configureDisks(disks, input.diskFormats, machine);
   const { os, features } = configureOs(spec.firmware, machine, input.uefi);
+  const devices: DevicesDef = {
+    emulator: input.emulator,
+    disks: diskDefs,
+    controllers,
+    interfaces: configureNics(spec.nics),
+    ...configureSupportDevices(),
+    ...configureGraphics(spec.console, input.consoleListen),
+    hostdevs: configureHostDevices(spec.hostDevices),
+  };
+  devices.controllers = [...controllers, ...configurePciePorts(machine, devices, input.hotplugPciePorts)];
   return {
     type: input.domainType,
     name: spec.name,
     uuid: input.id,
     metadata: configureMetadata({ ...spec, disks }, input.createdAt),
     ...configureMemory(spec),
-    ...configureCpu(spec.cpu),
+    ...configureCpu(spec.cpu, input.cpuDisabledFeatures),
     os,
     features,
     ...configureLifecycle(),
-    devices: {
-      emulator: input.emulator,
-      disks: diskDefs,
-      controllers,
-      interfaces: configureNics(spec.nics),
-      ...configureSupportDevices(),
-      ...configureGraphics(spec.console, input.consoleListen),
-      hostdevs: configureHostDevices(spec.hostDevices),
-    },
+    devices,
   };
 }
 

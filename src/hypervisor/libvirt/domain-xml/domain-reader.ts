@@ -2,7 +2,7 @@
 // defaults) read into the typed model. Unknown elements are ignored; absent values stay undefined.
 
 import { HypervisorError } from "../../errors.ts";
-import type { DevicesDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, InterfaceDef } from "./model.ts";
+import type { CpuFeatureDef, DevicesDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, InterfaceDef } from "./model.ts";
 import { findMetadata, readMetadata } from "./metadata-xml.ts";
 import { attr, child, children, intOf, path, textOf, type XmlNode } from "./xml-tree.ts";
 
@@ -136,6 +136,12 @@ function readDevices(d: XmlNode | undefined): DevicesDef {
   };
 }
 
+/** The <feature> list, or undefined when there is none (absent, not empty). */
+function cpuFeatures(cpu: XmlNode): CpuFeatureDef[] | undefined {
+  const features = children(cpu, "feature").map((f) => ({ policy: attr(f, "policy") ?? "require", name: attr(f, "name") ?? "" }));
+  return features.length > 0 ? features : undefined;
+}
+
 export function readDomain(root: XmlNode): DomainDef {
   if (root.local !== "domain") {
     throw new HypervisorError("internal", `domain XML: root element is <${root.name}>, expected <domain>`);
@@ -184,6 +190,7 @@ export function readDomain(root: XmlNode): DomainDef {
         cores: int(topology, "cores"),
         threads: int(topology, "threads"),
       },
+      features: cpuFeatures(cpu),
     },
     os: {
       firmware: attr(os, "firmware"),

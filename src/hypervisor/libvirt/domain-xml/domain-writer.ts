@@ -110,6 +110,7 @@ export function writeDomain(def: DomainDef): XmlElement {
       el("cpu", { mode: cpu.mode, match: cpu.match, check: cpu.check, migratable: cpu.migratable }, [
         cpu.model && el("model", { fallback: cpu.model.fallback }, cpu.model.name),
         cpu.topology && el("topology", { ...cpu.topology }),
+        ...(cpu.features ?? []).map((f) => el("feature", { policy: f.policy, name: f.name })),
       ]),
     clock &&
       el(

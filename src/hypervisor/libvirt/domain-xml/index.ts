@@ -4,7 +4,8 @@
 // For callers:
 // - libvirt leaves graphics passwords out of virDomainGetXMLDesc unless VIR_DOMAIN_XML_SECURE (1)
 //   is passed; console ports exist only in the live XML (no VIR_DOMAIN_XML_INACTIVE).
-// - parseDomainXml reads both live and inactive XML to the same spec (host-model CPUs included).
+// - parseDomainXml reads both live and inactive XML to the same spec (host-model CPUs included;
+//   the node's disabled CPU features and the spare PCIe root ports are not part of the spec).
 // - Errors: bad input throws HypervisorError "invalid_argument" (with the spec field) or
 //   "unsupported" (UEFI without firmware); XML we cannot read throws "internal".
 
@@ -19,6 +20,8 @@ export {
 export { parseDomainXml, parseDomainDefXml, type ParsedDomain } from "./parse-domain.ts";
 export type { ConsoleDetails } from "./domain-to-spec.ts";
 export type { UefiInput } from "./configure/os.ts";
+export { CPU_FEATURE_NAME } from "./configure/cpu.ts";
+export { HOTPLUG_PCIE_PORTS } from "./configure/pcie-ports.ts";
 export { assignDiskTargets } from "./targets.ts";
 export { buildDiskDeviceXml, buildNicDeviceXml } from "./device-xml.ts";
 export { buildSnapshotXml, parseSnapshotXml, type ParsedSnapshot, type SnapshotXmlOptions } from "./snapshot-xml.ts";

@@ -33,6 +33,14 @@ export interface CpuDef {
   migratable?: string;
   model?: { name: string; fallback?: string };
   topology?: { sockets: number; dies?: number; cores: number; threads: number };
+  /** `<feature policy='disable' name='...'/>` and friends; host-model expansion adds many. */
+  features?: CpuFeatureDef[];
+}
+
+export interface CpuFeatureDef {
+  /** force, require, optional, disable, forbid */
+  policy: string;
+  name: string;
 }
 
 export interface OsDef {

@@ -29,6 +29,8 @@ describe("hostile strings", () => {
   test("a hostile spec yields exactly the structure of a benign one", () => {
     const benign = buildDomainXml({
       ...minimal,
+      // Same machine, so the same spare PCIe ports (q35 only).
+      machine: hostile.machine,
       spec: {
         ...minimalSpec,
         cpu: { ...minimalSpec.cpu, mode: "custom", model: "qemu64" },

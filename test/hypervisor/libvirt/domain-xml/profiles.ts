@@ -165,6 +165,8 @@ export const profiles: Record<string, DomainBuildInput> = {
     domainType: "kvm",
     emulator: "/usr/bin/qemu-system-x86_64",
     consoleListen: "127.0.0.1",
+    // The node setting for nested AMD EPYC hosts; duplicates and order must not matter.
+    cpuDisabledFeatures: ["arch-capabilities", "amd-ssbd", "arch-capabilities"],
     createdAt,
   },
   "hostile-strings": {

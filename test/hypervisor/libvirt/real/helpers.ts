@@ -13,15 +13,28 @@ if (!REAL) {
   );
 }
 
-/** kvm or qemu (TCG), as scripts/setup-libvirt.sh found it; env wins. */
-export function realDomainType(): "kvm" | "qemu" {
-  const fromEnv = process.env.LIMIQUANTIX_REAL_DOMAIN_TYPE;
-  if (fromEnv === "kvm" || fromEnv === "qemu") return fromEnv;
+/** What scripts/setup-libvirt.sh found, from /run/limiquantix-libvirt.env; the process env wins. */
+function setupValue(name: string): string | undefined {
+  const fromEnv = process.env[name];
+  if (fromEnv !== undefined) return fromEnv;
   try {
-    const m = /LIMIQUANTIX_REAL_DOMAIN_TYPE=(kvm|qemu)/.exec(readFileSync("/run/limiquantix-libvirt.env", "utf8"));
-    if (m?.[1] === "kvm" || m?.[1] === "qemu") return m[1];
+    for (const line of readFileSync("/run/limiquantix-libvirt.env", "utf8").split("\n")) {
+      const eq = line.indexOf("=");
+      if (eq > 0 && line.slice(0, eq) === name) return line.slice(eq + 1).trim();
+    }
   } catch {}
-  return "qemu";
+  return undefined;
+}
+
+/** kvm or qemu (TCG), as scripts/setup-libvirt.sh found it. */
+export function realDomainType(): "kvm" | "qemu" {
+  const value = setupValue("LIMIQUANTIX_REAL_DOMAIN_TYPE");
+  return value === "kvm" ? "kvm" : "qemu";
+}
+
+/** CPU features KVM guests need turned off on this host (hypervisor.cpu_disabled_features). */
+export function realCpuDisabledFeatures(): string[] {
+  return (setupValue("LIMIQUANTIX_REAL_CPU_DISABLED_FEATURES") ?? "").split(",").map((f) => f.trim()).filter((f) => f !== "");
 }
 
 export function virsh(...args: string[]): string {

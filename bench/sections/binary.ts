@@ -1,0 +1,132 @@
+// The compiled binary, built once into a temp folder exactly as scripts/build-node-daemon.ts
+// compiles it (release flags, worker entrypoints), without regenerating src/gen: its size,
+// exec-to-first-answered-HealthCheck (median of repeated starts), idle RSS and RSS after load.
+
+import { readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { GetVMStatusRequestSchema, HealthCheckRequestSchema, ListVMsRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { rssMiB } from "../lib/child.ts";
+import type { BenchContext } from "../lib/context.ts";
+import { freePort } from "../lib/free-port.ts";
+import { writeGrpcBody } from "../lib/grpc-body.ts";
+import { GRPC_HEADERS, h2loadAvailable } from "../lib/h2load.ts";
+import type { BenchRow } from "../lib/rows.ts";
+import { fmt, median } from "../lib/stats.ts";
+import { assertAnswered, UNARY_LOAD } from "./floor.ts";
+import { NODE_SERVICE, type Section } from "./section.ts";
+
+const SECTION = "binary";
+const ROOT = resolve(import.meta.dir, "..", "..");
+
+function compile(outfile: string): void {
+  const libvirt = join(ROOT, "src", "hypervisor", "libvirt");
+  const workers = readdirSync(libvirt).filter((f) => f.endsWith("worker.ts")).map((f) => join(libvirt, f));
+  const args = [process.execPath, "build", "--compile", "--format=esm", "--minify", "--sourcemap=none", "--bytecode", "--outfile", outfile, join(ROOT, "src", "main.ts"), ...workers];
+  const r = Bun.spawnSync(args, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`bun build --compile failed: ${r.stderr.toString().slice(-500)}`);
+}
+
+interface Started {
+  proc: Bun.Subprocess;
+  port: number;
+  startMs: number;
+}
+
+const connectJson = (port: number, method: string, body: unknown) =>
+  fetch(`http://127.0.0.1:${port}${NODE_SERVICE}/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(5_000),
+  });
+
+/** Exec, then poll HealthCheck (Connect JSON over HTTP/1.1) until the first answer. */
+async function start(binary: string, cwd: string): Promise<Started> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const proc = Bun.spawn([binary, "--dev", "--listen", `127.0.0.1:${port}`, "--metrics-port", String(await freePort()), "--log-level", "error"], { cwd, stdout: "ignore", stderr: "inherit" });
+  while (performance.now() - t0 < 10_000) {
+    try {
+      const res = await connectJson(port, "HealthCheck", {});
+      if (res.ok && ((await res.json()) as { healthy?: boolean }).healthy === true) return { proc, port, startMs: performance.now() - t0 };
+    } catch {
+      // not listening yet
+    }
+    if (proc.exitCode !== null) throw new Error(`the binary exited with ${proc.exitCode} before answering`);
+    await Bun.sleep(1);
+  }
+  proc.kill(9);
+  throw new Error("the binary did not answer HealthCheck within 10 s");
+}
+
+async function stop(s: Started): Promise<void> {
+  s.proc.kill("SIGTERM");
+  const code = await Promise.race([s.proc.exited, Bun.sleep(5_000).then(() => "timeout" as const)]);
+  if (code === "timeout") s.proc.kill(9);
+}
+
+/** The load of the other sections, scaled down: 1,000 VMs, then HealthCheck, GetVMStatus, ListVMs. */
+async function applyLoad(ctx: BenchContext, s: Started): Promise<number> {
+  const vms = ctx.mode === "smoke" ? 20 : 1_000;
+  const ids: string[] = [];
+  for (let i = 0; i < vms; i += 20) {
+    await Promise.all(Array.from({ length: Math.min(20, vms - i) }, async (_, k) => {
+      const vmId = crypto.randomUUID();
+      const res = await connectJson(s.port, "CreateVM", {
+        vmId,
+        start: (i + k) % 2 === 0,
+        spec: { name: `load-${i + k}`, memory: { sizeMib: "1024" }, disks: [{ id: "root", newImage: { sizeBytes: "10737418240" }, bootOrder: 1 }], nics: [{ id: "eth0", network: "default" }] },
+      });
+      if (!res.ok) throw new Error(`CreateVM answered ${res.status}: ${await res.text()}`);
+      ids.push(vmId);
+    }));
+  }
+  const url = (m: string) => `http://127.0.0.1:${s.port}${NODE_SERVICE}/${m}`;
+  const health = writeGrpcBody(ctx.tmp, "bin-health", HealthCheckRequestSchema, {});
+  const status = writeGrpcBody(ctx.tmp, "bin-status", GetVMStatusRequestSchema, { vmId: ids[0]! });
+  const list = writeGrpcBody(ctx.tmp, "bin-list", ListVMsRequestSchema, {});
+  assertAnswered("binary HealthCheck", await ctx.load({ url: url("HealthCheck"), bodyFile: health, headers: GRPC_HEADERS, ...UNARY_LOAD }), 10);
+  assertAnswered("binary GetVMStatus", await ctx.load({ url: url("GetVMStatus"), bodyFile: status, headers: GRPC_HEADERS, ...UNARY_LOAD }), 100);
+  assertAnswered("binary ListVMs", await ctx.load({ url: url("ListVMs"), bodyFile: list, headers: GRPC_HEADERS, clients: 1, streams: 1 }, 5), vms * 100);
+  return vms;
+}
+
+export const binarySection: Section = {
+  name: "binary",
+  async run(ctx: BenchContext): Promise<BenchRow[]> {
+    const binary = join(ctx.tmp, "limiquantix-node");
+    const t0 = performance.now();
+    compile(binary);
+    const buildS = (performance.now() - t0) / 1000;
+    const rows: BenchRow[] = [{ section: SECTION, name: "size", value: statSync(binary).size / 2 ** 20, unit: "MiB", note: `release build (minify, bytecode) in ${fmt(buildS)} s` }];
+
+    const repeats = ctx.mode === "full" ? 10 : ctx.mode === "quick" ? 5 : 2;
+    const times: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const s = await start(binary, ctx.tmp);
+      times.push(s.startMs);
+      await stop(s);
+    }
+    rows.push({
+      section: SECTION,
+      name: "exec to first answered HealthCheck",
+      value: median(times),
+      unit: "ms",
+      budget: { op: "<=", limit: 150 },
+      note: `median of ${repeats} starts (${times.map((t) => fmt(t, 0)).join(", ")} ms); Connect JSON over HTTP/1.1, polled every ms`,
+    });
+
+    const s = await start(binary, ctx.tmp);
+    try {
+      await Bun.sleep(ctx.mode === "smoke" ? 100 : 1_000);
+      rows.push({ section: SECTION, name: "idle RSS", value: rssMiB(s.proc.pid), unit: "MiB", budget: { op: "<=", limit: 60 }, note: "1 s after the first answer, no VMs" });
+      if (h2loadAvailable()) {
+        const vms = await applyLoad(ctx, s);
+        rows.push({ section: SECTION, name: "RSS after load", value: rssMiB(s.proc.pid), unit: "MiB", note: `${vms} VMs created over the API, then HealthCheck, GetVMStatus and ListVMs under h2load` });
+      }
+    } finally {
+      await stop(s);
+    }
+    return rows;
+  },
+};
