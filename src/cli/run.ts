@@ -10,6 +10,7 @@ import { clientCommands } from "./client/index.ts";
 import { configCommand } from "./config-check.ts";
 import { daemonArgs } from "./daemon-flags.ts";
 import { serveCommand } from "./serve.ts";
+import { examplesOf, withExamples } from "./client/client-args.ts";
 import { rejectUnknownFlags } from "./unknown-flags.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage-error.ts";
 
@@ -19,7 +20,13 @@ export const rootCommand = defineCommand({
     version: VERSION,
     description: "Quantix node daemon: runs VMs on this host through libvirt and serves the node API",
   },
-  args: daemonArgs,
+  args: withExamples(daemonArgs, [
+    "--dev                                   # laptop: mock hypervisor on 127.0.0.1:9090",
+    "--config /etc/limiquantix/node.yaml     # what systemd runs",
+    "--listen 0.0.0.0:9090 --control-plane http://10.0.0.1:8080 --register",
+    "config check --config /etc/limiquantix/node.yaml",
+    "status                                  # ask a running daemon",
+  ]),
   default: "serve",
   subCommands: { serve: serveCommand, config: configCommand, ...clientCommands },
 });
@@ -37,6 +44,13 @@ async function selectedCommand(rawArgs: string[]): Promise<[CommandDef, CommandD
   return [cmd, parent];
 }
 
+/** citty's usage, plus the EXAMPLES section citty has no place for. */
+export async function renderHelp(cmd: CommandDef, parent?: CommandDef): Promise<string> {
+  const examples = examplesOf(cmd.args);
+  const section = examples.length ? `\nEXAMPLES\n\n${examples.map((e) => `  ${e}`).join("\n")}\n` : "";
+  return (await renderUsage(cmd, parent)) + "\n" + section;
+}
+
 /** citty colours its output unconditionally; pipes and journald get plain text. */
 const plain = (text: string, stream: NodeJS.WriteStream) => (stream.isTTY ? text : stripVTControlCharacters(text));
 
@@ -44,7 +58,7 @@ export async function runCli(rawArgs: string[]): Promise<number | undefined> {
   try {
     const [cmd, parent] = await selectedCommand(rawArgs);
     if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
-      process.stdout.write(plain((await renderUsage(cmd, parent)) + "\n", process.stdout));
+      process.stdout.write(plain(await renderHelp(cmd, parent), process.stdout));
       return EXIT_OK;
     }
     rejectUnknownFlags(rawArgs, (cmd.args ?? {}) as ArgsDef);

@@ -27,17 +27,16 @@ export interface ConnectionFlags {
   key?: string;
 }
 
-/**
- * citty's usage has no examples section and run.ts renders it unchanged, so the examples ride
- * on the description of the last option, which citty prints last (and only in this command's
- * own --help, never in its parent's command list).
- */
+/** Where a command's examples live on its args object; citty reads only string keys. */
+export const EXAMPLES = Symbol("examples");
+
+/** Attaches examples that run.ts prints as an EXAMPLES section of this command's --help. */
 export function withExamples<A extends ArgsDef>(args: A, examples: string[]): A {
-  const names = Object.keys(args).filter((n) => args[n]!.type !== "positional");
-  const last = names.at(-1);
-  if (last === undefined) return args;
-  const block = `\n\nEXAMPLES\n\n${examples.map((e) => `  limiquantix-node ${e}`).join("\n")}`;
-  return { ...args, [last]: { ...args[last]!, description: `${args[last]!.description ?? ""}${block}` } };
+  return Object.assign({ ...args }, { [EXAMPLES]: examples.map((e) => `limiquantix-node ${e}`) });
+}
+
+export function examplesOf(args: unknown): string[] {
+  return (args as { [EXAMPLES]?: string[] } | undefined)?.[EXAMPLES] ?? [];
 }
 
 /** Every value of a flag that may repeat (`--label a=1 --label b=2`), comma lists split. */

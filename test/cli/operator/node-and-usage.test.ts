@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CommandDef, renderUsage } from "citty";
+import type { CommandDef } from "citty";
 import { stripVTControlCharacters } from "node:util";
 import { clientCommands } from "../../../src/cli/client/index.ts";
-import { rootCommand } from "../../../src/cli/run.ts";
+import { renderHelp, rootCommand } from "../../../src/cli/run.ts";
 import { startTestDaemon, type TestDaemon } from "../../support/daemon.ts";
 import { addrOf, cli, closedPort } from "./helpers.ts";
 
@@ -62,7 +62,7 @@ describe("--help", () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(words.length === 1 ? "COMMANDS" : "EXAMPLES");
     }
-    // ...and every command through citty's renderUsage, which is what run.ts prints for --help.
+    // ...and every command through renderHelp, which is what run.ts prints for --help.
     const leaves: [string, CommandDef, CommandDef][] = [];
     for (const [name, cmd] of Object.entries(clientCommands) as [string, CommandDef][]) {
       const subs = cmd.subCommands as Record<string, CommandDef> | undefined;
@@ -71,7 +71,7 @@ describe("--help", () => {
     }
     expect(leaves.length).toBeGreaterThan(20);
     for (const [words, cmd, parent] of leaves) {
-      const usage = stripVTControlCharacters(await renderUsage(cmd, parent));
+      const usage = stripVTControlCharacters(await renderHelp(cmd, parent));
       expect(usage, words).toContain("EXAMPLES");
       expect(usage, words).toContain(`limiquantix-node ${words}`);
       expect(usage, words).toContain("--addr");
