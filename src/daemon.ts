@@ -31,6 +31,8 @@ export interface Daemon {
 }
 
 export interface DaemonStats {
+  /** NodeDaemonService calls whose handler has not finished. */
+  activeCalls: number;
   eventSubscribers: number;
   /** StreamMetrics subscriptions the API holds on the metrics hub. */
   metricsSubscribers: number;
@@ -187,6 +189,7 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
     stats() {
       const l = listener.stats();
       return {
+        activeCalls: api.activeCalls(),
         eventSubscribers: events.subscriberCount(),
         metricsSubscribers: apiMetrics.active(),
         metricsReads: hub.readCount(),

@@ -76,7 +76,7 @@ export function createContext(mode: Mode, log: (m: string) => void): BenchContex
     server,
     daemon: (vms) => server<DaemonInfo>(`daemon with ${vms} VMs`, "daemon.ts", ["--vms", String(vms)]),
     load(o, requests) {
-      if (mode === "smoke") return runH2load({ ...o, requests: requests ?? 20 });
+      if (mode === "smoke") return runH2load({ ...o, requests: Math.max(requests ?? 20, o.clients * o.streams) });
       return runH2load({ ...o, durationS: timing.loadS, warmUpS: timing.warmUpS });
     },
     async close() {

@@ -13,7 +13,13 @@ function consoleHost(listen: string): string {
   return listen === "0.0.0.0" || listen === "::" ? detectManagementIp(networkInterfaces()) : listen;
 }
 
-export async function createBackend(config: NodeConfig, log: ConsolaInstance): Promise<Hypervisor> {
+/** libvirt options that are not node settings: tests pin the domain type and pool name. */
+export interface LibvirtExtras {
+  domainType?: "kvm" | "qemu";
+  poolName?: string;
+}
+
+export async function createBackend(config: NodeConfig, log: ConsolaInstance, extras: LibvirtExtras = {}): Promise<Hypervisor> {
   if (config.hypervisor.backend === "mock") {
     log.info("using the in-memory mock hypervisor: VMs are simulated and vanish when the daemon stops");
     return createMockHypervisor({ storagePath: config.hypervisor.storagePath, consoleHost: consoleHost(config.hypervisor.consoleListen) });
@@ -26,5 +32,6 @@ export async function createBackend(config: NodeConfig, log: ConsolaInstance): P
     consoleListen: config.hypervisor.consoleListen,
     cpuDisabledFeatures: config.hypervisor.cpuDisabledFeatures,
     log: log.withTag("libvirt"),
+    ...extras,
   });
 }

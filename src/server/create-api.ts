@@ -7,7 +7,7 @@ import { file_grpc_health_v1_health, Health } from "../gen/grpc/health/v1/health
 import { file_limiquantix_node_v1_node_daemon, NodeDaemonService } from "../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { ServiceDeps } from "./deps.ts";
 import { registerHealth } from "./health.ts";
-import { callLogInterceptor, errorInterceptor } from "./interceptors.ts";
+import { callLogInterceptor, createCallTracker, errorInterceptor } from "./interceptors.ts";
 import { peerContextValues } from "./peer.ts";
 import { registerReflection } from "./reflection.ts";
 import { nodeHandlers } from "./services/node.ts";
@@ -26,11 +26,14 @@ export interface NodeApi {
   handler: NodeHandlerFn;
   /** Ends every stream (StreamEvents, StreamMetrics, health Watch) so shutdown can finish. */
   endStreams(): void;
+  /** NodeDaemonService calls whose handler has not finished (leak checks, diagnostics). */
+  activeCalls(): number;
 }
 
 export function createNodeApi(deps: ServiceDeps, opts: ApiOptions): NodeApi {
   const shutdown = new AbortController();
-  const interceptors = [callLogInterceptor(deps.log), errorInterceptor(deps.log, deps.storageRoots)];
+  const calls = createCallTracker();
+  const interceptors = [calls.interceptor, callLogInterceptor(deps.log), errorInterceptor(deps.log, deps.storageRoots)];
   const routes = (router: ConnectRouter) => {
     router.service(
       NodeDaemonService,
@@ -58,5 +61,5 @@ export function createNodeApi(deps: ServiceDeps, opts: ApiOptions): NodeApi {
     grpcWeb: true,
     connect: true,
   });
-  return { routes, handler, endStreams: () => shutdown.abort() };
+  return { routes, handler, endStreams: () => shutdown.abort(), activeCalls: calls.active };
 }

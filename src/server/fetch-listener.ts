@@ -2,8 +2,7 @@
 // Connect protocol or gRPC-Web over HTTP/1.1 (curl, browsers, scripts). Bun.serve's native HTTP
 // server parses and answers such requests with less work than node:http in Bun (bench/: the
 // "beyond" section has the figures). It cannot send HTTP trailers, so gRPC proper stays on the
-// node:http2 listener (listener.ts); gRPC requests that reach this port are refused with 415
-// by Connect's own content-type check.
+// node:http2 listener (listener.ts); gRPC requests that reach this port are refused with 415.
 
 import { type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
@@ -26,15 +25,23 @@ export interface FetchListener {
 
 type RouteHandler = (req: Request, server: Bun.Server<undefined>) => Promise<Response>;
 
+/** gRPC proper (not gRPC-Web): its status travels in HTTP trailers, which Bun.serve cannot send. */
+function isGrpc(contentType: string | null): boolean {
+  return contentType !== null && /^application\/grpc(?:$|[+;])/i.test(contentType);
+}
+
+function grpcRefused(): Response {
+  return new Response("gRPC needs HTTP/2 trailers: call the API listener (server.listen_address) instead\n", {
+    status: 415,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}
+
 /** One Bun.serve route per RPC path: Bun matches static paths natively, before any JS runs. */
 export function fetchRoutes(routes: (router: ConnectRouter) => void, opts: { maxMessageBytes?: number } = {}): Record<string, RouteHandler> {
-  const router = createConnectRouter({
-    connect: true,
-    grpcWeb: true,
-    // gRPC needs HTTP trailers, which Bun.serve cannot send.
-    grpc: false,
-    ...(opts.maxMessageBytes !== undefined ? { readMaxBytes: opts.maxMessageBytes } : {}),
-  });
+  // Per-service options passed to router.service() switch every protocol back on, so gRPC is
+  // refused below rather than here.
+  const router = createConnectRouter(opts.maxMessageBytes !== undefined ? { readMaxBytes: opts.maxMessageBytes } : {});
   routes(router);
   const out: Record<string, RouteHandler> = {};
   for (const uHandler of router.handlers) {
@@ -42,7 +49,8 @@ export function fetchRoutes(routes: (router: ConnectRouter) => void, opts: { max
     // Streams (StreamEvents, StreamMetrics, MigrateVM) may stay quiet far longer than Bun's idle
     // timeout; they end when the client leaves or the daemon shuts them down.
     const streaming = uHandler.method.methodKind !== "unary";
-    out[uHandler.requestPath] = (req, server) => {
+    out[uHandler.requestPath] = async (req, server) => {
+      if (isGrpc(req.headers.get("content-type"))) return grpcRefused();
       if (streaming) server.timeout(req, 0);
       return handle(req);
     };

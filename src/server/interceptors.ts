@@ -47,3 +47,37 @@ export function callLogInterceptor(log: Logger): Interceptor {
     return next(req);
   };
 }
+
+export interface CallTracker {
+  interceptor: Interceptor;
+  /** Calls whose handler has not finished: unary in flight, streams still open. */
+  active(): number;
+}
+
+/** Counts calls until their handler has really finished, so a stuck handler shows as a leak. */
+export function createCallTracker(): CallTracker {
+  let active = 0;
+  const interceptor: Interceptor = (next) => async (req) => {
+    active++;
+    let streaming = false;
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      streaming = true;
+      const source = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* source;
+          } finally {
+            active--;
+          }
+        })(),
+      };
+    } finally {
+      if (!streaming) active--;
+    }
+  };
+  return { interceptor, active: () => active };
+}

@@ -8,6 +8,7 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { NodeHandlerFn } from "./create-api.ts";
+import { trackResponse } from "./peer.ts";
 
 export interface TlsMaterial {
   cert: string | Buffer;
@@ -58,7 +59,11 @@ function tlsOptions(material: TlsMaterial) {
   };
 }
 
-export async function listen(handler: NodeHandlerFn, opts: ListenOptions): Promise<Listener> {
+export async function listen(inner: NodeHandlerFn, opts: ListenOptions): Promise<Listener> {
+  const handler: NodeHandlerFn = (req, res) => {
+    trackResponse(req, res);
+    inner(req, res);
+  };
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
   let outer: net.Server;

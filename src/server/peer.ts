@@ -3,13 +3,37 @@
 // (mutual TLS), and a way to cut the call off at the transport when the client stopped reading
 // (a stream blocked on HTTP/2 flow control cannot deliver a status any more).
 
-import { constants as h2 } from "node:http2";
+import type * as http from "node:http";
+import * as http2 from "node:http2";
+import type * as net from "node:net";
 import type { TLSSocket } from "node:tls";
 import { createContextKey, createContextValues, type ContextValues } from "@connectrpc/connect";
-import type * as http from "node:http";
-import type * as http2 from "node:http2";
 
 type NodeServerRequest = http.IncomingMessage | http2.Http2ServerRequest;
+/** All this module needs of a response (connect-node's response type is not exported). */
+type NodeServerResponse = Pick<NodeJS.EventEmitter, "listenerCount" | "emit" | "once">;
+
+const responses = new WeakMap<object, NodeServerResponse>();
+
+/**
+ * Bun (1.4.5) never settles a write that waits for flow-control credit when its stream closes
+ * (reset by us or by the peer): no callback, no 'error', no 'drain'; and a socket we destroy
+ * fails it as ERR_SOCKET_CLOSED, which Connect logs as a handler failure. Connect's writer
+ * waits on that write, so the handler behind it would never finish. Fail it the way Node does
+ * (ERR_STREAM_DESTROYED: Connect reads "the client hung up" and stays quiet). Only a pending
+ * Connect write listens for 'drain' and 'error' on the response, so nothing else is disturbed.
+ */
+function failPendingWrite(res: NodeServerResponse): void {
+  // (Bun also reports writableFinished at that point, so the listeners are the only tell.)
+  if (res.listenerCount("drain") === 0 || res.listenerCount("error") === 0) return;
+  res.emit("error", Object.assign(new Error("the stream closed while a write was pending"), { code: "ERR_STREAM_DESTROYED" }));
+}
+
+/** The listener registers every response, so a call can be ended cleanly at the transport. */
+export function trackResponse(req: NodeServerRequest, res: NodeServerResponse): void {
+  responses.set(req, res);
+  res.once("close", () => failPendingWrite(res));
+}
 
 export interface PeerCertificate {
   subjectCn: string;
@@ -27,7 +51,7 @@ export interface Peer {
   httpVersion: string;
   /**
    * Ends the call at the transport: RST_STREAM ENHANCE_YOUR_CALM on HTTP/2 (gRPC clients read
-   * it as RESOURCE_EXHAUSTED), closing the connection on HTTP/1.1.
+   * it as RESOURCE_EXHAUSTED), a TCP reset of the connection on HTTP/1.1.
    */
   cutOff(): void;
 }
@@ -66,10 +90,13 @@ export function peerOf(req: NodeServerRequest): Peer {
     ...(certificate ? { certificate } : {}),
     httpVersion: req.httpVersion,
     cutOff() {
+      const res = responses.get(req);
+      if (res) failPendingWrite(res);
       if (stream) {
-        if (!stream.closed && !stream.destroyed) stream.close(h2.NGHTTP2_ENHANCE_YOUR_CALM);
+        if (!stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
       } else {
-        req.socket.destroy();
+        // A reset, not a FIN: a client that stopped reading would never drain a graceful close.
+        (req.socket as net.Socket).resetAndDestroy();
       }
     },
   };

@@ -124,4 +124,31 @@ describe("event bus", () => {
       expect(got[999]!.id).toBe(1000);
     }
   });
+  test("resuming after an id this bus never issued is 'gone', not a silent wait", () => {
+    const bus = createEventBus();
+    bus.publish(ev("a"));
+    expect(() => bus.subscribe({ afterId: 1 })).not.toThrow();
+    let err: unknown;
+    try {
+      bus.subscribe({ afterId: 2 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(EventBusError);
+    expect((err as EventBusError).kind).toBe("gone");
+    expect((err as EventBusError).message).toContain("never issued");
+  });
+
+  test("onCutOff fires once, at the moment a subscriber is cut off, before it reads again", () => {
+    const bus = createEventBus({ subscriberQueueLimit: 3 });
+    const cutOffs: string[] = [];
+    bus.subscribe({ onCutOff: (e) => cutOffs.push(e.kind) });
+    for (let i = 0; i < 3; i++) bus.publish(ev(String(i)));
+    expect(cutOffs).toEqual([]);
+    bus.publish(ev("overflow"));
+    expect(cutOffs).toEqual(["too_slow"]);
+    bus.publish(ev("more"));
+    expect(cutOffs).toEqual(["too_slow"]);
+    expect(bus.subscriberCount()).toBe(0);
+  });
 });

@@ -4,6 +4,7 @@
 // real HTTP/2 connection where flow control is what makes the server notice.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as net from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { EventType, type NodeEvent } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { CUT_OFF_GRACE_MS } from "../../src/server/services/streams.ts";
@@ -147,7 +148,52 @@ describe("slow subscribers", () => {
     console.log(`stalled subscriber: ${stalled.dataBytes()} bytes delivered, heap grew ${(grown / 1e6).toFixed(1)} MB over 5000 events`);
     // 5,000 events of ~600 bytes were published; the ring keeps CAPACITY of them anyway.
     expect(grown).toBeLessThan(20e6);
+    // The handler behind the stream has finished too (not parked on a write that never ends).
+    await waitFor("handler finished", () => h.daemon.stats().activeCalls === 0);
     stalled.close();
     expect((await h.grpc.healthCheck({})).healthy).toBe(true);
+  });
+
+  test("a client that vanishes while the server is blocked on flow control releases everything", async () => {
+    const before = h.daemon.stats();
+    const stalled = await openStalledGrpcStream(h.daemon.api.port, "/limiquantix.node.v1.NodeDaemonService/StreamEvents");
+    await waitFor("subscription", () => h.daemon.stats().eventSubscribers === 1);
+    publish(300, "z".repeat(500)); // ~200 KB: far past the 64 KiB window, well under the queue limit
+    await waitFor("window full", () => stalled.dataBytes() >= 60_000);
+    expect(h.daemon.stats().activeCalls).toBe(1);
+    stalled.close(); // TCP gone: no RST_STREAM, no GOAWAY
+    await waitFor("released", () => {
+      const s = h.daemon.stats();
+      return s.eventSubscribers === 0 && s.activeCalls === 0 && s.sessions <= before.sessions;
+    });
+  });
+
+  test("an HTTP/1.1 (Connect streaming) client that stops reading is reset; its handler finishes", async () => {
+    const before = h.daemon.stats();
+    const socket = net.connect(h.daemon.api.port, "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    const envelope = Buffer.from([0, 0, 0, 0, 0]); // one empty StreamEventsRequest
+    socket.write(
+      "POST /limiquantix.node.v1.NodeDaemonService/StreamEvents HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+        `Content-Type: application/connect+proto\r\nConnect-Protocol-Version: 1\r\nContent-Length: ${envelope.length}\r\n\r\n`,
+    );
+    socket.write(envelope);
+    socket.once("data", () => socket.pause()); // reads the headers, then never again
+    let clientSawEnd = false;
+    socket.on("close", () => (clientSawEnd = true));
+    socket.on("error", () => {});
+    await waitFor("subscription", () => h.daemon.stats().eventSubscribers === before.eventSubscribers + 1);
+    // TCP buffers on loopback hold megabytes: publish until the server gives up on this reader.
+    for (let round = 0; round < 60 && h.daemon.stats().eventSubscribers > before.eventSubscribers; round++) {
+      publish(QUEUE_LIMIT, "w".repeat(1000));
+      await Bun.sleep(10);
+    }
+    expect(h.daemon.stats().eventSubscribers).toBe(before.eventSubscribers);
+    await waitFor("handler finished and connection closed", () => {
+      const s = h.daemon.stats();
+      return s.activeCalls === before.activeCalls && s.connections <= before.connections;
+    }, CUT_OFF_GRACE_MS + 2000);
+    socket.resume();
+    await waitFor("client sees the connection end", () => clientSawEnd);
   });
 });

@@ -16,7 +16,8 @@ const garbageString = fc.oneof(
   fc.constantFrom("", " ", "..", "../../etc/passwd", "\u0000", "a".repeat(5000), "<x/>", "'; DROP", "\u202e"),
 );
 /** Mostly `good`, sometimes garbage of the same type. */
-const mostly = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: good }, { weight: 1, arbitrary: bad });
+const mostly = <A, B>(good: fc.Arbitrary<A>, bad: fc.Arbitrary<B>): fc.Arbitrary<A | B> =>
+  fc.oneof({ weight: 4, arbitrary: good as fc.Arbitrary<A | B> }, { weight: 1, arbitrary: bad as fc.Arbitrary<A | B> });
 
 const u32 = fc.oneof(fc.integer({ min: 0, max: 16 }), fc.integer({ min: 0, max: 0xffffffff }));
 const u64 = fc.oneof(fc.bigInt({ min: 0n, max: 1n << 12n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }));

@@ -36,6 +36,8 @@ export interface HarnessOptions {
   /** A backend of the test's own, built once the config (storage path) is known. */
   backend?: (c: NodeConfig) => Hypervisor;
   overrides?: DaemonOverrides;
+  /** Sees every log line as it is written (also when start-up fails). */
+  onLog?: (line: string) => void;
   /** Client transport options (TLS material) when the config enables TLS. */
   nodeOptions?: Record<string, unknown>;
 }
@@ -55,13 +57,24 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const logs: string[] = [];
   const log = createConsola({
     level: 4,
-    reporters: [{ log: (o: LogObject) => void logs.push(`${o.type} ${formatWithOptions({ breakLength: Infinity }, ...o.args)}`) }],
+    reporters: [
+      {
+        log: (o: LogObject) => {
+          const line = `${o.type} ${formatWithOptions({ breakLength: Infinity }, ...o.args)}`;
+          logs.push(line);
+          opts.onLog?.(line);
+        },
+      },
+    ],
   });
   const hypervisor =
     opts.backend?.(config) ??
     opts.overrides?.hypervisor ??
     createMockHypervisor({ bootMs: 1, acpiShutdownMs: 5, migrationStepMs: 2, storagePath: config.hypervisor.storagePath, ...opts.mock });
-  const daemon = await startDaemon(config, log, { ...opts.overrides, hypervisor });
+  const daemon = await startDaemon(config, log, { ...opts.overrides, hypervisor }).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   const scheme = config.tls.enabled ? "https" : "http";
   const baseUrl = `${scheme}://127.0.0.1:${daemon.api.port}`;
   const nodeOptions = opts.nodeOptions ?? {};

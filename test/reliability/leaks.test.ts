@@ -72,6 +72,19 @@ async function disconnects(n: number) {
   }
 }
 
+/** Connections dropped while the server is blocked writing to them (HTTP/2 window full). */
+async function blockedDisconnects(n: number) {
+  // ~75 KB of events to replay: more than the 64 KiB window a stalled client grants.
+  for (let j = 0; j < 150; j++) h.daemon.events.publish({ type: "node", message: `filler ${j} ${"f".repeat(500)}` });
+  const request = toBinary(StreamEventsRequestSchema, create(StreamEventsRequestSchema, { afterEventId: BigInt(h.daemon.events.lastId() - 150) }));
+  for (let i = 0; i < n; i++) {
+    const s = await openStalledGrpcStream(h.daemon.api.port, "/limiquantix.node.v1.NodeDaemonService/StreamEvents", request);
+    await settle(() => s.dataBytes() >= 60_000);
+    expect(s.dataBytes()).toBeGreaterThanOrEqual(60_000);
+    s.close();
+  }
+}
+
 function memory() {
   Bun.gc(true);
   const m = process.memoryUsage();
@@ -79,9 +92,10 @@ function memory() {
 }
 
 describe("cancel and disconnect cycles", () => {
-  test(`${CYCLES} open/cancel cycles of each stream, and 100 dropped connections, leak nothing`, async () => {
+  test(`${CYCLES} open/cancel cycles of each stream, and 120 dropped connections (20 blocked on flow control), leak nothing`, async () => {
     await rounds(50); // warm-up: JIT, pools, lazily built tables
     await disconnects(20);
+    await blockedDisconnects(5);
     await settle(() => h.daemon.stats().eventSubscribers === 0 && h.daemon.stats().metricsSubscribers === 0);
     const baseline = h.daemon.stats();
     const before = memory();
@@ -89,13 +103,18 @@ describe("cancel and disconnect cycles", () => {
 
     await rounds(CYCLES);
     await disconnects(100);
+    await blockedDisconnects(20);
 
     await settle(() => {
       const s = h.daemon.stats();
-      return s.eventSubscribers === 0 && s.metricsSubscribers === 0 && s.sessions <= baseline.sessions && s.connections <= baseline.connections;
+      return (
+        s.eventSubscribers === 0 && s.metricsSubscribers === 0 && s.activeCalls === 0 &&
+        s.sessions <= baseline.sessions && s.connections <= baseline.connections
+      );
     });
     const after = h.daemon.stats();
     console.log("open before:", JSON.stringify(baseline), "after:", JSON.stringify(after));
+    expect(after.activeCalls).toBe(0); // every handler finished, none parked on a dead stream
     expect(after.eventSubscribers).toBe(0);
     expect(after.metricsSubscribers).toBe(0);
     expect(after.sessions).toBeLessThanOrEqual(baseline.sessions);
@@ -109,7 +128,7 @@ describe("cancel and disconnect cycles", () => {
     const heapMb = (end.heap - before.heap) / 1e6;
     const rssMb = (end.rss - before.rss) / 1e6;
     console.log(
-      `${CYCLES}x2 gRPC + ${(2 * CYCLES) / BATCH} HTTP/1.1 stream cycles + 100 dropped connections in ` +
+      `${CYCLES}x2 gRPC + ${(2 * CYCLES) / BATCH} HTTP/1.1 stream cycles + 120 dropped connections in ` +
         `${((performance.now() - started) / 1000).toFixed(1)} s: heap ${heapMb >= 0 ? "+" : ""}${heapMb.toFixed(1)} MB, rss ${rssMb >= 0 ? "+" : ""}${rssMb.toFixed(1)} MB`,
     );
     expect(heapMb).toBeLessThan(8);

@@ -27,6 +27,9 @@ afterAll(async () => {
   await h.stop();
 });
 
+/** Codes of concurrent calls in a stable order (undefined = success). */
+const sortCodes = (codes: (Code | undefined)[]) => [...codes].map((c) => c ?? -1).sort((a, b) => a - b);
+
 async function createVms(n: number, prefix: string): Promise<string[]> {
   const ids = Array.from({ length: n }, () => newVmId());
   await Promise.all(ids.map((vmId, i) => h.grpc.createVM({ vmId, spec: smallSpec(`${prefix}-${i}`) })));
@@ -37,7 +40,7 @@ describe("per-VM serialization", () => {
   test("two racing StartVM calls: one success, one FAILED_PRECONDITION, one clean transition", async () => {
     const ids = await createVms(10, "race");
     const outcomes = await Promise.all(ids.map((vmId) => Promise.all([codeOf(h.grpc.startVM({ vmId })), codeOf(h.grpc.startVM({ vmId }))])));
-    for (const pair of outcomes) expect(pair.sort()).toEqual([Code.FailedPrecondition, undefined].sort());
+    for (const pair of outcomes) expect(sortCodes(pair)).toEqual(sortCodes([Code.FailedPrecondition, undefined]));
     await Bun.sleep(50);
     const ports = new Set<number>();
     for (const vmId of ids) {
@@ -111,7 +114,7 @@ describe("CreateVM under concurrency", () => {
       codeOf(h.grpc.createVM({ vmId, spec: smallSpec("one") })),
       codeOf(h.grpc.createVM({ vmId, spec: smallSpec("one", { memory: { sizeMib: 512n } }) })),
     ]);
-    expect(codes.sort()).toEqual([Code.AlreadyExists, undefined].sort());
+    expect(sortCodes(codes)).toEqual(sortCodes([Code.AlreadyExists, undefined]));
     expect(await codeOf(h.grpc.createVM({ vmId, spec: smallSpec("one", { description: "changed" }) }))).toBe(Code.AlreadyExists);
   });
 
@@ -120,7 +123,7 @@ describe("CreateVM under concurrency", () => {
       codeOf(h.grpc.createVM({ vmId: newVmId(), spec: smallSpec("contested") })),
       codeOf(h.grpc.createVM({ vmId: newVmId(), spec: smallSpec("contested") })),
     ]);
-    expect(codes.sort()).toEqual([Code.AlreadyExists, undefined].sort());
+    expect(sortCodes(codes)).toEqual(sortCodes([Code.AlreadyExists, undefined]));
     expect((await h.grpc.listVMs({})).vms.filter((v) => v.name === "contested").length).toBe(1);
   });
 });

@@ -9,6 +9,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { copyFileSync, writeFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import * as http2 from "node:http2";
+import { join } from "node:path";
 import * as tls from "node:tls";
 import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { listen, type Listener } from "../../src/server/listener.ts";
@@ -186,6 +187,34 @@ describe.skipIf(!openssl)("mutual TLS on the API listener", () => {
     writeFileSync(pki.path("live.key"), "-----BEGIN PRIVATE KEY-----\ntruncated");
     await expect(h.daemon.reloadTls()).rejects.toThrow();
     expect((await h.grpc.healthCheck({})).healthy).toBe(true);
+  });
+});
+
+describe.skipIf(!openssl)("a strict independent client (grpc-go through buf curl)", () => {
+  const repo = join(import.meta.dir, "..", "..");
+  const BUF = join(repo, "node_modules", ".bin", "buf");
+  async function bufCurl(extra: string[]) {
+    const url = `${h.baseUrl}/limiquantix.node.v1.NodeDaemonService/HealthCheck`;
+    // The schema from proto/, not reflection: a refused handshake must show as such.
+    const args = ["curl", "--protocol", "grpc", "--schema", join(repo, "proto"), "--cacert", pki.path("ca.crt"), ...extra, "-d", "{}", url];
+    const proc = Bun.spawn([BUF, ...args], { stdout: "pipe", stderr: "pipe", cwd: repo });
+    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { out, err, code };
+  }
+
+  test("with the client certificate: answers over TLS 1.3 + HTTP/2", async () => {
+    const r = await bufCurl(["--cert", pki.path("client.crt"), "--key", pki.path("client.key")]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).healthy).toBe(true);
+  });
+
+  test("without one, or with the stranger's: refused", async () => {
+    const none = await bufCurl([]);
+    expect(none.code).not.toBe(0);
+    expect(`${none.out}${none.err}`).toMatch(/certificate required/i);
+    const stranger = await bufCurl(["--cert", pki.path("stranger.crt"), "--key", pki.path("stranger.key")]);
+    expect(stranger.code).not.toBe(0);
+    expect(`${stranger.out}${stranger.err}`).not.toContain("healthy"); // closed during the handshake (no alert)
   });
 });
 

@@ -2,6 +2,7 @@
 // libvirt's event loop, so it goes first), then the call Workers, reads the host once, makes
 // sure the storage pool exists, and wires every Hypervisor method to its module.
 
+import { HypervisorError } from "../errors.ts";
 import { createVmLocks } from "../vm-lock.ts";
 import type { Hypervisor } from "../types.ts";
 import { createCallPool, type CallPool } from "./call-pool.ts";
@@ -10,6 +11,7 @@ import { attachDisk, attachNic, detachDisk, detachNic } from "./devices.ts";
 import { poolXml } from "./disks.ts";
 import { createEventSource, type EventSource } from "./event-source.ts";
 import { handleRawEvent, reconcile } from "./events.ts";
+import { CPU_FEATURE_NAME } from "./domain-xml/index.ts";
 import { DOMAIN_XML } from "./ffi/flags.ts";
 import { capabilitiesOf, hostProfile, infoOf } from "./host.ts";
 import { getConsole, listVms, vmMetrics } from "./inventory.ts";
@@ -47,6 +49,11 @@ const quiet: Logger = { info() {}, warn() {}, debug() {} };
 
 export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): Promise<Hypervisor> {
   const log = opts.log ?? quiet;
+  // Refused at start, not at the first CreateVM.
+  const badFeature = opts.cpuDisabledFeatures?.find((f) => !CPU_FEATURE_NAME.test(f));
+  if (badFeature !== undefined) {
+    throw new HypervisorError("invalid_argument", `hypervisor.cpu_disabled_features: ${JSON.stringify(badFeature)} is not a libvirt CPU feature name ([a-z0-9_.-]+)`);
+  }
   const settings: Settings = {
     uri: opts.uri,
     storagePath: opts.storagePath,

@@ -141,8 +141,26 @@ export function nicToWire(n: NicSpec): PNicSpec {
   });
 }
 
+/**
+ * Wire specs of frozen model specs. The mock (and any backend that shares one frozen spec per VM
+ * until it changes) hands out the same spec object on every read, so ListVMs over 10,000 VMs
+ * converts each spec once instead of once per call (bench/: scale). Callers must treat the
+ * returned message as read-only; it is shared between responses.
+ */
+const wireSpecs = new WeakMap<VmSpec, VMSpec>();
+
 /** The console password is a secret: status and listings never carry it (GetConsole does). */
 export function vmSpecToWire(s: VmSpec): VMSpec {
+  if (!Object.isFrozen(s)) return convertSpec(s);
+  let wire = wireSpecs.get(s);
+  if (!wire) {
+    wire = convertSpec(s);
+    wireSpecs.set(s, wire);
+  }
+  return wire;
+}
+
+function convertSpec(s: VmSpec): VMSpec {
   return create(VMSpecSchema, {
     name: s.name,
     cpu: {

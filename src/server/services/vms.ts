@@ -28,6 +28,7 @@ import { invalidField } from "../errors.ts";
 import { vmState } from "../convert/enums.ts";
 import { diskFromWire, nicFromWire, vmSpecFromWire } from "../convert/vm-spec.ts";
 import { consoleToWire, snapshotToWire, vmStatusToWire } from "../convert/vm-status.ts";
+import { vmStatusToWireBinary, wantsBinary } from "../convert/vm-status-binary.ts";
 import type { ServiceDeps } from "../deps.ts";
 import { createStorageRoots, type StorageRoots } from "../storage-roots.ts";
 import { paginate } from "./paginate.ts";
@@ -92,8 +93,11 @@ export function vmHandlers(deps: ServiceDeps): Impl {
       return create(DeleteVMResponseSchema, { vmId: id, deletedDisks });
     },
 
-    getVMStatus: async (req) => vmStatusToWire(await hv.getVm(vmId(req.vmId))),
-    async listVMs(req) {
+    async getVMStatus(req, ctx) {
+      const vm = await hv.getVm(vmId(req.vmId));
+      return wantsBinary(ctx.requestHeader.get("content-type")) ? vmStatusToWireBinary(vm) : vmStatusToWire(vm);
+    },
+    async listVMs(req, ctx) {
       validateLabels(req.labelSelector, "label_selector");
       if (req.states.length > MAX_STATES) throw invalidField("states", `at most ${MAX_STATES} entries are allowed, got ${req.states.length}`);
       if (req.pageToken.length > MAX_PAGE_TOKEN_CHARS) {
@@ -107,7 +111,8 @@ export function vmHandlers(deps: ServiceDeps): Impl {
       const vms = await hv.listVms({ labelSelector: req.labelSelector, states });
       const page = paginate(vms, req.pageSize, req.pageToken);
       return create(ListVMsResponseSchema, {
-        vms: page.items.map(vmStatusToWire),
+        // Protobuf clients get each VM's spec as bytes encoded once (convert/vm-status-binary.ts).
+        vms: page.items.map(wantsBinary(ctx.requestHeader.get("content-type")) ? vmStatusToWireBinary : (v) => vmStatusToWire(v)),
         nextPageToken: page.nextPageToken,
         totalCount: vms.length,
       });

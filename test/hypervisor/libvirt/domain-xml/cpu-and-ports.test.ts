@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { buildDomainDef, buildDomainXml, HOTPLUG_PCIE_PORTS, parseDomainXml } from "../../../../src/hypervisor/libvirt/domain-xml/index.ts";
 import { pcieDeviceCount } from "../../../../src/hypervisor/libvirt/domain-xml/configure/pcie-ports.ts";
 import { HypervisorError } from "../../../../src/hypervisor/errors.ts";
+import { createLibvirtHypervisor } from "../../../../src/hypervisor/libvirt/index.ts";
 import type { CpuMode } from "../../../../src/hypervisor/types.ts";
 import { minimalSpec, profiles } from "./profiles.ts";
 
@@ -46,6 +47,17 @@ describe("hypervisor.cpu_disabled_features", () => {
       expect(err).toBeInstanceOf(HypervisorError);
       expect((err as HypervisorError).kind).toBe("invalid_argument");
     }
+  });
+
+  test("the backend refuses a bad name at start, before it opens anything", async () => {
+    let err: unknown;
+    try {
+      await createLibvirtHypervisor({ uri: "test:///default", storagePath: "/nonexistent", consoleListen: "127.0.0.1", cpuDisabledFeatures: ["ok", "Not OK"] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ kind: "invalid_argument" });
+    expect(String((err as Error).message)).toContain("hypervisor.cpu_disabled_features");
   });
 
   test("the features do not show in the spec read back, from our XML or from libvirt's live XML", () => {

@@ -13,6 +13,11 @@ export const CPU_FEATURE_NAME = /^[a-z0-9_.-]+$/;
 export function configureCpu(cpu: CpuSpec, disabledFeatures: readonly string[] = []): { vcpus: number; cpu: CpuDef } {
   const topology = { sockets: cpu.sockets, cores: cpu.coresPerSocket, threads: cpu.threadsPerCore };
   const vcpus = cpu.sockets * cpu.coresPerSocket * cpu.threadsPerCore;
+  for (const name of disabledFeatures) {
+    if (!CPU_FEATURE_NAME.test(name)) {
+      throw new HypervisorError("invalid_argument", `cpu feature ${JSON.stringify(name)} is not a libvirt CPU feature name ([a-z0-9_.-]+)`);
+    }
+  }
   if (cpu.mode === "custom") {
     return {
       vcpus,
@@ -25,11 +30,6 @@ export function configureCpu(cpu: CpuSpec, disabledFeatures: readonly string[] =
         topology,
       },
     };
-  }
-  for (const name of disabledFeatures) {
-    if (!CPU_FEATURE_NAME.test(name)) {
-      throw new HypervisorError("invalid_argument", `cpu feature ${JSON.stringify(name)} is not a libvirt CPU feature name ([a-z0-9_.-]+)`);
-    }
   }
   // host-passthrough VMs migrate only between identical hosts; libvirt needs to be told so.
   const def: CpuDef = { mode: cpu.mode, check: "none", migratable: cpu.mode === "host-passthrough" ? "on" : undefined, topology };
