@@ -15,6 +15,7 @@ wanted=(
   "curl:/usr/bin/curl"
   "openssl:/usr/bin/openssl"
   "tmux:/usr/bin/tmux"
+  "nghttp2-client:/usr/bin/h2load"
 )
 missing=()
 for entry in "${wanted[@]}"; do

@@ -106,3 +106,14 @@ export function rssMiB(pid: number): number {
     return Number.NaN;
   }
 }
+
+/** Resident memory split into private (anonymous) and file-backed (the executable's pages) MiB. */
+export function rssSplitMiB(pid: number): { anon: number; file: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) / 1024;
+    return { anon: kb("RssAnon"), file: kb("RssFile") };
+  } catch {
+    return { anon: Number.NaN, file: Number.NaN };
+  }
+}

@@ -44,6 +44,8 @@ export interface BenchContext {
   server<Info>(key: string, script: string, args?: string[]): Promise<Child<Info>>;
   /** h2load with this mode's duration (timed) or a handful of requests (smoke). */
   load(o: Omit<H2loadOptions, "durationS" | "warmUpS" | "requests">, requests?: number): Promise<H2loadResult>;
+  /** Unrecorded load before the first round, so no target's first run pays for JIT warm-up (not in smoke). */
+  warm(targets: Omit<H2loadOptions, "durationS" | "warmUpS" | "requests">[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,10 @@ export function createContext(mode: Mode, log: (m: string) => void): BenchContex
     load(o, requests) {
       if (mode === "smoke") return runH2load({ ...o, requests: Math.max(requests ?? 20, o.clients * o.streams) });
       return runH2load({ ...o, durationS: timing.loadS, warmUpS: timing.warmUpS });
+    },
+    async warm(targets) {
+      if (mode === "smoke") return;
+      for (const o of targets) await runH2load({ ...o, durationS: 0.7, warmUpS: 0.1 });
     },
     async close() {
       const all = [...children.values()];

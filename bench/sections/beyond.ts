@@ -55,6 +55,7 @@ export const beyondSection: Section = {
       { name: "GetVMStatus, Connect over HTTP/1.1, Bun.serve", options: { url: url(fetchPort!, "GetVMStatus"), bodyFile: bodies.connectStatus, headers: CONNECT_HEADERS, ...H1_LOAD, serverPid: pid }, minDataBytes: 100 },
     ];
     const results = new Map<string, H2loadResult[]>(targets.map((t) => [t.name, []]));
+    await ctx.warm(targets.map((t) => t.options));
     for (let round = 0; round < ctx.timing.rounds; round++) {
       for (const t of targets) {
         const r = await ctx.load(t.options);

@@ -5,7 +5,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { GetVMStatusRequestSchema, HealthCheckRequestSchema, ListVMsRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
-import { rssMiB } from "../lib/child.ts";
+import { rssMiB, rssSplitMiB } from "../lib/child.ts";
 import type { BenchContext } from "../lib/context.ts";
 import { freePort } from "../lib/free-port.ts";
 import { writeGrpcBody } from "../lib/grpc-body.ts";
@@ -119,7 +119,15 @@ export const binarySection: Section = {
     const s = await start(binary, ctx.tmp);
     try {
       await Bun.sleep(ctx.mode === "smoke" ? 100 : 1_000);
-      rows.push({ section: SECTION, name: "idle RSS", value: rssMiB(s.proc.pid), unit: "MiB", budget: { op: "<=", limit: 60 }, note: "1 s after the first answer, no VMs" });
+      const split = rssSplitMiB(s.proc.pid);
+      rows.push({
+        section: SECTION,
+        name: "idle RSS",
+        value: rssMiB(s.proc.pid),
+        unit: "MiB",
+        budget: { op: "<=", limit: 60 },
+        note: `1 s after the first answer, no VMs: ${fmt(split.anon)} MiB private, ${fmt(split.file)} MiB pages of the executable`,
+      });
       if (h2loadAvailable()) {
         const vms = await applyLoad(ctx, s);
         rows.push({ section: SECTION, name: "RSS after load", value: rssMiB(s.proc.pid), unit: "MiB", note: `${vms} VMs created over the API, then HealthCheck, GetVMStatus and ListVMs under h2load` });

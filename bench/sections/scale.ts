@@ -22,6 +22,7 @@ export const scaleSection: Section = {
     const list = writeGrpcBody(ctx.tmp, "list-all", ListVMsRequestSchema, {});
     const lists = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
     const statuses = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
+    await ctx.warm(daemons.map((d) => ({ url: `http://127.0.0.1:${d.info.port}${NODE_SERVICE}/ListVMs`, bodyFile: list, headers: GRPC_HEADERS, clients: 1, streams: 1 })));
     for (let round = 0; round < ctx.timing.rounds; round++) {
       for (const [i, n] of SIZES.entries()) {
         const d = daemons[i]!.info;

@@ -7,10 +7,7 @@
 // With --backend libvirt, also the commands of libvirt-commands.ts.
 // Usage: bun bench/servers/daemon.ts [--vms N] [--backend mock|libvirt] [--libvirt-uri URI] [--fetch]
 
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { mkdtempSync } from "node:fs";
-import * as http2 from "node:http2";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -30,8 +27,6 @@ const { values } = parseArgs({
     "libvirt-uri": { type: "string", default: "test:///default" },
     /** Also serve the routes on Bun.serve (src/server/fetch-listener.ts). */
     fetch: { type: "boolean", default: false },
-    /** Also serve the routes on a bare node:http2 server (no h2c/HTTP/1.1 sniffing), to tell the listener's cost apart. */
-    "plain-h2": { type: "boolean", default: false },
   },
 });
 
@@ -106,16 +101,10 @@ function publishBurst(n: number, batch: number): Promise<{ firstId: number; last
 const backendCommands =
   values.backend === "libvirt" ? (await import("./libvirt-commands.ts")).libvirtCommands(daemon.hypervisor, values["libvirt-uri"]) : {};
 
-let plainPort: number | undefined;
-if (values["plain-h2"]) {
-  const plain = http2.createServer({}, connectNodeAdapter({ routes: daemon.apiRoutes, readMaxBytes: config.server.maxMessageBytes }));
-  await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
-  plainPort = (plain.address() as AddressInfo).port;
-}
 const fetchListener = values.fetch ? listenFetch(daemon.apiRoutes, { host: "127.0.0.1", port: 0, maxMessageBytes: config.server.maxMessageBytes }) : undefined;
 
 serveCommands(
-  { port: daemon.api.port, pid: process.pid, vmIds: vmIds.slice(0, 16), vmCount: vmIds.length, ...(fetchListener ? { fetchPort: fetchListener.port } : {}), ...(plainPort ? { plainPort } : {}) },
+  { port: daemon.api.port, pid: process.pid, vmIds: vmIds.slice(0, 16), vmCount: vmIds.length, ...(fetchListener ? { fetchPort: fetchListener.port } : {}) },
   {
     ...backendCommands,
     subscribers: async () => ({ count: daemon.events.subscriberCount() }),

@@ -8,7 +8,6 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { HealthCheckResponseSchema, NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
-import { listen } from "../../src/server/listener.ts";
 import { VERSION } from "../../src/version.ts";
 import { serveCommands } from "./commands.ts";
 
@@ -16,16 +15,8 @@ const answer = create(HealthCheckResponseSchema, { healthy: true, version: VERSI
 const handler = connectNodeAdapter({
   routes: (router) => router.rpc(NodeDaemonService.method.healthCheck, () => answer),
 });
-
-if (process.argv.includes("--daemon-listener")) {
-  // The same handler behind the daemon's own listener (h2c/HTTP/1.1 sniffing on one port), to
-  // tell the listener's cost apart from the handlers'.
-  const listener = await listen(handler, { host: "127.0.0.1", port: 0 });
-  serveCommands({ port: listener.port, pid: process.pid }, {}, () => listener.close(500));
-} else {
-  const server = http2.createServer({}, handler);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  serveCommands({ port: (server.address() as AddressInfo).port, pid: process.pid }, {}, async () => {
-    server.close();
-  });
-}
+const server = http2.createServer({}, handler);
+await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+serveCommands({ port: (server.address() as AddressInfo).port, pid: process.pid }, {}, async () => {
+  server.close();
+});

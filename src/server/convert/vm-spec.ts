@@ -151,12 +151,11 @@ const wireSpecs = new WeakMap<VmSpec, VMSpec>();
 
 /** The console password is a secret: status and listings never carry it (GetConsole does). */
 export function vmSpecToWire(s: VmSpec): VMSpec {
-  if (!Object.isFrozen(s)) return convertSpec(s);
-  let wire = wireSpecs.get(s);
-  if (!wire) {
-    wire = convertSpec(s);
-    wireSpecs.set(s, wire);
-  }
+  // Looked up first: a frozen object stays frozen, and isFrozen walks every property.
+  const cached = wireSpecs.get(s);
+  if (cached) return cached;
+  const wire = convertSpec(s);
+  if (Object.isFrozen(s)) wireSpecs.set(s, wire);
   return wire;
 }
 
