@@ -159,7 +159,10 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
       storageRoots: [config.hypervisor.storagePath, config.storage.cloudImages, config.storage.isoImages],
       log: log.withTag("api"),
     },
-    { maxMessageBytes: config.server.maxMessageBytes },
+    {
+      maxMessageBytes: config.server.maxMessageBytes,
+      logCalls: config.log.level === "debug" || config.log.level === "trace",
+    },
   );
 
   const tls = await readTls(config);

@@ -6,13 +6,12 @@ import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef }
 import { stripVTControlCharacters } from "node:util";
 import { isConfigError } from "../config/config-error.ts";
 import { VERSION } from "../version.ts";
-import { clientCommands } from "./client/index.ts";
-import { configCommand } from "./config-check.ts";
 import { daemonArgs } from "./daemon-flags.ts";
-import { serveCommand } from "./serve.ts";
 import { examplesOf, withExamples } from "./client/client-args.ts";
 import { rejectUnknownFlags } from "./unknown-flags.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage-error.ts";
+
+const CLIENT_COMMANDS = ["status", "node", "vm", "snapshot", "metrics", "events"] as const;
 
 export const rootCommand = defineCommand({
   meta: {
@@ -28,18 +27,29 @@ export const rootCommand = defineCommand({
     "status                                  # ask a running daemon",
   ]),
   default: "serve",
-  subCommands: { serve: serveCommand, config: configCommand, ...clientCommands },
+  // Loaded on use: the daemon never loads the client's code and the client never loads the
+  // daemon's, which keeps the daemon's idle memory and the client's start-up small.
+  subCommands: {
+    serve: () => import("./serve.ts").then((m) => m.serveCommand),
+    config: () => import("./config-check.ts").then((m) => m.configCommand),
+    ...Object.fromEntries(
+      CLIENT_COMMANDS.map((name) => [name, () => import("./client/index.ts").then((m) => m.clientCommands[name])]),
+    ),
+  },
 });
+
+type Resolvable<T> = T | Promise<T> | (() => T | Promise<T>);
+const resolve = async <T>(v: Resolvable<T>): Promise<T> => (typeof v === "function" ? (v as () => T | Promise<T>)() : v);
 
 /** The command the args select, for --help (mirrors citty's own resolution). */
 async function selectedCommand(rawArgs: string[]): Promise<[CommandDef, CommandDef | undefined]> {
   let cmd: CommandDef = rootCommand as CommandDef;
   let parent: CommandDef | undefined;
   for (const arg of rawArgs.filter((a) => !a.startsWith("-"))) {
-    const subs = (cmd.subCommands ?? {}) as Record<string, CommandDef>;
+    const subs = (await resolve(cmd.subCommands)) ?? {};
     if (!(arg in subs)) break;
     parent = cmd;
-    cmd = subs[arg]!;
+    cmd = (await resolve(subs[arg])) as CommandDef;
   }
   return [cmd, parent];
 }

@@ -19,6 +19,8 @@ export type NodeHandlerFn = ReturnType<typeof connectNodeAdapter>;
 export interface ApiOptions {
   /** Largest request message accepted, in bytes. */
   maxMessageBytes: number;
+  /** Log one line per call naming the caller (debug level): costs a little on every call. */
+  logCalls?: boolean;
 }
 
 export interface NodeApi {
@@ -33,7 +35,11 @@ export interface NodeApi {
 export function createNodeApi(deps: ServiceDeps, opts: ApiOptions): NodeApi {
   const shutdown = new AbortController();
   const calls = createCallTracker();
-  const interceptors = [calls.interceptor, callLogInterceptor(deps.log), errorInterceptor(deps.log, deps.storageRoots)];
+  const interceptors = [
+    calls.interceptor,
+    ...(opts.logCalls ? [callLogInterceptor(deps.log)] : []),
+    errorInterceptor(deps.log, deps.storageRoots),
+  ];
   const routes = (router: ConnectRouter) => {
     router.service(
       NodeDaemonService,
