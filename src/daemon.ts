@@ -161,7 +161,8 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
     },
     {
       maxMessageBytes: config.server.maxMessageBytes,
-      logCalls: config.log.level === "debug" || config.log.level === "trace",
+      // consola's debug level is 4: the call log costs nothing unless someone will read it.
+      logCalls: log.level >= 4,
     },
   );
 
