@@ -11,6 +11,7 @@ import type { Hypervisor } from "./hypervisor/types.ts";
 import { createRegistrar } from "./registration/index.ts";
 import { createNodeApi, type NodeApi } from "./server/create-api.ts";
 import type { MetricsSource } from "./server/deps.ts";
+import { type FetchListener, listenFetch } from "./server/fetch-listener.ts";
 import { listen, type Listener, type TlsMaterial } from "./server/listener.ts";
 import { createMetricsHub, createPrometheusExporter, createTelemetry, startMetricsServer } from "./telemetry/index.ts";
 import { VERSION } from "./version.ts";
@@ -21,6 +22,8 @@ export interface Daemon {
   /** The API's routes, for a second serving path (server/fetch-listener.ts) and benchmarks. */
   apiRoutes: NodeApi["routes"];
   metrics?: { port: number };
+  /** The optional Bun.serve listener for Connect and gRPC-Web over HTTP/1.1 (server.http1_listen_address). */
+  http1?: { host: string; port: number };
   hypervisor: Hypervisor;
   events: EventBus;
   /** Graceful: ends streams, lets unary calls finish, closes everything. */
@@ -85,6 +88,23 @@ async function readTls(config: NodeConfig): Promise<TlsMaterial | undefined> {
 
 function isLoopback(host: string) {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/** The second serving path, when configured: same routes, Bun.serve, HTTP/1.1 clients only. */
+function startHttp1Listener(config: NodeConfig, routes: NodeApi["routes"], log: ConsolaInstance): FetchListener | undefined {
+  const address = config.server.http1ListenAddress;
+  if (address === undefined) return undefined;
+  const { host, port } = splitHostPort(address);
+  // The config refuses this key with tls.enabled, so this port is always cleartext.
+  if (!isLoopback(host)) {
+    log.warn(
+      `the HTTP/1.1 API on ${address} is not encrypted and accepts anyone who can reach it: ` +
+        `anyone on this network can create, stop and delete VMs. Listen on 127.0.0.1, or unset server.http1_listen_address.`,
+    );
+  }
+  const fast = listenFetch(routes, { host, port, maxMessageBytes: config.server.maxMessageBytes });
+  log.info(`HTTP/1.1 API listening on ${fast.host}:${fast.port} (cleartext; Connect and gRPC-Web only, gRPC stays on ${config.server.listenAddress})`);
+  return fast;
 }
 
 export async function startDaemon(config: NodeConfig, log: ConsolaInstance, overrides: DaemonOverrides = {}): Promise<Daemon> {
@@ -176,6 +196,8 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
   const listener: Listener = await listen(api.handler, { host, port, ...(tls ? { tls } : {}) });
   log.info(`API listening on ${listener.host}:${listener.port} (${tls ? "TLS" : "cleartext h2c + HTTP/1.1"}), backend ${hypervisor.backend}`);
 
+  const http1 = startHttp1Listener(config, api.routes, log);
+
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   if (config.server.metricsEnabled) {
     const exporter = createPrometheusExporter({ hub, hypervisor });
@@ -188,6 +210,7 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
     api: { host: listener.host, port: listener.port },
     apiRoutes: api.routes,
     ...(metricsServer ? { metrics: { port: metricsServer.port } } : {}),
+    ...(http1 ? { http1: { host: http1.host, port: http1.port } } : {}),
     hypervisor,
     events,
     stats() {
@@ -211,6 +234,7 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
       events.close();
       await Promise.all([
         listener.close(config.server.shutdownTimeoutSeconds * 1000),
+        http1?.close(config.server.shutdownTimeoutSeconds * 1000),
         metricsServer?.close(),
         registrar?.stop(),
       ]);

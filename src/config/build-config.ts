@@ -37,6 +37,7 @@ export function buildConfig(values: ReadonlyMap<string, ConfigValue>, devRoot: s
     },
     server: {
       listenAddress: str("server.listen_address") ?? `${loopbackInDev}:9090`,
+      ...optional("http1ListenAddress", str("server.http1_listen_address")),
       metricsPort: num("server.metrics_port") ?? 9091,
       metricsListen: str("server.metrics_listen") ?? loopbackInDev,
       metricsEnabled: bool("server.metrics_enabled") ?? true,

@@ -16,6 +16,7 @@ export const CONFIG_GETTERS: Readonly<Record<string, Getter>> = {
   "node.labels": (c) => c.node.labels,
   "node.state_dir": (c) => c.node.stateDir,
   "server.listen_address": (c) => c.server.listenAddress,
+  "server.http1_listen_address": (c) => c.server.http1ListenAddress,
   "server.metrics_port": (c) => c.server.metricsPort,
   "server.metrics_listen": (c) => c.server.metricsListen,
   "server.metrics_enabled": (c) => c.server.metricsEnabled,

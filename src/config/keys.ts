@@ -68,6 +68,8 @@ export const KEYS: readonly KeySpec[] = [
 
   { key: "server.listen_address", aliases: ["listen_address"], kind: str(checkHostPort), flag: "listen",
     defaultText: "0.0.0.0:9090 (dev: 127.0.0.1:9090)", doc: "host:port of the gRPC / Connect / gRPC-Web API listener." },
+  { key: "server.http1_listen_address", aliases: [], kind: str(checkHostPort), defaultText: "(unset: no second listener)",
+    doc: "host:port of an optional second API listener for Connect and gRPC-Web clients over HTTP/1.1 only, on Bun.serve (faster for them; see bench/results.md). Cleartext only: refused when tls.enabled is true. gRPC stays on server.listen_address." },
   { key: "server.metrics_port", aliases: [], kind: int(1, 65535), flag: "metricsPort", defaultText: "9091",
     doc: "Port of the Prometheus /metrics endpoint." },
   { key: "server.metrics_listen", aliases: [], kind: str(checkHost), defaultText: "0.0.0.0 (dev: 127.0.0.1)",

@@ -142,8 +142,7 @@ function crossCheck(config: NodeConfig, merged: ReadonlyMap<string, Resolved>): 
       { key, value: true, allowed: "false, or true together with control_plane.address" },
     );
   }
-  const listenPort = Number(server.listenAddress.slice(server.listenAddress.lastIndexOf(":") + 1));
-  const listenHost = server.listenAddress.slice(0, server.listenAddress.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  const { host: listenHost, port: listenPort } = splitHostPort(server.listenAddress);
   if (server.metricsEnabled && server.metricsPort === listenPort && hostsOverlap(listenHost, server.metricsListen)) {
     const key = labelOf("server.metrics_port");
     throw new ConfigError(
@@ -151,6 +150,7 @@ function crossCheck(config: NodeConfig, merged: ReadonlyMap<string, Resolved>): 
       { key, value: server.metricsPort, allowed: `a port other than ${listenPort}, or server.metrics_enabled: false` },
     );
   }
+  if (server.http1ListenAddress !== undefined) checkHttp1Listener(config, labelOf("server.http1_listen_address"));
   const warnings: string[] = [];
   if (tls.clientCaPath !== undefined && !tls.enabled) {
     warnings.push(`config: ${labelOf("tls.client_ca_path")} is set but tls.enabled is false, so client certificates are not checked`);
@@ -159,6 +159,39 @@ function crossCheck(config: NodeConfig, merged: ReadonlyMap<string, Resolved>): 
     warnings.push(`config: ${labelOf("control_plane.ca_file")} is set but the control plane address is http://, so it is not used`);
   }
   return warnings;
+}
+
+function splitHostPort(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(":");
+  return { host: address.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(address.slice(i + 1)) };
+}
+
+/** The HTTP/1.1 listener is cleartext, and may share a port with neither the API nor the metrics endpoint. */
+function checkHttp1Listener({ server, tls }: NodeConfig, key: string): void {
+  const address = server.http1ListenAddress ?? "";
+  if (tls.enabled) {
+    // Bun.serve cannot ask for and verify client certificates (oven-sh/bun#14097), and a
+    // cleartext port beside a TLS listener would quietly bypass the TLS (and mTLS) the operator asked for.
+    throw new ConfigError(
+      `config: ${key}: ${formatValue(address)} cannot be used with tls.enabled: true; this listener serves cleartext HTTP/1.1 only ` +
+        "(Bun.serve cannot verify client certificates, Bun issue #14097). Unset it, or turn TLS off",
+      { key, value: address, allowed: "unset while tls.enabled is true" },
+    );
+  }
+  const { host, port } = splitHostPort(address);
+  const api = splitHostPort(server.listenAddress);
+  if (port === api.port && hostsOverlap(host, api.host)) {
+    throw new ConfigError(
+      `config: ${key}: ${formatValue(address)} uses the API port of server.listen_address (${server.listenAddress}); pick another port`,
+      { key, value: address, allowed: `a port other than ${api.port}` },
+    );
+  }
+  if (server.metricsEnabled && port === server.metricsPort && hostsOverlap(host, server.metricsListen)) {
+    throw new ConfigError(
+      `config: ${key}: ${formatValue(address)} uses the metrics port of server.metrics_port (${server.metricsPort}); pick another port`,
+      { key, value: address, allowed: `a port other than ${server.metricsPort}, or server.metrics_enabled: false` },
+    );
+  }
 }
 
 /** Same host, or either one listens on every address (0.0.0.0, ::, 0:0:0:0:0:0:0:0). */

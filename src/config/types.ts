@@ -20,6 +20,11 @@ export interface NodeConfig {
   server: {
     /** host:port of the gRPC / Connect listener. */
     listenAddress: string;
+    /**
+     * host:port of the optional Bun.serve listener for Connect and gRPC-Web over HTTP/1.1
+     * (server/fetch-listener.ts); cleartext only. Absent: no second listener.
+     */
+    http1ListenAddress?: string;
     metricsPort: number;
     /** Host part only (no port) of the Prometheus listener. */
     metricsListen: string;

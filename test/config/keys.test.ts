@@ -86,6 +86,12 @@ const CASES: KeyCase[] = [
       ["9090", "is not a string", "host:port"],
     ],
   },
+  {
+    key: "server.http1_listen_address",
+    get: (c) => c.server.http1ListenAddress,
+    good: [['"127.0.0.1:9092"', "127.0.0.1:9092"], ['"[::1]:9092"', "[::1]:9092"], ["null", undefined]],
+    bad: [['"127.0.0.1:0"', "(port must be 1-65535)", "host:port"], ["9092", "is not a string", "host:port"]],
+  },
   intCase("server.metrics_port", (c) => c.server.metricsPort, 1, 65535),
   {
     key: "server.metrics_listen",
@@ -290,6 +296,29 @@ describe("rules between keys", () => {
     // Different addresses, or metrics off: fine.
     expect(load({ yaml: "server:\n  listen_address: 10.0.0.5:9100\n  metrics_port: 9100\n  metrics_listen: 127.0.0.1\n" }).config.server.metricsPort).toBe(9100);
     expect(load({ yaml: "server:\n  listen_address: 0.0.0.0:9100\n  metrics_port: 9100\n  metrics_enabled: false\n" }).warnings).toEqual([]);
+  });
+
+  test("the HTTP/1.1 listener shares a port with neither the API nor the metrics endpoint", () => {
+    const api = loadError({ yaml: "server:\n  listen_address: 0.0.0.0:9090\n  http1_listen_address: 127.0.0.1:9090\n" });
+    expect(api.key).toBe("server.http1_listen_address");
+    expect(api.message).toBe(
+      'config: server.http1_listen_address: "127.0.0.1:9090" uses the API port of server.listen_address (0.0.0.0:9090); pick another port',
+    );
+    const metrics = loadError({ env: { LIMIQUANTIX_SERVER_HTTP1_LISTEN_ADDRESS: "[::]:9091" } });
+    expect(metrics.key).toBe("LIMIQUANTIX_SERVER_HTTP1_LISTEN_ADDRESS");
+    expect(metrics.message).toContain("uses the metrics port of server.metrics_port (9091)");
+    // Other addresses, or metrics off: fine.
+    const ok = "server:\n  listen_address: 10.0.0.5:9090\n  metrics_listen: 127.0.0.1\n  http1_listen_address: 10.0.0.6:9090\n";
+    expect(load({ yaml: ok }).config.server.http1ListenAddress).toBe("10.0.0.6:9090");
+    expect(load({ yaml: "server:\n  metrics_enabled: false\n  http1_listen_address: 0.0.0.0:9091\n" }).warnings).toEqual([]);
+    expect("http1ListenAddress" in load({}).config.server).toBe(false);
+  });
+
+  test("the HTTP/1.1 listener is refused with TLS: it is cleartext only", () => {
+    const err = loadError({ yaml: "server:\n  http1_listen_address: 127.0.0.1:9092\ntls:\n  enabled: true\n" });
+    expect(err.key).toBe("server.http1_listen_address");
+    expect(err.message).toContain("cannot be used with tls.enabled: true; this listener serves cleartext HTTP/1.1 only");
+    expect(err.message).toContain("Bun issue #14097");
   });
 
   test("soft contradictions are warnings", () => {

@@ -47,6 +47,13 @@ const ROWS: Row[] = [
     env: ["10.0.0.2:1002", "10.0.0.2:1002"],
     flag: ["10.0.0.3:1003", "10.0.0.3:1003"],
   },
+  {
+    key: "server.http1_listen_address",
+    get: (c) => c.server.http1ListenAddress,
+    def: undefined,
+    file: ['"10.0.0.1:2001"', "10.0.0.1:2001"],
+    env: ["10.0.0.2:2002", "10.0.0.2:2002"],
+  },
   { key: "server.metrics_port", get: (c) => c.server.metricsPort, def: 9091, file: ["9100", 9100], env: ["9200", 9200], flag: ["9300", 9300] },
   { key: "server.metrics_listen", get: (c) => c.server.metricsListen, def: "0.0.0.0", file: ["10.0.0.1", "10.0.0.1"], env: ["10.0.0.2", "10.0.0.2"] },
   { key: "server.metrics_enabled", get: (c) => c.server.metricsEnabled, def: true, file: ["false", false], env: ["true", true] },
