@@ -3,8 +3,8 @@
 // call, everything getVm gathers done by hand over FFI on this thread, and hypervisor.getVm.
 
 import { withDefaults } from "../../src/hypervisor/defaults.ts";
-import { parseDomainXml } from "../../src/hypervisor/libvirt/domain-xml/index.ts";
 import * as ffi from "../../src/hypervisor/libvirt/ffi/index.ts";
+import { readStatusByHand } from "../../test/support/libvirt-reads-by-hand.ts";
 import type { Hypervisor } from "../../src/hypervisor/types.ts";
 import { median, quantile } from "../lib/stats.ts";
 import type { CommandHandler } from "./commands.ts";
@@ -56,15 +56,7 @@ export function libvirtCommands(hv: Hypervisor, uri: string): Record<string, Com
       const c = ffi.openConnection(ffi.loadLibvirt(), uri);
       try {
         const bare = await timed(runs, () => ffi.withDomain(c, id!, (d) => ffi.domainState(c, d)));
-        const byHand = await timed(runs, () =>
-          ffi.withDomain(c, id!, (d) => {
-            ffi.domainState(c, d);
-            parseDomainXml(ffi.domainXml(c, d, ffi.DOMAIN_XML.INACTIVE));
-            ffi.snapshotCount(c, d);
-            ffi.currentSnapshotName(c, d);
-            ffi.oneDomainStats(c, d);
-          }),
-        );
+        const byHand = await timed(runs, () => readStatusByHand(c, id!));
         const backend = await timed(runs, () => hv.getVm(id!));
         return { bare, byHand, backend };
       } finally {

@@ -3,19 +3,20 @@
 // checked against libvirt itself over a connection of this test's own.
 
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DiskFormat, EventType, type NodeEvent, VMSpecSchema, VMState } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import * as ffi from "../../src/hypervisor/libvirt/ffi/index.ts";
 import { parseDomainXml } from "../../src/hypervisor/libvirt/domain-xml/index.ts";
 import { connectErrorOf, latencyRows, measureStatusLatency, printTable, startLibvirtDaemon, type LibvirtTestDaemon } from "./helpers.ts";
+import { readStatusByHand } from "../support/libvirt-reads-by-hand.ts";
+import { type EventRecorder, recordEvents } from "../support/record-events.ts";
 
 const URI = "test:///default";
 let t: LibvirtTestDaemon;
 let conn: ffi.Connection;
 const events: NodeEvent[] = [];
-const eventsAbort = new AbortController();
-let eventsDone: Promise<void>;
+let recorder: EventRecorder | undefined;
 const id = crypto.randomUUID();
 
 /** libvirt's own view: state number (1 running, 3 paused, 5 shut off) or undefined when gone. */
@@ -28,19 +29,11 @@ beforeAll(async () => {
   // The node setting travels config -> createBackend -> domain XML.
   t = await startLibvirtDaemon({ uri: URI, cpuDisabledFeatures: ["arch-capabilities"] });
   conn = ffi.openConnection(ffi.loadLibvirt(), URI);
-  const stream = t.grpc.streamEvents({}, { signal: eventsAbort.signal });
-  eventsDone = (async () => {
-    try {
-      for await (const e of stream) events.push(e);
-    } catch (err) {
-      if (ConnectError.from(err).code !== Code.Canceled) throw err;
-    }
-  })();
+  recorder = recordEvents(t.grpc, events);
 });
 
 afterAll(async () => {
-  eventsAbort.abort();
-  await eventsDone;
+  await recorder?.stop();
   ffi.closeConnection(conn);
   await t.stop();
 });
@@ -102,14 +95,7 @@ describe(`the daemon's API on the libvirt backend at ${URI}`, () => {
   });
 
   test("GetVMStatus through the daemon adds little over the direct libvirt calls", async () => {
-    const direct = () =>
-      ffi.withDomain(conn, id, (d) => {
-        ffi.domainState(conn, d);
-        parseDomainXml(ffi.domainXml(conn, d, ffi.DOMAIN_XML.INACTIVE));
-        ffi.snapshotCount(conn, d);
-        ffi.currentSnapshotName(conn, d);
-        ffi.oneDomainStats(conn, d);
-      });
+    const direct = () => readStatusByHand(conn, id);
     const r = await measureStatusLatency(300, direct, () => t.daemon.hypervisor.getVm(id), () => t.grpc.getVMStatus({ vmId: id }), () => t.grpc.healthCheck({}));
     printTable(`GetVMStatus on ${URI}, ms (median of 300; added = median of paired differences)`, latencyRows(r));
     // Budget 1 ms; generous here so a noisy CI machine does not fail (the figures are reported).

@@ -4,16 +4,17 @@
 // LIMIQUANTIX_REAL_LIBVIRT=1 (CI sets it); skipped with a message otherwise.
 
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { ConsoleType, CpuMode, DiskBus, DiskFormat, EventType, type NodeEvent, VMSpecSchema, VMState } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import * as ffi from "../../src/hypervisor/libvirt/ffi/index.ts";
-import { parseDomainXml } from "../../src/hypervisor/libvirt/domain-xml/index.ts";
 import { domstate, REAL, realCpuDisabledFeatures, realDomainType, startLibvirtd, stopLibvirtd, URI, virsh } from "../hypervisor/libvirt/real/helpers.ts";
 import { connectErrorOf, healthFigure, latencyRows, measureStatusLatency, pollHealth, printTable, startLibvirtDaemon, type LibvirtTestDaemon } from "./helpers.ts";
 import { blockDevices, dominfo, interfaceMacs, silentPeer, snapshotParents, vncPort } from "./real-helpers.ts";
 import { runMigrationChecks } from "./real-migration.ts";
+import { readStatusByHand } from "../support/libvirt-reads-by-hand.ts";
+import { type EventRecorder, recordEvents } from "../support/record-events.ts";
 
 const STEP_MS = 90_000;
 /** Budget 50 ms; asserted loosely so a busy 2-core CI machine does not fail (figures are printed). */
@@ -28,27 +29,18 @@ describe.skipIf(!REAL)(`the daemon's API on libvirt at ${URI} (${domainType}${cp
   const id = crypto.randomUUID();
   const name = `api-real-${id.slice(0, 8)}`;
   const events: NodeEvent[] = [];
-  const eventsAbort = new AbortController();
-  let eventsDone: Promise<void> = Promise.resolve();
+  let recorder: EventRecorder | undefined;
   let rootPath = "";
   const figures: Record<string, string | number>[] = [];
   const state = async () => (await t.grpc.getVMStatus({ vmId: id })).state;
 
   beforeAll(async () => {
     t = await startLibvirtDaemon({ uri: URI, domainType, cpuDisabledFeatures, metrics: true });
-    const stream = t.grpc.streamEvents({}, { signal: eventsAbort.signal });
-    eventsDone = (async () => {
-      try {
-        for await (const e of stream) events.push(e);
-      } catch (err) {
-        if (ConnectError.from(err).code !== Code.Canceled) throw err;
-      }
-    })();
+    recorder = recordEvents(t.grpc, events);
   }, STEP_MS);
 
   afterAll(async () => {
-    eventsAbort.abort();
-    await eventsDone;
+    await recorder?.stop();
     for (const cmd of [["destroy", id], ["undefine", id, "--snapshots-metadata", "--nvram"]]) {
       try {
         virsh(...cmd);
@@ -120,14 +112,7 @@ describe.skipIf(!REAL)(`the daemon's API on libvirt at ${URI} (${domainType}${cp
   test("GetVMStatus through the daemon vs the direct libvirt calls", async () => {
     const conn = ffi.openConnection(ffi.loadLibvirt(), URI);
     try {
-      const direct = () =>
-        ffi.withDomain(conn, id, (d) => {
-          ffi.domainState(conn, d);
-          parseDomainXml(ffi.domainXml(conn, d, ffi.DOMAIN_XML.INACTIVE));
-          ffi.snapshotCount(conn, d);
-          ffi.currentSnapshotName(conn, d);
-          ffi.oneDomainStats(conn, d);
-        });
+      const direct = () => readStatusByHand(conn, id);
       const r = await measureStatusLatency(200, direct, () => t.daemon.hypervisor.getVm(id), () => t.grpc.getVMStatus({ vmId: id }), () => t.grpc.healthCheck({}));
       printTable(`GetVMStatus on ${URI}, ms (median of 200; added = median of paired differences)`, latencyRows(r));
       figures.push(

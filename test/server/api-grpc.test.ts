@@ -15,12 +15,12 @@ import {
   VMState,
 } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { newVmId, startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { type EventRecorder, recordEvents } from "../support/record-events.ts";
 
 let t: TestDaemon;
 const called = new Set<string>();
 const events: NodeEvent[] = [];
-const eventsAbort = new AbortController();
-let eventsDone: Promise<void>;
+let recorder: EventRecorder | undefined;
 
 function spec(name: string, labels: Record<string, string> = {}) {
   return create(VMSpecSchema, {
@@ -46,20 +46,12 @@ async function codeOf(p: Promise<unknown>): Promise<Code | undefined> {
 beforeAll(async () => {
   t = await startTestDaemon();
   // Subscribe before anything happens, to see every event of the run.
-  const stream = t.grpc.streamEvents({}, { signal: eventsAbort.signal });
+  recorder = recordEvents(t.grpc, events);
   called.add("StreamEvents");
-  eventsDone = (async () => {
-    try {
-      for await (const e of stream) events.push(e);
-    } catch (err) {
-      if (ConnectError.from(err).code !== Code.Canceled) throw err;
-    }
-  })();
 });
 
 afterAll(async () => {
-  eventsAbort.abort();
-  await eventsDone;
+  await recorder?.stop();
   await t.stop();
 });
 

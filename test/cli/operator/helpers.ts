@@ -1,7 +1,11 @@
 // Runs the CLI as an operator does: a separate `bun src/main.ts ...` process, against a daemon
 // the test started in-process (test/support/daemon.ts), with its output and exit code.
 
+import { afterAll, beforeAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startTestDaemon, type TestDaemon } from "../../support/daemon.ts";
 
 export const MAIN = join(import.meta.dir, "..", "..", "..", "src", "main.ts");
 export const ROOT = join(import.meta.dir, "..", "..", "..");
@@ -71,3 +75,25 @@ export async function closedPort(): Promise<number> {
 }
 
 export const addrOf = (baseUrl: string) => ["--addr", baseUrl.replace(/^http:\/\//, "")];
+
+/**
+ * One daemon per test file (mock backend), a scratch folder, and `run`: the CLI pointed at that
+ * daemon. Registers its own beforeAll/afterAll.
+ */
+export function useDaemonForCli(prefix: string) {
+  const ctx = {
+    d: undefined as unknown as TestDaemon,
+    addr: [] as string[],
+    dir: mkdtempSync(join(tmpdir(), prefix)),
+    run: (...args: string[]) => cli([...args, ...ctx.addr]),
+  };
+  beforeAll(async () => {
+    ctx.d = await startTestDaemon();
+    ctx.addr = addrOf(ctx.d.baseUrl);
+  });
+  afterAll(async () => {
+    await ctx.d.stop();
+    rmSync(ctx.dir, { recursive: true, force: true });
+  });
+  return ctx;
+}

@@ -1,37 +1,23 @@
 // status, node info, --help on every level, bad usage (exit 2), a bad spec file (exit 2 naming
 // the file and the field), and a daemon that is not there (exit 1 with a clear message).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandDef } from "citty";
 import { stripVTControlCharacters } from "node:util";
 import { clientCommands } from "../../../src/cli/client/index.ts";
 import { renderHelp, rootCommand } from "../../../src/cli/run.ts";
-import { startTestDaemon, type TestDaemon } from "../../support/daemon.ts";
-import { addrOf, cli, closedPort } from "./helpers.ts";
+import { cli, closedPort, useDaemonForCli } from "./helpers.ts";
 
-let d: TestDaemon;
-let addr: string[];
-const dir = mkdtempSync(join(tmpdir(), "lq-cli-usage-"));
-
-beforeAll(async () => {
-  d = await startTestDaemon();
-  addr = addrOf(d.baseUrl);
-});
-afterAll(async () => {
-  await d.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const run = (...args: string[]) => cli([...args, ...addr]);
+const cliCtx = useDaemonForCli("lq-cli-usage-");
+const { dir, run } = cliCtx;
 
 describe("status and node info", () => {
   test("status shows health, node id, registration, version, uptime and backend", async () => {
     const r = await run("status");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`daemon:      ${addr[1]} (healthy)`);
+    expect(r.stdout).toContain(`daemon:      ${cliCtx.addr[1]} (healthy)`);
     expect(r.stdout).toMatch(/^node id:\s+\(not assigned yet\)$/m);
     expect(r.stdout).toMatch(/^registered:\s+no$/m);
     expect(r.stdout).toMatch(/^version:\s+\d+\.\d+\.\d+$/m);
@@ -124,12 +110,12 @@ describe("a bad spec file exits 2 naming the file and the field, before anything
   test.each(cases)("%s", async (file, text, message) => {
     const path = join(dir, file);
     writeFileSync(path, text);
-    const before = (await d.grpc.listVMs({})).vms.length;
+    const before = (await cliCtx.d.grpc.listVMs({})).vms.length;
     const r = await run("vm", "create", "-f", path);
     expect(r.code).toBe(2);
     expect(r.stderr).toStartWith(`error: ${path}`);
     expect(r.stderr).toContain(message);
-    expect((await d.grpc.listVMs({})).vms.length).toBe(before);
+    expect((await cliCtx.d.grpc.listVMs({})).vms.length).toBe(before);
   });
 
   test("a missing file", async () => {

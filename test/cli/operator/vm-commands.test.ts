@@ -1,32 +1,18 @@
 // The VM commands as processes against a real daemon (mock backend): output, --json and exit
 // codes, including the failures an operator meets (unknown or ambiguous VM, wrong state).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VMState } from "../../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
-import { startTestDaemon, type TestDaemon } from "../../support/daemon.ts";
-import { addrOf, cli } from "./helpers.ts";
+import { useDaemonForCli } from "./helpers.ts";
 
-let d: TestDaemon;
-let addr: string[];
-const dir = mkdtempSync(join(tmpdir(), "lq-cli-vm-"));
-
-beforeAll(async () => {
-  d = await startTestDaemon();
-  addr = addrOf(d.baseUrl);
-});
-afterAll(async () => {
-  await d.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const run = (...args: string[]) => cli([...args, ...addr]);
+const cliCtx = useDaemonForCli("lq-cli-vm-");
+const { dir, run } = cliCtx;
 
 async function createVm(name: string, labels: Record<string, string> = {}, start = false) {
   const vmId = crypto.randomUUID();
-  await d.grpc.createVM({
+  await cliCtx.d.grpc.createVM({
     vmId,
     start,
     spec: { name, cpu: { sockets: 1, coresPerSocket: 2, threadsPerCore: 1 }, memory: { sizeMib: 512n }, labels, console: { type: 1, password: "pw" } },
@@ -43,7 +29,7 @@ describe("vm create", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`created vm app-1 (${id}), running\n`);
-    const vm = await d.grpc.getVMStatus({ vmId: id });
+    const vm = await cliCtx.d.grpc.getVMStatus({ vmId: id });
     expect(vm.state).toBe(VMState.VM_STATE_RUNNING);
     expect(vm.spec?.memory?.sizeMib).toBe(1024n);
     expect(vm.spec?.cpu?.coresPerSocket).toBe(2);
@@ -157,12 +143,12 @@ describe("power operations, console, hot-plug, delete", () => {
     expect(attach.stdout).toMatch(/disk data1 attached \(running\)/);
     const nic = await run("vm", "attach-nic", "plug-1", "--nic-id", "eth1", "--bridge", "br0", "--mac", "52:54:00:aa:bb:cc", "--model", "e1000");
     expect(nic.code).toBe(0);
-    const vm = await d.grpc.getVMStatus({ vmId: id });
+    const vm = await cliCtx.d.grpc.getVMStatus({ vmId: id });
     expect(vm.spec?.disks.map((x) => x.id)).toEqual(["data1"]);
     expect(vm.spec?.nics.map((n) => [n.id, n.mac])).toEqual([["eth1", "52:54:00:aa:bb:cc"]]);
     expect((await run("vm", "detach-disk", "plug-1", "--disk-id", "data1")).code).toBe(0);
     expect((await run("vm", "detach-nic", "plug-1", "--nic-id", "eth1")).code).toBe(0);
-    expect((await d.grpc.getVMStatus({ vmId: id })).spec?.disks).toEqual([]);
+    expect((await cliCtx.d.grpc.getVMStatus({ vmId: id })).spec?.disks).toEqual([]);
 
     const both = await run("vm", "attach-disk", "plug-1", "--disk-id", "x", "--size", "1G", "--path", "/tmp/x.img");
     expect(both.code).toBe(2);

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { withDefaults } from "../../../src/hypervisor/defaults.ts";
 import { createLibvirtHypervisor } from "../../../src/hypervisor/libvirt/index.ts";
 import * as ffi from "../../../src/hypervisor/libvirt/ffi/index.ts";
-import { parseDomainXml } from "../../../src/hypervisor/libvirt/domain-xml/index.ts";
 import { lifecycleMeaning, stateReasonText, vmStateOf } from "../../../src/hypervisor/libvirt/state-map.ts";
 import { createCpuSampler, sumIndexed } from "../../../src/hypervisor/libvirt/status.ts";
 import { migrationFlags } from "../../../src/hypervisor/libvirt/migration.ts";
@@ -19,6 +18,7 @@ import type { CallPool } from "../../../src/hypervisor/libvirt/call-pool.ts";
 import type { RawDomain } from "../../../src/hypervisor/libvirt/ops.ts";
 import type { HypervisorEvent } from "../../../src/hypervisor/types.ts";
 import { createVmLocks } from "../../../src/hypervisor/vm-lock.ts";
+import { readStatusByHand } from "../../support/libvirt-reads-by-hand.ts";
 
 describe("state mapping", () => {
   test.each([
@@ -184,14 +184,7 @@ describe("backend on test:///default", () => {
     await hv.createVm(id, spec());
     await hv.startVm(id);
     const c = ffi.openConnection(ffi.loadLibvirt(), "test:///default");
-    const direct = () =>
-      ffi.withDomain(c, id, (d) => {
-        ffi.domainState(c, d);
-        parseDomainXml(ffi.domainXml(c, d, ffi.DOMAIN_XML.INACTIVE));
-        ffi.snapshotCount(c, d);
-        ffi.currentSnapshotName(c, d);
-        ffi.oneDomainStats(c, d);
-      });
+    const direct = () => readStatusByHand(c, id);
     const viaFfi: number[] = [];
     const viaBackend: number[] = [];
     for (let i = 0; i < 300; i++) {

@@ -11,7 +11,7 @@ import type { Hypervisor, HypervisorEvent, VmSpec } from "../../../../src/hyperv
 import { expectKind, eventually } from "../../contract.ts";
 import { domstate, median, REAL, realCpuDisabledFeatures, realDomainType, stallProbe, startLibvirtd, stopLibvirtd, URI, virsh } from "./helpers.ts";
 import * as ffi from "../../../../src/hypervisor/libvirt/ffi/index.ts";
-import { parseDomainXml } from "../../../../src/hypervisor/libvirt/domain-xml/index.ts";
+import { readStatusByHand } from "../../../support/libvirt-reads-by-hand.ts";
 
 const STORAGE = "/var/lib/limiquantix/real-tier";
 const STEP_MS = 90_000;
@@ -170,14 +170,7 @@ describe.skipIf(!REAL)(`real libvirt at ${URI} (domain type ${domainType}, cpu f
   test("getVm adds little latency over direct libvirt calls", async () => {
     const lv = ffi.loadLibvirt();
     const c = ffi.openConnection(lv, URI);
-    const direct = () =>
-      ffi.withDomain(c, id, (d) => {
-        ffi.domainState(c, d);
-        parseDomainXml(ffi.domainXml(c, d, ffi.DOMAIN_XML.INACTIVE));
-        ffi.snapshotCount(c, d);
-        ffi.currentSnapshotName(c, d);
-        ffi.oneDomainStats(c, d);
-      });
+    const direct = () => readStatusByHand(c, id);
     const viaBackend: number[] = [];
     const viaFfi: number[] = [];
     for (let i = 0; i < 200; i++) {
