@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createPortAllocator } from "../../src/hypervisor/mock/console-ports.ts";
-import { nextTarget, targetSuffix } from "../../src/hypervisor/mock/devices.ts";
+import { diskSuffix as targetSuffix, nextTarget } from "../../src/hypervisor/disk-targets.ts";
 import { createTimers } from "../../src/hypervisor/mock/timers.ts";
 import type { DiskSpec } from "../../src/hypervisor/types.ts";
 import { expectKind } from "./contract.ts";

@@ -2,30 +2,8 @@
 // libvirt names them), the image's host path, and a MAC for a NIC that has none.
 
 import { generateMac } from "../defaults.ts";
-import type { DiskBus, DiskSpec, NicSpec } from "../types.ts";
-
-const PREFIX: Record<DiskBus, string> = { virtio: "vd", scsi: "sd", sata: "sd", ide: "hd" };
-
-/** 0 -> "a", 25 -> "z", 26 -> "aa" (libvirt's vdz is followed by vdaa). */
-export function targetSuffix(index: number): string {
-  let n = index;
-  let s = "";
-  do {
-    s = String.fromCharCode(97 + (n % 26)) + s;
-    n = Math.floor(n / 26) - 1;
-  } while (n >= 0);
-  return s;
-}
-
-/** The lowest free target on the disk's bus among the disks the VM already has. */
-export function nextTarget(bus: DiskBus, existing: readonly DiskSpec[]): string {
-  const prefix = PREFIX[bus];
-  const taken = new Set(existing.map((d) => d.target));
-  for (let i = 0; ; i++) {
-    const candidate = prefix + targetSuffix(i);
-    if (!taken.has(candidate)) return candidate;
-  }
-}
+import { nextTarget } from "../disk-targets.ts";
+import type { DiskSpec, NicSpec } from "../types.ts";
 
 export function resolveDisk(disk: DiskSpec, vmId: string, storagePath: string, existing: readonly DiskSpec[]): DiskSpec {
   const out: DiskSpec = { ...disk, target: nextTarget(disk.bus, existing) };

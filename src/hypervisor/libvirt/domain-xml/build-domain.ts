@@ -16,7 +16,7 @@ import { configureSupportDevices } from "./configure/support-devices.ts";
 import { writeDomain } from "./domain-writer.ts";
 import { serializeMetadata } from "./metadata-xml.ts";
 import type { DevicesDef, DomainDef } from "./model.ts";
-import { assignDiskTargets } from "./targets.ts";
+import { assignDiskTargets } from "../../disk-targets.ts";
 import { illegalXmlChar, serializeXml } from "./xml-tree.ts";
 
 export interface DomainBuildInput {

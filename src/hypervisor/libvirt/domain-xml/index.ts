@@ -22,7 +22,7 @@ export type { ConsoleDetails } from "./domain-to-spec.ts";
 export type { UefiInput } from "./configure/os.ts";
 export { CPU_FEATURE_NAME } from "./configure/cpu.ts";
 export { HOTPLUG_PCIE_PORTS } from "./configure/pcie-ports.ts";
-export { assignDiskTargets } from "./targets.ts";
+export { assignDiskTargets } from "../../disk-targets.ts";
 export { buildDiskDeviceXml, buildNicDeviceXml } from "./device-xml.ts";
 export { buildSnapshotXml, parseSnapshotXml, type ParsedSnapshot, type SnapshotXmlOptions } from "./snapshot-xml.ts";
 export { buildVolumeXml, buildDirPoolXml, type VolumeXmlOptions } from "./storage-xml.ts";

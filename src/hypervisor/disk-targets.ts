@@ -1,8 +1,9 @@
-// Guest device names (vda, sdb, hdc) for disks without one. Deterministic: explicit targets are
-// kept, then each remaining disk, in spec order, gets the lowest free name for its bus.
+// Guest device names (vda, sdb, hdc) as libvirt names them, for both backends. Deterministic:
+// explicit targets are kept, then each remaining disk, in spec order, gets the lowest free name
+// for its bus.
 
-import type { DiskBus, DiskSpec } from "../../types.ts";
-import { HypervisorError } from "../../errors.ts";
+import type { DiskBus, DiskSpec } from "./types.ts";
+import { HypervisorError } from "./errors.ts";
 
 const PREFIX: Record<DiskBus, string> = { virtio: "vd", scsi: "sd", sata: "sd", ide: "hd" };
 // IDE has two channels of two devices.
@@ -21,6 +22,12 @@ export function diskSuffix(index: number): string {
 
 export function targetPrefix(bus: DiskBus): string {
   return PREFIX[bus];
+}
+
+/** The lowest free target on the disk's bus among the disks the VM already has (hot-plug). */
+export function nextTarget(bus: DiskBus, existing: readonly DiskSpec[]): string {
+  const [disk] = assignDiskTargets([{ id: "new", bus } as DiskSpec], existing.flatMap((d) => (d.target ? [d.target] : [])));
+  return disk!.target!;
 }
 
 export function assignDiskTargets(disks: DiskSpec[], taken: string[] = []): DiskSpec[] {
