@@ -7,6 +7,14 @@ import { createConsola } from "consola/basic";
 import type { ConsolaInstance, LogObject } from "consola";
 import { formatWithOptions } from "node:util";
 
+/** What the concerns need of a logger; a consola instance is one, tests pass their own. */
+export interface Logger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
 export type LogLevelName = "silent" | "error" | "warn" | "info" | "debug" | "trace";
 export type LogFormat = "text" | "json";
 

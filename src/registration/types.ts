@@ -4,6 +4,7 @@ import type { BackoffOptions, Jitter } from "./backoff.ts";
 import type { InterfaceMap } from "./management-ip.ts";
 import type { HeartbeatFigures } from "./messages.ts";
 import type { Encoding, HttpVersion } from "./transport.ts";
+import type { Logger } from "../common/logger.ts";
 
 export type RegistrationPhase = "idle" | "registering" | "registered" | "retrying";
 
@@ -18,12 +19,7 @@ export interface RegistrationStatus {
   managementEndpoint?: string;
 }
 
-export interface RegistrarLogger {
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
-  debug(...args: unknown[]): void;
-}
+export type RegistrarLogger = Logger;
 
 export interface RegistrarDeps {
   address: string;

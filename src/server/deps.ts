@@ -19,12 +19,8 @@ export interface NodeIdentitySource {
   labels(): Record<string, string>;
 }
 
-export interface Logger {
-  debug(...args: unknown[]): void;
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
-}
+export type { Logger } from "../common/logger.ts";
+import type { Logger } from "../common/logger.ts";
 
 export interface ServiceDeps {
   hypervisor: Hypervisor;

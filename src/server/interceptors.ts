@@ -2,10 +2,18 @@
 // (one mapping, in errors.ts) and a message cleaned of stack traces and host paths outside the
 // storage roots; unexpected ones are logged once with their stack.
 
-import type { Interceptor } from "@connectrpc/connect";
+import type { Interceptor, StreamResponse } from "@connectrpc/connect";
 import type { Logger } from "./deps.ts";
 import { toConnectError } from "./errors.ts";
 import { peerKey } from "./peer.ts";
+
+/**
+ * A streaming response whose messages go through `wrap`: a streaming handler runs (and fails)
+ * while its response is being read, after next() has returned.
+ */
+function wrapStream(res: StreamResponse, wrap: (source: AsyncIterable<unknown>) => AsyncGenerator<unknown>): StreamResponse {
+  return { ...res, message: wrap(res.message) } as StreamResponse;
+}
 
 export function errorInterceptor(log: Logger, storageRoots: readonly string[] = []): Interceptor {
   const policy = (method: string) => ({
@@ -17,18 +25,13 @@ export function errorInterceptor(log: Logger, storageRoots: readonly string[] = 
     try {
       const res = await next(req);
       if (!res.stream) return res;
-      // Streaming handlers fail while the response is being read, after next() returned.
-      const source = res.message;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* source;
-          } catch (err) {
-            throw toConnectError(err, policy(method));
-          }
-        })(),
-      };
+      return wrapStream(res, async function* (source) {
+        try {
+          yield* source;
+        } catch (err) {
+          throw toConnectError(err, policy(method));
+        }
+      });
     } catch (err) {
       throw toConnectError(err, policy(method));
     }
@@ -64,17 +67,13 @@ export function createCallTracker(): CallTracker {
       const res = await next(req);
       if (!res.stream) return res;
       streaming = true;
-      const source = res.message;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* source;
-          } finally {
-            active--;
-          }
-        })(),
-      };
+      return wrapStream(res, async function* (source) {
+        try {
+          yield* source;
+        } finally {
+          active--;
+        }
+      });
     } finally {
       if (!streaming) active--;
     }

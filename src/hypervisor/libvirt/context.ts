@@ -11,11 +11,8 @@ import { createCpuSampler, statusOf, type CpuSampler } from "./status.ts";
 import { parseDomainXml } from "./domain-xml/index.ts";
 import { isActiveState } from "./state-map.ts";
 
-export interface Logger {
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  debug(...args: unknown[]): void;
-}
+import type { Logger } from "../../common/logger.ts";
+export type { Logger };
 
 export interface Settings {
   uri: string;

@@ -45,7 +45,7 @@ export interface LibvirtHypervisorOptions {
   eventTickMs?: number;
 }
 
-const quiet: Logger = { info() {}, warn() {}, debug() {} };
+const quiet: Logger = { info() {}, warn() {}, debug() {}, error() {} };
 
 export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): Promise<Hypervisor> {
   const log = opts.log ?? quiet;

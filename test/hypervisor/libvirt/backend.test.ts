@@ -81,7 +81,7 @@ describe("stats and flags", () => {
 describe("event translation", () => {
   function ctxWithLog(): { ctx: LibvirtContext; seen: HypervisorEvent[] } {
     const settings = { uri: "test:///x", storagePath: "/x", consoleListen: "127.0.0.1", poolName: "p", stopPollMs: 1, detachWaitMs: 1, migrationPollMs: 1, cpuDisabledFeatures: [] };
-    const ctx = createContextBase({} as CallPool, createVmLocks(), settings, { driverType: "TEST", domainType: "qemu", hostname: "h" }, { info() {}, warn() {}, debug() {} });
+    const ctx = createContextBase({} as CallPool, createVmLocks(), settings, { driverType: "TEST", domainType: "qemu", hostname: "h" }, { info() {}, warn() {}, debug() {}, error() {} });
     const seen: HypervisorEvent[] = [];
     ctx.listeners.add((e) => seen.push(e));
     return { ctx, seen };
