@@ -22,7 +22,8 @@ function tmux(...args: string[]): string {
   return r.stdout.toString();
 }
 
-const screen = (session: string) => tmux("capture-pane", "-p", "-t", session);
+// -J joins lines the terminal wrapped, so a long command line (a deep checkout path) reads whole.
+const screen = (session: string) => tmux("capture-pane", "-p", "-J", "-t", session);
 
 async function waitForScreen(session: string, re: RegExp, ms = 8000): Promise<string> {
   const deadline = Date.now() + ms;
