@@ -22,7 +22,8 @@ for entry in "${wanted[@]}"; do
   pkg=${entry%%:*} file=${entry#*:}
   # libvirt0's library lives under the multiarch dir of whatever this machine is.
   if [ "$pkg" = libvirt0 ]; then
-    ldconfig -p 2>/dev/null | grep -q 'libvirt\.so\.0 ' && continue
+    # Captured first: `ldconfig -p | grep -q` under pipefail fails when grep closes the pipe early.
+    grep -q 'libvirt\.so\.0 ' <<<"$(ldconfig -p 2>/dev/null)" && continue
   elif [ -e "$file" ]; then
     continue
   fi

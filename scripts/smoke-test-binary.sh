@@ -8,6 +8,9 @@ buf=$(readlink -f "$(dirname "$0")/../node_modules/.bin/buf")
 port=$((20000 + RANDOM % 20000))
 workdir=$(mktemp -d)
 cd "$workdir"
+# Match against captured output, never `producer | grep -q`: under pipefail grep -q exits at the
+# first match and the producer then fails on a closed pipe (curl exit 23, ldconfig SIGPIPE).
+has() { grep -q -- "$2" <<<"$1"; }
 
 "$binary" --version
 start_ns=$(date +%s%N)
@@ -26,12 +29,13 @@ for _ in $(seq 1 400); do
 done
 [ -n "$answered" ] || { echo "smoke: no HealthCheck answer within 10 s"; exit 1; }
 echo "smoke: first HealthCheck answered $(( (answered - start_ns) / 1000000 )) ms after exec: $body"
-echo "$body" | grep -q '"healthy":true'
+has "$body" '"healthy":true'
 
-"$buf" curl --http2-prior-knowledge --protocol grpc -d '{}' \
-  "http://127.0.0.1:$port/limiquantix.node.v1.NodeDaemonService/HealthCheck" | grep -q '"healthy": true'
+grpc_body=$("$buf" curl --http2-prior-knowledge --protocol grpc -d '{}' \
+  "http://127.0.0.1:$port/limiquantix.node.v1.NodeDaemonService/HealthCheck")
+has "$grpc_body" '"healthy": true'
 echo "smoke: gRPC (buf curl, reflection) ok"
-curl -fsS "http://127.0.0.1:$((port + 1))/metrics" | grep -q '^node_load1 '
+has "$(curl -fsS "http://127.0.0.1:$((port + 1))/metrics")" '^node_load1 '
 echo "smoke: Prometheus endpoint ok"
 echo "smoke: idle RSS $(( $(awk '/VmRSS/{print $2}' /proc/$pid/status) / 1024 )) MiB"
 
@@ -45,19 +49,21 @@ echo "smoke: SIGTERM -> exit 0"
 
 # The libvirt backend's Workers must load from inside the compiled binary (they are extra
 # entrypoints of bun build --compile): libvirt's built-in test driver needs no daemon.
-if ldconfig -p 2>/dev/null | grep -q 'libvirt\.so\.0 '; then
+if has "$(ldconfig -p 2>/dev/null)" 'libvirt\.so\.0 '; then
   "$binary" --backend libvirt --libvirt-uri test:///default --listen "127.0.0.1:$port" \
     --metrics-port $((port + 1)) --storage-path "$workdir/vms" --log-level info >libvirt.log 2>&1 &
   pid=$!
   trap 'kill -9 $pid 2>/dev/null || true; cat "$workdir/libvirt.log"' EXIT
   for _ in $(seq 1 400); do
-    curl -fsS -H 'content-type: application/json' -d '{}' \
-      "http://127.0.0.1:$port/limiquantix.node.v1.NodeDaemonService/HealthCheck" 2>/dev/null | grep -q '"hypervisor":"libvirt"' && break
+    body=$(curl -fsS -H 'content-type: application/json' -d '{}' \
+      "http://127.0.0.1:$port/limiquantix.node.v1.NodeDaemonService/HealthCheck" 2>/dev/null) || true
+    has "$body" '"hypervisor":"libvirt"' && break
     sleep 0.025
   done
-  curl -fsS -H 'content-type: application/json' \
+  created=$(curl -fsS -H 'content-type: application/json' \
     -d '{"vmId":"7f8c9e2a-1b3d-4c5e-8f60-123456789abc","start":true,"spec":{"name":"smoke","memory":{"sizeMib":"256"}}}' \
-    "http://127.0.0.1:$port/limiquantix.node.v1.NodeDaemonService/CreateVM" | grep -q '"state":"VM_STATE_RUNNING"'
+    "http://127.0.0.1:$port/limiquantix.node.v1.NodeDaemonService/CreateVM")
+  has "$created" '"state":"VM_STATE_RUNNING"'
   echo "smoke: libvirt backend (test:///default) through the binary's Workers: VM created and running"
   kill -TERM $pid
   wait $pid && code=0 || code=$?
