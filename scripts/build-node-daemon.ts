@@ -5,8 +5,9 @@
 //   5. run the binary's --version, 6. print install instructions.
 // Usage: bun scripts/build-node-daemon.ts [--debug] [--target linux-x64|linux-arm64|darwin-arm64] [--outfile PATH]
 
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { compileCommand } from "./compile-command.ts";
 
 const root = resolve(import.meta.dir, "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
@@ -49,18 +50,6 @@ function hostTarget(): Target | undefined {
   return (TARGETS as readonly string[]).includes(t) ? (t as Target) : undefined;
 }
 
-/** Worker files must be extra entrypoints of a compiled binary (Bun docs: executables, "Worker"). */
-function workerEntrypoints(): string[] {
-  const dir = join(root, "src", "hypervisor", "libvirt");
-  try {
-    return readdirSync(dir)
-      .filter((f) => /worker\.ts$/.test(f))
-      .map((f) => join(dir, f));
-  } catch {
-    return [];
-  }
-}
-
 const opts = parseArgs(process.argv.slice(2));
 const target = opts.target ?? hostTarget();
 const crossCompiling = target !== hostTarget();
@@ -74,18 +63,7 @@ step("regenerate protobuf code", [bin("buf"), "generate"]);
 // 3.
 step("type-check", [bin("tsc"), "--noEmit", "-p", "."]);
 // 4.
-const build = [
-  process.execPath,
-  "build",
-  "--compile",
-  "--format=esm",
-  ...(opts.debug ? ["--sourcemap=inline"] : ["--minify", "--sourcemap=none", ...(crossCompiling ? [] : ["--bytecode"])]),
-  ...(target ? [`--target=bun-${target}`] : []),
-  "--outfile",
-  outfile,
-  join(root, "src", "main.ts"),
-  ...workerEntrypoints(),
-];
+const build = compileCommand({ root, outfile, debug: opts.debug, target, crossCompiling });
 step("compile", build);
 // 5.
 if (!crossCompiling) step("run --version", [outfile, "--version"]);

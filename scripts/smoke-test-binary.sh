@@ -13,6 +13,9 @@ cd "$workdir"
 has() { grep -q -- "$2" <<<"$1"; }
 
 "$binary" --version
+# The binary must not read .env (or bunfig.toml) from its working directory, as compiled Bun
+# programs do by default: this one would stop the daemon from starting if it were read.
+printf 'LIMIQUANTIX_SERVER_LISTEN_ADDRESS=not-an-address\n' >.env
 start_ns=$(date +%s%N)
 "$binary" --dev --listen "127.0.0.1:$port" --metrics-port $((port + 1)) --log-level info >daemon.log 2>&1 &
 pid=$!

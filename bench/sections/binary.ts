@@ -2,7 +2,7 @@
 // compiles it (release flags, worker entrypoints), without regenerating src/gen: its size,
 // exec-to-first-answered-HealthCheck (median of repeated starts), idle RSS and RSS after load.
 
-import { readdirSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { GetVMStatusRequestSchema, HealthCheckRequestSchema, ListVMsRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { rssMiB, rssSplitMiB } from "../lib/child.ts";
@@ -12,6 +12,7 @@ import { writeGrpcBody } from "../lib/grpc-body.ts";
 import { GRPC_HEADERS, h2loadAvailable } from "../lib/h2load.ts";
 import type { BenchRow } from "../lib/rows.ts";
 import { fmt, median } from "../lib/stats.ts";
+import { compileCommand } from "../../scripts/compile-command.ts";
 import { assertAnswered, UNARY_LOAD } from "./floor.ts";
 import { NODE_SERVICE, type Section } from "./section.ts";
 
@@ -19,10 +20,7 @@ const SECTION = "binary";
 const ROOT = resolve(import.meta.dir, "..", "..");
 
 function compile(outfile: string): void {
-  const libvirt = join(ROOT, "src", "hypervisor", "libvirt");
-  const workers = readdirSync(libvirt).filter((f) => f.endsWith("worker.ts")).map((f) => join(libvirt, f));
-  const args = [process.execPath, "build", "--compile", "--format=esm", "--minify", "--sourcemap=none", "--bytecode", "--outfile", outfile, join(ROOT, "src", "main.ts"), ...workers];
-  const r = Bun.spawnSync(args, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(compileCommand({ root: ROOT, outfile }), { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`bun build --compile failed: ${r.stderr.toString().slice(-500)}`);
 }
 

@@ -1,9 +1,11 @@
 // How the cost grows with the number of VMs: ListVMs (every VM in one answer) and GetVMStatus
 // (one VM) against daemons holding 10, 1,000 and 10,000 mock VMs. ListVMs is timed one call
-// at a time (latency); GetVMStatus under the same concurrent load as the floor (throughput).
+// at a time (latency), side by side with the floor server sending answers of the same VMs
+// encoded once at its start (bench/servers/floor.ts): the least any server must do to send
+// that many bytes. GetVMStatus runs under the same concurrent load as the floor (throughput).
 
 import { GetVMStatusRequestSchema, ListVMsRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
-import type { BenchContext } from "../lib/context.ts";
+import type { BenchContext, ServerInfo } from "../lib/context.ts";
 import { writeGrpcBody } from "../lib/grpc-body.ts";
 import { GRPC_HEADERS, type H2loadResult, h2loadAvailable } from "../lib/h2load.ts";
 import { type BenchRow, skippedRow } from "../lib/rows.ts";
@@ -18,17 +20,29 @@ export const scaleSection: Section = {
   name: "scale",
   async run(ctx: BenchContext): Promise<BenchRow[]> {
     if (!h2loadAvailable()) return [skippedRow(SECTION, "ListVMs / GetVMStatus", "h2load not installed (apt-get install nghttp2-client)")];
-    const daemons = await Promise.all(SIZES.map((n) => ctx.daemon(n)));
+    const [floor, ...daemons] = await Promise.all([
+      ctx.server<ServerInfo>("floor server with ListVMs answers", "floor.ts", ["--list-sizes", SIZES.join(",")]),
+      ...SIZES.map((n) => ctx.daemon(n)),
+    ]);
     const list = writeGrpcBody(ctx.tmp, "list-all", ListVMsRequestSchema, {});
+    const floorList = (n: number) => writeGrpcBody(ctx.tmp, `floor-list-${n}`, ListVMsRequestSchema, { pageSize: n });
+    const floorTarget = (n: number) => ({ url: `http://127.0.0.1:${floor.info.port}${NODE_SERVICE}/ListVMs`, bodyFile: floorList(n), headers: GRPC_HEADERS, clients: 1, streams: 1, serverPid: floor.info.pid });
     const lists = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
+    const floorLists = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
     const statuses = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
-    await ctx.warm(daemons.map((d) => ({ url: `http://127.0.0.1:${d.info.port}${NODE_SERVICE}/ListVMs`, bodyFile: list, headers: GRPC_HEADERS, clients: 1, streams: 1 })));
+    await ctx.warm([
+      ...daemons.map((d) => ({ url: `http://127.0.0.1:${d.info.port}${NODE_SERVICE}/ListVMs`, bodyFile: list, headers: GRPC_HEADERS, clients: 1, streams: 1 })),
+      ...SIZES.map(floorTarget),
+    ]);
     for (let round = 0; round < ctx.timing.rounds; round++) {
       for (const [i, n] of SIZES.entries()) {
         const d = daemons[i]!.info;
         const r = await ctx.load({ url: `http://127.0.0.1:${d.port}${NODE_SERVICE}/ListVMs`, bodyFile: list, headers: GRPC_HEADERS, clients: 1, streams: 1, serverPid: d.pid }, 3);
         assertAnswered(`ListVMs with ${n} VMs`, r, n * 100);
         lists.get(n)!.push(r);
+        const f = await ctx.load(floorTarget(n), 3);
+        assertAnswered(`floor ListVMs with ${n} VMs`, f, n * 100);
+        floorLists.get(n)!.push(f);
       }
       for (const [i, n] of SIZES.entries()) {
         const d = daemons[i]!.info;
@@ -51,6 +65,33 @@ export const scaleSection: Section = {
         unit: "ms",
         ...(n === 10_000 ? { budget: { op: "<=" as const, limit: 50 } } : {}),
         note: `p99 ${fmt(median(runs.map((r) => r.p99Ms)))} ms; ${fmt(median(runs.map((r) => r.dataBytesPerRequest)) / 1024)} KiB per answer; one call at a time`,
+      });
+    }
+    const floorP50 = (n: number) => median(floorLists.get(n)!.map((r) => r.p50Ms));
+    for (const n of SIZES) {
+      const runs = floorLists.get(n)!;
+      rows.push({
+        section: SECTION,
+        name: `floor ListVMs, ${n.toLocaleString("en-US")} VMs, p50`,
+        value: floorP50(n),
+        unit: "ms",
+        note: `p99 ${fmt(median(runs.map((r) => r.p99Ms)))} ms; ${fmt(median(runs.map((r) => r.dataBytesPerRequest)) / 1024)} KiB per answer; bytes encoded once, then copied`,
+      });
+    }
+    rows.push({
+      section: SECTION,
+      name: "floor ListVMs p50, 10,000 VMs / 1,000 VMs",
+      value: floorP50(10_000) / floorP50(1_000),
+      unit: "x",
+      note: "how the bytes alone grow, on this machine",
+    });
+    for (const n of [1_000, 10_000]) {
+      rows.push({
+        section: SECTION,
+        name: `ListVMs p50 / floor, ${n.toLocaleString("en-US")} VMs`,
+        value: p50(n) / floorP50(n),
+        unit: "x",
+        note: "what listing and encoding add to sending the bytes",
       });
     }
     const listCpu = (n: number) => median(lists.get(n)!.map((r) => r.serverCpuUsPerCall));

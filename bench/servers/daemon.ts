@@ -14,9 +14,9 @@ import { parseArgs } from "node:util";
 import { createLogger } from "../../src/common/logger.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { startDaemon } from "../../src/daemon.ts";
-import { withDefaults } from "../../src/hypervisor/defaults.ts";
 import type { Hypervisor, HypervisorEvent } from "../../src/hypervisor/types.ts";
 import { listenFetch } from "../../src/server/fetch-listener.ts";
+import { createBenchVms } from "./bench-vms.ts";
 import { serveCommands } from "./commands.ts";
 
 const { values } = parseArgs({
@@ -50,27 +50,9 @@ config.server.shutdownTimeoutSeconds = 1;
 const daemon = await startDaemon(config, createLogger({ level: "error", format: "text" }));
 
 let created = 0;
-/** VMs named bench-<n>; a share of them running, as on a real host. Started in parallel:
- * the mock's boot takes 50 ms of timer time per VM. */
 async function createVms(hv: Hypervisor, n: number, runningShare: number): Promise<string[]> {
-  const ids: string[] = [];
-  const starting: Promise<unknown>[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = crypto.randomUUID();
-    const k = created++;
-    const spec = withDefaults({
-      name: `bench-${k}`,
-      memoryMib: 2048,
-      cpu: { sockets: 1, coresPerSocket: 2, threadsPerCore: 1 },
-      disks: [{ id: "root", newImage: { sizeBytes: 20 * 2 ** 30 }, bootOrder: 1 }],
-      nics: [{ id: "eth0", network: "default" }],
-      labels: { tier: k % 2 ? "web" : "db", bench: "true" },
-    });
-    await hv.createVm(id, spec);
-    if (k % 100 < runningShare * 100) starting.push(hv.startVm(id));
-    ids.push(id);
-  }
-  await Promise.all(starting);
+  const ids = await createBenchVms(hv, n, runningShare, created);
+  created += n;
   return ids;
 }
 

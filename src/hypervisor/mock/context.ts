@@ -67,6 +67,11 @@ export interface MockVm {
   snapshots: Map<string, SnapshotRecord>;
   currentSnapshot?: string;
   metrics: MetricState;
+  /** Bumped by every change a status shows (see changed()); the cached status is for one revision. */
+  revision: number;
+  /** The last status handed out (frozen) and the revision it shows. */
+  status?: VmStatus;
+  statusRevision?: number;
   /** Called after every state change and on removal; stopVm waits through these. */
   watchers: Set<() => void>;
   cancelAcpi?: () => void;
@@ -85,6 +90,8 @@ export interface MockContext {
   random: () => number;
   opts: ResolvedOptions;
   closed: boolean;
+  /** The metrics step every VM's figures were last advanced to by a listing (see listVms). */
+  metricsStep?: number;
 }
 
 export function assertOpen(ctx: MockContext): void {
@@ -125,7 +132,7 @@ export function emitVm(ctx: MockContext, vm: MockVm, type: HypervisorEventType, 
 /** The one place a VM changes state. Migrating keeps whatever process the VM had. */
 export function setState(ctx: MockContext, vm: MockVm, next: VmState, reason: string, details?: Record<string, string>): void {
   const now = ctx.now();
-  advanceMetrics(vm.metrics, now, activityOf(vm), vcpusOf(vm.spec), ctx.random);
+  advanceVmMetrics(ctx, vm, now);
   const previous = vm.state;
   if (next !== "migrating" && previous !== "migrating") {
     const hadProcess = vm.startedAt !== undefined;
@@ -147,6 +154,7 @@ export function setState(ctx: MockContext, vm: MockVm, next: VmState, reason: st
   }
   vm.state = next;
   vm.stateReason = reason;
+  changed(vm);
   ctx.events.emit({
     type: "vm_state_changed",
     vmId: vm.id,
@@ -175,18 +183,41 @@ export function removeVm(ctx: MockContext, vm: MockVm): void {
   notifyWatchers(vm);
 }
 
+/**
+ * Marks a change that statuses show: state, spec, snapshots, process or figures. Every such
+ * change goes through here (setState calls it), so an unchanged VM keeps one status object.
+ */
+export function changed(vm: MockVm): void {
+  vm.revision++;
+}
+
+/** Brings the VM's figures up to now; a step that moved them is a change. */
+export function advanceVmMetrics(ctx: MockContext, vm: MockVm, now: number): void {
+  if (advanceMetrics(vm.metrics, now, activityOf(vm), vcpusOf(vm.spec), ctx.random)) changed(vm);
+}
+
 export function statusOf(ctx: MockContext, vm: MockVm, now: number): VmStatus {
+  advanceVmMetrics(ctx, vm, now);
+  return currentStatus(vm);
+}
+
+/**
+ * The VM's status as of its figures' last step, frozen. While the VM's revision stays the same
+ * every caller gets the same object: the server reuses one encoding per object, which keeps
+ * ListVMs over thousands of VMs a copy of bytes.
+ */
+export function currentStatus(vm: MockVm): VmStatus {
+  if (vm.status && vm.statusRevision === vm.revision) return vm.status;
   const m = vm.metrics;
-  advanceMetrics(m, now, activityOf(vm), vcpusOf(vm.spec), ctx.random);
   const up = vm.startedAt !== undefined;
   const total = vm.spec.memoryMib * 1024 * 1024;
-  return {
+  const status: VmStatus = Object.freeze({
     id: vm.id,
     name: vm.spec.name,
     state: vm.state,
     stateReason: vm.stateReason,
     spec: vm.spec,
-    usage: {
+    usage: Object.freeze({
       cpuUsagePercent: up && vm.state !== "paused" ? m.cpuPercent : 0,
       cpuTimeNs: m.cpuTimeNs,
       memoryUsedBytes: up ? Math.round(total * m.memoryFraction) : 0,
@@ -195,12 +226,15 @@ export function statusOf(ctx: MockContext, vm: MockVm, now: number): VmStatus {
       diskWriteBytes: m.diskWriteBytes,
       networkRxBytes: m.networkRxBytes,
       networkTxBytes: m.networkTxBytes,
-    },
+    }),
     createdAt: new Date(vm.createdAt),
     startedAt: vm.startedAt === undefined ? undefined : new Date(vm.startedAt),
     snapshotCount: vm.snapshots.size,
     currentSnapshot: vm.currentSnapshot,
-  };
+  });
+  vm.status = status;
+  vm.statusRevision = vm.revision;
+  return status;
 }
 
 export function metricsOf(ctx: MockContext, vm: MockVm, now: number): VmMetrics {

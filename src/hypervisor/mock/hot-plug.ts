@@ -4,7 +4,7 @@
 import { HypervisorError, isHypervisorError } from "../errors.ts";
 import type { DiskSpec, NicSpec, VmSpec, VmStatus } from "../types.ts";
 import { validateDiskSpec, validateNicSpec, validateVmSpec } from "../validation.ts";
-import { deepFreeze, emitVm, invalidState, type MockContext, type MockVm, refuseBusy, statusOf, withVm } from "./context.ts";
+import { changed, deepFreeze, emitVm, invalidState, type MockContext, type MockVm, refuseBusy, statusOf, withVm } from "./context.ts";
 import { resolveDisk, resolveNic } from "./devices.ts";
 
 function requireRunningOrStopped(vm: MockVm): void {
@@ -39,6 +39,7 @@ function validateWith(spec: VmSpec, list: "disks" | "nics", index: number, field
 
 function commit(ctx: MockContext, vm: MockVm, spec: VmSpec): VmStatus {
   vm.spec = deepFreeze(spec);
+  changed(vm);
   return statusOf(ctx, vm, ctx.now());
 }
 

@@ -5,6 +5,7 @@ import { HypervisorError, invalidArgument, notFound } from "../errors.ts";
 import type { VmSpec, VmStatus } from "../types.ts";
 import { validateVmId, validateVmSpec } from "../validation.ts";
 import {
+  changed,
   deepFreeze,
   emitVm,
   IGNORE_ACPI_LABEL,
@@ -49,6 +50,7 @@ export async function createVm(ctx: MockContext, id: string, spec: VmSpec): Prom
       createdAt: now,
       snapshots: new Map(),
       metrics: createMetricState(now, ctx.random),
+      revision: 0,
       watchers: new Set(),
       removed: false,
     };
@@ -145,6 +147,7 @@ export function rebootVm(ctx: MockContext, id: string): Promise<VmStatus> {
     if (vm.state === "paused") throw invalidState(vm, "is paused; resume it first");
     if (vm.state !== "running") throw invalidState(vm, "is not running");
     vm.stateReason = "rebooted";
+    changed(vm);
     ctx.events.emit({
       type: "vm_state_changed",
       vmId: vm.id,

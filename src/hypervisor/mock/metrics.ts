@@ -1,5 +1,5 @@
 // Plausible, moving per-VM figures without any timer: the state advances lazily by the time
-// elapsed since it was last read. CPU load is a mean-reverting random walk (smooth, bounded);
+// elapsed since it was last read, in whole steps of METRICS_STEP_MS, as a sampler's figures do. CPU load is a mean-reverting random walk (smooth, bounded);
 // counters only grow while the guest runs and start from zero with each new qemu process,
 // as libvirt's do.
 
@@ -17,8 +17,14 @@ export interface MetricState {
   networkTxBytes: number;
   networkRxPackets: number;
   networkTxPackets: number;
+  /** The step the figures were last advanced to (or the time of the last reset). */
   lastAt: number;
 }
+
+/** Reads within one step see the same figures: an unchanged VM then keeps one status object, whose
+ * encoding the server reuses (src/server/convert/vm-status-binary.ts). A real host's figures
+ * come from a sampler too. */
+export const METRICS_STEP_MS = 1000;
 
 export type Activity = "running" | "frozen" | "off";
 
@@ -59,11 +65,15 @@ export function resetCounters(m: MetricState, now: number): void {
   m.lastAt = now;
 }
 
-export function advanceMetrics(m: MetricState, now: number, activity: Activity, vcpus: number, random: () => number): void {
-  const dtMs = now - m.lastAt;
-  if (dtMs <= 0) return;
-  m.lastAt = now;
-  if (activity !== "running") return;
+export const metricsStep = (now: number) => now - (now % METRICS_STEP_MS);
+
+/** Advances the figures to now's step; true when they changed. */
+export function advanceMetrics(m: MetricState, now: number, activity: Activity, vcpus: number, random: () => number): boolean {
+  const step = metricsStep(now);
+  const dtMs = step - m.lastAt;
+  if (dtMs <= 0) return false;
+  m.lastAt = step;
+  if (activity !== "running") return false;
   const dt = dtMs / 1000;
   // Mean reversion keeps the walk near its baseline; the noise scales with sqrt(dt) so the
   // curve looks the same whether it is sampled every 100 ms or every 10 s.
@@ -86,4 +96,5 @@ export function advanceMetrics(m: MetricState, now: number, activity: Activity, 
   m.networkTxBytes += tx;
   m.networkRxPackets += Math.ceil(rx / 1200);
   m.networkTxPackets += Math.ceil(tx / 1200);
+  return true;
 }

@@ -8,7 +8,9 @@ import { LIMITS } from "../validation.ts";
 import { createVmLocks } from "../vm-lock.ts";
 import { createPortAllocator } from "./console-ports.ts";
 import {
+  advanceVmMetrics,
   assertOpen,
+  currentStatus,
   DEFAULT_OPTIONS,
   invalidState,
   metricsOf,
@@ -19,6 +21,7 @@ import {
   statusOf,
   withVm,
 } from "./context.ts";
+import { metricsStep } from "./metrics.ts";
 import { createEmitter } from "./emitter.ts";
 import { attachDisk, attachNic, detachDisk, detachNic } from "./hot-plug.ts";
 import * as lifecycle from "./lifecycle.ts";
@@ -96,9 +99,17 @@ export function createMockHypervisor(options: MockOptions = {}): Hypervisor {
       assertOpen(ctx);
       const labels = Object.entries(filter.labelSelector ?? {});
       const states = filter.states?.length ? new Set<string>(filter.states) : undefined;
-      const now = ctx.now();
+      // Once a listing has brought every VM's figures to this step, later ones in the same step
+      // have nothing to advance (new and restarted VMs start their figures at their own time),
+      // so they only collect the cached statuses.
+      const step = metricsStep(ctx.now());
+      const advance = ctx.metricsStep !== step;
       const out: VmStatus[] = [];
-      for (const vm of ctx.vms.values()) if (matches(vm, labels, states)) out.push(statusOf(ctx, vm, now));
+      for (const vm of ctx.vms.values()) {
+        if (advance) advanceVmMetrics(ctx, vm, step);
+        if (matches(vm, labels, states)) out.push(currentStatus(vm));
+      }
+      ctx.metricsStep = step;
       return out;
     },
 

@@ -5,7 +5,7 @@
 import { HypervisorError } from "../errors.ts";
 import type { Snapshot, SnapshotOptions, VmState, VmStatus } from "../types.ts";
 import { validateSnapshotName } from "../validation.ts";
-import { emitVm, type MockContext, type MockVm, refuseBusy, type SnapshotRecord, setState, statusOf, withVm } from "./context.ts";
+import { changed, emitVm, type MockContext, type MockVm, refuseBusy, type SnapshotRecord, setState, statusOf, withVm } from "./context.ts";
 
 const snapshotNotFound = (vm: MockVm, name: string) =>
   new HypervisorError("not_found", `snapshot "${name}" of vm ${vm.id} not found`);
@@ -52,6 +52,7 @@ export function createSnapshot(ctx: MockContext, id: string, opts: SnapshotOptio
     };
     vm.snapshots.set(name, record);
     vm.currentSnapshot = name;
+    changed(vm);
     emitVm(ctx, vm, "snapshot_created", `snapshot ${name} of vm ${vm.spec.name} created`, {
       snapshot: name,
       ...(record.parent ? { parent: record.parent } : {}),
@@ -73,6 +74,7 @@ export function revertSnapshot(ctx: MockContext, id: string, name: string): Prom
     vm.spec = spec;
     if (target !== vm.state) setState(ctx, vm, target, `reverted to snapshot ${name}`);
     vm.currentSnapshot = name;
+    changed(vm);
     emitVm(ctx, vm, "snapshot_reverted", `vm ${vm.spec.name} reverted to snapshot ${name}`, { snapshot: name });
     return statusOf(ctx, vm, ctx.now());
   });
@@ -86,6 +88,7 @@ export function deleteSnapshot(ctx: MockContext, id: string, name: string): Prom
     for (const child of vm.snapshots.values()) if (child.parent === name) child.parent = snap.parent;
     vm.snapshots.delete(name);
     if (vm.currentSnapshot === name) vm.currentSnapshot = snap.parent;
+    changed(vm);
     emitVm(ctx, vm, "snapshot_deleted", `snapshot ${name} of vm ${vm.spec.name} deleted`, { snapshot: name });
   });
 }

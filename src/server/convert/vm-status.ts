@@ -22,14 +22,13 @@ import { vmSpecToWire } from "./vm-spec.ts";
 
 const u64 = (n: number) => BigInt(Math.max(0, Math.round(n)));
 
-/** withSpec false leaves the spec out, for vm-status-binary.ts, which adds it as bytes. */
-export function vmStatusToWire(v: VmStatus, opts: { withSpec: boolean } = { withSpec: true }): VMStatus {
+export function vmStatusToWire(v: VmStatus): VMStatus {
   return create(VMStatusSchema, {
     vmId: v.id,
     name: v.name,
     state: vmState.toWire(v.state),
     stateReason: v.stateReason,
-    spec: opts.withSpec ? vmSpecToWire(v.spec) : undefined,
+    spec: vmSpecToWire(v.spec),
     usage: {
       cpuUsagePercent: v.usage.cpuUsagePercent,
       memoryUsedBytes: u64(v.usage.memoryUsedBytes),

@@ -28,7 +28,7 @@ import { invalidField } from "../errors.ts";
 import { vmState } from "../convert/enums.ts";
 import { diskFromWire, nicFromWire, vmSpecFromWire } from "../convert/vm-spec.ts";
 import { consoleToWire, snapshotToWire, vmStatusToWire } from "../convert/vm-status.ts";
-import { vmStatusToWireBinary, wantsBinary } from "../convert/vm-status-binary.ts";
+import { listVmsResponseBinary, vmStatusToWireBinary, wantsBinary } from "../convert/vm-status-binary.ts";
 import type { ServiceDeps } from "../deps.ts";
 import { createStorageRoots, type StorageRoots } from "../storage-roots.ts";
 import { paginate } from "./paginate.ts";
@@ -110,9 +110,10 @@ export function vmHandlers(deps: ServiceDeps): Impl {
       }) satisfies VmState[];
       const vms = await hv.listVms({ labelSelector: req.labelSelector, states });
       const page = paginate(vms, req.pageSize, req.pageToken);
+      // Protobuf clients get each VM's status as bytes encoded once (convert/vm-status-binary.ts).
+      if (wantsBinary(ctx.requestHeader.get("content-type"))) return listVmsResponseBinary(page.items, page.nextPageToken, vms.length);
       return create(ListVMsResponseSchema, {
-        // Protobuf clients get each VM's spec as bytes encoded once (convert/vm-status-binary.ts).
-        vms: page.items.map(wantsBinary(ctx.requestHeader.get("content-type")) ? vmStatusToWireBinary : (v) => vmStatusToWire(v)),
+        vms: page.items.map(vmStatusToWire),
         nextPageToken: page.nextPageToken,
         totalCount: vms.length,
       });
