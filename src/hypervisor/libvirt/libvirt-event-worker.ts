@@ -168,6 +168,10 @@ self.onmessage = (ev: MessageEvent<ToEventWorker>) => {
     timerId = ffi.addTimeout(lv, tickMs, ptrOf(tickCb));
     connect();
   } catch (err) {
+    // libvirt's event loop is one per process: a timer left behind would be fired by the next
+    // event Worker's loop into this Worker's freed callback once the API thread terminates it.
+    if (timerId >= 0) ffi.removeTimeout(lv, timerId);
+    timerId = -1;
     post({ kind: "init-failed", error: toWireError(err) });
     return;
   }
