@@ -103,8 +103,8 @@ export const scaleSection: Section = {
       budget: { op: "<=", limit: 12 },
       note: `10x the VMs; 1,000 / 10 VMs (100x the VMs): ${fmt(p50(1_000) / p50(10))}x`,
     });
-    // Where the time goes: the daemon's own CPU per call grows about as much as the wall clock,
-    // so the growth is in the daemon (memory and GC at 10,000 VMs), not in the client or the wire.
+    // The daemon's own CPU per call, which the client and the machine's other load disturb less
+    // than the wall clock.
     rows.push({
       section: SECTION,
       name: "ListVMs server CPU per call, 10,000 VMs / 1,000 VMs",
