@@ -63,7 +63,7 @@ step("regenerate protobuf code", [bin("buf"), "generate"]);
 // 3.
 step("type-check", [bin("tsc"), "--noEmit", "-p", "."]);
 // 4.
-const build = compileCommand({ root, outfile, debug: opts.debug, target, crossCompiling });
+const build = compileCommand({ root, outfile, debug: opts.debug, target });
 step("compile", build);
 // 5.
 if (!crossCompiling) step("run --version", [outfile, "--version"]);

@@ -8,7 +8,6 @@ import type { NodeConfig } from "./config/types.ts";
 import { createEventBus, type EventBus, type EventBusOptions } from "./events/event-bus.ts";
 import { createBackend } from "./hypervisor/create-backend.ts";
 import type { Hypervisor } from "./hypervisor/types.ts";
-import { createRegistrar } from "./registration/index.ts";
 import { createNodeApi, type NodeApi } from "./server/create-api.ts";
 import type { MetricsSource } from "./server/deps.ts";
 import { type FetchListener, listenFetch } from "./server/fetch-listener.ts";
@@ -123,8 +122,10 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
   const apiMetrics = countingSource(hub);
   const { host, port } = splitHostPort(config.server.listenAddress);
 
+  // Loaded only when registration is on: the control plane's client, its generated messages and
+  // their descriptors are otherwise dead weight in the daemon's idle memory.
   const registrar = config.controlPlane.registrationEnabled && config.controlPlane.address
-    ? createRegistrar({
+    ? (await import("./registration/registrar.ts")).createRegistrar({
         address: config.controlPlane.address,
         ...(config.controlPlane.caFile ? { caFile: config.controlPlane.caFile } : {}),
         ...(config.controlPlane.managementIp ? { managementIp: config.controlPlane.managementIp } : {}),

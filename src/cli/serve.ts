@@ -16,6 +16,10 @@ export const serveCommand = defineCommand({
     log.info(`config: ${source ?? "defaults (no config file)"}${config.dev ? " (dev mode)" : ""}`);
 
     const daemon = await startDaemon(config, log);
+    // Start-up leaves garbage behind (descriptor bytes decoded at import, the config parse,
+    // scratch objects of building the routes). One full collection now returns it (measured:
+    // 0.6-0.9 MiB of idle RSS); left alone, an idle daemon gives it back over tens of seconds.
+    Bun.gc(true);
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) return;

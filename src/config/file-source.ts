@@ -3,11 +3,12 @@
 // control_plane_url, hypervisor.type, storage.vm_images, ...), even mixed in one file.
 // Syntax errors and value errors carry the file, line and column.
 
-import { type Document, isAlias, isMap, isScalar, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
+import type { Document, Node, YAMLMap } from "yaml";
 import { ConfigError, valueError } from "./config-error.ts";
 import { SECTIONS, SPEC_BY_PATH } from "./keys.ts";
 import type { RawEntry, Where } from "./parse-value.ts";
 import { nearest } from "./suggest.ts";
+import { yaml } from "./yaml-lib.ts";
 
 export interface FileSettings {
   entries: RawEntry[];
@@ -18,6 +19,7 @@ const KNOWN_PATHS: readonly string[] = [...SPEC_BY_PATH.keys(), ...SECTIONS];
 const SECTION_SET: ReadonlySet<string> = new Set(SECTIONS);
 
 export function readYamlSettings(text: string, file: string): FileSettings {
+  const { isMap, isScalar, LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const whereAt = (offset: number | undefined): Where => {
@@ -71,7 +73,7 @@ export function readYamlSettings(text: string, file: string): FileSettings {
 }
 
 function resolve(node: Node | null, doc: Document): Node | null {
-  if (node !== null && isAlias(node)) return (node.resolve(doc) as Node | undefined) ?? null;
+  if (node !== null && yaml().isAlias(node)) return (node.resolve(doc) as Node | undefined) ?? null;
   return node;
 }
 

@@ -2,9 +2,9 @@
 // node.yaml (it loads back to the same config), with secrets redacted and, when origins are
 // given, a comment saying where each non-default value came from.
 
-import { Document, isMap, isScalar } from "yaml";
 import { KEYS, SECTIONS } from "./keys.ts";
 import type { ConfigOrigins, NodeConfig } from "./types.ts";
+import { yaml } from "./yaml-lib.ts";
 
 type Getter = (c: NodeConfig) => string | number | boolean | Record<string, string> | string[] | undefined;
 
@@ -60,6 +60,7 @@ export function redactValue<T>(key: string, value: T): T | string {
 }
 
 export function formatEffectiveConfig(config: NodeConfig, origins: ConfigOrigins = {}): string {
+  const { Document, isMap, isScalar } = yaml();
   const tree: Record<string, unknown> = {};
   for (const { key } of KEYS) {
     const getter = CONFIG_GETTERS[key];

@@ -4,9 +4,10 @@
 // handle/request/resource gauges would read 0 with timers and sockets open);
 // v8.getHeapSpaceStatistics returns zeros for every space but "old" and costs ~4 ms per call;
 // no "gc" performance entries are emitted, so the GC histogram stays empty. Absent beats a
-// wrong zero, so those series are not registered.
+// wrong zero, so those collectors are not run at all: collectDefaultMetrics would load them
+// (and start the gc PerformanceObserver) only for the series to be removed again.
 
-import { collectDefaultMetrics, type Registry } from "prom-client";
+import type { DefaultMetric, DefaultMetricsConfig, Registry } from "./prom-client-parts.ts";
 
 export const BUN_UNSUPPORTED_DEFAULT_METRICS = [
   "nodejs_active_handles",
@@ -21,10 +22,26 @@ export const BUN_UNSUPPORTED_DEFAULT_METRICS = [
   "nodejs_gc_duration_seconds",
 ];
 
+/**
+ * collectDefaultMetrics' collectors, in its order, without processHandles, processRequests,
+ * processResources, heapSpacesSizeAndUsed and gc: every series those register is in
+ * BUN_UNSUPPORTED_DEFAULT_METRICS.
+ */
+function supportedCollectors(): DefaultMetric[] {
+  return [
+    require("prom-client/lib/metrics/processCpuTotal"),
+    require("prom-client/lib/metrics/processStartTime"),
+    require("prom-client/lib/metrics/osMemoryHeap"),
+    require("prom-client/lib/metrics/processOpenFileDescriptors"),
+    require("prom-client/lib/metrics/processMaxFileDescriptors"),
+    require("prom-client/lib/metrics/eventLoopLag"),
+    require("prom-client/lib/metrics/heapSizeAndUsed"),
+    require("prom-client/lib/metrics/version"),
+  ] as DefaultMetric[];
+}
+
 export function registerProcessMetrics(registry: Registry): void {
-  collectDefaultMetrics({ register: registry });
-  if (process.versions.bun === undefined) return;
-  for (const name of BUN_UNSUPPORTED_DEFAULT_METRICS) {
-    if (registry.getSingleMetric(name) !== undefined) registry.removeSingleMetric(name);
-  }
+  // The config collectDefaultMetrics({ register: registry }) passes to each collector.
+  const config: DefaultMetricsConfig = { eventLoopMonitoringPrecision: 10, register: registry };
+  for (const collect of supportedCollectors()) collect(registry, config);
 }

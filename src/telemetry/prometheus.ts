@@ -2,7 +2,7 @@
 // from it and lets prom-client write the text format. Series are rebuilt on each scrape, so a
 // deleted VM or a removed disk disappears instead of lingering with its last value.
 
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "./prom-client-parts.ts";
 import type { Hypervisor, VmMetrics } from "../hypervisor/types.ts";
 import type { MetricsHub, MetricsTick } from "./metrics-hub.ts";
 import type { Telemetry } from "./types.ts";
