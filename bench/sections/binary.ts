@@ -66,6 +66,14 @@ async function start(binary: string, cwd: string, mode: "dev" | "host" = "dev"):
   throw new Error("the binary did not answer HealthCheck within 10 s");
 }
 
+/** The binary's RSS after a second with nothing to do, split into private and executable pages. */
+async function idleRss(ctx: BenchContext, s: Started, name: string, what: string, budget?: BenchRow["budget"]): Promise<BenchRow> {
+  await Bun.sleep(ctx.mode === "smoke" ? 100 : 1_000);
+  const split = rssSplitMiB(s.proc.pid);
+  const note = `${what}: ${fmt(split.anon)} MiB private, ${fmt(split.file)} MiB pages of the executable`;
+  return { section: SECTION, name, value: rssMiB(s.proc.pid), unit: "MiB", ...(budget ? { budget } : {}), note };
+}
+
 async function stop(s: Started): Promise<void> {
   s.proc.kill("SIGTERM");
   const code = await Promise.race([s.proc.exited, Bun.sleep(5_000).then(() => "timeout" as const)]);
@@ -125,16 +133,8 @@ export const binarySection: Section = {
 
     const s = await start(binary, ctx.tmp);
     try {
-      await Bun.sleep(ctx.mode === "smoke" ? 100 : 1_000);
-      const split = rssSplitMiB(s.proc.pid);
-      rows.push({
-        section: SECTION,
-        name: "idle RSS",
-        value: rssMiB(s.proc.pid),
-        unit: "MiB",
-        budget: { op: "<=", limit: 60 },
-        note: `1 s after the first answer, no VMs: ${fmt(split.anon)} MiB private, ${fmt(split.file)} MiB pages of the executable`,
-      });
+      // MiB, as top and systemctl status print memory.
+      rows.push(await idleRss(ctx, s, "idle RSS", "1 s after the first answer, no VMs", { op: "<=", limit: 60 }));
       if (h2loadAvailable()) {
         const vms = await applyLoad(ctx, s);
         rows.push({ section: SECTION, name: "RSS after load", value: rssMiB(s.proc.pid), unit: "MiB", note: `${vms} VMs created over the API, then HealthCheck, GetVMStatus and ListVMs under h2load` });
@@ -147,15 +147,7 @@ export const binarySection: Section = {
     // dev mode does without. Reported next to the budget, not judged by it.
     const host = await start(binary, ctx.tmp, "host");
     try {
-      await Bun.sleep(ctx.mode === "smoke" ? 100 : 1_000);
-      const split = rssSplitMiB(host.proc.pid);
-      rows.push({
-        section: SECTION,
-        name: "idle RSS, host shape",
-        value: rssMiB(host.proc.pid),
-        unit: "MiB",
-        note: `deploy/node.yaml, registration on (control plane unreachable, retrying), mock backend: ${fmt(split.anon)} MiB private, ${fmt(split.file)} MiB pages of the executable`,
-      });
+      rows.push(await idleRss(ctx, host, "idle RSS, host shape", "deploy/node.yaml, registration on (control plane unreachable, retrying), mock backend"));
     } finally {
       await stop(host);
     }
