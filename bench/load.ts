@@ -9,14 +9,12 @@
 
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { createConsola } from "consola";
-import { loadConfig } from "../src/config/index.ts";
 import { startDaemon } from "../src/daemon.ts";
 import { DiskFormat, NodeDaemonService } from "../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { createMockHypervisor } from "../src/hypervisor/mock/index.ts";
+import { tempDaemonConfig } from "../test/support/temp-config.ts";
 
 export interface LoadOptions {
   seconds?: number;
@@ -53,11 +51,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<{ rows: LoadRow[]
   const maxRss = opts.maxRssGrowthMb ?? 64;
   const log = opts.log ?? ((l: string) => console.error(l));
 
-  const dir = mkdtempSync(join(tmpdir(), "lq-load-"));
-  const { config } = loadConfig({ flags: { dev: true, logLevel: "silent", storagePath: join(dir, "vms") }, env: {}, readFile: () => undefined });
-  config.server.listenAddress = "127.0.0.1:0";
-  config.server.metricsEnabled = false;
-  config.node.stateDir = dir;
+  const { config, dir } = tempDaemonConfig("lq-load-");
   const hypervisor = createMockHypervisor({ bootMs: 5, acpiShutdownMs: 10, migrationStepMs: 5, storagePath: config.hypervisor.storagePath });
   const daemon = await startDaemon(config, createConsola({ level: -999 }), { hypervisor });
   // A daemon that has run a while has a full event ring; fill it first so its growth does not

@@ -7,17 +7,14 @@
 // With --backend libvirt, also the commands of libvirt-commands.ts.
 // Usage: bun bench/servers/daemon.ts [--vms N] [--backend mock|libvirt] [--libvirt-uri URI] [--fetch]
 
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger } from "../../src/common/logger.ts";
-import { loadConfig } from "../../src/config/index.ts";
 import { startDaemon } from "../../src/daemon.ts";
 import type { Hypervisor, HypervisorEvent } from "../../src/hypervisor/types.ts";
 import { listenFetch } from "../../src/server/fetch-listener.ts";
 import { createBenchVms } from "./bench-vms.ts";
 import { serveCommands } from "./commands.ts";
+import { tempDaemonConfig } from "../../test/support/temp-config.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,22 +27,12 @@ const { values } = parseArgs({
   },
 });
 
-const state = mkdtempSync(join(tmpdir(), "lq-bench-"));
-const { config } = loadConfig({
-  flags: {
-    dev: true,
-    logLevel: "error",
-    storagePath: join(state, "vms"),
-    backend: values.backend,
-    ...(values.backend === "libvirt" ? { libvirtUri: values["libvirt-uri"] } : {}),
-  },
-  env: {},
-  readFile: () => undefined,
+const { config } = tempDaemonConfig("lq-bench-", {
+  dev: true,
+  logLevel: "error",
+  backend: values.backend,
+  ...(values.backend === "libvirt" ? { libvirtUri: values["libvirt-uri"] } : {}),
 });
-// Port 0 is for tests and benchmarks only; the config refuses it from operators.
-config.server.listenAddress = "127.0.0.1:0";
-config.node.stateDir = state;
-config.server.metricsEnabled = false;
 config.server.shutdownTimeoutSeconds = 1;
 const daemon = await startDaemon(config, createLogger({ level: "error", format: "text" }));
 

@@ -4,16 +4,14 @@
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createLogger } from "../../src/common/logger.ts";
-import { loadConfig } from "../../src/config/index.ts";
 import type { NodeConfig } from "../../src/config/types.ts";
 import { startDaemon, type Daemon } from "../../src/daemon.ts";
 import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { createBackend, type LibvirtExtras } from "../../src/hypervisor/create-backend.ts";
+import { tempDaemonConfig } from "../support/temp-config.ts";
 
 export interface LibvirtTestDaemon {
   daemon: Daemon;
@@ -43,22 +41,14 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startLibvirtDaemon(opts: LibvirtDaemonOptions): Promise<LibvirtTestDaemon> {
-  const state = mkdtempSync(join(tmpdir(), "lq-api-"));
+  const { config, dir: state } = tempDaemonConfig("lq-api-", { backend: "libvirt", libvirtUri: opts.uri });
   // QEMU runs as libvirt-qemu under qemu:///system: it must be able to reach the images.
   chmodSync(state, 0o755);
-  const storagePath = join(state, "vms");
   const poolName = opts.poolName ?? `lq-api-${state.slice(-6).toLowerCase()}`;
-  const { config } = loadConfig({
-    flags: { logLevel: "silent", backend: "libvirt", libvirtUri: opts.uri, storagePath },
-    env: {},
-    readFile: () => undefined,
-  });
-  // Port 0 (any free port) is for tests only; the config rightly refuses it from operators.
-  config.server.listenAddress = "127.0.0.1:0";
+  const storagePath = config.hypervisor.storagePath;
   config.server.metricsListen = "127.0.0.1";
   config.hypervisor.consoleListen = "127.0.0.1";
   config.hypervisor.cpuDisabledFeatures = opts.cpuDisabledFeatures ?? [];
-  config.node.stateDir = state;
   config.server.metricsEnabled = opts.metrics === true;
   if (opts.metrics) config.server.metricsPort = await freePort();
   config.server.shutdownTimeoutSeconds = 2;

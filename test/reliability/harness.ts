@@ -5,16 +5,14 @@
 import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { createConsola, type LogObject } from "consola";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { formatWithOptions } from "node:util";
-import { loadConfig } from "../../src/config/index.ts";
 import type { NodeConfig } from "../../src/config/types.ts";
 import { startDaemon, type Daemon, type DaemonOverrides } from "../../src/daemon.ts";
 import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { createMockHypervisor, type MockOptions } from "../../src/hypervisor/mock/index.ts";
 import type { Hypervisor } from "../../src/hypervisor/types.ts";
+import { tempDaemonConfig } from "../support/temp-config.ts";
 
 export interface Harness {
   daemon: Daemon;
@@ -43,15 +41,7 @@ export interface HarnessOptions {
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), "lq-rel-"));
-  const { config } = loadConfig({
-    flags: { dev: true, logLevel: "silent", storagePath: join(dir, "vms") },
-    env: {},
-    readFile: () => undefined,
-  });
-  config.server.listenAddress = "127.0.0.1:0";
-  config.node.stateDir = dir;
-  config.server.metricsEnabled = false;
+  const { config, dir } = tempDaemonConfig("lq-rel-");
   config.server.shutdownTimeoutSeconds = 2;
   opts.tweak?.(config);
   const logs: string[] = [];

@@ -3,14 +3,11 @@
 
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createLogger } from "../../src/common/logger.ts";
-import { loadConfig } from "../../src/config/index.ts";
 import type { NodeConfig } from "../../src/config/types.ts";
 import { startDaemon, type Daemon } from "../../src/daemon.ts";
 import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { tempDaemonConfig } from "./temp-config.ts";
 
 export interface TestDaemon {
   daemon: Daemon;
@@ -22,16 +19,7 @@ export interface TestDaemon {
 }
 
 export async function startTestDaemon(tweak?: (c: NodeConfig) => void): Promise<TestDaemon> {
-  const state = mkdtempSync(join(tmpdir(), "lq-test-"));
-  const { config } = loadConfig({
-    flags: { dev: true, logLevel: "silent", storagePath: join(state, "vms") },
-    env: {},
-    readFile: () => undefined,
-  });
-  // Port 0 (any free port) is for tests only; the config rightly refuses it from operators.
-  config.server.listenAddress = "127.0.0.1:0";
-  config.node.stateDir = state;
-  config.server.metricsEnabled = false;
+  const { config } = tempDaemonConfig("lq-test-");
   config.server.shutdownTimeoutSeconds = 2;
   tweak?.(config);
   const log = createLogger({ level: config.log.level, format: "text" });
