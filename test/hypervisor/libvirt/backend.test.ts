@@ -18,7 +18,7 @@ import type { CallPool } from "../../../src/hypervisor/libvirt/call-pool.ts";
 import type { RawDomain } from "../../../src/hypervisor/libvirt/ops.ts";
 import type { HypervisorEvent } from "../../../src/hypervisor/types.ts";
 import { createVmLocks } from "../../../src/hypervisor/vm-lock.ts";
-import { readStatusByHand } from "../../support/libvirt-reads-by-hand.ts";
+import { pairedReadTimes } from "../../support/libvirt-reads-by-hand.ts";
 
 describe("state mapping", () => {
   test.each([
@@ -183,19 +183,7 @@ describe("backend on test:///default", () => {
     const id = crypto.randomUUID();
     await hv.createVm(id, spec());
     await hv.startVm(id);
-    const c = ffi.openConnection(ffi.loadLibvirt(), "test:///default");
-    const direct = () => readStatusByHand(c, id);
-    const viaFfi: number[] = [];
-    const viaBackend: number[] = [];
-    for (let i = 0; i < 300; i++) {
-      let t = performance.now();
-      direct();
-      viaFfi.push(performance.now() - t);
-      t = performance.now();
-      await hv.getVm(id);
-      viaBackend.push(performance.now() - t);
-    }
-    ffi.closeConnection(c);
+    const { byHand: viaFfi, backend: viaBackend } = await pairedReadTimes(hv, "test:///default", id, 300);
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
     const added = med(viaBackend) - med(viaFfi);
     console.info(`test driver: getVm median ${med(viaBackend).toFixed(3)} ms, direct ${med(viaFfi).toFixed(3)} ms, added ${added.toFixed(3)} ms`);

@@ -11,7 +11,7 @@ import type { Hypervisor, HypervisorEvent, VmSpec } from "../../../../src/hyperv
 import { expectKind, eventually } from "../../contract.ts";
 import { domstate, median, REAL, realCpuDisabledFeatures, realDomainType, stallProbe, startLibvirtd, stopLibvirtd, URI, virsh } from "./helpers.ts";
 import * as ffi from "../../../../src/hypervisor/libvirt/ffi/index.ts";
-import { readStatusByHand } from "../../../support/libvirt-reads-by-hand.ts";
+import { pairedReadTimes } from "../../../support/libvirt-reads-by-hand.ts";
 
 const STORAGE = "/var/lib/limiquantix/real-tier";
 const STEP_MS = 90_000;
@@ -168,20 +168,7 @@ describe.skipIf(!REAL)(`real libvirt at ${URI} (domain type ${domainType}, cpu f
   }, STEP_MS);
 
   test("getVm adds little latency over direct libvirt calls", async () => {
-    const lv = ffi.loadLibvirt();
-    const c = ffi.openConnection(lv, URI);
-    const direct = () => readStatusByHand(c, id);
-    const viaBackend: number[] = [];
-    const viaFfi: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      let t = performance.now();
-      direct();
-      viaFfi.push(performance.now() - t);
-      t = performance.now();
-      await hv.getVm(id);
-      viaBackend.push(performance.now() - t);
-    }
-    ffi.closeConnection(c);
+    const { byHand: viaFfi, backend: viaBackend } = await pairedReadTimes(hv, URI, id, 200);
     // Median of paired differences: each pair ran back to back, so slow drifts of QEMU's own
     // answer time (which dominates both) cancel out.
     const added = median(viaBackend.map((b, i) => b - (viaFfi[i] ?? 0)));
