@@ -1,7 +1,7 @@
 // Plausible, moving per-VM figures without any timer: the state advances lazily by the time
-// elapsed since it was last read, in whole steps of METRICS_STEP_MS, as a sampler's figures do. CPU load is a mean-reverting random walk (smooth, bounded);
-// counters only grow while the guest runs and start from zero with each new qemu process,
-// as libvirt's do.
+// elapsed since it was last read, in whole steps of METRICS_STEP_MS, as a sampler's figures do.
+// CPU load is a mean-reverting random walk (smooth, bounded); counters only grow while the
+// guest runs and start from zero with each new qemu process, as libvirt's do.
 
 export interface MetricState {
   /** Load the walk reverts to, 0-100. */
@@ -21,9 +21,10 @@ export interface MetricState {
   lastAt: number;
 }
 
-/** Reads within one step see the same figures: an unchanged VM then keeps one status object, whose
- * encoding the server reuses (src/server/convert/vm-status-binary.ts). A real host's figures
- * come from a sampler too. */
+/**
+ * Reads within one step see the same figures: an unchanged VM then keeps one status object,
+ * whose encoding the server reuses (src/server/convert/vm-status-binary.ts).
+ */
 export const METRICS_STEP_MS = 1000;
 
 export type Activity = "running" | "frozen" | "off";
