@@ -31,6 +31,7 @@ export async function createBackend(config: NodeConfig, log: ConsolaInstance, ex
     storagePath: config.hypervisor.storagePath,
     consoleListen: config.hypervisor.consoleListen,
     cpuDisabledFeatures: config.hypervisor.cpuDisabledFeatures,
+    procRoot: config.telemetry.procRoot,
     log: log.withTag("libvirt"),
     ...extras,
   });

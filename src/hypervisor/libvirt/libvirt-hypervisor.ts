@@ -19,6 +19,7 @@ import * as lifecycle from "./lifecycle.ts";
 import { migrateVm } from "./migration.ts";
 import type { HostFacts } from "./ops.ts";
 import type { RawDomainEvent } from "./protocol.ts";
+import { type QemuProcessRoots, qemuRunDir, recordProcessStarts } from "./qemu-process.ts";
 import * as snapshots from "./snapshots.ts";
 
 export interface LibvirtHypervisorOptions {
@@ -38,6 +39,10 @@ export interface LibvirtHypervisorOptions {
   eventWorkerPath?: string;
   /** Call Workers (concurrent libvirt calls); default 4. */
   poolSize?: number;
+  /** Where /proc is (telemetry.proc_root); default /proc. */
+  procRoot?: string;
+  /** libvirt's pid files of running QEMU domains; default: /run/libvirt/qemu for qemu:///system. */
+  qemuRunDir?: string;
   log?: Logger;
   stopPollMs?: number;
   detachWaitMs?: number;
@@ -65,6 +70,9 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
     migrationPollMs: opts.migrationPollMs ?? 500,
     cpuDisabledFeatures: [...(opts.cpuDisabledFeatures ?? [])],
   };
+  const processRoots: QemuProcessRoots = { procRoot: opts.procRoot ?? "/proc" };
+  const runDir = opts.qemuRunDir ?? qemuRunDir(opts.uri);
+  if (runDir !== undefined) processRoots.runDir = runDir;
   // Events that arrive before the context exists wait here.
   let ctx: LibvirtContext | undefined;
   const early: RawDomainEvent[] = [];
@@ -99,7 +107,9 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
     if (opts.domainType) profile.domainType = opts.domainType;
     const c = createContextBase(pool, createVmLocks(), settings, profile, log);
     await pool.call("ensurePool", settings.poolName, settings.storagePath, poolXml(c));
-    reconcile(c, await pool.call("domains", DOMAIN_XML.INACTIVE), false);
+    const domains = await pool.call("domains", DOMAIN_XML.INACTIVE);
+    reconcile(c, domains, false);
+    await recordProcessStarts(c, domains, processRoots);
     ctx = c;
     for (const e of early.splice(0)) handleRawEvent(c, e);
     resync = () => {
@@ -108,7 +118,7 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
       pool.retryNow();
       log.info(`libvirt at ${opts.uri} is back; event callbacks re-registered`);
       emit(c, { type: "node", message: `libvirt at ${opts.uri} is reachable again; event callbacks re-registered`, details: { libvirt: "connected" } });
-      void catchUp(c, pool, 5);
+      void catchUp(c, pool, 5, processRoots);
     };
     return backendOf(c, facts, events);
   } catch (err) {
@@ -119,10 +129,13 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
 }
 
 /** Reports what changed while events could not arrive; retried, since libvirtd may still be starting. */
-async function catchUp(ctx: LibvirtContext, pool: CallPool, attempts: number): Promise<void> {
+async function catchUp(ctx: LibvirtContext, pool: CallPool, attempts: number, processRoots: QemuProcessRoots): Promise<void> {
   for (let i = 1; i <= attempts && !ctx.closed; i++) {
     try {
-      reconcile(ctx, await pool.call("domains", DOMAIN_XML.INACTIVE), true);
+      const domains = await pool.call("domains", DOMAIN_XML.INACTIVE);
+      reconcile(ctx, domains, true);
+      // Domains started while libvirt was unreachable sent no event to record the start by.
+      await recordProcessStarts(ctx, domains, processRoots);
       return;
     } catch (err) {
       if (i === attempts) ctx.log.warn("could not list domains after reconnecting; events missed while libvirt was down are lost", err);

@@ -4,7 +4,7 @@
 // the guest, which is what these tests expect and report.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { withDefaults } from "../../../../src/hypervisor/defaults.ts";
 import { createLibvirtHypervisor } from "../../../../src/hypervisor/libvirt/index.ts";
 import type { Hypervisor, HypervisorEvent, VmSpec } from "../../../../src/hypervisor/types.ts";
@@ -243,6 +243,21 @@ describe.skipIf(!REAL)(`real libvirt at ${URI} (domain type ${domainType}, cpu f
     expect(phases.at(-1)).toBe("failed");
     expect(domstate(id)).toBe("running");
     expect((await hv.getVm(id)).state).toBe("running");
+  }, STEP_MS);
+
+  test("a backend started while the VM runs reports when its QEMU process started (as ps does)", async () => {
+    // A daemon restart: this backend never saw the start.
+    await hv.close();
+    hv = await createLibvirtHypervisor({ uri: URI, storagePath: STORAGE, consoleListen: "127.0.0.1", poolName: "lq-real-tier", domainType, cpuDisabledFeatures, stopPollMs: 100 });
+    hv.onEvent((e) => events.push(e));
+    const status = await hv.getVm(id);
+    expect(status.state).toBe("running");
+    const pid = readFileSync(`/run/libvirt/qemu/${spec.name}.pid`, "utf8").trim();
+    const ps = Bun.spawnSync(["ps", "-o", "etimes=", "-p", pid]).stdout.toString().trim();
+    const psStart = Date.now() - Number(ps) * 1000;
+    console.info(`started ${status.startedAt?.toISOString()}, ps says ${new Date(psStart).toISOString()} (pid ${pid}, up ${ps} s)`);
+    // ps counts whole seconds.
+    expect(Math.abs((status.startedAt?.getTime() ?? 0) - psStart)).toBeLessThan(2000);
   }, STEP_MS);
 
   test("delete with disks removes the domain, its snapshots and its image", async () => {

@@ -851,6 +851,10 @@ export type VMStatus = Message<"limiquantix.node.v1.VMStatus"> & {
   createdAt?: Timestamp | undefined;
 
   /**
+   * When the VM's current QEMU process started; unset while it has none. On libvirt, a VM that
+   * was already running when the daemon connected gets it from the QEMU process (local
+   * qemu:///system); elsewhere it is unset until the VM next starts.
+   *
    * @generated from field: google.protobuf.Timestamp started_at = 8;
    */
   startedAt?: Timestamp | undefined;
