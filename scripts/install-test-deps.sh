@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses, when they are missing: libvirt0 (libvirt's
-# built-in test:///default driver for the fast libvirt tier) and the standard tools the
-# telemetry tests compare against. Idempotent and quick when everything is there. Runs as
+# built-in test:///default driver for the fast libvirt tier), the standard tools the telemetry
+# tests compare against, and the independent ISO 9660 readers the cloud-init image is checked
+# with (isoinfo, xorriso, blkid, pycdlib; PyYAML reads the generated YAML as cloud-init does).
+# Idempotent and quick when everything is there. Runs as
 # `npm test`'s pretest step; without root or apt it only says what is missing, and the tests
 # that need it skip with a message (in CI they fail instead).
 set -euo pipefail
@@ -16,6 +18,10 @@ wanted=(
   "openssl:/usr/bin/openssl"
   "tmux:/usr/bin/tmux"
   "nghttp2-client:/usr/bin/h2load"
+  "genisoimage:/usr/bin/isoinfo"
+  "xorriso:/usr/bin/xorriso"
+  "python3-pycdlib:/usr/lib/python3/dist-packages/pycdlib/__init__.py"
+  "python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py"
 )
 missing=()
 for entry in "${wanted[@]}"; do

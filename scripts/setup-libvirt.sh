@@ -94,13 +94,32 @@ if ! pgrep -x libvirtd >/dev/null; then
 fi
 
 SOCK=/var/run/libvirt/libvirt-sock
+up=""
 for _ in $(seq 1 100); do
   if [ -S "$SOCK" ] && virsh -c qemu:///system version >/dev/null 2>&1; then
-    virsh -c qemu:///system version | sed 's/^/  /'
-    echo "libvirtd is up at qemu:///system"
-    exit 0
+    up=yes
+    break
   fi
   sleep 0.2
 done
-echo "setup-libvirt.sh: libvirtd did not answer on $SOCK within 20 s" >&2
-exit 1
+if [ -z "$up" ]; then
+  echo "setup-libvirt.sh: libvirtd did not answer on $SOCK within 20 s" >&2
+  exit 1
+fi
+virsh -c qemu:///system version | sed 's/^/  /'
+
+# A libvirt network on the test bridge: the real tier's hypervisor.default_network (NICs the
+# control plane creates name its network ids, which join the node's default network). A bridge
+# network needs no dnsmasq.
+NET=lqtest
+if ! virsh -c qemu:///system net-info "$NET" >/dev/null 2>&1; then
+  netxml=$(mktemp)
+  printf "<network><name>%s</name><forward mode='bridge'/><bridge name='lqtestbr0'/></network>\n" "$NET" >"$netxml"
+  virsh -c qemu:///system net-define "$netxml" >/dev/null
+  rm -f "$netxml"
+fi
+state=$(virsh -c qemu:///system net-info "$NET")
+grep -q "Active: *yes" <<<"$state" || virsh -c qemu:///system net-start "$NET" >/dev/null
+virsh -c qemu:///system net-autostart "$NET" >/dev/null
+echo "LIMIQUANTIX_REAL_NETWORK=$NET" >>"$ENV_FILE"
+echo "libvirtd is up at qemu:///system (test network $NET on lqtestbr0)"

@@ -3,6 +3,8 @@
 // start it in-process on port 0.
 
 import { readFile } from "node:fs/promises";
+import { networkInterfaces } from "node:os";
+import { posix } from "node:path";
 import type { ConsolaInstance } from "consola";
 import type { NodeConfig } from "./config/types.ts";
 import { createEventBus, type EventBus, type EventBusOptions } from "./events/event-bus.ts";
@@ -12,7 +14,9 @@ import { createNodeApi, type NodeApi } from "./server/create-api.ts";
 import type { MetricsSource } from "./server/deps.ts";
 import { type FetchListener, listenFetch } from "./server/fetch-listener.ts";
 import { listen, type Listener, type TlsMaterial } from "./server/listener.ts";
-import { createMetricsHub, createPrometheusExporter, createTelemetry, startMetricsServer } from "./telemetry/index.ts";
+import { managementHost } from "./registration/management-ip.ts";
+import { createMetricsHub, createPrometheusExporter, createTelemetry, nodeHostIo, startMetricsServer } from "./telemetry/index.ts";
+import { readInterfaceFacts } from "./telemetry/net-interfaces.ts";
 import { VERSION } from "./version.ts";
 
 export interface Daemon {
@@ -119,6 +123,8 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
     filesystemPaths: [...new Set([config.hypervisor.storagePath, "/"])],
   });
   const hub = createMetricsHub({ telemetry, hypervisor });
+  // Local pools that name no path (InitStoragePool) go here, as the control plane's own paths do.
+  const poolsDir = posix.join(config.node.stateDir, "pools");
   const apiMetrics = countingSource(hub);
   const { host, port } = splitHostPort(config.server.listenAddress);
 
@@ -137,6 +143,7 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
         ...(config.node.id ? { nodeIdOverride: config.node.id } : {}),
         collectIdentity: () => telemetry.identity(),
         collectFigures: () => heartbeatFigures(),
+        vms: (await import("./registration/hypervisor-vms.ts")).hypervisorVmSource(hypervisor),
         logger: log.withTag("registration"),
       })
     : undefined;
@@ -167,17 +174,22 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
         const identity = await telemetry.identity();
         return config.node.hostname ? { ...identity, hostname: config.node.hostname } : identity;
       },
+      hostSample: async () => (await hub.sampleNow()).host,
+      interfaces: () => readInterfaceFacts(nodeHostIo, { proc: config.telemetry.procRoot, sys: config.telemetry.sysRoot, etc: config.telemetry.etcRoot }),
       node: {
         // The registrar adopts the control plane's id even over a configured one; it is the truth.
         nodeId: () => registrar?.status().nodeId ?? config.node.id ?? "",
         registered: () => registrar?.status().registered ?? false,
         managementIp: () => registrar?.status().managementEndpoint ?? config.controlPlane.managementIp ?? "",
+        managementHost: () => managementHost(registrar?.status().managementEndpoint ?? config.controlPlane.managementIp, networkInterfaces()),
         labels: () => config.node.labels,
       },
       version: VERSION,
       startedAtMs,
       defaultStopTimeoutSeconds: config.hypervisor.stopTimeoutSeconds,
-      storageRoots: [config.hypervisor.storagePath, config.storage.cloudImages, config.storage.isoImages],
+      storageRoots: [config.hypervisor.storagePath, config.storage.cloudImages, config.storage.isoImages, poolsDir],
+      defaultNetwork: config.hypervisor.defaultNetwork,
+      poolsDir,
       log: log.withTag("api"),
     },
     {

@@ -11,7 +11,7 @@ import { examplesOf, withExamples } from "./client/client-args.ts";
 import { rejectUnknownFlags } from "./unknown-flags.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage-error.ts";
 
-const CLIENT_COMMANDS = ["status", "node", "vm", "snapshot", "metrics", "events"] as const;
+const CLIENT_COMMANDS = ["status", "node", "vm", "snapshot", "metrics", "events", "pool", "volume"] as const;
 
 export const rootCommand = defineCommand({
   meta: {

@@ -49,6 +49,7 @@ export function buildConfig(values: ReadonlyMap<string, ConfigValue>, devRoot: s
       libvirtUri: str("hypervisor.libvirt_uri") ?? "qemu:///system",
       storagePath,
       consoleListen: str("hypervisor.console_listen") ?? loopbackInDev,
+      defaultNetwork: str("hypervisor.default_network") ?? "default",
       stopTimeoutSeconds: num("hypervisor.stop_timeout_seconds") ?? 60,
       cpuDisabledFeatures: (values.get("hypervisor.cpu_disabled_features") as string[] | undefined) ?? [],
     },

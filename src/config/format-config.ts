@@ -26,6 +26,7 @@ export const CONFIG_GETTERS: Readonly<Record<string, Getter>> = {
   "hypervisor.libvirt_uri": (c) => c.hypervisor.libvirtUri,
   "hypervisor.storage_path": (c) => c.hypervisor.storagePath,
   "hypervisor.console_listen": (c) => c.hypervisor.consoleListen,
+  "hypervisor.default_network": (c) => c.hypervisor.defaultNetwork,
   "hypervisor.stop_timeout_seconds": (c) => c.hypervisor.stopTimeoutSeconds,
   "hypervisor.cpu_disabled_features": (c) => c.hypervisor.cpuDisabledFeatures,
   "storage.cloud_images": (c) => c.storage.cloudImages,

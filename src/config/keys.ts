@@ -48,6 +48,12 @@ const int = (min: number, max: number) => ({ type: "int", min, max }) as const;
 const path = str(checkAbsolutePath);
 
 /** libvirt CPU feature names (its cpu_map): arch-capabilities, amd-ssbd, pcid, ... */
+/** libvirt network names: no slash, no control characters, at most 64 characters. */
+function checkNetworkName(s: string): Check<string> {
+  const allowed = "a libvirt network name: 1 to 64 letters, digits, '_', '.' and '-'";
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(s) ? { ok: true, value: s } : { ok: false, problem: "is not a network name", allowed };
+}
+
 function checkCpuFeature(s: string): Check<string> {
   const allowed = "libvirt CPU feature names: lower-case letters, digits, '_', '.' and '-', e.g. arch-capabilities";
   return /^[a-z0-9_.-]+$/.test(s) ? { ok: true, value: s } : { ok: false, problem: "is not a CPU feature name", allowed };
@@ -91,6 +97,8 @@ export const KEYS: readonly KeySpec[] = [
     doc: "Address VNC/SPICE consoles listen on." },
   { key: "hypervisor.cpu_disabled_features", aliases: [], kind: { type: "list", check: checkCpuFeature }, defaultText: "[] (none)",
     doc: "CPU features the libvirt backend turns off on host-passthrough and host-model guest CPUs, e.g. [arch-capabilities] on nested AMD EPYC hosts where QEMU aborts with \"failed to set MSR 0x10a\". In the environment: comma-separated." },
+  { key: "hypervisor.default_network", aliases: [], kind: str(checkNetworkName), defaultText: "default",
+    doc: "libvirt network of NICs that name no bridge and no network, or name one of the control plane's network ids (UUIDs, net-...)." },
   { key: "hypervisor.stop_timeout_seconds", aliases: [], kind: int(1, 3600), defaultText: "60",
     doc: "Default time a graceful StopVM waits for the guest before giving up." },
 

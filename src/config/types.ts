@@ -39,6 +39,8 @@ export interface NodeConfig {
     storagePath: string;
     /** Address VNC/SPICE consoles listen on. */
     consoleListen: string;
+    /** libvirt network for NICs naming none, or naming a control plane network id. */
+    defaultNetwork: string;
     stopTimeoutSeconds: number;
     /** libvirt CPU feature names disabled on host CPUs (host-passthrough, host-model); may be empty. */
     cpuDisabledFeatures: string[];

@@ -26,6 +26,8 @@ export class EventBusError extends Error {
 export interface SubscribeOptions {
   /** Replay buffered events with a greater id first; 0 or undefined: new events only. */
   afterId?: number;
+  /** Replay every buffered event first, from the oldest (wins over afterId). */
+  fromOldest?: boolean;
   filter?: (event: NodeEventRecord) => boolean;
   signal?: AbortSignal;
   /**
@@ -109,14 +111,14 @@ export function createEventBus(opts: EventBusOptions = {}): EventBus {
       throw new EventBusError(
         "gone",
         `event ${afterId} was never issued by this daemon (its newest is ${nextId - 1}); it has restarted since: ` +
-          `re-read the VM list and subscribe with after_event_id=0`,
+          `re-read the VM list and subscribe with after_sequence=0 (new events) or from_oldest`,
       );
     }
     if (afterId + 1 < oldestBufferedId()) {
       throw new EventBusError(
         "gone",
         `event ${afterId + 1} is older than the oldest buffered event ${oldestBufferedId()}; ` +
-          `re-read the VM list and subscribe with after_event_id=0`,
+          `re-read the VM list and subscribe with after_sequence=0 (new events) or from_oldest`,
       );
     }
     for (let id = afterId + 1; id < nextId; id++) {
@@ -129,7 +131,8 @@ export function createEventBus(opts: EventBusOptions = {}): EventBus {
   // event falls between them and none is missed before the first read.
   function subscribe(sopts: SubscribeOptions = {}): AsyncIterableIterator<NodeEventRecord> {
     const sub: Subscriber = { queue: [], head: 0, filter: sopts.filter, onCutOff: sopts.onCutOff, ended: false };
-    if (sopts.afterId) replay(sub, sopts.afterId);
+    if (sopts.fromOldest) replay(sub, oldestBufferedId() - 1);
+    else if (sopts.afterId) replay(sub, sopts.afterId);
     subscribers.add(sub);
     const onAbort = () => {
       sub.ended = true;

@@ -5,13 +5,6 @@ import type { ConsolaInstance } from "consola";
 import type { NodeConfig } from "../config/types.ts";
 import { createMockHypervisor } from "./mock/index.ts";
 import type { Hypervisor } from "./types.ts";
-import { networkInterfaces } from "node:os";
-import { detectManagementIp } from "../registration/management-ip.ts";
-
-/** A console listening on every address is reached through the host's management address. */
-function consoleHost(listen: string): string {
-  return listen === "0.0.0.0" || listen === "::" ? detectManagementIp(networkInterfaces()) : listen;
-}
 
 /** libvirt options that are not node settings: tests pin the domain type and pool name. */
 export interface LibvirtExtras {
@@ -22,7 +15,12 @@ export interface LibvirtExtras {
 export async function createBackend(config: NodeConfig, log: ConsolaInstance, extras: LibvirtExtras = {}): Promise<Hypervisor> {
   if (config.hypervisor.backend === "mock") {
     log.info("using the in-memory mock hypervisor: VMs are simulated and vanish when the daemon stops");
-    return createMockHypervisor({ storagePath: config.hypervisor.storagePath, consoleHost: consoleHost(config.hypervisor.consoleListen) });
+    return createMockHypervisor({
+      storagePath: config.hypervisor.storagePath,
+      cloudImagesDir: config.storage.cloudImages,
+      isoImagesDir: config.storage.isoImages,
+      consoleListen: config.hypervisor.consoleListen,
+    });
   }
   // Loaded only here, so a host without libvirt can still run the mock.
   const { createLibvirtHypervisor } = await import("./libvirt/index.ts");

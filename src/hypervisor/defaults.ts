@@ -2,14 +2,16 @@
 // Only `undefined` is filled: mapping proto3 zero values ("", 0, *_UNSPECIFIED) to undefined
 // is the caller's job, because only the caller knows which zeros mean "not set".
 
-import type {
-  ConsoleSpec,
-  CpuSpec,
-  DiskSpec,
-  HostDevice,
-  NewDiskImage,
-  NicSpec,
-  VmSpec,
+import {
+  CLOUD_INIT_CDROM_ID,
+  type CloudInit,
+  type ConsoleSpec,
+  type CpuSpec,
+  type DiskSpec,
+  type HostDevice,
+  type NewDiskImage,
+  type NicSpec,
+  type VmSpec,
 } from "./types.ts";
 
 export interface NewDiskImageInput extends Partial<NewDiskImage> {
@@ -38,6 +40,9 @@ export interface VmSpecInput {
   hostDevices?: Array<Partial<HostDevice> & { pciAddress: string }>;
   labels?: Record<string, string>;
   description?: string;
+  /** Absent: no cloud-init; missing parts are empty. */
+  cloudInit?: Partial<CloudInit>;
+  guestOs?: string;
 }
 
 export const DEFAULT_MAC_PREFIX = "52:54:00";
@@ -53,6 +58,10 @@ export function diskWithDefaults(disk: DiskSpecInput): DiskSpec {
     device,
   };
   if (disk.path !== undefined) out.path = disk.path;
+  if (disk.volume !== undefined) out.volume = disk.volume;
+  if (disk.pool !== undefined) out.pool = disk.pool;
+  if (disk.iopsLimit !== undefined) out.iopsLimit = disk.iopsLimit;
+  if (disk.throughputMbps !== undefined) out.throughputMbps = disk.throughputMbps;
   if (disk.newImage !== undefined) {
     const image: NewDiskImage = { sizeBytes: disk.newImage.sizeBytes, format: disk.newImage.format ?? "qcow2" };
     if (disk.newImage.backingPath !== undefined) image.backingPath = disk.newImage.backingPath;
@@ -66,12 +75,15 @@ export function nicWithDefaults(nic: NicSpecInput): NicSpec {
   if (nic.bridge !== undefined) out.bridge = nic.bridge;
   if (nic.network !== undefined) out.network = nic.network;
   if (nic.mac !== undefined) out.mac = nic.mac;
+  if (nic.bandwidthMbps !== undefined) out.bandwidthMbps = nic.bandwidthMbps;
+  if (nic.bootOrder !== undefined) out.bootOrder = nic.bootOrder;
   return out;
 }
 
 /** A fresh, complete spec; the input is not modified. Validate the result with validateVmSpec. */
 export function withDefaults(input: VmSpecInput): VmSpec {
-  const mode = input.cpu?.mode ?? "host-passthrough";
+  // auto: the host's CPU under KVM, QEMU's maximum CPU under TCG (the backend knows which).
+  const mode = input.cpu?.mode ?? "auto";
   const cpu: CpuSpec = {
     sockets: input.cpu?.sockets ?? 1,
     coresPerSocket: input.cpu?.coresPerSocket ?? 1,
@@ -82,7 +94,8 @@ export function withDefaults(input: VmSpecInput): VmSpec {
   const console: ConsoleSpec = { type: input.console?.type ?? "vnc" };
   if (input.console?.password !== undefined) console.password = input.console.password;
   if (input.console?.listen !== undefined) console.listen = input.console.listen;
-  return {
+  if (input.console?.port !== undefined) console.port = input.console.port;
+  const spec: VmSpec = {
     name: input.name,
     cpu,
     memoryMib: input.memoryMib,
@@ -94,7 +107,13 @@ export function withDefaults(input: VmSpecInput): VmSpec {
     hostDevices: (input.hostDevices ?? []).map((d) => ({ pciAddress: d.pciAddress, romBar: d.romBar ?? true })),
     labels: { ...(input.labels ?? {}) },
     description: input.description ?? "",
+    guestOs: input.guestOs ?? "",
   };
+  if (input.cloudInit !== undefined) {
+    const c = input.cloudInit;
+    spec.cloudInit = { userData: c.userData ?? "", metaData: c.metaData ?? "", networkConfig: c.networkConfig ?? "", vendorData: c.vendorData ?? "" };
+  }
+  return spec;
 }
 
 /** A locally administered-looking QEMU/KVM MAC (52:54:00 is the prefix libvirt uses). */
@@ -106,18 +125,32 @@ export function generateMac(random: () => number = Math.random): string {
 /** vCPUs the topology gives. */
 export const vcpuCount = (cpu: CpuSpec): number => cpu.sockets * cpu.coresPerSocket * cpu.threadsPerCore;
 
+/** The CD-ROM the node adds for cloud-init: part of a VM's spec as read back, never of a request. */
+export const isNodeCdrom = (disk: Pick<DiskSpec, "id" | "device">): boolean => disk.id === CLOUD_INIT_CDROM_ID && disk.device === "cdrom";
+
 /**
- * Whether two requests ask for the same VM (CreateVM idempotency). Output-only disk fields are
- * ignored, "" equals unset, label order does not matter, list order does.
+ * Whether two requests ask for the same VM (CreateVM idempotency). Output-only disk fields and
+ * the node's own CD-ROM are ignored, "" equals unset, a limit, boot order or port of 0 equals
+ * unset, label order does not matter, list order does.
  */
 export function specsEqual(a: VmSpec, b: VmSpec): boolean {
   return deepEqual(stripOutputs(a), stripOutputs(b));
 }
 
+const zeroUnset = (n: number | undefined) => (n === 0 ? undefined : n);
+
 function stripOutputs(spec: VmSpec): unknown {
   return {
     ...spec,
-    disks: spec.disks.map(({ target: _t, resolvedPath: _r, ...rest }) => rest),
+    disks: spec.disks
+      .filter((d) => !isNodeCdrom(d))
+      .map(({ target: _t, resolvedPath: _r, ...rest }) => ({
+        ...rest,
+        iopsLimit: zeroUnset(rest.iopsLimit),
+        throughputMbps: zeroUnset(rest.throughputMbps),
+      })),
+    nics: spec.nics.map((n) => ({ ...n, bandwidthMbps: zeroUnset(n.bandwidthMbps), bootOrder: zeroUnset(n.bootOrder) })),
+    console: { ...spec.console, port: zeroUnset(spec.console.port) },
     // As sorted entries, so a label with an empty value still differs from no label.
     labels: Object.entries(spec.labels).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
   };

@@ -31,7 +31,13 @@ export function isHypervisorError(err: unknown): err is HypervisorError {
   return err instanceof HypervisorError;
 }
 
-export const notFound = (vmId: string) => new HypervisorError("not_found", `vm ${vmId} not found on this node`);
+/**
+ * "VM not found" leads the text: the control plane matches that substring (and "not found") in
+ * StopVM, ForceStopVM and GetVMStatus errors to learn that the VM is gone from this node.
+ */
+export const notFound = (vmId: string) => new HypervisorError("not_found", `VM not found: ${vmId} is not defined on this node`);
+export const isVmNotFound = (err: unknown, vmId: string): boolean =>
+  err instanceof HypervisorError && err.kind === "not_found" && err.message === notFound(vmId).message;
 
 export const invalidArgument = (field: string, rule: string) =>
   new HypervisorError("invalid_argument", `${field}: ${rule}`, field);

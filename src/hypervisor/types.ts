@@ -11,7 +11,8 @@ export type VmState =
   | "suspended"
   | "migrating";
 
-export type CpuMode = "host-passthrough" | "host-model" | "custom";
+/** auto: the host's CPU under KVM, QEMU's "maximum" CPU under TCG (hosts without /dev/kvm). */
+export type CpuMode = "auto" | "host-passthrough" | "host-model" | "custom" | "maximum";
 export type DiskFormat = "qcow2" | "raw";
 export type DiskBus = "virtio" | "scsi" | "sata" | "ide";
 export type DiskDevice = "disk" | "cdrom";
@@ -37,14 +38,28 @@ export interface NewDiskImage {
 export interface DiskSpec {
   /** Caller-chosen, unique within the VM. */
   id: string;
-  /** Exactly one of path and newImage is set. */
+  /**
+   * An existing image (or ISO for a CD-ROM) by absolute path. At most one of path and volume;
+   * a disk has path, volume or newImage, a CD-ROM may have neither (empty drive).
+   */
   path?: string;
+  /**
+   * A volume (file) by name in `pool` (a CD-ROM's ISO: a path relative to any pool). A disk's
+   * volume that does not exist yet is created from newImage.
+   */
+  volume?: string;
+  /** How to create the image when it does not exist: a new volume in `pool`. */
   newImage?: NewDiskImage;
+  /** Storage pool id of volume/newImage; undefined: the node's default storage. */
+  pool?: string;
   bus: DiskBus;
   /** 1 boots first; 0 not bootable. */
   bootOrder: number;
   readonly: boolean;
   device: DiskDevice;
+  /** libvirt <iotune>: total IOPS and total MB/s; undefined or 0 unlimited. */
+  iopsLimit?: number;
+  throughputMbps?: number;
   /** Filled in by the backend: guest device name (vda, sdb). */
   target?: string;
   /** Filled in by the backend: the image's path on the host. */
@@ -59,13 +74,31 @@ export interface NicSpec {
   /** Filled in by the backend when empty. */
   mac?: string;
   model: NicModel;
+  /** Average bandwidth limit in both directions; undefined or 0 unlimited. */
+  bandwidthMbps?: number;
+  /** 1 boots first; 0 or undefined: not a boot device. */
+  bootOrder?: number;
 }
 
 export interface ConsoleSpec {
   type: ConsoleType;
   password?: string;
   listen?: string;
+  /** Fixed port; undefined: allocated when the VM starts. */
+  port?: number;
 }
+
+/** NoCloud data for cloud-init, written verbatim to a CD-ROM labelled "cidata". */
+export interface CloudInit {
+  userData: string;
+  /** Empty: instance-id and local-hostname generated from the VM's id and name. */
+  metaData: string;
+  networkConfig: string;
+  vendorData: string;
+}
+
+/** Id of the CD-ROM the node adds for cloud-init; callers may not use it. */
+export const CLOUD_INIT_CDROM_ID = "cloud-init";
 
 export interface HostDevice {
   /** "0000:01:00.0" */
@@ -85,6 +118,10 @@ export interface VmSpec {
   hostDevices: HostDevice[];
   labels: Record<string, string>;
   description: string;
+  /** Absent: no cloud-init CD-ROM. */
+  cloudInit?: CloudInit;
+  /** Guest OS profile (timers, video, Hyper-V enlightenments); "" = generic_linux. */
+  guestOs: string;
 }
 
 export interface ResourceUsage {
@@ -113,6 +150,7 @@ export interface VmStatus {
 
 export interface ConsoleInfo {
   type: ConsoleType;
+  /** The address the console listens on; a wildcard (0.0.0.0, ::) means every address. */
   host: string;
   port: number;
   password?: string;
@@ -199,7 +237,50 @@ export interface Capabilities {
   maxMemoryBytes: number;
   diskFormats: DiskFormat[];
   uefi: boolean;
+  /** Guests get hardware acceleration (KVM); false: QEMU emulates the CPU (TCG). */
+  hardwareAcceleration: boolean;
+  /** libvirt domain type of new guests: "kvm", "qemu" (TCG), or "mock". */
+  domainType: string;
 }
+
+export type PoolType = "dir";
+
+/** A storage pool as a caller defines it. The id is also libvirt's pool name and, for a UUID, its uuid. */
+export interface PoolDefinition {
+  id: string;
+  type: PoolType;
+  /** Directory of a dir pool. */
+  path: string;
+  /** Cap on what the pool may hold; undefined: the filesystem's size. */
+  capacityBytes?: number;
+}
+
+export interface PoolInfo {
+  id: string;
+  type: PoolType;
+  /** Where its volumes live (dir pools). */
+  path: string;
+  active: boolean;
+  totalBytes: number;
+  availableBytes: number;
+  usedBytes: number;
+  volumeCount: number;
+  capacityBytes?: number;
+}
+
+export interface VolumeInfo {
+  name: string;
+  poolId: string;
+  path: string;
+  format: DiskFormat;
+  /** Virtual size (what the guest sees). */
+  sizeBytes: number;
+  /** VM whose disk it is, if any. */
+  attachedTo?: string;
+}
+
+/** Id of the node's own storage (hypervisor.storage_path) in pool calls. */
+export const DEFAULT_POOL_ID = "default";
 
 export type HypervisorEventType =
   | "vm_created"
@@ -216,6 +297,7 @@ export type HypervisorEventType =
   | "migration_completed"
   | "migration_failed"
   | "operation_failed"
+  | "media_changed"
   | "node";
 
 /** What a backend reports; the events concern gives it an id and a timestamp. */
@@ -276,6 +358,21 @@ export interface Hypervisor {
   detachDisk(id: string, diskId: string): Promise<VmStatus>;
   attachNic(id: string, nic: NicSpec): Promise<VmStatus>;
   detachNic(id: string, nicId: string): Promise<VmStatus>;
+  /** Inserts (a path or pool-relative volume) or, with neither, ejects a CD-ROM's medium. */
+  changeMedia(id: string, cdromId: string, medium: { path?: string; volume?: string }): Promise<VmStatus>;
+
+  /** Defines (persistent, autostarted) and starts a pool, or checks an existing one matches. */
+  initPool(def: PoolDefinition): Promise<PoolInfo>;
+  /** DEFAULT_POOL_ID is the node's own storage. */
+  getPool(id: string): Promise<PoolInfo>;
+  listPools(): Promise<PoolInfo[]>;
+  /**
+   * Grows a volume of a pool to newSizeBytes (never shrinks). With DEFAULT_POOL_ID a VM disk's
+   * id names its image too, in whatever pool it lives (the control plane sends "default" for
+   * every disk it resizes); an id several VMs use is refused. A disk of a running VM is resized
+   * live (the guest sees it).
+   */
+  resizeVolume(poolId: string, volume: string, newSizeBytes: number): Promise<VolumeInfo>;
 
   /** Per-VM figures for every VM (or the given ones); cheap enough to call once per metrics tick. */
   vmMetrics(ids?: string[]): Promise<VmMetrics[]>;

@@ -26,6 +26,20 @@ export const LIMITS = {
   // silently be truncated, so we refuse them.
   vncPasswordMaxChars: 8,
   spicePasswordMaxChars: 60,
+  /** A file name on Linux filesystems (NAME_MAX). */
+  volumeNameMaxChars: 255,
+  poolIdMaxChars: 128,
+  iopsLimitMax: 10_000_000,
+  throughputMbpsMax: 1_000_000,
+  bandwidthMbpsMax: 1_000_000,
+  /** VNC and SPICE display ports: display :0 and up (5900 + n). */
+  consolePortMin: 5900,
+  consolePortMax: 65535,
+  // cloud-init's NoCloud source has no formal size limit (the data are files on an ISO): this is
+  // a practical bound. Real user-data stays far below it, and the data also ride in the domain
+  // XML's metadata, which every status call reads. Four parts: at most 256 KiB in all.
+  cloudInitPartMaxBytes: 64 * 1024,
+  guestOsMaxChars: 64,
 } as const;
 
 export type Obj = Record<string, unknown>;
@@ -37,11 +51,13 @@ export const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 export const PCI_RE = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/;
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const LABEL_KEY_RE = /^[A-Za-z0-9._/-]+$/;
+export const POOL_ID_RE = /^[A-Za-z0-9._-]+$/;
+export const GUEST_OS_RE = /^[a-z0-9_]*$/;
 // XML 1.0 (libvirt's domain XML) cannot carry C0 controls other than tab, LF and CR.
 export const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 export const CONTROL_EXCEPT_WHITESPACE_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
-export const CPU_MODES = ["host-passthrough", "host-model", "custom"] as const;
+export const CPU_MODES = ["auto", "host-passthrough", "host-model", "custom", "maximum"] as const;
 export const DISK_FORMATS = ["qcow2", "raw"] as const;
 export const DISK_BUSES = ["virtio", "scsi", "sata", "ide"] as const;
 export const DISK_DEVICES = ["disk", "cdrom"] as const;
@@ -122,6 +138,40 @@ export function hostPath(v: unknown, field: string): string {
   if (!s.startsWith("/")) throw invalidArgument(field, `must be an absolute path, got ${show(s)}`);
   if (s.split("/").includes("..")) throw invalidArgument(field, `must not contain '..' segments, got ${show(s)}`);
   return s;
+}
+
+/**
+ * A volume in a pool: a file name (1-255 characters, no '/', not '.' or '..'), or with
+ * `relativePath` (a CD-ROM's ISO, looked up under the pools) a relative path whose segments are
+ * such names: no leading '/', no '..'.
+ */
+export function volumeName(v: unknown, field: string, relativePath: boolean): string {
+  if (typeof v === "string" && v.includes("\0")) throw invalidArgument(field, "must not contain NUL");
+  const s = requiredString(v, field);
+  if (s.length > LIMITS.volumeNameMaxChars) {
+    throw invalidArgument(field, `must be at most ${LIMITS.volumeNameMaxChars} characters, got ${s.length}`);
+  }
+  if (s.startsWith("/")) throw invalidArgument(field, `must be a volume name, not an absolute path, got ${show(s)}`);
+  const segments = s.split("/");
+  if (segments.includes("..")) throw invalidArgument(field, `must not contain '..' segments, got ${show(s)}`);
+  if (!relativePath && (segments.length > 1 || s === ".")) {
+    throw invalidArgument(field, `must be a file name in the pool (no '/'), got ${show(s)}`);
+  }
+  return s;
+}
+
+/** A storage pool id: also libvirt's pool name and a directory name. */
+export function poolId(v: unknown, field: string): string {
+  const s = requiredString(v, field);
+  if (s.length > LIMITS.poolIdMaxChars || !POOL_ID_RE.test(s) || s === "." || s === "..") {
+    throw invalidArgument(field, `must be 1-${LIMITS.poolIdMaxChars} characters of A-Z a-z 0-9 . _ - (not '.' or '..'), got ${show(s)}`);
+  }
+  return s;
+}
+
+/** An optional integer: undefined is unset (0 usually means the same). */
+export function optionalInt(v: unknown, field: string, min: number, max: number): number | undefined {
+  return v === undefined ? undefined : int(v, field, min, max);
 }
 
 /** Linux accepts interface names of 1-15 bytes without '/', ':' or whitespace (dev_valid_name). */

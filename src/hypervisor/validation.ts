@@ -6,7 +6,7 @@
 
 import { isIP } from "node:net";
 import { invalidArgument } from "./errors.ts";
-import type { DiskSpec, NicSpec, VmSpec } from "./types.ts";
+import { CLOUD_INIT_CDROM_ID, type DiskSpec, type NicSpec, type VmSpec } from "./types.ts";
 import {
   CONSOLE_TYPES,
   CONTROL_EXCEPT_WHITESPACE_RE,
@@ -18,6 +18,7 @@ import {
   DISK_DEVICES,
   DISK_FORMATS,
   FIRMWARES,
+  GUEST_OS_RE,
   LABEL_KEY_RE,
   LIMITS,
   MAC_RE,
@@ -33,10 +34,13 @@ import {
   name,
   object,
   oneOf,
+  optionalInt,
   optionalString,
+  poolId,
   requiredString,
   show,
   unique,
+  volumeName,
 } from "./validation-checks.ts";
 
 export { LIMITS, show } from "./validation-checks.ts";
@@ -57,21 +61,44 @@ export function validateMac(v: unknown, field: string): string {
   return s;
 }
 
-export function validateDiskSpec(disk: DiskSpec, field = "disk"): void {
+export interface ValidationOptions {
+  /**
+   * Accept the CD-ROM the node adds itself (id CLOUD_INIT_CDROM_ID): for a spec the backend has
+   * completed or read back, never for a caller's request.
+   */
+  allowNodeCdroms?: boolean;
+}
+
+export function validateDiskSpec(disk: DiskSpec, field = "disk", options: ValidationOptions = {}): void {
   const d = object(disk as unknown, field);
   const id = requiredString(d.id, `${field}.id`);
   if (!DEVICE_ID_RE.test(id)) {
     throw invalidArgument(`${field}.id`, `must be 1-32 characters of a-z 0-9 _ - starting with a letter or digit, got ${show(id)}`);
   }
   const device = oneOf(d.device, `${field}.device`, DISK_DEVICES);
+  if (id === CLOUD_INIT_CDROM_ID && !(options.allowNodeCdroms && device === "cdrom")) {
+    throw invalidArgument(`${field}.id`, `${show(id)} is the id of the node's cloud-init CD-ROM; use spec.cloud_init for cloud-init data`);
+  }
   const bus = oneOf(d.bus, `${field}.bus`, DISK_BUSES);
   const readonly = bool(d.readonly, `${field}.readonly`);
   int(d.bootOrder, `${field}.boot_order`, 0, LIMITS.bootOrderMax);
 
   const hasPath = d.path !== undefined && d.path !== "";
+  const hasVolume = d.volume !== undefined && d.volume !== "";
   const hasImage = d.newImage !== undefined && d.newImage !== null;
-  if (hasPath === hasImage) throw invalidArgument(`${field}.source`, "exactly one of path and new_image must be set");
+  if (hasPath && hasVolume) throw invalidArgument(`${field}.source`, "path and volume must not both be set");
+  if (hasPath && hasImage) throw invalidArgument(`${field}.source`, "path and new_image must not both be set (new_image creates a volume)");
+  if (device === "disk" && !hasPath && !hasVolume && !hasImage) {
+    throw invalidArgument(`${field}.source`, "a disk needs one of path, volume and new_image");
+  }
   if (hasPath) hostPath(d.path, `${field}.path`);
+  if (hasVolume) volumeName(d.volume, `${field}.volume`, device === "cdrom");
+  if (optionalString(d.pool, `${field}.pool`) !== undefined) {
+    poolId(d.pool, `${field}.pool`);
+    if (!hasVolume && !hasImage) throw invalidArgument(`${field}.pool`, "must be empty unless volume or new_image is set");
+  }
+  optionalInt(d.iopsLimit, `${field}.iops_limit`, 0, LIMITS.iopsLimitMax);
+  optionalInt(d.throughputMbps, `${field}.throughput_mbps`, 0, LIMITS.throughputMbpsMax);
   if (hasImage) {
     const imageField = `${field}.new_image`;
     const image = object(d.newImage, imageField);
@@ -79,13 +106,16 @@ export function validateDiskSpec(disk: DiskSpec, field = "disk"): void {
     const format = oneOf(image.format, `${imageField}.format`, DISK_FORMATS);
     if (image.backingPath !== undefined && image.backingPath !== "") {
       if (format !== "qcow2") throw invalidArgument(`${imageField}.backing_path`, "is only allowed for format qcow2");
-      hostPath(image.backingPath, `${imageField}.backing_path`);
+      // Absolute: a host image. Relative: a volume name the storage rules look up in the pools
+      // (the control plane names the source disk's volume id when it clones).
+      if (String(image.backingPath).startsWith("/")) hostPath(image.backingPath, `${imageField}.backing_path`);
+      else volumeName(image.backingPath, `${imageField}.backing_path`, false);
     }
   }
   if (device === "cdrom") {
     if (!readonly) throw invalidArgument(`${field}.readonly`, "must be true for a cdrom");
     if (bus === "virtio") throw invalidArgument(`${field}.bus`, "a cdrom needs bus sata, scsi or ide (virtio has no removable media)");
-    if (hasImage) throw invalidArgument(`${field}.new_image`, "a cdrom needs an existing path (an ISO), not a new image");
+    if (hasImage) throw invalidArgument(`${field}.new_image`, "a cdrom needs an existing ISO (path or volume) or none, not a new image");
   }
 }
 
@@ -104,6 +134,8 @@ export function validateNicSpec(nic: NicSpec, field = "nic"): void {
   if (network !== undefined) name(network, `${field}.network`);
   if (optionalString(n.mac, `${field}.mac`) !== undefined) validateMac(n.mac, `${field}.mac`);
   oneOf(n.model, `${field}.model`, NIC_MODELS);
+  optionalInt(n.bandwidthMbps, `${field}.bandwidth_mbps`, 0, LIMITS.bandwidthMbpsMax);
+  optionalInt(n.bootOrder, `${field}.boot_order`, 0, LIMITS.bootOrderMax);
 }
 
 function validateCpu(v: unknown, field: string): void {
@@ -139,6 +171,47 @@ function validateConsole(v: unknown, field: string): void {
   const listen = optionalString(console.listen, `${field}.listen`);
   if (listen !== undefined && isIP(listen) === 0) {
     throw invalidArgument(`${field}.listen`, `must be an IPv4 or IPv6 address, got ${show(listen)}`);
+  }
+  const port = optionalInt(console.port, `${field}.port`, 0, LIMITS.consolePortMax);
+  if (port !== undefined && port !== 0) {
+    if (type === "none") throw invalidArgument(`${field}.port`, "must be 0 when the console type is none");
+    if (port < LIMITS.consolePortMin) {
+      throw invalidArgument(`${field}.port`, `must be 0 (allocated at start) or between ${LIMITS.consolePortMin} and ${LIMITS.consolePortMax}, got ${port}`);
+    }
+  }
+}
+
+const CLOUD_INIT_FIELDS = [
+  ["userData", "user_data"],
+  ["metaData", "meta_data"],
+  ["networkConfig", "network_config"],
+  ["vendorData", "vendor_data"],
+] as const;
+
+/** NoCloud data: text (it rides in the domain XML too), each file bounded (so is the total). */
+function validateCloudInit(v: unknown, field: string): void {
+  if (v === undefined) return;
+  const c = object(v, field);
+  for (const [key, wire] of CLOUD_INIT_FIELDS) {
+    const f = `${field}.${wire}`;
+    const text = c[key] ?? "";
+    if (typeof text !== "string") throw invalidArgument(f, `must be a string, got ${show(text)}`);
+    if (CONTROL_EXCEPT_WHITESPACE_RE.test(text)) {
+      throw invalidArgument(f, "must be text: no control characters other than tab, newline and carriage return");
+    }
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (bytes > LIMITS.cloudInitPartMaxBytes) {
+      throw invalidArgument(f, `must be at most ${LIMITS.cloudInitPartMaxBytes} bytes, got ${bytes}`);
+    }
+  }
+}
+
+/** A guest_os profile name; unknown names are allowed (they mean generic_linux), "" too. */
+function validateGuestOs(v: unknown, field: string): void {
+  if (v === undefined) return;
+  if (typeof v !== "string") throw invalidArgument(field, `must be a string, got ${show(v)}`);
+  if (v.length > LIMITS.guestOsMaxChars || !GUEST_OS_RE.test(v)) {
+    throw invalidArgument(field, `must be at most ${LIMITS.guestOsMaxChars} characters of a-z 0-9 _ (e.g. "debian", "windows_server"), got ${show(v)}`);
   }
 }
 
@@ -180,8 +253,11 @@ function validateHostDevices(v: unknown, field: string): void {
   });
 }
 
-/** Reports the first duplicate of key(item) as `<field>[i].<sub>: "x" is used by <list>[j]`. */
-export function validateVmSpec(spec: VmSpec, path = "spec"): void {
+/**
+ * The whole spec, reporting the first fault as `<path>.<field>: <rule>`; duplicates as
+ * `<field>[i].<sub>: "x" is used by <list>[j]`.
+ */
+export function validateVmSpec(spec: VmSpec, path = "spec", options: ValidationOptions = {}): void {
   const s = object(spec as unknown, path);
   name(s.name, `${path}.name`);
   validateCpu(s.cpu, `${path}.cpu`);
@@ -191,18 +267,33 @@ export function validateVmSpec(spec: VmSpec, path = "spec"): void {
   }
 
   const disks = list(s.disks, `${path}.disks`, LIMITS.disksMax, "disks");
-  disks.forEach((d, i) => validateDiskSpec(d as DiskSpec, `${path}.disks[${i}]`));
+  disks.forEach((d, i) => validateDiskSpec(d as DiskSpec, `${path}.disks[${i}]`, options));
   const diskObjs = disks as Obj[];
   unique(diskObjs, (d) => d.id, `${path}.disks`, "disks", "id");
   unique(diskObjs, (d) => (d.bootOrder === 0 ? undefined : d.bootOrder), `${path}.disks`, "disks", "boot_order");
   // Two writable disks on one image corrupt it; a shared read-only ISO is fine.
   unique(diskObjs, (d) => (typeof d.path === "string" && d.path !== "" && !d.readonly ? d.path : undefined), `${path}.disks`, "disks", "path");
+  unique(
+    diskObjs,
+    (d) => (typeof d.volume === "string" && d.volume !== "" && !d.readonly ? `${typeof d.pool === "string" ? d.pool : ""}/${d.volume}` : undefined),
+    `${path}.disks`,
+    "disks",
+    "volume",
+  );
 
   const nics = list(s.nics, `${path}.nics`, LIMITS.nicsMax, "NICs");
   nics.forEach((n, i) => validateNicSpec(n as NicSpec, `${path}.nics[${i}]`));
   const nicObjs = nics as Obj[];
   unique(nicObjs, (n) => n.id, `${path}.nics`, "nics", "id");
   unique(nicObjs, (n) => (typeof n.mac === "string" && n.mac !== "" ? n.mac.toLowerCase() : undefined), `${path}.nics`, "nics", "mac");
+  // libvirt numbers boot devices across disks and NICs: one order, one device.
+  nicObjs.forEach((n, i) => {
+    const order = n.bootOrder;
+    if (order === undefined || order === 0) return;
+    const disk = diskObjs.findIndex((d) => d.bootOrder === order);
+    if (disk >= 0) throw invalidArgument(`${path}.nics[${i}].boot_order`, `${show(order)} is used by disks[${disk}]`);
+  });
+  unique(nicObjs, (n) => (n.bootOrder === 0 ? undefined : n.bootOrder), `${path}.nics`, "nics", "boot_order");
 
   oneOf(s.firmware, `${path}.firmware`, FIRMWARES);
   validateConsole(s.console, `${path}.console`);
@@ -210,6 +301,8 @@ export function validateVmSpec(spec: VmSpec, path = "spec"): void {
   validateLabels(s.labels, `${path}.labels`);
 
   validateDescription(s.description, `${path}.description`);
+  validateCloudInit(s.cloudInit, `${path}.cloud_init`);
+  validateGuestOs(s.guestOs, `${path}.guest_os`);
 }
 
 /** Free text (VM and snapshot descriptions): bounded, and nothing XML 1.0 cannot carry. */

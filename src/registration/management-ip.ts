@@ -46,3 +46,14 @@ export function managementEndpoint(
   }
   return `${detectManagementIp(interfaces)}:${grpcPort}`;
 }
+
+/**
+ * The host part of a management endpoint, for addresses the node announces (console host):
+ * "10.0.0.5:9090" -> "10.0.0.5", "[fd00::1]:9090" -> "fd00::1"; detected when nothing is known.
+ */
+export function managementHost(endpoint: string | undefined, interfaces: InterfaceMap): string {
+  const value = endpoint?.trim() ?? "";
+  if (value === "") return detectManagementIp(interfaces);
+  if (value.startsWith("[")) return value.slice(1, value.indexOf("]"));
+  return hasPort(value) ? value.slice(0, value.lastIndexOf(":")) : value;
+}

@@ -3,11 +3,15 @@
 import { create } from "@bufbuild/protobuf";
 import {
   RegisterNodeRequestSchema,
+  StoragePoolStatusReport_HealthStatus as Health,
+  StoragePoolStatusReportSchema,
   UpdateHeartbeatRequestSchema,
   type RegisterNodeRequest,
+  type StoragePoolStatusReport,
   type UpdateHeartbeatRequest,
 } from "../gen/limiquantix/compute/v1/node_service_pb.ts";
 import type { HostIdentity } from "../telemetry/types.ts";
+import { finite, u32, u64, unixSeconds } from "./wire-numbers.ts";
 
 /**
  * Live figures for one heartbeat, from telemetry and the backend. A figure that could not be
@@ -27,23 +31,6 @@ export interface HeartbeatFigures {
 }
 
 const MIB = 1024 * 1024;
-const UINT32_MAX = 0xffff_ffff;
-
-/** A non-negative whole number for a uint64 field; undefined, NaN and negatives become 0. */
-function u64(value: number | undefined): bigint {
-  if (value === undefined || !Number.isFinite(value) || value <= 0) return 0n;
-  return BigInt(Math.floor(value));
-}
-
-function u32(value: number | undefined): number {
-  if (value === undefined || !Number.isFinite(value) || value <= 0) return 0;
-  return Math.min(UINT32_MAX, Math.floor(value));
-}
-
-function finite(value: number | undefined, min = 0, max = Number.MAX_VALUE): number {
-  if (value === undefined || !Number.isFinite(value)) return 0;
-  return Math.min(max, Math.max(min, value));
-}
 
 export interface RegisterInput {
   identity: HostIdentity;
@@ -82,9 +69,56 @@ export function buildRegisterRequest(input: RegisterInput): RegisterNodeRequest 
   });
 }
 
+export type PoolHealth = "unknown" | "healthy" | "degraded" | "error" | "unmounted";
+
+/** One storage pool as this node sees it, for the heartbeat and SyncFullState. */
+export interface StoragePoolReport {
+  /** The control plane's pool id for pools it pushed; the node's own name otherwise. */
+  poolId: string;
+  health: PoolHealth;
+  totalBytes?: number;
+  usedBytes?: number;
+  availableBytes?: number;
+  /** Mount path, else device path. */
+  mountPath?: string;
+  volumeCount?: number;
+  errorMessage?: string;
+  lastMountAt?: Date;
+}
+
+const healthValue: Record<PoolHealth, Health> = {
+  unknown: Health.HEALTH_UNKNOWN,
+  healthy: Health.HEALTH_HEALTHY,
+  degraded: Health.HEALTH_DEGRADED,
+  error: Health.HEALTH_ERROR,
+  unmounted: Health.HEALTH_UNMOUNTED,
+};
+
+export function buildStoragePoolReport(pool: StoragePoolReport): StoragePoolStatusReport {
+  return create(StoragePoolStatusReportSchema, {
+    poolId: pool.poolId,
+    health: healthValue[pool.health],
+    totalBytes: u64(pool.totalBytes),
+    usedBytes: u64(pool.usedBytes),
+    availableBytes: u64(pool.availableBytes),
+    mountPath: pool.mountPath ?? "",
+    volumeCount: u32(pool.volumeCount),
+    errorMessage: pool.errorMessage ?? "",
+    lastMountUnix: pool.lastMountAt === undefined ? 0n : unixSeconds(pool.lastMountAt),
+  });
+}
+
+/** What the heartbeat says about the node's VMs and pools, besides the host figures. */
+export interface HeartbeatState {
+  /** stateHash() of the VMs the node reports (contract 6.5). */
+  stateHash: string;
+  storagePools: readonly StoragePoolReport[];
+}
+
 export function buildHeartbeatRequest(
   nodeId: string,
   figures: HeartbeatFigures,
+  state: HeartbeatState,
 ): UpdateHeartbeatRequest {
   return create(UpdateHeartbeatRequestSchema, {
     nodeId,
@@ -100,5 +134,7 @@ export function buildHeartbeatRequest(
     load1m: finite(figures.load1),
     load5m: finite(figures.load5),
     load15m: finite(figures.load15),
+    storagePools: state.storagePools.map(buildStoragePoolReport),
+    stateHash: state.stateHash,
   });
 }

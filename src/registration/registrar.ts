@@ -1,17 +1,29 @@
 // Registration and heartbeat: the node joins its control plane and stays joined. One loop,
-// one call at a time: register (with backoff until it works), then heartbeat every interval;
-// 3 heartbeat failures in a row (or a control plane that no longer knows the id) register again.
+// one call at a time: register (with backoff until it works) and sync the VMs, then heartbeat
+// every interval; 3 heartbeat failures in a row (or a control plane that no longer knows the id)
+// register again. VM change notifications run beside the loop (vm-reporter.ts), never in it.
 // Nothing here throws out of the loop: a control plane that is down only changes status().
 import { networkInterfaces } from "node:os";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { backoffDelay, defaultBackoff } from "./backoff.ts";
 import { managementEndpoint } from "./management-ip.ts";
-import { buildHeartbeatRequest, buildRegisterRequest } from "./messages.ts";
+import { buildHeartbeatRequest, buildRegisterRequest, type HeartbeatFigures, type StoragePoolReport } from "./messages.ts";
 import { loadNodeId, saveNodeId } from "./node-id-store.ts";
+import { reason } from "./reason.ts";
 import { createControlPlaneClient, type ControlPlaneClient } from "./transport.ts";
+import { createVmReporter, type ControlPlaneLink } from "./vm-reporter.ts";
 import type { Registrar, RegistrarDeps, RegistrationPhase, RegistrationStatus } from "./types.ts";
 
-export type { Registrar, RegistrarDeps, RegistrarLogger, RegistrationPhase, RegistrationStatus } from "./types.ts";
+export type {
+  NodeVm,
+  NodeVmChange,
+  NodeVmSource,
+  Registrar,
+  RegistrarDeps,
+  RegistrarLogger,
+  RegistrationPhase,
+  RegistrationStatus,
+} from "./types.ts";
 
 export const heartbeatFailuresBeforeReregister = 3;
 const minIntervalSecs = 1;
@@ -33,11 +45,6 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, Math.max(0, ms));
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-function reason(err: unknown): string {
-  if (err instanceof ConnectError) return err.rawMessage || Code[err.code] || String(err.code);
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Throws at once on an address that is not an http(s) URL: a configuration error. */
@@ -65,6 +72,31 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
   // Once registered, recovery is announced as "registered again"; before, as the first join.
   let everRegistered = false;
 
+  const collectFigures = (): Promise<HeartbeatFigures> =>
+    deps.collectFigures().catch((err: unknown) => {
+      // A heartbeat without figures still says the node is alive; telemetry logs its own errors.
+      log.debug(`heartbeat figures unavailable: ${reason(err)}`);
+      return {};
+    });
+  // Storage pool reports are another change's work; the heartbeat and SyncFullState take them from here.
+  const storagePools = (): StoragePoolReport[] => [];
+  const reporter = createVmReporter({
+    vms: deps.vms,
+    log,
+    now,
+    callTimeoutMs,
+    storagePools,
+    hostInfo: async () => {
+      const [identity, figures] = await Promise.all([deps.collectIdentity(), collectFigures()]);
+      return {
+        identity,
+        figures,
+        ...(deps.hostname !== undefined && { hostname: deps.hostname }),
+        managementEndpoint: endpoint ?? "",
+      };
+    },
+  });
+
   const status = (): RegistrationStatus => ({
     registered: phase === "registered",
     ...(nodeId !== undefined && { nodeId }),
@@ -83,6 +115,7 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
 
   /** Logs a failure once per outage; later failures of the same outage go to debug. */
   const fail = (call: string, err: unknown) => {
+    reporter.unreachable();
     lastError = reason(err);
     const what =
       err instanceof ConnectError
@@ -126,16 +159,13 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
     setPhase("registered");
   }
 
-  async function heartbeat(client: ControlPlaneClient, id: string, signal: AbortSignal) {
-    const figures = await deps.collectFigures().catch((err: unknown) => {
-      // A heartbeat without figures still says the node is alive; telemetry logs its own errors.
-      log.debug(`heartbeat figures unavailable: ${reason(err)}`);
-      return {};
+  async function heartbeat(link: ControlPlaneLink) {
+    const figures = await collectFigures();
+    const request = buildHeartbeatRequest(link.nodeId, figures, {
+      stateHash: reporter.stateHash(),
+      storagePools: storagePools(),
     });
-    const response = await client.client.updateHeartbeat(buildHeartbeatRequest(id, figures), {
-      signal,
-      timeoutMs: callTimeoutMs,
-    });
+    const response = await link.client.updateHeartbeat(request, { signal: link.signal, timeoutMs: callTimeoutMs });
     lastHeartbeatAt = now();
     // 0 is proto3's "not set": keep the current interval.
     if (response.heartbeatIntervalSecs > 0) {
@@ -147,9 +177,10 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
     }
     if (phase !== "registered") {
       lastError = undefined;
-      log.info(`control plane reachable again; heartbeats resumed as node ${id}`);
+      log.info(`control plane reachable again; heartbeats resumed as node ${link.nodeId}`);
       setPhase("registered");
     }
+    await reporter.heartbeatAnswered(link, response.requestFullSync);
   }
 
   async function run(client: ControlPlaneClient, signal: AbortSignal): Promise<void> {
@@ -157,6 +188,7 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
     let heartbeatFailures = 0;
     let needRegister = true;
     let delayMs = 0;
+    const link = (): ControlPlaneLink => ({ client: client.client, nodeId: nodeId ?? "", signal });
     while (true) {
       await sleep(delayMs, signal);
       if (signal.aborted) return;
@@ -173,11 +205,14 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
           if (signal.aborted) return;
           fail("RegisterNode", err);
           delayMs = backoffDelay(attempt++, backoff, random, deps.jitter);
+          continue;
         }
+        // Logs its own failures and never throws: a control plane without these calls still has the node.
+        await reporter.registered(link());
         continue;
       }
       try {
-        await heartbeat(client, nodeId ?? "", signal);
+        await heartbeat(link());
         attempt = 0;
         heartbeatFailures = 0;
         // Start to start, so a slow call does not stretch the interval.
@@ -187,6 +222,7 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
         if (err instanceof ConnectError && err.code === Code.NotFound) {
           // The control plane no longer knows this id (e.g. its database was reset).
           log.warn(`control plane does not know node ${nodeId}; registering again`);
+          reporter.unreachable();
           needRegister = true;
           setPhase("registering");
           delayMs = 0;
@@ -209,6 +245,8 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
       const ctl = new AbortController();
       controller = ctl;
       setPhase("registering");
+      // Before the first listing, so no change falls between the listing and the subscription.
+      reporter.start();
       loop = (async () => {
         let client: ControlPlaneClient | undefined;
         try {
@@ -235,6 +273,7 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
     async stop() {
       controller?.abort();
       await loop;
+      await reporter.stop();
       controller = undefined;
       loop = undefined;
     },

@@ -5,6 +5,7 @@ import type { InterfaceMap } from "./management-ip.ts";
 import type { HeartbeatFigures } from "./messages.ts";
 import type { Encoding, HttpVersion } from "./transport.ts";
 import type { Logger } from "../common/logger.ts";
+import type { VmState } from "../hypervisor/types.ts";
 
 export type RegistrationPhase = "idle" | "registering" | "registered" | "retrying";
 
@@ -20,6 +21,31 @@ export interface RegistrationStatus {
 }
 
 export type RegistrarLogger = Logger;
+
+/** One VM as the control plane is told about it. */
+export interface NodeVm {
+  /** libvirt UUID. */
+  id: string;
+  name: string;
+  state: VmState;
+  /** vCPUs; absent when the source cannot tell cheaply (sent as 0, as the reference does). */
+  cpuCores?: number;
+  memoryMib?: number;
+  /** Host paths of the VM's disk images. */
+  diskPaths?: string[];
+}
+
+/** A VM appeared or changed state ("present", with its state now), or disappeared ("gone"). */
+export type NodeVmChange =
+  | { kind: "present"; id: string; name: string; state: VmState }
+  | { kind: "gone"; id: string };
+
+/** The node's VMs as registration needs them: a listing, and a push of every change. */
+export interface NodeVmSource {
+  list(): Promise<NodeVm[]>;
+  /** The listener runs inside the source's event dispatch and must not block; returns the unsubscribe function. */
+  onChange(listener: (change: NodeVmChange) => void): () => void;
+}
 
 export interface RegistrarDeps {
   address: string;
@@ -40,6 +66,8 @@ export interface RegistrarDeps {
   nodeIdOverride?: string;
   collectIdentity: () => Promise<HostIdentity>;
   collectFigures: () => Promise<HeartbeatFigures>;
+  /** The VMs reported by SyncNodeVMs, SyncFullState, NotifyVMChange and the state hash. */
+  vms: NodeVmSource;
   logger: RegistrarLogger;
   now?: () => Date;
   /** Must resolve early (without throwing) when the signal aborts. */

@@ -11,6 +11,7 @@ import { callLogInterceptor, createCallTracker, errorInterceptor } from "./inter
 import { peerContextValues } from "./peer.ts";
 import { registerReflection } from "./reflection.ts";
 import { nodeHandlers } from "./services/node.ts";
+import { storageHandlers } from "./services/storage.ts";
 import { streamHandlers } from "./services/streams.ts";
 import { vmHandlers } from "./services/vms.ts";
 
@@ -46,6 +47,7 @@ export function createNodeApi(deps: ServiceDeps, opts: ApiOptions): NodeApi {
       {
         ...nodeHandlers(deps),
         ...vmHandlers(deps),
+        ...storageHandlers(deps),
         ...streamHandlers({ ...deps, shutdown: shutdown.signal }),
       },
       { interceptors },

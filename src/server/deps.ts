@@ -2,7 +2,8 @@
 
 import type { EventBus } from "../events/event-bus.ts";
 import type { Hypervisor } from "../hypervisor/types.ts";
-import type { HostIdentity, MetricsTick } from "../telemetry/index.ts";
+import type { HostIdentity, HostSample, MetricsTick } from "../telemetry/index.ts";
+import type { InterfaceFacts } from "../telemetry/net-interfaces.ts";
 
 export type { MetricsTick };
 
@@ -15,7 +16,10 @@ export interface MetricsSource {
 export interface NodeIdentitySource {
   nodeId(): string;
   registered(): boolean;
+  /** host:port the control plane dials, as registered ("" before registration). */
   managementIp(): string;
+  /** The host part, for addresses announced to the control plane (console). Never empty. */
+  managementHost(): string;
   labels(): Record<string, string>;
 }
 
@@ -27,6 +31,9 @@ export interface ServiceDeps {
   events: EventBus;
   metrics: MetricsSource;
   hostIdentity: () => Promise<HostIdentity>;
+  /** A current host sample (filesystems for NodeInfo); shared with the metrics hub. */
+  hostSample: () => Promise<HostSample>;
+  interfaces: () => Promise<InterfaceFacts[]>;
   node: NodeIdentitySource;
   version: string;
   /** Monotonic ms when the daemon started (performance.now() based). */
@@ -35,5 +42,9 @@ export interface ServiceDeps {
   defaultStopTimeoutSeconds: number;
   /** Folders client-named disk paths must resolve inside (storage_path, cloud and ISO images). */
   storageRoots: string[];
+  /** libvirt network of NICs that name none or name a control plane network id. */
+  defaultNetwork: string;
+  /** Where InitStoragePool puts a local pool that names no path: <dir>/<pool id>. */
+  poolsDir: string;
   log: Logger;
 }

@@ -43,11 +43,15 @@ async function resolveDeepest(path: string): Promise<Resolved> {
   }
 }
 
-export function createStorageRoots(roots: readonly string[]): StorageRoots {
-  const configured = [...new Set(roots.map((r) => posix.normalize(r).replace(/(.)\/$/, "$1")))];
-  const rule = `must be inside the storage roots (${configured.join(", ") || "none configured"})`;
+const normalized = (roots: readonly string[]) => [...new Set(roots.map((r) => posix.normalize(r).replace(/(.)\/$/, "$1")))];
+
+/** `more` adds roots that change while the daemon runs: the storage pools' directories. */
+export function createStorageRoots(roots: readonly string[], more: () => Promise<readonly string[]> = async () => []): StorageRoots {
+  const fixed = normalized(roots);
 
   async function check(path: string, field: string): Promise<void> {
+    const configured = normalized([...fixed, ...(await more())]);
+    const rule = `must be inside the storage roots (${configured.join(", ") || "none configured"})`;
     if (!path.startsWith("/")) throw invalidField(field, `must be an absolute path ${rule}`);
     if (path.includes("\0")) throw invalidField(field, "must not contain NUL");
     if (path.split("/").includes("..")) throw invalidField(field, `must not contain '..' segments; it ${rule}`);
@@ -64,5 +68,5 @@ export function createStorageRoots(roots: readonly string[]): StorageRoots {
     if (!inside) throw invalidField(field, `resolves outside the storage roots through a symlink; it ${rule}`);
   }
 
-  return { roots: configured, check };
+  return { roots: fixed, check };
 }

@@ -68,6 +68,11 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
       const p = before?.disks.get(d.device);
       setIfDefined(d, "readBytesPerSecond", counterRate(p?.readBytes, d.readBytes, dt));
       setIfDefined(d, "writeBytesPerSecond", counterRate(p?.writeBytes, d.writeBytes, dt));
+      setIfDefined(d, "readsPerSecond", counterRate(p?.readsCompleted, d.readsCompleted, dt));
+      setIfDefined(d, "writesPerSecond", counterRate(p?.writesCompleted, d.writesCompleted, dt));
+      // iostat's %util: the share of the interval the device had I/O in flight.
+      const busyMs = counterRate(p?.ioTimeMs, d.ioTimeMs, dt);
+      if (busyMs !== undefined) d.utilizationPercent = Math.min(100, busyMs / 10);
     }
     for (const n of network) {
       const p = before?.network.get(n.name);

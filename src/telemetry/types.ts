@@ -60,6 +60,10 @@ export interface DiskSample {
   ioTimeMs: number;
   readBytesPerSecond?: number;
   writeBytesPerSecond?: number;
+  readsPerSecond?: number;
+  writesPerSecond?: number;
+  /** Share of the interval with I/O in flight (iostat's %util); absent on the first sample. */
+  utilizationPercent?: number;
   readsMerged?: number;
   writesMerged?: number;
   readTimeMs?: number;

@@ -12,7 +12,7 @@ describe("withDefaults", () => {
     });
     expect(spec).toEqual({
       name: "web-1",
-      cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1, mode: "host-passthrough" },
+      cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1, mode: "auto" },
       memoryMib: 2048,
       hugepages: false,
       disks: [
@@ -25,6 +25,7 @@ describe("withDefaults", () => {
       hostDevices: [],
       labels: {},
       description: "",
+      guestOs: "",
     });
     expect(() => validateVmSpec(spec)).not.toThrow();
   });
@@ -47,6 +48,35 @@ describe("withDefaults", () => {
     spec.labels.x = "y";
     expect(input.labels).toEqual({ a: "b" });
   });
+});
+
+test("withDefaults keeps the new request fields and fills only what is unset", () => {
+  const spec = withDefaults({
+    name: "app",
+    memoryMib: 1024,
+    cpu: { mode: "maximum" },
+    disks: [
+      { id: "root", volume: "app-root.qcow2", pool: "fast", newImage: { sizeBytes: 2 ** 30 }, iopsLimit: 500, throughputMbps: 100 },
+      { id: "iso", volume: "iso/debian.iso", device: "cdrom", bus: "ide" },
+      { id: "empty", device: "cdrom" },
+    ],
+    nics: [{ id: "eth0", network: "default", bandwidthMbps: 100, bootOrder: 2 }],
+    console: { port: 5901 },
+    cloudInit: { userData: "#cloud-config\n" },
+    guestOs: "debian",
+  });
+  expect(spec.cpu.mode).toBe("maximum");
+  expect(spec.disks).toEqual([
+    { id: "root", volume: "app-root.qcow2", pool: "fast", newImage: { sizeBytes: 2 ** 30, format: "qcow2" }, iopsLimit: 500, throughputMbps: 100, bus: "virtio", bootOrder: 0, readonly: false, device: "disk" },
+    { id: "iso", volume: "iso/debian.iso", bus: "ide", bootOrder: 0, readonly: true, device: "cdrom" },
+    { id: "empty", bus: "sata", bootOrder: 0, readonly: true, device: "cdrom" },
+  ]);
+  expect(spec.nics).toEqual([{ id: "eth0", network: "default", model: "virtio", bandwidthMbps: 100, bootOrder: 2 }]);
+  expect(spec.console).toEqual({ type: "vnc", port: 5901 });
+  expect(spec.cloudInit).toEqual({ userData: "#cloud-config\n", metaData: "", networkConfig: "", vendorData: "" });
+  expect(spec.guestOs).toBe("debian");
+  expect(() => validateVmSpec(spec)).not.toThrow();
+  expect(withDefaults({ name: "b", memoryMib: 512 }).cloudInit).toBeUndefined();
 });
 
 test("generateMac gives 52:54:00 unicast addresses", () => {

@@ -31,6 +31,8 @@ function valid(): VmSpec {
     hostDevices: [{ pciAddress: "0000:01:00.0" }, { pciAddress: "0000:81:1f.7", romBar: false }],
     labels: { "app.kubernetes.io/name": "web", tier: "frontend", empty: "" },
     description: "line one\n\tline two",
+    guestOs: "debian",
+    cloudInit: { userData: "#cloud-config\r\npackages: [htop]\n", networkConfig: "version: 2\n" },
   });
 }
 
@@ -63,8 +65,32 @@ const rows: Row[] = [
   ["disk id uppercase", (s) => (s.disks[0].id = "Root"), "spec.disks[0].id", "a-z 0-9"],
   ["disk id 33 chars", (s) => (s.disks[0].id = "a".repeat(33)), "spec.disks[0].id"],
   ["duplicate disk id", (s) => (s.disks[1].id = "root"), "spec.disks[1].id", '"root" is used by disks[0]'],
-  ["disk with path and image", (s) => (s.disks[0].path = "/x"), "spec.disks[0].source", "exactly one of path and new_image"],
-  ["disk with neither", (s) => delete s.disks[1].path, "spec.disks[1].source"],
+  ["disk with path and image", (s) => (s.disks[0].path = "/x"), "spec.disks[0].source", "path and new_image must not both be set"],
+  ["disk with neither", (s) => delete s.disks[1].path, "spec.disks[1].source", "one of path, volume and new_image"],
+  ["disk with path and volume", (s) => (s.disks[1].volume = "data.raw"), "spec.disks[1].source", "path and volume must not both be set"],
+  ["cdrom with path and volume", (s) => (s.disks[2].volume = "iso/debian.iso"), "spec.disks[2].source", "path and volume"],
+  ["volume with a slash (disk)", (s) => (s.disks[0].volume = "vms/root.qcow2"), "spec.disks[0].volume", "no '/'"],
+  ["volume absolute", (s) => (s.disks[0].volume = "/etc/shadow"), "spec.disks[0].volume", "not an absolute path"],
+  ["volume ..", (s) => (s.disks[0].volume = ".."), "spec.disks[0].volume", "'..'"],
+  ["volume .", (s) => (s.disks[0].volume = "."), "spec.disks[0].volume", "file name"],
+  ["volume of 256 characters", (s) => (s.disks[0].volume = "v".repeat(256)), "spec.disks[0].volume", "at most 255"],
+  ["volume with NUL", (s) => (s.disks[0].volume = "a\0b"), "spec.disks[0].volume", "NUL"],
+  ["volume with a control character", (s) => (s.disks[0].volume = "a\u001bb"), "spec.disks[0].volume", "control characters"],
+  ["volume not a string", (s) => (s.disks[0].volume = 7), "spec.disks[0].volume", "must be a string"],
+  ["cdrom volume with ..", (s) => Object.assign(s.disks[2], { path: undefined, volume: "iso/../../etc/shadow" }), "spec.disks[2].volume", "'..'"],
+  ["cdrom volume absolute", (s) => Object.assign(s.disks[2], { path: undefined, volume: "/iso/a.iso" }), "spec.disks[2].volume", "not an absolute path"],
+  ["pool with a space", (s) => (s.disks[0].pool = "my pool"), "spec.disks[0].pool", "A-Z a-z 0-9 . _ -"],
+  ["pool ..", (s) => (s.disks[0].pool = ".."), "spec.disks[0].pool", "not '.' or '..'"],
+  ["pool of 129 characters", (s) => (s.disks[0].pool = "p".repeat(129)), "spec.disks[0].pool", "1-128"],
+  ["pool with a slash", (s) => (s.disks[0].pool = "a/b"), "spec.disks[0].pool"],
+  ["pool for a path", (s) => (s.disks[1].pool = "fast"), "spec.disks[1].pool", "unless volume or new_image"],
+  ["duplicate writable volume", (s) => { Object.assign(s.disks[0], { volume: "v.qcow2", pool: "p" }); Object.assign(s.disks[1], { path: undefined, volume: "v.qcow2", pool: "p" }); }, "spec.disks[1].volume", '"v.qcow2" is used by disks[0]'],
+  ["iops above 10 million", (s) => (s.disks[0].iopsLimit = 10_000_001), "spec.disks[0].iops_limit", "between 0 and 10000000"],
+  ["iops negative", (s) => (s.disks[0].iopsLimit = -1), "spec.disks[0].iops_limit"],
+  ["throughput above 1 million MB/s", (s) => (s.disks[1].throughputMbps = 1_000_001), "spec.disks[1].throughput_mbps", "between 0 and 1000000"],
+  ["throughput fractional", (s) => (s.disks[1].throughputMbps = 1.5), "spec.disks[1].throughput_mbps", "integer"],
+  ["the node's cdrom id", (s) => (s.disks[2].id = "cloud-init"), "spec.disks[2].id", "node's cloud-init CD-ROM"],
+  ["the node's cdrom id on a disk", (s) => (s.disks[1].id = "cloud-init"), "spec.disks[1].id", "node's cloud-init CD-ROM"],
   ["relative path", (s) => (s.disks[1].path = "images/a.raw"), "spec.disks[1].path", "absolute"],
   ["path with ..", (s) => (s.disks[1].path = "/var/lib/../../etc/shadow"), "spec.disks[1].path", "'..'"],
   ["path with NUL", (s) => (s.disks[1].path = "/var/a\0b"), "spec.disks[1].path", "NUL"],
@@ -75,7 +101,9 @@ const rows: Row[] = [
   ["image size not integer", (s) => (s.disks[0].newImage.sizeBytes = 2 ** 20 + 0.5), "spec.disks[0].new_image.size_bytes"],
   ["image format", (s) => (s.disks[0].newImage.format = "vmdk"), "spec.disks[0].new_image.format", "qcow2, raw"],
   ["backing with raw", (s) => (s.disks[0].newImage.format = "raw"), "spec.disks[0].new_image.backing_path", "only allowed for format qcow2"],
-  ["backing relative", (s) => (s.disks[0].newImage.backingPath = "base.qcow2"), "spec.disks[0].new_image.backing_path", "absolute"],
+  // Relative: a volume name in the pools (another engineer's rule in validation.ts), never a path.
+  ["backing relative with a directory", (s) => (s.disks[0].newImage.backingPath = "images/base.qcow2"), "spec.disks[0].new_image.backing_path", "no '/'"],
+  ["backing with ..", (s) => (s.disks[0].newImage.backingPath = "/var/lib/../x.qcow2"), "spec.disks[0].new_image.backing_path", "'..'"],
   ["bus", (s) => (s.disks[0].bus = "nvme"), "spec.disks[0].bus", "virtio, scsi, sata, ide"],
   ["device", (s) => (s.disks[0].device = "floppy"), "spec.disks[0].device"],
   ["boot order negative", (s) => (s.disks[0].bootOrder = -1), "spec.disks[0].boot_order"],
@@ -83,7 +111,7 @@ const rows: Row[] = [
   ["readonly not boolean", (s) => (s.disks[1].readonly = 1), "spec.disks[1].readonly"],
   ["cdrom writable", (s) => (s.disks[2].readonly = false), "spec.disks[2].readonly", "must be true for a cdrom"],
   ["cdrom on virtio", (s) => (s.disks[2].bus = "virtio"), "spec.disks[2].bus", "sata, scsi or ide"],
-  ["cdrom as new image", (s) => Object.assign(s.disks[0], { device: "cdrom", readonly: true, bus: "sata" }), "spec.disks[0].new_image", "existing path"],
+  ["cdrom as new image", (s) => Object.assign(s.disks[0], { device: "cdrom", readonly: true, bus: "sata" }), "spec.disks[0].new_image", "existing ISO"],
   ["33 nics", (s) => (s.nics = Array.from({ length: 33 }, (_, i) => ({ id: `n${i}`, bridge: "br0", model: "virtio" }))), "spec.nics", "at most 32 NICs are allowed, got 33"],
   ["nic id", (s) => (s.nics[0].id = "eth 0"), "spec.nics[0].id"],
   ["duplicate nic id", (s) => (s.nics[1].id = "eth0"), "spec.nics[1].id", '"eth0" is used by nics[0]'],
@@ -98,11 +126,30 @@ const rows: Row[] = [
   ["mac zero", (s) => (s.nics[0].mac = "00:00:00:00:00:00"), "spec.nics[0].mac", "all zeros"],
   ["duplicate mac", (s) => (s.nics[1].mac = "52:54:00:12:34:56"), "spec.nics[1].mac", "is used by nics[0]"],
   ["nic model", (s) => (s.nics[0].model = "vmxnet3"), "spec.nics[0].model", "virtio, e1000, rtl8139"],
+  ["nic bandwidth above 1 million Mbps", (s) => (s.nics[0].bandwidthMbps = 1_000_001), "spec.nics[0].bandwidth_mbps", "between 0 and 1000000"],
+  ["nic bandwidth negative", (s) => (s.nics[0].bandwidthMbps = -5), "spec.nics[0].bandwidth_mbps"],
+  ["nic boot order negative", (s) => (s.nics[0].bootOrder = -1), "spec.nics[0].boot_order"],
+  ["nic boot order of a disk", (s) => (s.nics[0].bootOrder = 1), "spec.nics[0].boot_order", "1 is used by disks[0]"],
+  ["nic boot order twice", (s) => { s.nics[0].bootOrder = 5; s.nics[1].bootOrder = 5; }, "spec.nics[1].boot_order", "5 is used by nics[0]"],
   ["firmware", (s) => (s.firmware = "coreboot"), "spec.firmware", "bios, uefi"],
   ["console type", (s) => (s.console.type = "rdp"), "spec.console.type"],
   ["vnc password of 9", (s) => (s.console.password = "123456789"), "spec.console.password", "at most 8 characters for vnc"],
   ["password without console", (s) => (s.console = { type: "none", password: "x" }), "spec.console.password", "console type is none"],
   ["console listen", (s) => (s.console.listen = "localhost"), "spec.console.listen", "IPv4 or IPv6"],
+  ["console port below 5900", (s) => (s.console.port = 5899), "spec.console.port", "0 (allocated at start) or between 5900 and 65535"],
+  ["console port above 65535", (s) => (s.console.port = 65536), "spec.console.port"],
+  ["console port without console", (s) => (s.console = { type: "none", port: 5901 }), "spec.console.port", "console type is none"],
+  ["cpu maximum with a model", (s) => Object.assign(s.cpu, { mode: "maximum", model: "EPYC" }), "spec.cpu.model", "must be empty unless"],
+  ["cpu auto with a model", (s) => Object.assign(s.cpu, { mode: "auto", model: "EPYC" }), "spec.cpu.model", "(mode is auto)"],
+  ["cloud-init not an object", (s) => (s.cloudInit = "#cloud-config"), "spec.cloud_init", "must be an object"],
+  ["cloud-init user data not a string", (s) => (s.cloudInit.userData = 5), "spec.cloud_init.user_data", "must be a string"],
+  ["cloud-init user data above 64 KiB", (s) => (s.cloudInit.userData = "u".repeat(65537)), "spec.cloud_init.user_data", "at most 65536 bytes, got 65537"],
+  ["cloud-init counts bytes, not characters", (s) => (s.cloudInit.vendorData = "é".repeat(32769)), "spec.cloud_init.vendor_data", "got 65538"],
+  ["cloud-init with a control character", (s) => (s.cloudInit.networkConfig = "a\u0000b"), "spec.cloud_init.network_config", "must be text"],
+  ["guest os upper case", (s) => (s.guestOs = "Debian"), "spec.guest_os", "a-z 0-9 _"],
+  ["guest os with a dash", (s) => (s.guestOs = "windows-server"), "spec.guest_os"],
+  ["guest os of 65 characters", (s) => (s.guestOs = "w".repeat(65)), "spec.guest_os", "at most 64"],
+  ["guest os not a string", (s) => (s.guestOs = 1), "spec.guest_os", "must be a string"],
   ["17 host devices", (s) => (s.hostDevices = Array.from({ length: 17 }, (_, i) => ({ pciAddress: `0000:${(i + 16).toString(16)}:00.0`, romBar: true }))), "spec.host_devices", "at most 16"],
   ["pci short form", (s) => (s.hostDevices[0].pciAddress = "01:00.0"), "spec.host_devices[0].pci_address", "DDDD:BB:SS.F"],
   ["pci function 8", (s) => (s.hostDevices[0].pciAddress = "0000:01:00.8"), "spec.host_devices[0].pci_address"],
@@ -141,6 +188,42 @@ describe("validateVmSpec", () => {
     expect(e.field).toBe(field);
     expect(e.message.startsWith(`${field}: `)).toBe(true);
     if (message) expect(e.message).toContain(message);
+  });
+
+  test("accepts every new source, limit and profile at its bounds", () => {
+    const spec = valid();
+    spec.disks.push(
+      { id: "vol", volume: "vol-1.qcow2", pool: "nvme_0.fast-A", bus: "virtio", bootOrder: 0, readonly: false, device: "disk", iopsLimit: 10_000_000, throughputMbps: 1_000_000 },
+      { id: "new-vol", volume: "v".repeat(255), newImage: { sizeBytes: 2 ** 20, format: "raw" }, bus: "scsi", bootOrder: 0, readonly: false, device: "disk", iopsLimit: 0 },
+      { id: "iso-vol", volume: "iso/debian-12.iso", bus: "sata", bootOrder: 3, readonly: true, device: "cdrom" },
+      { id: "empty-drive", bus: "ide", bootOrder: 0, readonly: true, device: "cdrom" },
+      // The same read-only volume twice is fine, like a shared ISO path.
+      { id: "iso-vol-2", volume: "iso/debian-12.iso", bus: "sata", bootOrder: 0, readonly: true, device: "cdrom" },
+    );
+    spec.nics[0]!.bandwidthMbps = 1_000_000;
+    spec.nics[0]!.bootOrder = 4;
+    spec.nics[1]!.bootOrder = 0;
+    spec.cloudInit = { userData: "u".repeat(65536), metaData: "é".repeat(32768), networkConfig: "", vendorData: "\t\r\n" };
+    for (const port of [0, 5900, 65535]) {
+      for (const guestOs of ["", "windows_server", "plan9", "w".repeat(64)]) {
+        for (const mode of ["auto", "maximum", "host-model", "host-passthrough"] as const) {
+          const s = { ...spec, console: { ...spec.console, port }, guestOs, cpu: { ...spec.cpu, mode } };
+          expect(() => validateVmSpec(s)).not.toThrow();
+        }
+      }
+    }
+  });
+
+  test("the node's cloud-init CD-ROM is accepted only when asked for", () => {
+    const spec = valid();
+    spec.disks.push({ id: "cloud-init", path: "/var/lib/limiquantix/vms/x/cloud-init.iso", bus: "sata", bootOrder: 0, readonly: true, device: "cdrom" });
+    expect(() => validateVmSpec(spec)).toThrow("spec.disks[3].id: \"cloud-init\" is the id of the node's cloud-init CD-ROM");
+    expect(() => validateVmSpec(spec, "spec", { allowNodeCdroms: true })).not.toThrow();
+    const disk = spec.disks[3]!;
+    expect(() => validateDiskSpec(disk)).toThrow("disk.id:");
+    expect(() => validateDiskSpec(disk, "disk", { allowNodeCdroms: true })).not.toThrow();
+    // Only as a CD-ROM: a disk of that id is never the node's.
+    expect(() => validateDiskSpec({ ...disk, device: "disk", readonly: false, bus: "virtio" }, "disk", { allowNodeCdroms: true })).toThrow("disk.id:");
   });
 
   test("the path prefix is configurable", () => {
@@ -184,12 +267,12 @@ describe("device and id checks", () => {
 });
 
 describe("properties", () => {
-  const specFields = ["name", "cpu", "memoryMib", "hugepages", "disks", "nics", "firmware", "console", "hostDevices", "labels", "description"];
+  const specFields = ["name", "cpu", "memoryMib", "hugepages", "disks", "nics", "firmware", "console", "hostDevices", "labels", "description", "cloudInit", "guestOs"];
 
   // Starts from a valid spec and overwrites random paths with arbitrary values, so both
   // plausible and absurd inputs reach every rule.
   const mutation = fc.record({
-    path: fc.array(fc.oneof(fc.constantFrom(...specFields, "sockets", "id", "path", "newImage", "sizeBytes", "mac", "bridge", "pciAddress", "type", "password"), fc.nat(4)), { minLength: 1, maxLength: 3 }),
+    path: fc.array(fc.oneof(fc.constantFrom(...specFields, "sockets", "id", "path", "newImage", "sizeBytes", "mac", "bridge", "pciAddress", "type", "password", "volume", "pool", "iopsLimit", "throughputMbps", "bandwidthMbps", "bootOrder", "port", "userData", "mode"), fc.nat(4)), { minLength: 1, maxLength: 3 }),
     value: fc.oneof(fc.anything(), fc.string(), fc.integer(), fc.double(), fc.constant(undefined), fc.constant(null)),
   });
 

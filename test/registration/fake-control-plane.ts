@@ -1,29 +1,61 @@
 // An in-test control plane: the NodeService from our .proto served by connect-node on node:http
 // (HTTP/1.1 only over cleartext, like connect-go behind a plain Go http.Server), or, given a key
 // and certificate, node:http2's secure server with HTTP/1.1 allowed (Go's TLS server offers both
-// through ALPN). It records every call and can be switched into the faults a
-// real control plane shows: down, answering 500s, slow, dropping the connection.
+// through ALPN). It records every call (with the JSON body as it arrived, for the JSON
+// encoding) and can be switched into the faults a real control plane shows: down, answering
+// 500s, slow, dropping the connection, and "unimplemented" for the calls the one at HEAD lacks.
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { create, type JsonValue } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createConnectRouter,
+  createContextKey,
+  createContextValues,
+  type HandlerContext,
+} from "@connectrpc/connect";
+import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import {
   NodeSchema,
   NodeService,
   NodeStatus_Phase,
+  SyncFullStateResponseSchema,
+  SyncNodeVMsResponseSchema,
   UpdateHeartbeatResponseSchema,
+  VMChangeAckSchema,
+  VMChangeEventType,
   type RegisterNodeRequest,
+  type SyncFullStateRequest,
+  type SyncNodeVMsRequest,
   type UpdateHeartbeatRequest,
+  type VMChangeNotification,
 } from "../../src/gen/limiquantix/compute/v1/node_service_pb.ts";
 
 export type Fault = "none" | "http500" | "slow" | "drop";
 
-export type RecordedCall =
-  | { method: "RegisterNode"; at: number; contentType: string; request: RegisterNodeRequest }
-  | { method: "UpdateHeartbeat"; at: number; contentType: string; request: UpdateHeartbeatRequest };
+interface Requests {
+  RegisterNode: RegisterNodeRequest;
+  UpdateHeartbeat: UpdateHeartbeatRequest;
+  SyncNodeVMs: SyncNodeVMsRequest;
+  SyncFullState: SyncFullStateRequest;
+  NotifyVMChange: VMChangeNotification;
+}
+export type Method = keyof Requests;
+
+export type RecordedCall = {
+  [M in Method]: {
+    method: M;
+    at: number;
+    contentType: string;
+    /** The body as the client sent it, for application/json requests. */
+    json?: JsonValue;
+    request: Requests[M];
+  };
+}[Method];
+export type CallOf<M extends Method> = Extract<RecordedCall, { method: M }>;
 
 export interface Attempt {
   path: string;
@@ -50,11 +82,23 @@ export interface FakeControlPlane {
   readonly url: string;
   readonly port: number;
   readonly calls: RecordedCall[];
+  /** The calls of one method, in arrival order (answered or not). */
+  callsTo<M extends Method>(method: M): CallOf<M>[];
   readonly nodes: Map<string, FakeNode>;
+  /** VM ids imported through SyncNodeVMs. */
+  readonly vmIds: Set<string>;
   /** Requests that reached the server at all, including those a fault answered. */
   readonly attempts: Attempt[];
   setFault(fault: Fault): void;
   setHeartbeatIntervalSecs(secs: number): void;
+  /** These methods answer Connect "unimplemented" (after being recorded), as the real one does. */
+  setUnimplemented(...methods: Method[]): void;
+  /** These methods answer Connect "unavailable" (after being recorded), as an overloaded one might. */
+  setUnavailable(...methods: Method[]): void;
+  /** Calls of this method (recorded first) get no answer until the returned function is called. */
+  holdCalls(method: Method): () => void;
+  /** Heartbeat answers ask for a full sync (request_full_sync) while set. */
+  setRequestFullSync(on: boolean): void;
   /** Forgets every node, as a control plane with a fresh database would. */
   forgetNodes(): void;
   /** READY while heartbeats arrive within `staleMs`, NOT_READY after, as the real one marks them. */
@@ -72,53 +116,120 @@ export async function startFakeControlPlane(
   const calls: RecordedCall[] = [];
   const attempts: Attempt[] = [];
   const nodes = new Map<string, FakeNode>();
+  const vmIds = new Set<string>();
+  const failing = new Map<Method, Code>();
+  const held = new Map<Method, Promise<void>>();
   let fault: Fault = "none";
   let intervalSecs = options.heartbeatIntervalSecs ?? 0;
+  let requestFullSync = false;
   const slowMs = options.slowMs ?? 2000;
-  let contentType = "";
+  // Per request, not per server: notifications arrive while a heartbeat is in flight.
+  const wire = createContextKey<{ contentType: string; json?: JsonValue }>({ contentType: "" });
 
-  const adapter = connectNodeAdapter({
-    routes(router) {
-      router.service(NodeService, {
-        registerNode(request) {
-          calls.push({ method: "RegisterNode", at: performance.now(), contentType, request });
-          // The real control plane finds an existing node by hostname.
-          let node = nodes.get(request.hostname);
-          if (node === undefined) {
-            node = { id: randomUUID(), hostname: request.hostname };
-            nodes.set(request.hostname, node);
-          }
-          return create(NodeSchema, {
-            id: node.id,
-            hostname: request.hostname,
-            managementIp: request.managementIp,
-            labels: request.labels,
-            status: { phase: NodeStatus_Phase.PENDING },
-          });
-        },
-        updateHeartbeat(request) {
-          calls.push({ method: "UpdateHeartbeat", at: performance.now(), contentType, request });
-          const node = [...nodes.values()].find((n) => n.id === request.nodeId);
-          // connect-go's control plane answers NotFound for an id it does not know.
-          if (node === undefined) throw new ConnectError("node not found", Code.NotFound);
-          node.lastHeartbeatAt = performance.now();
-          return create(UpdateHeartbeatResponseSchema, {
-            acknowledged: true,
-            serverTimeUnix: BigInt(Math.floor(Date.now() / 1000)),
-            heartbeatIntervalSecs: intervalSecs,
-          });
-        },
+  async function record<M extends Method>(method: M, request: Requests[M], ctx: HandlerContext) {
+    const { contentType, json } = ctx.values.get(wire);
+    calls.push({ method, at: performance.now(), contentType, ...(json !== undefined && { json }), request } as RecordedCall);
+    const hold = held.get(method);
+    if (hold !== undefined) {
+      const aborted = new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+      await Promise.race([hold, aborted]);
+    }
+    const code = failing.get(method);
+    if (code === Code.Unimplemented) {
+      // What connect-go's generated Unimplemented handler answers.
+      throw new ConnectError(`${NodeService.typeName}.${method} is not implemented`, code);
+    }
+    if (code !== undefined) throw new ConnectError(`${method} failed`, code);
+  }
+
+  const router = createConnectRouter();
+  router.service(NodeService, {
+    async registerNode(request, ctx) {
+      await record("RegisterNode", request, ctx);
+      // The real control plane finds an existing node by hostname.
+      let node = nodes.get(request.hostname);
+      if (node === undefined) {
+        node = { id: randomUUID(), hostname: request.hostname };
+        nodes.set(request.hostname, node);
+      }
+      return create(NodeSchema, {
+        id: node.id,
+        hostname: request.hostname,
+        managementIp: request.managementIp,
+        labels: request.labels,
+        status: { phase: NodeStatus_Phase.PENDING },
       });
     },
+    async updateHeartbeat(request, ctx) {
+      await record("UpdateHeartbeat", request, ctx);
+      const node = [...nodes.values()].find((n) => n.id === request.nodeId);
+      // connect-go's control plane answers NotFound for an id it does not know.
+      if (node === undefined) throw new ConnectError("node not found", Code.NotFound);
+      node.lastHeartbeatAt = performance.now();
+      return create(UpdateHeartbeatResponseSchema, {
+        acknowledged: true,
+        serverTimeUnix: BigInt(Math.floor(Date.now() / 1000)),
+        heartbeatIntervalSecs: intervalSecs,
+        requestFullSync,
+      });
+    },
+    async syncNodeVMs(request, ctx) {
+      await record("SyncNodeVMs", request, ctx);
+      const known = request.vms.filter((vm) => vmIds.has(vm.id)).length;
+      for (const vm of request.vms) vmIds.add(vm.id);
+      return create(SyncNodeVMsResponseSchema, { importedCount: request.vms.length - known, existingCount: known });
+    },
+    async syncFullState(request, ctx) {
+      await record("SyncFullState", request, ctx);
+      return create(SyncFullStateResponseSchema, { acknowledged: true, vmsReconciled: request.vms.length });
+    },
+    async notifyVMChange(request, ctx) {
+      await record("NotifyVMChange", request, ctx);
+      const action =
+        request.eventType === VMChangeEventType.VM_CHANGE_CREATED
+          ? "created"
+          : request.eventType === VMChangeEventType.VM_CHANGE_DELETED
+            ? "marked_lost"
+            : "status_updated";
+      return create(VMChangeAckSchema, { acknowledged: true, action });
+    },
   });
+  const routes = new Map(router.handlers.map((h) => [h.requestPath, h]));
 
   const sockets = new Set<import("node:net").Socket>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   type Req = http.IncomingMessage | http2.Http2ServerRequest;
   type Res = http.ServerResponse | http2.Http2ServerResponse;
+  // connectNodeAdapter, but reading a JSON body first so the test sees it as it was sent.
+  async function serve(req: Req, res: Res) {
+    const route = routes.get((req.url ?? "").split("?")[0] ?? "");
+    if (route === undefined) {
+      (res as http.ServerResponse).writeHead(404);
+      res.end();
+      return;
+    }
+    const contentType = req.headers["content-type"] ?? "";
+    let json: JsonValue | undefined;
+    if (contentType.startsWith("application/json")) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      json = JSON.parse(Buffer.concat(chunks).toString("utf8")) as JsonValue;
+    }
+    const values = createContextValues().set(wire, { contentType, ...(json !== undefined && { json }) });
+    const request = universalRequestFromNodeRequest(
+      req as http.IncomingMessage,
+      res as http.ServerResponse,
+      json,
+      values,
+    );
+    await universalResponseToNodeResponse(await route(request), res as http.ServerResponse);
+  }
+  const adapter = (req: Req, res: Res) => {
+    serve(req, res).catch(() => res.destroy());
+  };
+
   const handler = (req: Req, res: Res) => {
     attempts.push({ path: req.url ?? "", at: performance.now(), fault, httpVersion: req.httpVersion });
-    contentType = req.headers["content-type"] ?? "";
     if (fault === "http500") {
       (res as http.ServerResponse).writeHead(500, { "content-type": "text/plain" });
       res.end("internal server error");
@@ -131,12 +242,12 @@ export async function startFakeControlPlane(
     if (fault === "slow") {
       const t = setTimeout(() => {
         timers.delete(t);
-        if (!res.destroyed) adapter(req as http.IncomingMessage, res as http.ServerResponse);
+        if (!res.destroyed) adapter(req, res);
       }, slowMs);
       timers.add(t);
       return;
     }
-    adapter(req as http.IncomingMessage, res as http.ServerResponse);
+    adapter(req, res);
   };
 
   const server: http.Server | http2.Http2SecureServer = options.tls
@@ -181,13 +292,34 @@ export async function startFakeControlPlane(
     url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     port,
     calls,
+    callsTo: <M extends Method>(method: M) => calls.filter((c): c is CallOf<M> => c.method === method),
     nodes,
+    vmIds,
     attempts,
     setFault(f) {
       fault = f;
     },
     setHeartbeatIntervalSecs(secs) {
       intervalSecs = secs;
+    },
+    setUnimplemented(...methods) {
+      for (const [m, code] of failing) if (code === Code.Unimplemented) failing.delete(m);
+      for (const m of methods) failing.set(m, Code.Unimplemented);
+    },
+    setUnavailable(...methods) {
+      for (const [m, code] of failing) if (code === Code.Unavailable) failing.delete(m);
+      for (const m of methods) failing.set(m, Code.Unavailable);
+    },
+    holdCalls(method) {
+      let release!: () => void;
+      held.set(method, new Promise<void>((resolve) => (release = resolve)));
+      return () => {
+        held.delete(method);
+        release();
+      };
+    },
+    setRequestFullSync(on) {
+      requestFullSync = on;
     },
     forgetNodes() {
       nodes.clear();

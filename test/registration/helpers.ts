@@ -1,8 +1,8 @@
 // Shared pieces of the registration tests: a host identity fixture, a logger that records,
-// and a bounded wait.
+// a bounded wait, and a VM source the test drives.
 import type { HostIdentity } from "../../src/telemetry/types.ts";
 import type { HeartbeatFigures } from "../../src/registration/messages.ts";
-import type { RegistrarLogger } from "../../src/registration/registrar.ts";
+import type { NodeVm, NodeVmChange, NodeVmSource, RegistrarLogger } from "../../src/registration/registrar.ts";
 
 export const identityFixture: HostIdentity = {
   hostname: "hv-test-01",
@@ -69,4 +69,66 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 300
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(5);
   }
+}
+
+/**
+ * A VM source the test drives: VMs it lists, changes it pushes. A listing is taken when list()
+ * is called; holdListing() keeps the next listing from returning until released, so a test can
+ * change VMs while the registrar waits for it.
+ */
+export interface FakeVms {
+  source: NodeVmSource;
+  /** Adds or changes a VM and pushes the change, as a backend event would. */
+  set(vm: NodeVm): void;
+  remove(id: string): void;
+  listeners(): number;
+  listCalls(): number;
+  holdListing(): () => void;
+  failListing(err: Error | undefined): void;
+}
+
+export function fakeVms(initial: NodeVm[] = []): FakeVms {
+  const vms = new Map(initial.map((vm) => [vm.id, vm]));
+  const listeners = new Set<(change: NodeVmChange) => void>();
+  let gate: Promise<void> | undefined;
+  let failure: Error | undefined;
+  let listCalls = 0;
+  const emit = (change: NodeVmChange) => {
+    for (const l of listeners) l(change);
+  };
+  return {
+    source: {
+      async list() {
+        listCalls++;
+        if (failure !== undefined) throw failure;
+        const snapshot = [...vms.values()];
+        const wait = gate;
+        gate = undefined;
+        await wait;
+        return snapshot;
+      },
+      onChange(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    },
+    set(vm) {
+      vms.set(vm.id, vm);
+      emit({ kind: "present", id: vm.id, name: vm.name, state: vm.state });
+    },
+    remove(id) {
+      vms.delete(id);
+      emit({ kind: "gone", id });
+    },
+    listeners: () => listeners.size,
+    listCalls: () => listCalls,
+    holdListing() {
+      let release!: () => void;
+      gate = new Promise((resolve) => (release = resolve));
+      return release;
+    },
+    failListing(err) {
+      failure = err;
+    },
+  };
 }

@@ -37,7 +37,7 @@ describe("buildRegisterRequest", () => {
 
 describe("buildHeartbeatRequest", () => {
   test("converts memory to whole MiB and keeps the other figures", () => {
-    const req = buildHeartbeatRequest("node-1", figuresFixture);
+    const req = buildHeartbeatRequest("node-1", figuresFixture, { stateHash: "e3b0c44298fc1c14", storagePools: [] });
     expect(req).toMatchObject({
       nodeId: "node-1",
       cpuUsagePercent: 12.5,
@@ -57,7 +57,7 @@ describe("buildHeartbeatRequest", () => {
       memoryUsedBytes: -5,
       diskUsedBytes: Number.NaN,
       load1: Number.POSITIVE_INFINITY,
-    });
+    }, { stateHash: "", storagePools: [] });
     expect(req.cpuUsagePercent).toBe(100);
     expect(req.memoryUsedMib).toBe(0n);
     expect(req.memoryTotalMib).toBe(0n);

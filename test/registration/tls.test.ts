@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRegistrar, type Registrar } from "../../src/registration/registrar.ts";
 import { startFakeControlPlane, type FakeControlPlane } from "./fake-control-plane.ts";
-import { figuresFixture, identityFixture, recordingLogger, waitFor } from "./helpers.ts";
+import { fakeVms, figuresFixture, identityFixture, recordingLogger, waitFor } from "./helpers.ts";
 
 const openssl = Bun.which("openssl");
 if (openssl === null) console.warn("openssl not found: skipping the HTTPS registration tests");
@@ -48,6 +48,7 @@ function registrar(overrides: { caFile?: string; httpVersion?: "1.1" | "2" }): {
     stateDir: join(dir, "state"),
     collectIdentity: async () => identityFixture,
     collectFigures: async () => figuresFixture,
+    vms: fakeVms().source,
     logger,
     secondMs: 50,
     backoff: { initialMs: 20, maxMs: 40 },

@@ -60,7 +60,16 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const hypervisor =
     opts.backend?.(config) ??
     opts.overrides?.hypervisor ??
-    createMockHypervisor({ bootMs: 1, acpiShutdownMs: 5, migrationStepMs: 2, storagePath: config.hypervisor.storagePath, ...opts.mock });
+    createMockHypervisor({
+      bootMs: 1,
+      acpiShutdownMs: 5,
+      migrationStepMs: 2,
+      storagePath: config.hypervisor.storagePath,
+      cloudImagesDir: config.storage.cloudImages,
+      isoImagesDir: config.storage.isoImages,
+      consoleListen: config.hypervisor.consoleListen,
+      ...opts.mock,
+    });
   const daemon = await startDaemon(config, log, { ...opts.overrides, hypervisor }).catch((err: unknown) => {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -85,9 +94,23 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 
 export const newVmId = () => crypto.randomUUID();
 
-/** A small valid spec (no disks unless given), named uniquely. */
-export function smallSpec(name: string, extra: Record<string, unknown> = {}) {
-  return { name, cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1 }, memory: { sizeMib: 256n }, ...extra };
+/** A small valid VMSpec (no disks unless given; the node adds an empty CD-ROM and a NIC). */
+export function smallSpec(extra: Record<string, unknown> = {}) {
+  return { cpuSockets: 1, cpuCores: 1, cpuThreadsPerCore: 1, memoryMib: 256n, ...extra };
+}
+
+/** CreateVM's name, spec and labels for a small VM: `createVM({ vmId, ...smallVm("web") })`. */
+export function smallVm(name: string, spec: Record<string, unknown> = {}, labels: Record<string, string> = {}) {
+  return { name, spec: smallSpec(spec), labels };
+}
+
+/** Polls cond (no fixed sleep before an action) until it holds; fails naming what it waited for. */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await cond())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await Bun.sleep(5);
+  }
 }
 
 /** The gRPC code of a failed call, or undefined when it succeeded. */

@@ -9,7 +9,7 @@ import { HypervisorError } from "../../src/hypervisor/errors.ts";
 import { createMockHypervisor } from "../../src/hypervisor/mock/index.ts";
 import type { Hypervisor } from "../../src/hypervisor/types.ts";
 import { sanitizeMessage } from "../../src/server/errors.ts";
-import { drain, newVmId, smallSpec, startHarness, type Harness } from "../reliability/harness.ts";
+import { drain, newVmId, smallVm, startHarness, type Harness } from "../reliability/harness.ts";
 
 let h: Harness;
 let storage: string;
@@ -61,7 +61,7 @@ function expectClean(err: ConnectError | undefined) {
 
 describe("errors reaching clients", () => {
   const id = newVmId();
-  beforeAll(() => h.grpc.createVM({ vmId: id, spec: smallSpec("leaky") }));
+  beforeAll(() => h.grpc.createVM({ vmId: id, ...smallVm("leaky") }));
 
   test("a plain Error naming a file is INTERNAL with a generic message, over gRPC and Connect JSON", async () => {
     for (const client of [h.grpc, h.connect]) {
@@ -96,7 +96,7 @@ describe("errors reaching clients", () => {
   });
 
   test("a failure in the middle of a stream is INTERNAL, no path, no stack", async () => {
-    const { messages, error } = await drain(h.grpc.migrateVM({ vmId: id, targetUri: "qemu+tcp://node2.example/system" }));
+    const { messages, error } = await drain(h.grpc.migrateVM({ vmId: id, targetNodeUri: "qemu+tcp://node2.example/system" }));
     expect(messages.length).toBe(1);
     const err = ConnectError.from(error);
     expect(err.code).toBe(Code.Internal);

@@ -8,7 +8,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import * as net from "node:net";
 import { networkInterfaces } from "node:os";
 import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
-import { newVmId, smallSpec, startHarness, type Harness } from "../reliability/harness.ts";
+import { newVmId, smallVm, startHarness, type Harness } from "../reliability/harness.ts";
 
 let h: Harness;
 let metricsUrl: string;
@@ -62,7 +62,7 @@ describe("the metrics endpoint", () => {
 
   test("no VM-changing call gets through it, whatever the protocol", async () => {
     const id = newVmId();
-    await h.grpc.createVM({ vmId: id, spec: smallSpec("kept") });
+    await h.grpc.createVM({ vmId: id, ...smallVm("kept") });
     const res = await fetch(`${metricsUrl}/limiquantix.node.v1.NodeDaemonService/DeleteVM`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -14,7 +14,7 @@ import * as tls from "node:tls";
 import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { listen, type Listener } from "../../src/server/listener.ts";
 import { peerOf } from "../../src/server/peer.ts";
-import { newVmId, smallSpec, startHarness, type Harness } from "../reliability/harness.ts";
+import { newVmId, smallVm, startHarness, type Harness } from "../reliability/harness.ts";
 import { makePki, openssl, type Pki } from "./certs.ts";
 
 let pki: Pki;
@@ -112,7 +112,7 @@ describe.skipIf(!openssl)("mutual TLS on the API listener", () => {
   test("a client with a valid certificate gets in over gRPC (HTTP/2) and Connect JSON (HTTP/1.1)", async () => {
     expect((await h.grpc.healthCheck({})).healthy).toBe(true);
     const id = newVmId();
-    expect((await h.connect.createVM({ vmId: id, spec: smallSpec("mtls-vm") })).created).toBe(true);
+    expect((await h.connect.createVM({ vmId: id, ...smallVm("mtls-vm") })).created).toBe(true);
     const res = await fetch(`${h.baseUrl}/limiquantix.node.v1.NodeDaemonService/GetVMStatus`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -169,7 +169,7 @@ describe.skipIf(!openssl)("mutual TLS on the API listener", () => {
     expect(String((session.socket as tls.TLSSocket).getPeerCertificate().subject.CN)).toBe("node-original");
     // The stream opened before the reload keeps delivering.
     const id = newVmId();
-    await createClient(NodeDaemonService, createGrpcTransport({ baseUrl: h.baseUrl, nodeOptions: { ca: pki.read("ca.crt"), ...valid() } })).createVM({ vmId: id, spec: smallSpec("after-reload") });
+    await createClient(NodeDaemonService, createGrpcTransport({ baseUrl: h.baseUrl, nodeOptions: { ca: pki.read("ca.crt"), ...valid() } })).createVM({ vmId: id, ...smallVm("after-reload") });
     for (let i = 0; i < 50 && !seen.includes(id); i++) await Bun.sleep(20);
     expect(seen).toContain(id);
     // Still mutual TLS after the reload.

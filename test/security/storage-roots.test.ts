@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiskFormat } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { createStorageRoots } from "../../src/server/storage-roots.ts";
-import { newVmId, smallSpec, startHarness, type Harness } from "../reliability/harness.ts";
+import { newVmId, smallVm, startHarness, type Harness } from "../reliability/harness.ts";
 
 let dir: string;
 let vms: string;
@@ -83,15 +83,15 @@ describe("disk paths through the API", () => {
 
   const codeAndMessage = (p: Promise<unknown>) =>
     p.then(() => "OK", (e) => `${Code[ConnectError.from(e).code]} ${ConnectError.from(e).rawMessage}`);
-  const pathDisk = (value: string) => ({ id: "data", source: { case: "path" as const, value } });
+  const pathDisk = (path: string) => ({ id: "data", path });
 
   test("CreateVM accepts disks and backing files inside the roots", async () => {
     const res = await h.grpc.createVM({
       vmId: newVmId(),
-      spec: smallSpec("inside", {
+      ...smallVm("inside", {
         disks: [
-          { id: "root", source: { case: "newImage", value: { sizeBytes: 1n << 30n, format: DiskFormat.QCOW2, backingPath: join(root, "base.qcow2") } } },
-          { id: "data", source: { case: "path", value: join(root, "data.raw") } },
+          { id: "root", sizeGib: 1n, format: DiskFormat.QCOW2, backingFile: join(root, "base.qcow2") },
+          { id: "data", path: join(root, "data.raw") },
         ],
       }),
     });
@@ -99,19 +99,21 @@ describe("disk paths through the API", () => {
   });
 
   test("CreateVM and AttachDisk refuse symlink escapes, naming the field, never the target", async () => {
-    const escape = await codeAndMessage(h.grpc.createVM({ vmId: newVmId(), spec: smallSpec("esc", { disks: [pathDisk(join(root, "passwd.img"))] }) }));
+    const escape = await codeAndMessage(h.grpc.createVM({ vmId: newVmId(), ...smallVm("esc", { disks: [pathDisk(join(root, "passwd.img"))] }) }));
     expect(escape).toMatch(/^InvalidArgument spec\.disks\[0\]\.path: resolves outside the storage roots through a symlink/);
     expect(escape).not.toContain("/etc/passwd");
     const backing = await codeAndMessage(h.grpc.createVM({
       vmId: newVmId(),
-      spec: smallSpec("esc2", { disks: [{ id: "r", source: { case: "newImage", value: { sizeBytes: 1n << 30n, backingPath: join(root, "etc", "shadow") } } }] }),
+      ...smallVm("esc2", { disks: [{ id: "r", sizeGib: 1n, backingFile: join(root, "etc", "shadow") }] }),
     }));
-    expect(backing).toMatch(/^InvalidArgument spec\.disks\[0\]\.new_image\.backing_path: resolves outside/);
+    expect(backing).toMatch(/^InvalidArgument spec\.disks\[0\]\.backing_file: resolves outside/);
     const id = newVmId();
-    await h.grpc.createVM({ vmId: id, spec: smallSpec("hot") });
+    await h.grpc.createVM({ vmId: id, ...smallVm("hot") });
     const attach = await codeAndMessage(h.grpc.attachDisk({ vmId: id, disk: pathDisk(join(root, "etc", "shadow")) }));
     expect(attach).toMatch(/^InvalidArgument disk\.path: resolves outside/);
-    expect((await h.grpc.getVMStatus({ vmId: id })).spec!.disks).toEqual([]);
+    const disks = async () => (await h.grpc.getVMStatus({ vmId: id })).spec!.disks;
+    expect(await disks()).toEqual([]);
     expect(await codeAndMessage(h.grpc.attachDisk({ vmId: id, disk: pathDisk(join(root, "ok.raw")) }))).toBe("OK");
+    expect((await disks()).map((d) => d.id)).toEqual(["data"]);
   });
 });

@@ -1,10 +1,11 @@
 // The event reader behind `events`: prints each event once, and when the daemon goes away
-// (restart, network) waits for it with bounded backoff and resumes with after_event_id = the
-// last id printed, so nothing buffered in between is lost. No I/O of its own: tests drive it.
+// (restart, network) waits for it with bounded backoff and resumes with after_sequence = the
+// last sequence printed, so nothing buffered in between is lost. No I/O of its own: tests drive it.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { EventType, EventTypeSchema, type NodeEvent, VMStateSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { EventTypeSchema, type NodeEvent, PowerState, PowerStateSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { enumLabel, when } from "./format.ts";
+import { stateOf } from "./vm-state.ts";
 
 export interface Backoff {
   initialMs: number;
@@ -15,9 +16,15 @@ export interface Backoff {
 
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 5000, maxAttempts: 12 };
 
+/** Where a stream starts: after a sequence number, or (fromOldest) at the oldest buffered event. */
+export interface StreamStart {
+  afterSequence: bigint;
+  fromOldest: boolean;
+}
+
 export interface FollowDeps {
-  /** Opens StreamEvents after this id; the signal ends it. */
-  open(afterId: bigint, signal: AbortSignal): AsyncIterable<NodeEvent>;
+  /** Opens StreamEvents at `from`; the signal ends it. */
+  open(from: StreamStart, signal: AbortSignal): AsyncIterable<NodeEvent>;
   /** A cheap call that fails while the daemon is unreachable (HealthCheck). */
   ping(signal: AbortSignal): Promise<void>;
   print(event: NodeEvent): void;
@@ -25,7 +32,8 @@ export interface FollowDeps {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   signal: AbortSignal;
   follow: boolean;
-  since: bigint;
+  /** The first stream's start; later ones resume after the last event printed. */
+  since: StreamStart;
   /** Without --follow: the buffered events have all arrived once none came for this long. */
   idleMs: number;
   backoff: Backoff;
@@ -35,19 +43,21 @@ const RETRYABLE = new Set([Code.Unavailable, Code.Internal, Code.Unknown, Code.A
 
 export const isRetryable = (err: unknown) => err instanceof ConnectError && RETRYABLE.has(err.code);
 
-/** One line per event: `#12 2026-11-22T02:03:04Z vm_state_changed web-1 (stopped -> running) vm web-1 started`. */
+/**
+ * One line per event, led by its sequence number (what --since takes):
+ * `#12 2026-11-22T02:03:04Z vm_started web-1 (stopped -> running) vm web-1 started`.
+ */
 export function eventLine(e: NodeEvent): string {
   const who = e.vmName || e.vmId || "-";
-  const change = e.type === EventType.VM_STATE_CHANGED && e.state
-    ? ` (${e.previousState ? `${enumLabel(VMStateSchema, e.previousState)} -> ` : ""}${enumLabel(VMStateSchema, e.state)})`
-    : "";
-  return `#${e.id} ${when(e.timestamp)} ${enumLabel(EventTypeSchema, e.type)} ${who}${change} ${e.message}`.trimEnd();
+  const now = e.state !== PowerState.UNKNOWN || e.transition !== 0 ? stateOf(e) : "";
+  const change = now ? ` (${e.previousState !== PowerState.UNKNOWN ? `${enumLabel(PowerStateSchema, e.previousState)} -> ` : ""}${now})` : "";
+  return `#${e.sequence} ${when(e.timestamp)} ${enumLabel(EventTypeSchema, e.type)} ${who}${change} ${e.message}`.trimEnd();
 }
 
 export const backoffMs = (attempt: number, b: Backoff) => Math.min(b.maxMs, b.initialMs * 2 ** Math.max(0, attempt - 1));
 
 /** Reads one stream to its end; returns normally when it ended or went idle (without --follow). */
-async function readStream(deps: FollowDeps, afterId: bigint, onEvent: (e: NodeEvent) => void): Promise<void> {
+async function readStream(deps: FollowDeps, from: StreamStart, onEvent: (e: NodeEvent) => void): Promise<void> {
   const call = new AbortController();
   const stop = () => call.abort();
   deps.signal.addEventListener("abort", stop, { once: true });
@@ -59,7 +69,7 @@ async function readStream(deps: FollowDeps, afterId: bigint, onEvent: (e: NodeEv
   };
   try {
     arm();
-    for await (const e of deps.open(afterId, call.signal)) {
+    for await (const e of deps.open(from, call.signal)) {
       onEvent(e);
       arm();
     }
@@ -92,28 +102,30 @@ async function reconnect(deps: FollowDeps, reason: string): Promise<void> {
 }
 
 export async function followEvents(deps: FollowDeps): Promise<void> {
-  let after = deps.since;
+  let from = deps.since;
+  const where = () => (from.fromOldest ? "from the oldest buffered event" : `after event #${from.afterSequence}`);
   while (!deps.signal.aborted) {
     let reason: string;
     try {
-      await readStream(deps, after, (e) => {
+      await readStream(deps, from, (e) => {
         deps.print(e);
-        after = e.id;
+        from = { afterSequence: e.sequence, fromOldest: false };
       });
       if (!deps.follow || deps.signal.aborted) return;
       reason = "the daemon ended the event stream";
     } catch (err) {
       if (deps.signal.aborted) return;
       if (err instanceof ConnectError && err.code === Code.OutOfRange) {
-        // The events since `after` fell out of the daemon's buffer: say so and carry on with new ones.
-        deps.notice(`events after #${after} are no longer buffered on the daemon (${err.rawMessage}); continuing with new events`);
-        after = 0n;
+        // Some events after `from` fell out of the daemon's buffer: say so, and go on with the
+        // oldest it still has, which loses the fewest.
+        deps.notice(`events ${where()} are no longer all buffered on the daemon (${err.rawMessage}); continuing from the oldest it still has`);
+        from = { afterSequence: 0n, fromOldest: true };
         continue;
       }
       if (!deps.follow || !isRetryable(err)) throw err;
       reason = `lost the event stream (${err instanceof ConnectError ? err.rawMessage : String(err)})`;
     }
     await reconnect(deps, reason);
-    if (!deps.signal.aborted) deps.notice(`reconnected; resuming after event #${after}`);
+    if (!deps.signal.aborted) deps.notice(`reconnected; resuming ${where()}`);
   }
 }

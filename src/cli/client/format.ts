@@ -59,23 +59,28 @@ function sharedPrefix(desc: DescEnum): string {
   return prefix;
 }
 
-/** VM_STATE_SHUTTING_DOWN -> "shutting_down"; an unknown number prints as itself. */
+/** POWER_STATE_SHUTTING_DOWN -> "shutting_down"; an unknown number prints as itself. */
 export function enumLabel(desc: DescEnum, value: number): string {
   const v = desc.values.find((x) => x.number === value);
   return v ? v.name.slice(sharedPrefix(desc).length).toLowerCase() : String(value);
 }
 
-/** "running", "RUNNING", "vm_state_running", "host-passthrough": the value, or undefined. */
+/**
+ * Whether a value is a choice. The contract gives most zeros a meaning (DISK_BUS_VIRTIO,
+ * FIRMWARE_BIOS); only a zero named *_UNSPECIFIED or *_UNKNOWN is "not set", never typed.
+ */
+const choosable = (v: DescEnum["values"][number]) => v.number !== 0 || !/_(UNSPECIFIED|UNKNOWN)$/.test(v.name);
+
+/** "running", "RUNNING", "power_state_running", "host-passthrough": the value, or undefined. */
 export function parseEnum(desc: DescEnum, text: string): number | undefined {
   const wanted = text.trim().toUpperCase().replace(/-/g, "_");
   const prefix = sharedPrefix(desc);
-  const v = desc.values.find((x) => x.number !== 0 && (x.name === wanted || x.name === prefix + wanted));
+  const v = desc.values.find((x) => choosable(x) && (x.name === wanted || x.name === prefix + wanted));
   return v?.number;
 }
 
 /** The names an operator may type, for error messages. */
-export const enumChoices = (desc: DescEnum): string[] =>
-  desc.values.filter((v) => v.number !== 0).map((v) => enumLabel(desc, v.number));
+export const enumChoices = (desc: DescEnum): string[] => desc.values.filter(choosable).map((v) => enumLabel(desc, v.number));
 
 export function when(ts: Timestamp | undefined): string {
   if (!ts) return "-";

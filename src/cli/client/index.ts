@@ -6,6 +6,7 @@ import { eventsCommand } from "./events-command.ts";
 import { metricsCommand } from "./metrics-command.ts";
 import { nodeCommand, statusCommand } from "./node-commands.ts";
 import { snapshotCommand } from "./snapshot-commands.ts";
+import { poolCommand, volumeCommand } from "./storage-commands.ts";
 import { consoleCommand } from "./vm-console-command.ts";
 import { vmDeviceCommands } from "./vm-device-commands.ts";
 import { vmLifecycleCommands } from "./vm-lifecycle-commands.ts";
@@ -13,7 +14,7 @@ import { migrateCommand } from "./vm-migrate-command.ts";
 import { vmViewCommands } from "./vm-view-commands.ts";
 
 export const vmCommand = defineCommand({
-  meta: { name: "vm", description: "The node's VMs (e.g. `vm list`, `vm create -f spec.yaml --start`, `vm stop web-1`)" },
+  meta: { name: "vm", description: "The node's VMs (e.g. `vm list`, `vm create -f spec.yaml --start`, `vm media web-1 --cdrom installer --eject`)" },
   subCommands: {
     ...vmViewCommands,
     ...vmLifecycleCommands,
@@ -30,4 +31,6 @@ export const clientCommands = {
   snapshot: snapshotCommand,
   metrics: metricsCommand,
   events: eventsCommand,
+  pool: poolCommand,
+  volume: volumeCommand,
 };

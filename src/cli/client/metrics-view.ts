@@ -1,8 +1,9 @@
 // Pure: one metrics sample (and the one before it, for per-VM rates) -> the lines of the
-// `metrics` view. The same lines serve the one-shot print and each frame of `--watch`.
+// `metrics` view. The same lines serve the one-shot print and each frame of `--watch`. A figure
+// the daemon has not measured yet (the host CPU needs two reads) shows as "–", never as 0.
 
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { type MetricsSample, type VMMetrics, VMStateSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { type NodeMetrics, PowerStateSchema, type VMMetrics } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { bytes, duration, enumLabel, percent, table } from "./format.ts";
 
 export interface ViewOptions {
@@ -15,8 +16,12 @@ export interface ViewOptions {
 }
 
 const SHOWN_DEVICES = 4;
+const BAR_WIDTH = 20;
 
-function bar(fraction: number, width = 20): string {
+/** Shown for a figure that is not measured yet. */
+export const NOT_MEASURED = "–";
+
+function bar(fraction: number, width = BAR_WIDTH): string {
   const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
   return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
 }
@@ -28,7 +33,7 @@ function perSecond(now: bigint, before: bigint | undefined, seconds: number): st
   return rate(Number(now - before) / seconds);
 }
 
-function vmRows(sample: MetricsSample, previous: MetricsSample | undefined): string[][] {
+function vmRows(sample: NodeMetrics, previous: NodeMetrics | undefined): string[][] {
   const seconds = previous?.timestamp && sample.timestamp
     ? (timestampDate(sample.timestamp).getTime() - timestampDate(previous.timestamp).getTime()) / 1000
     : 0;
@@ -39,7 +44,7 @@ function vmRows(sample: MetricsSample, previous: MetricsSample | undefined): str
       const p = before.get(v.vmId);
       return [
         v.name,
-        enumLabel(VMStateSchema, v.state),
+        enumLabel(PowerStateSchema, v.state),
         String(v.vcpus),
         percent(v.cpuUsagePercent),
         `${bytes(v.memoryUsedBytes)} / ${bytes(v.memoryTotalBytes)}`,
@@ -49,35 +54,36 @@ function vmRows(sample: MetricsSample, previous: MetricsSample | undefined): str
     });
 }
 
-export function renderMetrics(sample: MetricsSample, previous: MetricsSample | undefined, o: ViewOptions): string[] {
-  const n = sample.node;
-  const at = sample.timestamp ? timestampDate(sample.timestamp).toISOString().slice(11, 19) + " UTC" : "";
+/** The host CPU figure and its bar, or "–" and a note while it is not measured. */
+function hostCpu(m: NodeMetrics): string {
+  if (!m.cpuMeasured) return `${NOT_MEASURED.padStart(6)} ${"(measuring)".padEnd(BAR_WIDTH + 2)}`;
+  return `${percent(m.cpuUsagePercent).padStart(6)} ${bar(m.cpuUsagePercent / 100)}`;
+}
+
+export function renderMetrics(m: NodeMetrics, previous: NodeMetrics | undefined, o: ViewOptions): string[] {
+  const at = m.timestamp ? timestampDate(m.timestamp).toISOString().slice(11, 19) + " UTC" : "";
   const every = o.intervalMs % 1000 === 0 ? `${o.intervalMs / 1000}s` : `${o.intervalMs}ms`;
   const lines = [`limiquantix-node metrics  ${o.address}  every ${every}  ${at}${o.live ? "   (q or Ctrl-C quits)" : ""}`, ""];
-  if (n) {
-    const memTotal = Number(n.memoryTotalBytes);
-    const memUsed = Number(n.memoryUsedBytes);
-    const cpus = n.perCpuUsagePercent.length;
-    lines.push(
-      `host cpu     ${percent(n.cpuUsagePercent).padStart(6)} ${bar(n.cpuUsagePercent / 100)}  ${cpus ? `${cpus} cpus  ` : ""}load ${n.load1m.toFixed(2)} ${n.load5m.toFixed(2)} ${n.load15m.toFixed(2)}`,
-      `host memory  ${percent(memTotal ? (memUsed / memTotal) * 100 : 0).padStart(6)} ${bar(memTotal ? memUsed / memTotal : 0)}  ${bytes(memUsed)} used of ${bytes(memTotal)}, ${bytes(n.memoryAvailableBytes)} available` +
-        (n.swapTotalBytes > 0n ? `; swap ${bytes(n.swapUsedBytes)} of ${bytes(n.swapTotalBytes)}` : ""),
-      `host uptime  ${duration(n.uptimeSeconds)}   vms ${n.runningVms} running of ${n.totalVms}`,
-    );
-    const disks = n.disks.slice(0, SHOWN_DEVICES).map((d) => `${d.device} r ${rate(d.readBytesPerSecond)} w ${rate(d.writeBytesPerSecond)}`);
-    if (disks.length) lines.push(`disks        ${disks.join("   ")}`);
-    const nets = n.interfaces.slice(0, SHOWN_DEVICES).map((i) => `${i.name} rx ${rate(i.rxBytesPerSecond)} tx ${rate(i.txBytesPerSecond)}`);
-    if (nets.length) lines.push(`network      ${nets.join("   ")}`);
-    const fss = n.filesystems
-      .slice(0, SHOWN_DEVICES)
-      .map((f) => `${f.path} ${f.totalBytes > 0n ? percent((Number(f.usedBytes) / Number(f.totalBytes)) * 100) : "-"} of ${bytes(f.totalBytes)}`);
-    if (fss.length) lines.push(`filesystems  ${fss.join("   ")}`);
-  } else {
-    lines.push("host         (no host figures in this sample)");
-  }
+  const memTotal = Number(m.memoryTotalBytes);
+  const memUsed = Number(m.memoryUsedBytes);
+  const cpus = m.perCpuUsagePercent.length;
+  lines.push(
+    `host cpu     ${hostCpu(m)}  ${cpus ? `${cpus} cpus  ` : ""}load ${m.load1m.toFixed(2)} ${m.load5m.toFixed(2)} ${m.load15m.toFixed(2)}`,
+    `host memory  ${percent(memTotal ? (memUsed / memTotal) * 100 : 0).padStart(6)} ${bar(memTotal ? memUsed / memTotal : 0)}  ${bytes(memUsed)} used of ${bytes(memTotal)}, ${bytes(m.memoryAvailableBytes)} available` +
+      (m.swapTotalBytes > 0n ? `; swap ${bytes(m.swapUsedBytes)} of ${bytes(m.swapTotalBytes)}` : ""),
+    `host uptime  ${duration(m.uptimeSeconds)}   vms ${m.runningVms} running of ${m.totalVms}`,
+  );
+  const disks = m.disks.slice(0, SHOWN_DEVICES).map((d) => `${d.device} r ${rate(d.readBytesPerSecond)} w ${rate(d.writeBytesPerSecond)}`);
+  if (disks.length) lines.push(`disks        ${disks.join("   ")}`);
+  const nets = m.networks.slice(0, SHOWN_DEVICES).map((i) => `${i.interface} rx ${rate(i.rxBytesPerSecond)} tx ${rate(i.txBytesPerSecond)}`);
+  if (nets.length) lines.push(`network      ${nets.join("   ")}`);
+  const fss = m.filesystems
+    .slice(0, SHOWN_DEVICES)
+    .map((f) => `${f.path} ${f.totalBytes > 0n ? percent((Number(f.usedBytes) / Number(f.totalBytes)) * 100) : "-"} of ${bytes(f.totalBytes)}`);
+  if (fss.length) lines.push(`filesystems  ${fss.join("   ")}`);
   lines.push("");
-  if (sample.vms.length) {
-    lines.push(...table(["VM", "STATE", "VCPUS", "CPU", "MEMORY", "DISK READ / WRITE", "NET RX / TX"], vmRows(sample, previous)).trimEnd().split("\n"));
+  if (m.vms.length) {
+    lines.push(...table(["VM", "STATE", "VCPUS", "CPU", "MEMORY", "DISK READ / WRITE", "NET RX / TX"], vmRows(m, previous)).trimEnd().split("\n"));
   } else {
     lines.push("no VMs on this node");
   }

@@ -1,7 +1,13 @@
 // `status` (is the daemon up and well) and `node info` (what this host is and offers).
 
 import { defineCommand } from "citty";
-import { DiskFormatSchema, HealthCheckResponseSchema, NodeInfoSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import {
+  DiskFormatSchema,
+  HealthCheckResponseSchema,
+  type HypervisorCapabilities,
+  NodeInfoResponseSchema,
+  type StorageInfo,
+} from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { EXIT_FAILURE } from "../usage-error.ts";
 import { clientArgs, withExamples } from "./client-args.ts";
 import { runClient } from "./failures.ts";
@@ -23,7 +29,8 @@ export const statusCommand = defineCommand({
             ["node id", h.nodeId || "(not assigned yet)"],
             ["registered", yesNo(h.registered)],
             ["version", h.version],
-            ["uptime", duration(h.uptimeSeconds)],
+            ["uptime", duration(h.daemonUptimeSeconds)],
+            ["host uptime", duration(h.uptimeSeconds)],
             ["backend", [h.hypervisor, h.hypervisorVersion].filter(Boolean).join(" ")],
           ]),
         );
@@ -35,27 +42,38 @@ export const statusCommand = defineCommand({
     }),
 });
 
+function capabilityList(caps: HypervisorCapabilities): string {
+  return [
+    caps.supportsLiveMigration && "live-migration",
+    caps.supportsSnapshots && "snapshots",
+    caps.supportsHotplug && "hot-plug",
+    caps.supportsGpuPassthrough && "gpu-passthrough",
+    caps.supportsNestedVirtualization && "nested-virtualization",
+    caps.uefi && "uefi",
+  ].filter(Boolean).join(", ");
+}
+
+/** "kvm (hardware acceleration)", or the warning an operator needs when guests are emulated. */
+function acceleration(caps: HypervisorCapabilities): string {
+  if (caps.hardwareAcceleration) return `${caps.domainType || "kvm"} (hardware acceleration)`;
+  return `${caps.domainType || "qemu"} (no hardware acceleration: guests are emulated and run many times slower)`;
+}
+
+const filesystems = (storage: StorageInfo[]) =>
+  storage.map((f) => `${f.mountPoint} ${bytes(f.usedBytes)} used of ${bytes(f.totalBytes)}`).join("; ") || "-";
+
 const infoCommand = defineCommand({
   meta: { name: "info", description: "Hardware, OS, hypervisor and capabilities of this node" },
   args: withExamples(clientArgs, ["node info", "node info --json"]),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       const n = await conn.client.getNodeInfo({});
-      if (args.json) return void out(jsonText(NodeInfoSchema, n));
+      if (args.json) return void out(jsonText(NodeInfoResponseSchema, n));
       const cpu = n.cpu;
       const mem = n.memory;
       const caps = n.capabilities;
       const hv = n.hypervisor;
       const gpus = n.pciDevices.filter((d) => d.isGpu).length;
-      const capList = caps
-        ? [
-            caps.liveMigration && "live-migration",
-            caps.snapshots && "snapshots",
-            caps.hotPlug && "hot-plug",
-            caps.gpuPassthrough && "gpu-passthrough",
-            caps.uefi && "uefi",
-          ].filter(Boolean).join(", ")
-        : "";
       out(
         fields([
           ["node id", n.nodeId || "(not assigned yet)"],
@@ -67,13 +85,15 @@ const infoCommand = defineCommand({
           ["virtualization", cpu ? yesNo(cpu.virtualization) : "-"],
           ["memory", mem ? `${bytes(mem.totalBytes)} total, ${bytes(mem.availableBytes)} available` : "-"],
           ["numa nodes", String(n.numaNodes)],
+          ["filesystems", filesystems(n.storage)],
           ["hypervisor", hv ? `${hv.backend}: ${[hv.name, hv.version].filter(Boolean).join(" ")}${hv.uri ? ` (${hv.uri})` : ""}` : "-"],
-          ["capabilities", capList || "-"],
+          ["acceleration", caps ? acceleration(caps) : "-"],
+          ["capabilities", (caps && capabilityList(caps)) || "-"],
           ["max per vm", caps ? `${caps.maxVcpus} vCPUs, ${bytes(caps.maxMemoryBytes)}` : "-"],
           ["disk formats", caps?.diskFormats.map((f) => enumLabel(DiskFormatSchema, f)).join(", ") || "-"],
           ["pci devices", `${n.pciDevices.length} (${gpus} GPU)`],
           ["labels", labelsText(n.labels)],
-          ["daemon", `${n.daemonVersion}, up ${duration(n.uptimeSeconds)}`],
+          ["daemon", `${n.daemonVersion}, up ${duration(n.daemonUptimeSeconds)}`],
         ]),
       );
     }),

@@ -1,7 +1,7 @@
 // Operators name VMs the way they see them: by id, by name, or by an unambiguous prefix of
 // either (as docker does with ids). Names are unique on a node, so an exact name always wins.
 
-import type { VMStatus } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import type { VMStatusResponse } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { EXIT_USAGE } from "../usage-error.ts";
 import type { DaemonClient } from "./connection.ts";
 import { CliFailure } from "./failures.ts";
@@ -15,15 +15,15 @@ export interface VmRef {
   name?: string;
 }
 
-const describe = (vm: VMStatus) => `${vm.name} (${vm.vmId})`;
+const describe = (vm: VMStatusResponse) => `${vm.name} (${vm.vmId})`;
 
-function listing(vms: VMStatus[]): string {
+function listing(vms: VMStatusResponse[]): string {
   const shown = vms.slice(0, SHOWN_CANDIDATES).map(describe).join(", ");
   return vms.length > SHOWN_CANDIDATES ? `${shown}, and ${vms.length - SHOWN_CANDIDATES} more` : shown;
 }
 
 /** Pure: picks the VM an argument names among the node's VMs, or throws naming the candidates. */
-export function pickVm(arg: string, vms: VMStatus[]): VmRef {
+export function pickVm(arg: string, vms: VMStatusResponse[]): VmRef {
   const exact = vms.find((vm) => vm.name === arg || vm.vmId === arg.toLowerCase());
   if (exact) return { id: exact.vmId, name: exact.name };
   const lower = arg.toLowerCase();
@@ -36,7 +36,7 @@ export function pickVm(arg: string, vms: VMStatus[]): VmRef {
   throw new CliFailure(`not_found: no vm named "${arg}" on this node (${here})`);
 }
 
-/** A full UUID goes to the daemon as it is (which answers NOT_FOUND itself); anything else is looked up. */
+/** A full UUID goes to the daemon as it is (which answers NOT_FOUND itself); anything else is looked up in the list. */
 export async function resolveVm(client: DaemonClient, arg: string): Promise<VmRef> {
   if (UUID_RE.test(arg)) return { id: arg.toLowerCase() };
   if (arg.trim() === "") throw new CliFailure("the vm argument is empty; give a vm name or id", EXIT_USAGE);
@@ -45,7 +45,7 @@ export async function resolveVm(client: DaemonClient, arg: string): Promise<VmRe
 }
 
 /** "web-1 (0b6f…)" when the name is known, else the id. */
-export const vmLabel = (ref: VmRef, vm?: VMStatus): string => {
+export const vmLabel = (ref: VmRef, vm?: VMStatusResponse): string => {
   const name = ref.name ?? vm?.name;
   return name ? `${name} (${ref.id})` : ref.id;
 };

@@ -4,18 +4,18 @@ import { defineCommand } from "citty";
 import {
   DeleteSnapshotResponseSchema,
   ListSnapshotsResponseSchema,
-  SnapshotSchema,
-  VMStateSchema,
-  VMStatusSchema,
+  PowerStateSchema,
+  SnapshotResponseSchema,
+  VMStatusResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { clientArgs, withExamples } from "./client-args.ts";
 import { runClient } from "./failures.ts";
 import { enumLabel, jsonText, table, when } from "./format.ts";
 import { resolveVm, vmLabel } from "./resolve-vm.ts";
-import { stateOf } from "./vm-view-commands.ts";
+import { stateOf } from "./vm-state.ts";
 
 const vmArg = { vm: { type: "positional", description: "VM name or id", required: true } } as const;
-const nameArg = { name: { type: "positional", description: "Snapshot name", required: true } } as const;
+const snapshotArg = { snapshot: { type: "positional", description: "Snapshot name (its id within the VM, as snapshot list shows it)", required: true } } as const;
 
 const listCommand = defineCommand({
   meta: { name: "list", description: "List a VM's snapshots with their parents (* marks the current one)" },
@@ -30,10 +30,10 @@ const listCommand = defineCommand({
         table(
           ["NAME", "CREATED", "PARENT", "VM STATE", "MEMORY", "DESCRIPTION"],
           res.snapshots.map((s) => [
-            `${s.current ? "* " : "  "}${s.name}`,
+            `${s.current ? "* " : "  "}${s.snapshotId}`,
             when(s.createdAt),
-            s.parent || "-",
-            enumLabel(VMStateSchema, s.vmState),
+            s.parentId || "-",
+            enumLabel(PowerStateSchema, s.vmState),
             s.hasMemory ? "yes" : "no",
             s.description || "-",
           ]),
@@ -65,32 +65,33 @@ const createCommand = defineCommand({
         includeMemory: args.memory === true,
         quiesce: args.quiesce === true,
       });
-      if (args.json) return void out(jsonText(SnapshotSchema, snap));
-      out(`created snapshot ${snap.name} of vm ${vmLabel(ref)}${snap.parent ? ` (parent ${snap.parent})` : ""}`);
+      if (args.json) return void out(jsonText(SnapshotResponseSchema, snap));
+      out(`created snapshot ${snap.snapshotId} of vm ${vmLabel(ref)}${snap.parentId ? ` (parent ${snap.parentId})` : ""}`);
     }),
 });
 
 const revertCommand = defineCommand({
   meta: { name: "revert", description: "Return a VM to a snapshot (its disks, and memory when the snapshot has it)" },
-  args: withExamples({ ...vmArg, ...nameArg, ...clientArgs }, ["snapshot revert web-1 before-upgrade"]),
+  args: withExamples({ ...vmArg, ...snapshotArg, ...clientArgs }, ["snapshot revert web-1 before-upgrade", "snapshot revert web-1 before-upgrade --json"]),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       const ref = await resolveVm(conn.client, args.vm);
-      const { vm } = await conn.client.revertSnapshot({ vmId: ref.id, name: args.name });
-      if (args.json) return void out(jsonText(VMStatusSchema, vm!));
-      out(`vm ${vmLabel(ref)} reverted to snapshot ${args.name}, ${stateOf(vm!)}`);
+      const { vm } = await conn.client.revertSnapshot({ vmId: ref.id, snapshotId: args.snapshot });
+      if (!vm) throw new Error("the daemon answered RevertSnapshot without the VM's status");
+      if (args.json) return void out(jsonText(VMStatusResponseSchema, vm));
+      out(`vm ${vmLabel(ref)} reverted to snapshot ${args.snapshot}, ${stateOf(vm)}`);
     }),
 });
 
 const deleteCommand = defineCommand({
   meta: { name: "delete", description: "Delete a snapshot (its children keep their data)" },
-  args: withExamples({ ...vmArg, ...nameArg, ...clientArgs }, ["snapshot delete web-1 before-upgrade"]),
+  args: withExamples({ ...vmArg, ...snapshotArg, ...clientArgs }, ["snapshot delete web-1 before-upgrade", "snapshot delete web-1 before-upgrade --json"]),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       const ref = await resolveVm(conn.client, args.vm);
-      const res = await conn.client.deleteSnapshot({ vmId: ref.id, name: args.name });
+      const res = await conn.client.deleteSnapshot({ vmId: ref.id, snapshotId: args.snapshot });
       if (args.json) return void out(jsonText(DeleteSnapshotResponseSchema, res));
-      out(`deleted snapshot ${res.name} of vm ${vmLabel(ref)}`);
+      out(`deleted snapshot ${res.snapshotId || args.snapshot} of vm ${vmLabel(ref)}`);
     }),
 });
 

@@ -1,17 +1,24 @@
-// `vm create -f FILE`: reads a YAML or JSON VM spec and checks it with the API's own code
-// (vmSpecFromWire, then validateVmSpec), so a spec that passes here passes on the daemon and a
-// bad one fails before anything is sent, naming the file and the field.
+// `vm create -f FILE`: reads a YAML or JSON VM spec and checks it with the API's own code (the
+// conversion CreateVM applies, vmSpecFromWire, then its rules, validateCallerSpec), so a spec
+// that passes here passes on the daemon and a bad one fails before anything is sent, naming the
+// file and the field.
 
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
-import { type VMSpec, VMSpecSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { type CreateVMOnNodeRequest, CreateVMOnNodeRequestSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { HypervisorError } from "../../hypervisor/errors.ts";
-import { validateVmSpec } from "../../hypervisor/validation.ts";
+import { validateCallerSpec, validateVmId } from "../../hypervisor/validation.ts";
 import { vmSpecFromWire } from "../../server/convert/vm-spec.ts";
 import { UsageError } from "../usage-error.ts";
-import { SpecShapeError, toProtoJson } from "./spec-shape.ts";
+import { requestJson, SpecShapeError } from "./spec-shape.ts";
+
+/**
+ * The node fills NICs without a network from its own default network; any valid name stands in
+ * for it here (only the daemon knows its configured one).
+ */
+const CHECK_DEFAULTS = { defaultNetwork: "default" };
 
 function parseText(file: string, text: string): unknown {
   if (file.endsWith(".json")) {
@@ -30,16 +37,28 @@ function parseText(file: string, text: string): unknown {
   return doc.toJS();
 }
 
-/** Checks a parsed spec; the message of any failure starts with the field (spec.cpu.sockets: ...). */
-export function specFromObject(value: unknown): VMSpec {
-  const json = toProtoJson(VMSpecSchema, value, "spec");
-  const spec = fromJson(VMSpecSchema, json as JsonValue);
-  validateVmSpec(vmSpecFromWire(spec, "spec"), "spec");
-  return spec;
+/** The API names spec fields `spec.disks[0].bus`; in the file they sit at the top: `disks[0].bus`. */
+const fileField = (message: string) => message.replace(/^spec\./, "");
+
+/**
+ * Checks a parsed spec file and returns the request it stands for (vm_id empty when the file has
+ * none). Any failure's message starts with the field as the file has it (disks[0].size: ...).
+ */
+export function requestFromObject(value: unknown): CreateVMOnNodeRequest {
+  try {
+    const req = fromJson(CreateVMOnNodeRequestSchema, requestJson(value) as JsonValue);
+    if (req.vmId !== "") validateVmId(req.vmId, "vm_id");
+    validateCallerSpec(vmSpecFromWire(req, CHECK_DEFAULTS, "spec"), "spec");
+    return req;
+  } catch (err) {
+    if (err instanceof HypervisorError) throw new SpecShapeError("", fileField(err.message));
+    if (err instanceof ConnectError) throw new SpecShapeError("", fileField(err.rawMessage));
+    throw err;
+  }
 }
 
-/** The checked VMSpec of a file; every failure is a UsageError naming the file. */
-export function readSpecFile(file: string, read: (path: string) => string = (p) => readFileSync(p, "utf8")): VMSpec {
+/** The checked request of a file; every failure is a UsageError naming the file. */
+export function readSpecFile(file: string, read: (path: string) => string = (p) => readFileSync(p, "utf8")): CreateVMOnNodeRequest {
   let text: string;
   try {
     text = read(file);
@@ -50,10 +69,9 @@ export function readSpecFile(file: string, read: (path: string) => string = (p) 
   const value = parseText(file, text);
   if (value === null || value === undefined) throw new UsageError(`${file}: the file is empty; see deploy/vm-spec.example.yaml`);
   try {
-    return specFromObject(value);
+    return requestFromObject(value);
   } catch (err) {
-    if (err instanceof SpecShapeError || err instanceof HypervisorError) throw new UsageError(`${file}: ${err.message}`);
-    if (err instanceof ConnectError) throw new UsageError(`${file}: ${err.rawMessage}`);
+    if (err instanceof SpecShapeError) throw new UsageError(`${file}: ${err.message}`);
     throw err;
   }
 }

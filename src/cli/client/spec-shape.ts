@@ -1,10 +1,13 @@
-// The friendly VM spec of a YAML or JSON file -> proto JSON of VMSpec. Driven by the message
-// descriptors, so the file follows node_daemon.proto without a second copy of its shape: keys in
-// snake_case or camelCase, enums by their short names (qcow2, virtio, host-passthrough), sizes
-// with units (size: 10G). Only the shape is checked here, naming the field; the rules
-// (ranges, names, uniqueness) are the API's own, applied afterwards by spec-file.ts.
+// The friendly VM spec of a YAML or JSON file -> proto JSON of CreateVMOnNodeRequest. The file is
+// the contract's VMSpec with the request's vm_id, name and labels beside its fields at the top.
+// Driven by the message descriptors, so the file follows node_daemon.proto without a second copy
+// of its shape: keys in snake_case or camelCase, enums by their short names (sata, uefi,
+// host-passthrough), and two sizes with units: `memory: 2G` (for memory_mib) and a disk's
+// `size: 10G` (for size_gib, rounded up to whole GiB). Only the shape is checked here, naming
+// the field; the rules (ranges, names, uniqueness) are the API's own, applied by spec-file.ts.
 
 import { type DescEnum, type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
+import { CreateVMOnNodeRequestSchema, VMSpecSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { enumChoices, parseEnum, parseSize } from "./format.ts";
 
 export class SpecShapeError extends Error {
@@ -13,23 +16,37 @@ export class SpecShapeError extends Error {
     readonly field: string,
     readonly rule: string,
   ) {
-    super(`${field}: ${rule}`);
+    super(field ? `${field}: ${rule}` : rule);
   }
 }
 
-const MIB = 1024 * 1024;
+const MIB = 1024 ** 2;
+const GIB = 1024 ** 3;
 
-/** Fields that also take a size with a unit, and the unit the proto field counts in. */
-const SIZE_FIELDS: Record<string, number> = {
-  "limiquantix.node.v1.MemorySpec.size_mib": MIB,
-  "limiquantix.node.v1.NewDiskImage.size_bytes": 1,
+/** A friendly key that stands for a proto field and takes a size with a unit. */
+interface SizeAlias {
+  field: string;
+  unit: number;
+  /** Round up to the unit (disk sizes) instead of refusing a remainder (memory). */
+  roundUp: boolean;
+  example: string;
+}
+
+const SIZE_ALIASES: Record<string, Record<string, SizeAlias>> = {
+  "limiquantix.node.v1.VMSpec": { memory: { field: "memory_mib", unit: MIB, roundUp: false, example: "2G or 512M (or memory_mib: 2048)" } },
+  "limiquantix.node.v1.DiskSpec": { size: { field: "size_gib", unit: GIB, roundUp: true, example: "10G or 500M (or size_gib: 10)" } },
 };
 
-/** Friendlier spellings: `size` for the size fields. */
-const ALIASES: Record<string, Record<string, string>> = {
-  "limiquantix.node.v1.MemorySpec": { size: "size_mib" },
-  "limiquantix.node.v1.NewDiskImage": { size: "size_bytes" },
-};
+/** Fields the node fills in its answers; a file that sets them was copied from one. */
+const OUTPUT_ONLY = new Set([
+  "limiquantix.node.v1.DiskSpec.target",
+  "limiquantix.node.v1.DiskSpec.resolved_path",
+  "limiquantix.node.v1.CdromSpec.target",
+  "limiquantix.node.v1.CdromSpec.resolved_path",
+]);
+
+/** The request's own fields a file may set at its top, next to the VMSpec fields. */
+const REQUEST_FIELDS = ["vm_id", "name", "labels"];
 
 const snake = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 
@@ -42,31 +59,28 @@ function typeName(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function findField(desc: DescMessage, key: string): DescField | undefined {
-  const alias = ALIASES[desc.typeName]?.[key] ?? ALIASES[desc.typeName]?.[snake(key)];
-  const name = alias ?? snake(key);
-  return desc.fields.find((f) => f.name === name || f.jsonName === key);
-}
-
 function enumValue(desc: DescEnum, v: unknown, path: string): string {
   const n = typeof v === "string" ? parseEnum(desc, v) : undefined;
   if (n === undefined) throw new SpecShapeError(path, `must be one of ${enumChoices(desc).join(", ")}; got ${typeName(v)}`);
   return desc.values.find((x) => x.number === n)!.name;
 }
 
-function sizeValue(v: unknown, unit: number, path: string): string {
-  const raw = typeof v === "number" ? (Number.isSafeInteger(v) && v >= 0 ? v * unit : undefined) : typeof v === "string" ? parseSize(v) : undefined;
-  const example = unit === MIB ? "2048 (MiB) or 2G" : "10737418240 (bytes) or 10G";
-  if (raw === undefined) throw new SpecShapeError(path, `must be a size like ${example}; got ${typeName(v)}`);
-  if (raw % unit !== 0) throw new SpecShapeError(path, `must be a whole number of MiB; got ${typeName(v)}`);
-  return String(raw / unit);
+/** `2G`, `512 MiB`: a unit is required, so a bare number is never read in the wrong unit. */
+function sizeValue(v: unknown, alias: SizeAlias, path: string): string {
+  const text = typeof v === "string" && /[kmgtp]/i.test(v) ? v : undefined;
+  const raw = text === undefined ? undefined : parseSize(text);
+  if (raw === undefined) throw new SpecShapeError(path, `must be a size with a unit like ${alias.example}; got ${typeName(v)}`);
+  if (raw === 0) throw new SpecShapeError(path, `must be more than 0; got ${typeName(v)}`);
+  if (alias.roundUp) return String(Math.ceil(raw / alias.unit));
+  if (raw % alias.unit !== 0) throw new SpecShapeError(path, `must be a whole number of MiB; got ${typeName(v)}`);
+  return String(raw / alias.unit);
 }
 
 function scalarValue(type: ScalarType, v: unknown, path: string): unknown {
   switch (type) {
     case ScalarType.STRING:
       if (typeof v === "string") return v;
-      // YAML reads `network: 10` or `password: 1234` as numbers; the author meant the text.
+      // YAML reads `network: 10` or `vnc_password: 1234` as numbers; the author meant the text.
       if (typeof v === "number" && Number.isFinite(v)) return String(v);
       throw new SpecShapeError(path, `must be a string; got ${typeName(v)}`);
     case ScalarType.BOOL:
@@ -84,8 +98,6 @@ function scalarValue(type: ScalarType, v: unknown, path: string): unknown {
 }
 
 function fieldValue(field: DescField, v: unknown, path: string): unknown {
-  const unit = SIZE_FIELDS[`${field.parent.typeName}.${field.name}`];
-  if (unit !== undefined) return sizeValue(v, unit, path);
   switch (field.fieldKind) {
     case "scalar":
       return scalarValue(field.scalar, v, path);
@@ -111,26 +123,74 @@ function fieldValue(field: DescField, v: unknown, path: string): unknown {
   }
 }
 
-/** The friendly object at `path` as proto JSON of `desc` (proto field names, enum names, u64 as strings). */
-export function toProtoJson(desc: DescMessage, value: unknown, path: string): Record<string, unknown> {
-  if (!isObject(value)) throw new SpecShapeError(path, `must be a mapping of fields; got ${typeName(value)}`);
-  const out: Record<string, unknown> = {};
-  const oneofs = new Map<string, string>();
+/** Where a key of the file goes: a field of one of these messages, possibly through a size alias. */
+interface Target {
+  desc: DescMessage;
+  field: DescField;
+  alias?: SizeAlias;
+}
+
+function findTarget(descs: DescMessage[], key: string): Target | undefined {
+  for (const desc of descs) {
+    const alias = SIZE_ALIASES[desc.typeName]?.[key] ?? SIZE_ALIASES[desc.typeName]?.[snake(key)];
+    const name = alias?.field ?? snake(key);
+    const field = desc.fields.find((f) => f.name === name || f.jsonName === key);
+    if (field) return alias ? { desc, field, alias } : { desc, field };
+  }
+  return undefined;
+}
+
+const knownKeys = (descs: DescMessage[], allowed?: (f: DescField) => boolean) =>
+  descs.flatMap((d) => [
+    ...d.fields.filter((f) => (allowed ? allowed(f) : true) && !OUTPUT_ONLY.has(`${d.typeName}.${f.name}`)).map((f) => f.name),
+    ...Object.keys(SIZE_ALIASES[d.typeName] ?? {}),
+  ]);
+
+/**
+ * The keys of `value` sorted into proto JSON objects, one per message of `descs` (the top of the
+ * file fills two: the request and its spec). `allowed` limits which fields of a message a file
+ * may set.
+ */
+function sortKeys(
+  descs: DescMessage[],
+  value: unknown,
+  path: string,
+  allowed: (f: DescField) => boolean = () => true,
+): Map<DescMessage, Record<string, unknown>> {
+  if (!isObject(value)) {
+    const what = path ? "must be a mapping of fields" : "the spec must be a mapping of fields (name: web-1, memory: 2G, ...)";
+    throw new SpecShapeError(path, `${what}; got ${typeName(value)}`);
+  }
+  const out = new Map(descs.map((d) => [d, {} as Record<string, unknown>]));
+  const from = new Map<string, string>();
   for (const [key, v] of Object.entries(value)) {
-    const field = findField(desc, key);
-    const p = `${path}.${key}`;
-    if (!field) {
-      const known = desc.fields.map((f) => f.name).concat(Object.keys(ALIASES[desc.typeName] ?? {}));
-      throw new SpecShapeError(p, `unknown field; known fields here: ${known.join(", ")}`);
+    const p = path ? `${path}.${key}` : key;
+    const target = findTarget(descs, key);
+    if (!target || !allowed(target.field)) {
+      throw new SpecShapeError(p, `unknown field; known fields here: ${knownKeys(descs, allowed).join(", ")}`);
     }
-    if (v === null || v === undefined) continue; // `backing_path:` with nothing after it: unset
-    if (field.name in out) throw new SpecShapeError(p, `is given twice (as ${field.name} and ${key})`);
-    if (field.oneof) {
-      const other = oneofs.get(field.oneof.name);
-      if (other !== undefined) throw new SpecShapeError(`${path}.${field.oneof.name}`, `set only one of ${other} and ${field.name}`);
-      oneofs.set(field.oneof.name, field.name);
-    }
-    out[field.name] = fieldValue(field, v, p);
+    const { desc, field, alias } = target;
+    if (OUTPUT_ONLY.has(`${desc.typeName}.${field.name}`)) throw new SpecShapeError(p, "is filled in by the node (output only); leave it out");
+    if (v === null || v === undefined) continue; // `backing_file:` with nothing after it: unset
+    const json = out.get(desc)!;
+    if (field.name in json) throw new SpecShapeError(p, `is given twice (as ${from.get(`${desc.typeName}.${field.name}`)} and ${key})`);
+    from.set(`${desc.typeName}.${field.name}`, key);
+    json[field.name] = alias ? sizeValue(v, alias, p) : fieldValue(field, v, p);
   }
   return out;
+}
+
+/** The friendly object at `path` as proto JSON of `desc` (proto field names, enum names, u64 as strings). */
+export function toProtoJson(desc: DescMessage, value: unknown, path: string): Record<string, unknown> {
+  return sortKeys([desc], value, path).get(desc)!;
+}
+
+/**
+ * A whole file: vm_id, name and labels are the request's, every other key is its spec's. Paths in
+ * failures are the file's own (`disks[0].size`, `name`).
+ */
+export function requestJson(value: unknown): Record<string, unknown> {
+  const request = CreateVMOnNodeRequestSchema;
+  const sorted = sortKeys([request, VMSpecSchema], value, "", (f) => f.parent !== request || REQUEST_FIELDS.includes(f.name));
+  return { ...sorted.get(request), spec: sorted.get(VMSpecSchema) };
 }

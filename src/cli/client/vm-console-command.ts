@@ -1,7 +1,7 @@
 // `vm console`: where the VM's VNC or SPICE console listens and the commands that open it.
 
 import { defineCommand } from "citty";
-import { type ConsoleInfo, ConsoleInfoSchema, ConsoleType } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { type ConsoleInfoResponse, ConsoleInfoResponseSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { clientArgs, withExamples } from "./client-args.ts";
 import { runClient } from "./failures.ts";
 import { fields, jsonText } from "./format.ts";
@@ -11,23 +11,25 @@ const WILDCARDS = new Set(["", "0.0.0.0", "::"]);
 const hostPort = (host: string, port: number) => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`);
 
 /**
- * Pure: the lines an operator needs. A console listening on every address is reached through
- * the host the daemon was reached at. vncviewer (TigerVNC, RealVNC) takes a raw port after
- * a double colon; a single colon would mean a display number.
+ * Pure: the lines an operator needs. The daemon answers its management address for a console
+ * listening on every address; an older or unconfigured one may still answer the wildcard, which
+ * is reached through the host the daemon was reached at. vncviewer (TigerVNC, RealVNC) takes a
+ * raw port after a double colon; a single colon would mean a display number.
  */
-export function consoleHowTo(c: ConsoleInfo, daemonHost: string): string {
+export function consoleHowTo(c: ConsoleInfoResponse, daemonHost: string): string {
   const host = WILDCARDS.has(c.host) ? daemonHost : c.host;
   const at = hostPort(host, c.port);
-  const pairs: [string, string][] = [];
-  if (c.type === ConsoleType.VNC) {
-    pairs.push(["type", "vnc"], ["address", at]);
-    if (c.password) pairs.push(["password", c.password]);
+  const pairs: [string, string][] = [
+    ["type", c.type || "-"],
+    ["host", host],
+    ["port", String(c.port)],
+  ];
+  if (c.tlsPort) pairs.push(["tls port", String(c.tlsPort)]);
+  if (c.password) pairs.push(["password", c.password]);
+  if (c.type === "vnc") {
     pairs.push(["connect", `vncviewer ${host.includes(":") ? `[${host}]` : host}::${c.port}`], ["or", `remote-viewer vnc://${at}`]);
   } else {
-    pairs.push(["type", "spice"], ["address", at]);
-    if (c.tlsPort) pairs.push(["tls port", String(c.tlsPort)]);
-    if (c.password) pairs.push(["password", c.password]);
-    pairs.push(["connect", `remote-viewer spice://${at}`]);
+    pairs.push(["connect", `remote-viewer ${c.type || "spice"}://${at}`]);
   }
   if (c.websocketPort) pairs.push(["websocket", `ws://${hostPort(host, c.websocketPort)}${c.websocketPath || "/"} (noVNC)`]);
   return fields(pairs);
@@ -43,7 +45,7 @@ export const consoleCommand = defineCommand({
     runClient(args, async ({ conn, out }) => {
       const ref = await resolveVm(conn.client, args.vm);
       const info = await conn.client.getConsole({ vmId: ref.id });
-      if (args.json) return void out(jsonText(ConsoleInfoSchema, info));
+      if (args.json) return void out(jsonText(ConsoleInfoResponseSchema, info));
       out(`console of vm ${vmLabel(ref)}`);
       out(consoleHowTo(info, conn.target.host));
     }),

@@ -1,22 +1,24 @@
-// Hot-plug: attach and detach disks and NICs of a VM. The device built from the flags is
-// checked with the API's own conversion and rules before it is sent.
+// Hot-plug and media: attach and detach disks and NICs of a VM, insert and eject CD-ROM media.
+// The device built from the flags is checked with the API's own conversion and rules before it
+// is sent.
 
 import { create } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
 import { defineCommand } from "citty";
 import {
   DiskBusSchema,
   type DiskSpec,
   DiskSpecSchema,
   DiskFormatSchema,
-  NewDiskImageSchema,
   NicModelSchema,
   type NicSpec,
   NicSpecSchema,
   type VMOperationResponse,
-  VMStatusSchema,
+  type VMStatusResponse,
+  VMStatusResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { HypervisorError } from "../../hypervisor/errors.ts";
-import { validateDiskSpec, validateNicSpec } from "../../hypervisor/validation.ts";
+import { validateDeviceId, validateDiskSpec, validateNicSpec } from "../../hypervisor/validation.ts";
 import { diskFromWire, nicFromWire } from "../../server/convert/vm-spec.ts";
 import { UsageError } from "../usage-error.ts";
 import { clientArgs, withExamples } from "./client-args.ts";
@@ -24,7 +26,9 @@ import type { DaemonClient } from "./connection.ts";
 import { runClient } from "./failures.ts";
 import { enumChoices, jsonText, parseEnum, parseSize } from "./format.ts";
 import { resolveVm, vmLabel } from "./resolve-vm.ts";
-import { stateOf } from "./vm-view-commands.ts";
+import { stateOf } from "./vm-state.ts";
+
+const GIB = 1024 ** 3;
 
 const vmArg = { vm: { type: "positional", description: "VM name or id", required: true } } as const;
 
@@ -36,13 +40,21 @@ function enumFlag(desc: Parameters<typeof parseEnum>[0], flag: string, value: st
 }
 
 /** Runs the API's checks; their failures are bad usage here (nothing was sent yet). */
-function checked(check: () => void): void {
+function checked<T>(check: () => T): T {
   try {
-    check();
+    return check();
   } catch (err) {
-    if (err instanceof HypervisorError || (err instanceof Error && err.name === "ConnectError")) throw new UsageError(err.message.replace(/^\[\w+\] /, ""));
+    if (err instanceof HypervisorError) throw new UsageError(err.message);
+    if (err instanceof ConnectError) throw new UsageError(err.rawMessage);
     throw err;
   }
+}
+
+/** A size flag in whole GiB, rounded up (the API counts new images in GiB). */
+export function gibFlag(flag: string, text: string): bigint {
+  const size = parseSize(text);
+  if (size === undefined || size === 0) throw new UsageError(`--${flag} ${JSON.stringify(text)}: give a size like 10G or 512M`);
+  return BigInt(Math.ceil(size / GIB));
 }
 
 export interface DiskFlags {
@@ -51,22 +63,28 @@ export interface DiskFlags {
   size?: string;
   format?: string;
   bus?: string;
+  pool?: string;
   readonly?: boolean;
 }
 
 export function diskFromFlags(f: DiskFlags): DiskSpec {
   if (!f["disk-id"]) throw new UsageError("--disk-id is required (a name for the disk within the VM, e.g. data1)");
-  if ((f.path === undefined) === (f.size === undefined)) throw new UsageError("give either --path (an existing image) or --size (a new image)");
-  let source: DiskSpec["source"];
-  if (f.path !== undefined) {
-    if (f.format !== undefined) throw new UsageError("--format is for a new image (--size), not --path");
-    source = { case: "path", value: f.path };
-  } else {
-    const size = parseSize(f.size!);
-    if (size === undefined) throw new UsageError(`--size ${JSON.stringify(f.size)}: give a size like 10G or 512M`);
-    source = { case: "newImage", value: create(NewDiskImageSchema, { sizeBytes: BigInt(size), format: enumFlag(DiskFormatSchema, "format", f.format) }) };
+  if (f.path === undefined && f.size === undefined) {
+    throw new UsageError("give --size (a new image), --path (an existing image, or a volume name), or both (a volume created when missing)");
   }
-  const disk = create(DiskSpecSchema, { id: f["disk-id"], source, bus: enumFlag(DiskBusSchema, "bus", f.bus), readonly: f.readonly === true });
+  const existingFile = f.path?.startsWith("/") === true;
+  if (existingFile && f.size !== undefined) throw new UsageError("--size makes a new image; an absolute --path names an existing one: give one of them");
+  if (existingFile && f.format !== undefined) throw new UsageError("--format is for a new image, not an existing --path");
+  if (existingFile && f.pool !== undefined) throw new UsageError("--pool is for a volume name or a new image, not an absolute --path");
+  const disk = create(DiskSpecSchema, {
+    id: f["disk-id"],
+    path: f.path ?? "",
+    sizeGib: f.size === undefined ? 0n : gibFlag("size", f.size),
+    format: enumFlag(DiskFormatSchema, "format", f.format),
+    bus: enumFlag(DiskBusSchema, "bus", f.bus),
+    readonly: f.readonly === true,
+    poolId: f.pool ?? "",
+  });
   checked(() => validateDiskSpec(diskFromWire(disk, "disk"), "disk"));
   return disk;
 }
@@ -79,12 +97,18 @@ export interface NicFlags {
   model?: string;
 }
 
-export function nicFromFlags(f: NicFlags): NicSpec {
+/** The flags' NIC; the node's default network when neither --bridge nor --network is given. */
+export function nicFromFlags(f: NicFlags, defaultNetwork = "default"): NicSpec {
   if (!f["nic-id"]) throw new UsageError("--nic-id is required (a name for the NIC within the VM, e.g. eth1)");
-  if ((f.bridge === undefined) === (f.network === undefined)) throw new UsageError("give either --bridge (a host bridge) or --network (a libvirt network)");
-  const attachment: NicSpec["attachment"] = f.bridge !== undefined ? { case: "bridge", value: f.bridge } : { case: "network", value: f.network! };
-  const nic = create(NicSpecSchema, { id: f["nic-id"], attachment, mac: f.mac ?? "", model: enumFlag(NicModelSchema, "model", f.model) });
-  checked(() => validateNicSpec(nicFromWire(nic, "nic"), "nic"));
+  if (f.bridge !== undefined && f.network !== undefined) throw new UsageError("give --bridge (a host bridge) or --network (a libvirt network), not both");
+  const nic = create(NicSpecSchema, {
+    id: f["nic-id"],
+    bridge: f.bridge ?? "",
+    network: f.network ?? "",
+    macAddress: f.mac ?? "",
+    model: enumFlag(NicModelSchema, "model", f.model),
+  });
+  checked(() => validateNicSpec(nicFromWire(nic, "nic", { defaultNetwork }), "nic"));
   return nic;
 }
 
@@ -96,7 +120,7 @@ function deviceCommand<T>(
   examples: string[],
   build: (args: Record<string, unknown>) => T,
   call: (client: DaemonClient, vmId: string, device: T) => Promise<VMOperationResponse>,
-  done: (args: Record<string, unknown>) => string,
+  done: (args: Record<string, unknown>, vm: VMStatusResponse) => string,
 ) {
   return defineCommand({
     meta: { name, description },
@@ -106,8 +130,9 @@ function deviceCommand<T>(
         const device = build(args);
         const ref = await resolveVm(conn.client, args.vm);
         const { vm } = await call(conn.client, ref.id, device);
-        if (args.json) return void out(jsonText(VMStatusSchema, vm!));
-        out(`vm ${vmLabel(ref, vm)}: ${done(args)} (${stateOf(vm!)})`);
+        if (!vm) throw new Error(`the daemon answered ${name} without the VM's status`);
+        if (args.json) return void out(jsonText(VMStatusResponseSchema, vm));
+        out(`vm ${vmLabel(ref, vm)}: ${done(args, vm)} (${stateOf(vm)})`);
       }),
   });
 }
@@ -115,7 +140,31 @@ function deviceCommand<T>(
 function requiredId(args: Record<string, unknown>, flag: string): string {
   const v = args[flag];
   if (typeof v !== "string" || v === "") throw new UsageError(`--${flag} is required`);
-  return v;
+  return checked(() => validateDeviceId(v, `--${flag}`));
+}
+
+export interface MediaFlags {
+  cdrom?: string;
+  device?: string;
+  iso?: string;
+  eject?: boolean;
+}
+
+/** ChangeMedia's fields from the flags: one drive (--cdrom or --device), one action (--iso or --eject). */
+export function mediaFromFlags(f: MediaFlags): { cdromId: string; device: string; isoPath: string } {
+  if ((f.cdrom === undefined) === (f.device === undefined)) throw new UsageError("name the drive with --cdrom ID (as vm get shows it) or --device sdX, one of them");
+  if ((f.iso === undefined) === (f.eject !== true)) throw new UsageError("give --iso PATH (insert) or --eject, one of them");
+  if (f.iso === "") throw new UsageError("--iso is empty; give an ISO path, or --eject");
+  const cdromId = f.cdrom === undefined ? "" : checked(() => validateDeviceId(f.cdrom, "--cdrom"));
+  return { cdromId, device: f.device ?? "", isoPath: f.iso ?? "" };
+}
+
+/** "inserted /path/x.iso" or "ejected", as the daemon now has the drive. */
+function mediumText(vm: VMStatusResponse, a: MediaFlags): string {
+  const drive = a.cdrom !== undefined ? vm.spec?.cdroms.find((c) => c.id === a.cdrom) : undefined;
+  const label = drive ? `CD-ROM ${drive.id}` : a.cdrom !== undefined ? `CD-ROM ${a.cdrom}` : `CD-ROM ${a.device}`;
+  if (a.eject) return `${label} ejected`;
+  return `${label}: inserted ${drive?.resolvedPath || drive?.isoPath || a.iso}`;
 }
 
 const s = (description: string, valueHint?: string) => ({ type: "string", description, ...(valueHint ? { valueHint } : {}) }) as const;
@@ -123,16 +172,21 @@ const s = (description: string, valueHint?: string) => ({ type: "string", descri
 export const vmDeviceCommands = {
   "attach-disk": deviceCommand(
     "attach-disk",
-    "Attach an existing image (--path) or a new one (--size) to a VM, live and persistently",
+    "Attach a new image (--size), an existing one (--path), or a volume (--path NAME) to a VM, live and persistently",
     {
-      "disk-id": s("Name of the disk within the VM (detach-disk uses it)", "id"),
-      path: s("Existing image or block device on the host", "path"),
-      size: s("Create a new image of this size in the storage path, e.g. 10G", "size"),
-      format: s(`Format of the new image: ${enumChoices(DiskFormatSchema).join(", ")} (default qcow2)`, "format"),
+      "disk-id": s("Name of the disk within the VM (detach-disk and volume resize use it)", "id"),
+      path: s("An existing image (absolute path), or a volume name in --pool (created with --size when missing)", "path"),
+      size: s("Size of a new image, e.g. 10G (rounded up to whole GiB)", "size"),
+      format: s(`Format of a new image: ${enumChoices(DiskFormatSchema).join(", ")} (default qcow2)`, "format"),
       bus: s(`Disk bus: ${enumChoices(DiskBusSchema).join(", ")} (default virtio)`, "bus"),
+      pool: s("Storage pool of a new image or volume (default: the node's own storage)", "pool"),
       readonly: { type: "boolean", description: "Attach read-only" },
     },
-    ["vm attach-disk web-1 --disk-id data1 --size 10G --format qcow2", "vm attach-disk web-1 --disk-id db --path /var/lib/limiquantix/vms/db.qcow2 --bus scsi"],
+    [
+      "vm attach-disk web-1 --disk-id data1 --size 10G --format qcow2",
+      "vm attach-disk web-1 --disk-id db --path /var/lib/limiquantix/vms/db.qcow2 --bus scsi",
+      "vm attach-disk web-1 --disk-id logs --path logs-web-1 --size 20G --pool fast",
+    ],
     (a) => diskFromFlags(a as DiskFlags),
     (client, vmId, disk) => client.attachDisk({ vmId, disk }),
     (a) => `disk ${a["disk-id"]} attached`,
@@ -148,7 +202,7 @@ export const vmDeviceCommands = {
   ),
   "attach-nic": deviceCommand(
     "attach-nic",
-    "Attach a NIC on a host bridge (--bridge) or a libvirt network (--network)",
+    "Attach a NIC on a host bridge (--bridge) or a libvirt network (--network; default: the node's default network)",
     {
       "nic-id": s("Name of the NIC within the VM (detach-nic uses it)", "id"),
       bridge: s("Host bridge, e.g. br0", "bridge"),
@@ -169,5 +223,23 @@ export const vmDeviceCommands = {
     (a) => requiredId(a, "nic-id"),
     (client, vmId, nicId) => client.detachNIC({ vmId, nicId }),
     (a) => `nic ${a["nic-id"]} detached`,
+  ),
+  media: deviceCommand(
+    "media",
+    "Insert an ISO into a VM's CD-ROM (--iso) or eject it (--eject), live and persistently",
+    {
+      cdrom: s("The CD-ROM's id, as vm get lists it", "id"),
+      device: s("The CD-ROM as the control plane names it: sd + a letter counted after the VM's disks (e.g. sdb)", "sdX"),
+      iso: s("ISO to insert: an absolute path, or a path in a storage pool (e.g. iso/debian-12.iso; see pool files)", "path"),
+      eject: { type: "boolean", description: "Eject the medium (the drive stays, empty)" },
+    },
+    [
+      "vm media web-1 --cdrom installer --iso iso/debian-12.iso",
+      "vm media web-1 --cdrom installer --eject",
+      "vm media web-1 --device sdb --iso /var/lib/limiquantix/vms/iso/virtio-win.iso",
+    ],
+    (a) => mediaFromFlags(a as MediaFlags),
+    (client, vmId, media) => client.changeMedia({ vmId, ...media }),
+    (a, vm) => mediumText(vm, a as MediaFlags),
   ),
 };

@@ -5,7 +5,7 @@ import {
   CreateVMOnNodeResponseSchema,
   DeleteVMResponseSchema,
   type VMOperationResponse,
-  VMStatusSchema,
+  VMStatusResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { validateVmId } from "../../hypervisor/validation.ts";
 import { UsageError } from "../usage-error.ts";
@@ -14,16 +14,30 @@ import { type ClientContext, runClient } from "./failures.ts";
 import { jsonText, parseDurationMs } from "./format.ts";
 import { resolveVm, type VmRef, vmLabel } from "./resolve-vm.ts";
 import { readSpecFile } from "./spec-file.ts";
-import { stateOf } from "./vm-view-commands.ts";
+import { stateOf } from "./vm-state.ts";
 
 const vmArg = { vm: { type: "positional", description: "VM name or id (an unambiguous prefix of either works)", required: true } } as const;
+
+/** The VM's id: the file's vm_id, --id, or a new one; a file and a flag that disagree are bad usage. */
+export function createVmId(fromFile: string, flag: string | undefined): string {
+  const given = flag?.toLowerCase();
+  if (given !== undefined) {
+    try {
+      validateVmId(given, "--id");
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (fromFile !== "" && fromFile !== given) throw new UsageError(`--id ${given} differs from the file's vm_id ${fromFile}; give one of them`);
+  }
+  return given ?? (fromFile || crypto.randomUUID());
+}
 
 const createCommand = defineCommand({
   meta: { name: "create", description: "Create a VM from a YAML or JSON spec (checked here with the API's rules before it is sent)" },
   args: withExamples(
     {
       file: { type: "string", alias: "f", description: "VM spec file (.yaml, .yml or .json); see deploy/vm-spec.example.yaml", valueHint: "path", required: true },
-      id: { type: "string", description: "VM id (a lowercase UUID); default: a new one", valueHint: "uuid" },
+      id: { type: "string", description: "VM id (a lowercase UUID); default: the file's vm_id, or a new one", valueHint: "uuid" },
       start: { type: "boolean", description: "Start the VM once it is created" },
       ...clientArgs,
     },
@@ -32,17 +46,14 @@ const createCommand = defineCommand({
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       if (!args.file) throw new UsageError("vm create needs -f FILE, a VM spec (see deploy/vm-spec.example.yaml)");
-      const spec = readSpecFile(args.file);
-      const vmId = args.id?.toLowerCase() ?? crypto.randomUUID();
-      try {
-        validateVmId(vmId, "--id");
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-      const res = await conn.client.createVM({ vmId, spec, start: args.start === true });
+      const req = readSpecFile(args.file);
+      const vmId = createVmId(req.vmId, args.id);
+      const res = await conn.client.createVM({ ...req, vmId, start: args.start === true });
       if (args.json) return void out(jsonText(CreateVMOnNodeResponseSchema, res));
-      const vm = res.vm!;
-      out(`${res.created ? "created" : "already exists with this spec:"} vm ${vm.name} (${vm.vmId}), ${stateOf(vm)}`);
+      const vm = res.vm;
+      const name = vm?.name ?? req.name;
+      const state = vm ? `, ${stateOf(vm)}` : "";
+      out(res.created ? `created vm ${name} (${res.vmId})${state}` : `vm ${name} (${res.vmId}) already exists with this spec${state}`);
     }),
 });
 
@@ -65,8 +76,9 @@ function powerCommand(name: string, description: string, call: PowerCall, extras
         check?.(args);
         const ref = await resolveVm(ctx.conn.client, args.vm);
         const { vm } = await call(ctx, ref, args);
-        if (args.json) return void ctx.out(jsonText(VMStatusSchema, vm!));
-        ctx.out(`vm ${vmLabel(ref, vm)}: ${stateOf(vm!)}${vm!.stateReason ? ` (${vm!.stateReason})` : ""}`);
+        if (!vm) throw new Error(`the daemon answered ${name} without the VM's status`);
+        if (args.json) return void ctx.out(jsonText(VMStatusResponseSchema, vm));
+        ctx.out(`vm ${vmLabel(ref, vm)}: ${stateOf(vm)}${vm.stateReason ? ` (${vm.stateReason})` : ""}`);
       }),
   });
 }
@@ -82,7 +94,7 @@ export function stopTimeoutSeconds(text: unknown): number {
 }
 
 const powerCommands = {
-  start: powerCommand("start", "Boot a stopped VM", ({ conn }, ref) => conn.client.startVM({ vmId: ref.id })),
+  start: powerCommand("start", "Boot a stopped VM (a running one stays as it is)", ({ conn }, ref) => conn.client.startVM({ vmId: ref.id })),
   stop: powerCommand(
     "stop",
     "Ask the guest to shut down (ACPI) and wait for it",

@@ -15,11 +15,15 @@ export const EXIT_INTERRUPTED = 130;
 
 const BAR_WIDTH = 30;
 
+/** The bytes to move: the daemon's total, or what is done plus what remains. */
+const totalOf = (p: MigrationProgress) => (p.dataTotalBytes > 0n ? p.dataTotalBytes : p.dataTransferredBytes + p.dataRemainingBytes);
+
 /** Pure: one progress line, e.g. `[#########.....]  60% transferring 1.2 GiB / 2.0 GiB`. */
 export function progressLine(p: MigrationProgress, withBar: boolean): string {
-  const pct = Math.max(0, Math.min(100, p.percent));
+  const pct = Math.max(0, Math.min(100, p.percentComplete));
   const phase = enumLabel(MigrationPhaseSchema, p.phase);
-  const amount = p.dataTotalBytes > 0n ? ` ${bytes(p.dataProcessedBytes)} / ${bytes(p.dataTotalBytes)}` : "";
+  const total = totalOf(p);
+  const amount = total > 0n ? ` ${bytes(p.dataTransferredBytes)} / ${bytes(total)}` : "";
   const text = `${String(pct).padStart(3)}% ${phase}${amount}`;
   if (!withBar) return `migration: ${text}${p.message ? ` — ${p.message}` : ""}`;
   const filled = Math.round((pct / 100) * BAR_WIDTH);
@@ -36,7 +40,11 @@ export const migrateCommand = defineCommand({
       "copy-storage": { type: "boolean", description: "Copy non-shared disk images too" },
       ...clientArgs,
     },
-    ["vm migrate web-1 --to qemu+tls://node-2.example/system", "vm migrate db-1 --to qemu+ssh://root@10.0.0.12/system --offline"],
+    [
+      "vm migrate web-1 --to qemu+tls://node-2.example/system",
+      "vm migrate db-1 --to qemu+ssh://root@10.0.0.12/system --offline",
+      "vm migrate web-1 --to qemu+tcp://10.0.0.12/system --copy-storage --json",
+    ],
   ),
   run: ({ args }) =>
     runClient(args, async ({ conn, out, err }) => {
@@ -54,7 +62,7 @@ export const migrateCommand = defineCommand({
       let last: MigrationProgress | undefined;
       try {
         const stream = conn.client.migrateVM(
-          { vmId: ref.id, targetUri: args.to, live: args.offline !== true, copyStorage: args["copy-storage"] === true },
+          { vmId: ref.id, targetNodeUri: args.to, live: args.offline !== true, storage: args["copy-storage"] === true },
           { signal: cancel.signal },
         );
         for await (const p of stream) {
@@ -73,7 +81,10 @@ export const migrateCommand = defineCommand({
         err(`migration of vm ${vmLabel(ref)} cancelled; it stays on this node`);
         return EXIT_INTERRUPTED;
       }
-      if (last?.phase !== MigrationPhase.COMPLETED) {
+      if (last?.phase === MigrationPhase.FAILED) {
+        throw new CliFailure(`migration of vm ${vmLabel(ref)} failed: ${last.error || last.message || "no reason given"}; it stays on this node`);
+      }
+      if (last?.phase !== MigrationPhase.COMPLETE) {
         // The stream ended without an outcome (e.g. the daemon shut down): say so, never "done".
         throw new CliFailure(`migration of vm ${vmLabel(ref)} ended without completing (last phase: ${last ? enumLabel(MigrationPhaseSchema, last.phase) : "none"})`);
       }

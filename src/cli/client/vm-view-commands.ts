@@ -2,42 +2,35 @@
 
 import { defineCommand } from "citty";
 import {
-  ConsoleTypeSchema,
+  BootDeviceSchema,
+  type ConsoleSpec,
   CpuModeSchema,
+  CpuMode,
   DiskBusSchema,
-  DiskDeviceSchema,
   DiskFormatSchema,
   FirmwareSchema,
-  ListVMsResponseSchema,
+  ListVMsOnNodeResponseSchema,
   NicModelSchema,
-  type VMStatus,
-  VMStateSchema,
-  VMStatusSchema,
+  PowerStateSchema,
+  type VMStatusResponse,
+  VMStatusResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { UsageError } from "../usage-error.ts";
 import { clientArgs, repeatedFlag, withExamples } from "./client-args.ts";
 import { runClient } from "./failures.ts";
 import { bytes, enumChoices, enumLabel, fields, jsonText, labelsText, parseEnum, percent, table, when } from "./format.ts";
 import { resolveVm } from "./resolve-vm.ts";
+import { stateOf, vcpus } from "./vm-state.ts";
 
-export const vcpus = (vm: VMStatus): number => {
-  const c = vm.spec?.cpu;
-  return c ? c.sockets * c.coresPerSocket * c.threadsPerCore : 0;
-};
+const GIB = 1024n ** 3n;
+const MIB = 1024n ** 2n;
 
-export const stateOf = (vm: VMStatus): string => enumLabel(VMStateSchema, vm.state);
+const memoryOf = (vm: VMStatusResponse) => bytes((vm.spec?.memoryMib ?? 0n) * MIB);
 
-export function vmTable(vms: VMStatus[]): string {
+export function vmTable(vms: VMStatusResponse[]): string {
   return table(
     ["ID", "NAME", "STATE", "VCPUS", "MEMORY", "LABELS"],
-    vms.map((vm) => [
-      vm.vmId,
-      vm.name,
-      stateOf(vm),
-      String(vcpus(vm)),
-      bytes((vm.spec?.memory?.sizeMib ?? 0n) * 1024n * 1024n),
-      labelsText(vm.spec?.labels ?? {}),
-    ]),
+    vms.map((vm) => [vm.vmId, vm.name, stateOf(vm), String(vcpus(vm)), memoryOf(vm), labelsText(vm.labels)]),
   );
 }
 
@@ -52,10 +45,11 @@ export function parseLabels(values: string[]): Record<string, string> {
   return labels;
 }
 
+/** `--state running` -> PowerState.RUNNING. */
 export function parseStates(values: string[]): number[] {
   return values.map((v) => {
-    const state = parseEnum(VMStateSchema, v);
-    if (state === undefined) throw new UsageError(`--state ${JSON.stringify(v)}: must be one of ${enumChoices(VMStateSchema).join(", ")}`);
+    const state = parseEnum(PowerStateSchema, v);
+    if (state === undefined) throw new UsageError(`--state ${JSON.stringify(v)}: must be one of ${enumChoices(PowerStateSchema).join(", ")}`);
     return state;
   });
 }
@@ -65,7 +59,7 @@ const listCommand = defineCommand({
   args: withExamples(
     {
       label: { type: "string", description: "Only VMs with this label (key=value; repeat or comma-separate for several)", valueHint: "key=value" },
-      state: { type: "string", description: `Only VMs in this state (repeatable): ${enumChoices(VMStateSchema).join(", ")}`, valueHint: "state" },
+      state: { type: "string", description: `Only VMs in this power state (repeatable): ${enumChoices(PowerStateSchema).join(", ")}`, valueHint: "state" },
       ...clientArgs,
     },
     ["vm list", "vm list --state running --label tier=web", "vm list --json | jq -r '.vms[].name'"],
@@ -74,53 +68,78 @@ const listCommand = defineCommand({
     runClient(args, async ({ conn, out }) => {
       const labelSelector = parseLabels(repeatedFlag(rawArgs, "label"));
       const states = parseStates(repeatedFlag(rawArgs, "state"));
+      // page_size 0: every VM in one answer.
       const res = await conn.client.listVMs({ labelSelector, states });
-      if (args.json) return void out(jsonText(ListVMsResponseSchema, res));
+      if (args.json) return void out(jsonText(ListVMsOnNodeResponseSchema, res));
       const filtered = Object.keys(labelSelector).length > 0 || states.length > 0;
       if (res.vms.length === 0) return void out(filtered ? "no VMs match" : "no VMs on this node");
       out(vmTable(res.vms));
     }),
 });
 
-export function vmDetails(vm: VMStatus): string {
+function consoleText(c: ConsoleSpec | undefined): string {
+  if (!c) return "-";
+  const at = (port: number) => `${c.listen || "node default address"}, port ${port || "allocated at start"}`;
+  if (c.vncEnabled) return `vnc (${at(c.vncPort)})`;
+  if (c.spiceEnabled) return `spice (${at(c.spicePort)})`;
+  return "none";
+}
+
+const sizeText = (gib: bigint) => (gib > 0n ? bytes(gib * GIB) : "-");
+
+export function vmDetails(vm: VMStatusResponse): string {
   const s = vm.spec;
-  const cpu = s?.cpu;
+  const cpuMode = s && s.cpuMode !== CpuMode.UNSPECIFIED ? `, ${enumLabel(CpuModeSchema, s.cpuMode)}${s.cpuModel ? ` ${s.cpuModel}` : ""}` : "";
+  const usage = vm.resourceUsage;
   const parts: string[] = [
     fields([
       ["id", vm.vmId],
       ["name", vm.name],
       ["state", `${stateOf(vm)}${vm.stateReason ? ` (${vm.stateReason})` : ""}`],
-      ["vcpus", cpu ? `${vcpus(vm)} (${cpu.sockets} socket x ${cpu.coresPerSocket} core x ${cpu.threadsPerCore} thread, ${enumLabel(CpuModeSchema, cpu.mode)}${cpu.model ? ` ${cpu.model}` : ""})` : "-"],
-      ["memory", `${bytes((s?.memory?.sizeMib ?? 0n) * 1024n * 1024n)}${s?.memory?.hugepages ? " (hugepages)" : ""}`],
+      ["vcpus", s ? `${vcpus(vm)} (${s.cpuSockets} socket x ${s.cpuCores} core x ${s.cpuThreadsPerCore} thread${cpuMode})` : "-"],
+      ["memory", `${memoryOf(vm)}${s?.memoryHugepages ? " (hugepages)" : ""}`],
       ["firmware", s ? enumLabel(FirmwareSchema, s.firmware) : "-"],
-      ["console", s?.console ? enumLabel(ConsoleTypeSchema, s.console.type) : "-"],
-      ["labels", labelsText(s?.labels ?? {})],
+      ["guest os", s?.guestOs || "-"],
+      ["boot order", s?.bootOrder.map((b) => enumLabel(BootDeviceSchema, b)).join(", ") || "-"],
+      ["console", consoleText(s?.console)],
+      ["labels", labelsText(vm.labels)],
       ["description", s?.description || "-"],
       ["created", when(vm.createdAt)],
       ["started", when(vm.startedAt)],
       ["snapshots", `${vm.snapshotCount}${vm.currentSnapshot ? ` (current: ${vm.currentSnapshot})` : ""}`],
-      ["cpu usage", vm.usage ? percent(vm.usage.cpuUsagePercent) : "-"],
-      ["memory used", vm.usage ? `${bytes(vm.usage.memoryUsedBytes)} of ${bytes(vm.usage.memoryTotalBytes)}` : "-"],
+      ["cpu usage", usage ? percent(usage.cpuUsagePercent) : "-"],
+      ["memory used", usage ? `${bytes(usage.memoryUsedBytes)} of ${bytes(usage.memoryTotalBytes)}` : "-"],
     ]),
   ];
   if (s?.disks.length) {
     parts.push(
       "\nDISKS\n" +
         table(
-          ["ID", "TARGET", "DEVICE", "BUS", "BOOT", "SOURCE"],
+          ["ID", "TARGET", "BUS", "FORMAT", "SIZE", "BOOT", "FLAGS", "PATH"],
           s.disks.map((d) => [
             d.id,
             d.target || "-",
-            `${enumLabel(DiskDeviceSchema, d.device)}${d.readonly ? " (ro)" : ""}`,
             enumLabel(DiskBusSchema, d.bus),
-            d.bootOrder ? String(d.bootOrder) : "-",
-            d.resolvedPath ||
-              (d.source.case === "path"
-                ? d.source.value
-                : d.source.case === "newImage"
-                  ? `new ${enumLabel(DiskFormatSchema, d.source.value.format)} ${bytes(d.source.value.sizeBytes)}`
-                  : "-"),
+            enumLabel(DiskFormatSchema, d.format),
+            sizeText(d.sizeGib),
+            d.bootable ? "yes" : "-",
+            [
+              d.readonly && "ro",
+              d.iopsLimit > 0n && `${d.iopsLimit} iops`,
+              d.throughputMbps > 0n && `${d.throughputMbps} MB/s`,
+              d.poolId && `pool ${d.poolId}`,
+            ].filter(Boolean).join(", ") || "-",
+            d.resolvedPath || d.path || "-",
           ]),
+        ),
+    );
+  }
+  if (s?.cdroms.length) {
+    parts.push(
+      "\nCD-ROMS\n" +
+        table(
+          ["ID", "TARGET", "BOOT", "MEDIUM"],
+          s.cdroms.map((c) => [c.id, c.target || "-", c.bootable ? "yes" : "-", c.resolvedPath || c.isoPath || "(empty)"]),
         ),
     );
   }
@@ -128,12 +147,13 @@ export function vmDetails(vm: VMStatus): string {
     parts.push(
       "\nNICS\n" +
         table(
-          ["ID", "MAC", "MODEL", "ATTACHMENT"],
+          ["ID", "MAC", "MODEL", "ATTACHMENT", "BANDWIDTH"],
           s.nics.map((n) => [
             n.id,
-            n.mac || "-",
+            n.macAddress || "-",
             enumLabel(NicModelSchema, n.model),
-            n.attachment.case ? `${n.attachment.case} ${n.attachment.value}` : "-",
+            n.bridge ? `bridge ${n.bridge}` : n.network ? `network ${n.network}` : "-",
+            n.bandwidthMbps > 0n ? `${n.bandwidthMbps} Mbit/s` : "-",
           ]),
         ),
     );
@@ -145,7 +165,7 @@ export function vmDetails(vm: VMStatus): string {
 }
 
 const getCommand = defineCommand({
-  meta: { name: "get", description: "Show one VM: state, spec, devices and usage" },
+  meta: { name: "get", description: "Show one VM: state, spec, disks, CD-ROMs, NICs, console and usage" },
   args: withExamples(
     { vm: { type: "positional", description: "VM name or id (an unambiguous prefix of either works)", required: true }, ...clientArgs },
     ["vm get web-1", "vm get 0b6f3f4e-8c1d-4c9a-9d53-2a4d2f0e7a11 --json"],
@@ -154,7 +174,7 @@ const getCommand = defineCommand({
     runClient(args, async ({ conn, out }) => {
       const ref = await resolveVm(conn.client, args.vm);
       const vm = await conn.client.getVMStatus({ vmId: ref.id });
-      out(args.json ? jsonText(VMStatusSchema, vm) : vmDetails(vm));
+      out(args.json ? jsonText(VMStatusResponseSchema, vm) : vmDetails(vm));
     }),
 });
 

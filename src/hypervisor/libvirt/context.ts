@@ -2,7 +2,7 @@
 // facts read at start, the event fan-out and the small caches events keep current.
 
 import { HypervisorError, notFound } from "../errors.ts";
-import type { DiskFormat, HypervisorEvent, HypervisorEventListener, VmState, VmStatus } from "../types.ts";
+import type { HypervisorEvent, HypervisorEventListener, VmState, VmStatus } from "../types.ts";
 import type { VmLocks } from "../vm-lock.ts";
 import type { CallPool } from "./call-pool.ts";
 import { DOMAIN_XML } from "./ffi/flags.ts";
@@ -18,7 +18,12 @@ export interface Settings {
   uri: string;
   storagePath: string;
   consoleListen: string;
+  /** libvirt name of the node's own dir pool at storagePath (pool id DEFAULT_POOL_ID). */
   poolName: string;
+  /** Cloud (base) images, searched last for a relative backing file (storage.cloud_images). */
+  cloudImagesDir: string;
+  /** ISO images, searched after the pools for a CD-ROM's relative ISO name (storage.iso_images). */
+  isoImagesDir: string;
   /** How often a graceful stop re-reads the state while it waits. */
   stopPollMs: number;
   /** How long a live detach waits for the guest to release the device. */
@@ -107,9 +112,5 @@ export function invalidState(id: string, state: VmState, hint: string): Hypervis
   return new HypervisorError("invalid_state", `vm ${id} is ${state}; ${hint}`);
 }
 
-export function formatOf(path: string, header: Uint8Array | undefined): DiskFormat {
-  // qcow2 images start with "QFI\xfb"; anything else is handed to QEMU as raw.
-  if (header && header.length >= 4 && header[0] === 0x51 && header[1] === 0x46 && header[2] === 0x49 && header[3] === 0xfb) return "qcow2";
-  if (header && header.length >= 4) return "raw";
-  return path.endsWith(".qcow2") ? "qcow2" : "raw";
-}
+// qcow2 images start with "QFI\xfb"; anything else is handed to QEMU as raw.
+export { formatOf } from "../storage/image-header.ts";

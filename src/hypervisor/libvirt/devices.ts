@@ -3,14 +3,15 @@
 
 import { HypervisorError } from "../errors.ts";
 import { generateMac } from "../defaults.ts";
-import type { DiskSpec, NicSpec, VmState, VmStatus } from "../types.ts";
+import { CLOUD_INIT_CDROM_ID, type DiskSpec, type NicSpec, type VmState, type VmStatus } from "../types.ts";
 import { validateDiskSpec, validateNicSpec, validateVmId } from "../validation.ts";
 import { assignDiskTargets, buildDiskDeviceXml, buildNicDeviceXml, diskAlias, nicAlias, parseDomainDefXml } from "./domain-xml/index.ts";
 import { emit, fetchStatus, invalidState, vmCall, type LibvirtContext } from "./context.ts";
 import { deleteImages, probeFormat, resolveDisk } from "./disks.ts";
+import { poolDirs } from "./pools.ts";
 import { AFFECT } from "./ffi/flags.ts";
 
-function flagsFor(id: string, state: VmState): number {
+export function flagsFor(id: string, state: VmState): number {
   if (state === "running") return AFFECT.LIVE | AFFECT.CONFIG;
   if (state === "stopped") return AFFECT.CONFIG;
   throw invalidState(id, state, "devices can be changed while it runs or is stopped");
@@ -54,9 +55,10 @@ export async function attachDisk(ctx: LibvirtContext, id: string, disk: DiskSpec
     const status = await fetchStatus(ctx, id);
     const flags = flagsFor(id, status.state);
     if (status.spec.disks.some((d) => d.id === disk.id)) throw new HypervisorError("already_exists", `vm ${id} already has a disk with id ${disk.id}`, "disk.id");
+    if (disk.id === CLOUD_INIT_CDROM_ID) throw new HypervisorError("invalid_argument", `disk.id: "${CLOUD_INIT_CDROM_ID}" is reserved for the node's cloud-init CD-ROM`, "disk.id");
     const taken = [...status.spec.disks.map((d) => d.target).filter((t): t is string => t !== undefined), ...(await liveTargets(ctx, id, status.state))];
     const [targeted] = assignDiskTargets([{ ...disk, target: undefined } as DiskSpec], taken);
-    const resolved = await resolveDisk(ctx, id, targeted ?? disk);
+    const resolved = await resolveDisk(ctx, id, targeted ?? disk, await poolDirs(ctx), "disk");
     try {
       await ctx.pool.call("attach", id, buildDiskDeviceXml(resolved.disk, resolved.format), flags);
     } catch (err) {

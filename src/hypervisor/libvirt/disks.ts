@@ -1,33 +1,29 @@
-// Disk images: new ones are volumes of the backend's directory pool (storagePath), created
-// through libvirt; existing ones are probed for their format. Deletion never leaves storagePath.
+// Disk images and CD-ROM media: each DiskSpec is placed by the shared storage rules (planDisk),
+// new images are volumes created through libvirt in their pool (overlays with a backingStore, at
+// least as big as their base), existing ones are probed for their format. Deletion never leaves
+// the storage roots.
 
-import { open } from "node:fs/promises";
-import { resolve, sep } from "node:path";
-import type { DiskFormat, DiskSpec } from "../types.ts";
-import { buildDirPoolXml, buildVolumeXml } from "./domain-xml/index.ts";
-import { formatOf, type LibvirtContext } from "./context.ts";
-
-export function poolXml(ctx: LibvirtContext): string {
-  return buildDirPoolXml({ name: ctx.settings.poolName, path: ctx.settings.storagePath });
-}
-
-/** Volume file name: the VM's UUID and the disk id are both restricted to [a-z0-9_-]. */
-export const volumeName = (vmId: string, disk: DiskSpec, format: DiskFormat) => `${vmId}-${disk.id}.${format}`;
-
-async function readHeader(path: string): Promise<Uint8Array | undefined> {
-  try {
-    const fh = await open(path, "r");
-    try {
-      const buf = new Uint8Array(4);
-      const { bytesRead } = await fh.read(buf, 0, 4, 0);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return undefined;
-  }
-}
+import { rm } from "node:fs/promises";
+import { posix } from "node:path";
+import { HypervisorError } from "../errors.ts";
+import { DEFAULT_POOL_ID, type DiskFormat, type DiskSpec } from "../types.ts";
+import {
+  formatOf,
+  inside,
+  nodeStorageFs,
+  overlaySize,
+  planDisk,
+  readHeader,
+  readImageInfo,
+  resolveIsoPath,
+  type DiskPlan,
+  type PoolDir,
+  type StorageFs,
+} from "../storage/index.ts";
+import { buildVolumeXml } from "./domain-xml/storage-xml.ts";
+import type { LibvirtContext } from "./context.ts";
+import { libvirtPoolName } from "./pool-rules.ts";
+import { ownPoolXml, poolDirs } from "./pools.ts";
 
 export async function probeFormat(path: string): Promise<DiskFormat> {
   return formatOf(path, await readHeader(path));
@@ -40,41 +36,96 @@ export interface ResolvedDisk {
   createdPath?: string;
 }
 
-/** Gives a disk its resolvedPath: a new volume for newImage, the given path otherwise. */
-export async function resolveDisk(ctx: LibvirtContext, vmId: string, disk: DiskSpec): Promise<ResolvedDisk> {
-  if (disk.newImage) {
-    const img = disk.newImage;
-    const volume = buildVolumeXml({
-      name: volumeName(vmId, disk, img.format),
-      sizeBytes: img.sizeBytes,
-      format: img.format,
-      ...(img.backingPath !== undefined ? { backingPath: img.backingPath, backingFormat: await probeFormat(img.backingPath) } : {}),
-    });
-    const { poolName, storagePath } = ctx.settings;
-    const path = await ctx.pool.call("createVolume", poolName, storagePath, poolXml(ctx), volume);
-    return { disk: { ...disk, resolvedPath: path }, format: img.format, createdPath: path };
+/** Where the storage rules look: every pool, plus the node's cloud image and ISO folders. */
+export function planOptions(ctx: LibvirtContext, field: string) {
+  return { field, cloudImagesDir: ctx.settings.cloudImagesDir, isoDirs: [ctx.settings.isoImagesDir] };
+}
+
+async function createImage(ctx: LibvirtContext, plan: Extract<DiskPlan, { kind: "create" }>, field: string): Promise<string> {
+  const { image } = plan;
+  let backing: { backingPath: string; backingFormat: DiskFormat } | undefined;
+  let size = image.sizeBytes;
+  if (plan.backingPath !== undefined) {
+    const info = await readImageInfo(plan.backingPath);
+    if (info === undefined) {
+      throw new HypervisorError("invalid_state", `${field}.backing_file: ${plan.backingPath} cannot be read as a disk image`, `${field}.backing_file`);
+    }
+    backing = { backingPath: plan.backingPath, backingFormat: info.format };
+    size = overlaySize(size, info.virtualSize);
   }
-  const path = disk.path ?? disk.resolvedPath;
-  if (path === undefined) return { disk, format: "raw" };
-  return { disk: { ...disk, resolvedPath: path }, format: await probeFormat(path) };
+  const xml = buildVolumeXml({ name: plan.name, sizeBytes: size, format: image.format, ...(backing ?? {}) });
+  const own = plan.poolId === DEFAULT_POOL_ID;
+  const name = libvirtPoolName(plan.poolId, ctx.settings.poolName);
+  return ctx.pool.call("createVolume", name, xml, own ? { path: ctx.settings.storagePath, poolXml: ownPoolXml(ctx) } : undefined);
+}
+
+/**
+ * Gives a disk its resolvedPath: the existing image or ISO, a new volume, or none (an empty
+ * CD-ROM). pools: from poolDirs (one listing for all of a VM's disks).
+ */
+export async function resolveDisk(ctx: LibvirtContext, vmId: string, disk: DiskSpec, pools: readonly PoolDir[], field: string, fs: StorageFs = nodeStorageFs): Promise<ResolvedDisk> {
+  // A disk read back from libvirt (attach of a known spec) already has its image.
+  const { resolvedPath: _old, ...request } = disk;
+  const plan = await planDisk(vmId, request, pools, fs, planOptions(ctx, field));
+  switch (plan.kind) {
+    case "empty":
+      return { disk: request, format: "raw" };
+    case "existing":
+      return { disk: { ...request, resolvedPath: plan.path }, format: disk.device === "cdrom" ? "raw" : await probeFormat(plan.path) };
+    case "create": {
+      const path = await createImage(ctx, plan, field);
+      return { disk: { ...request, resolvedPath: path }, format: plan.image.format, createdPath: path };
+    }
+  }
+}
+
+/** A CD-ROM medium's host path: absolute as given, relative resolved like a CD-ROM's volume. */
+export async function resolveMedium(ctx: LibvirtContext, medium: { path?: string; volume?: string }, field = "iso_path", fs: StorageFs = nodeStorageFs): Promise<string | undefined> {
+  if (medium.path !== undefined && medium.path !== "") {
+    if (!medium.path.startsWith("/")) return resolveMedium(ctx, { volume: medium.path }, field, fs);
+    return medium.path;
+  }
+  if (medium.volume === undefined || medium.volume === "") return undefined;
+  return resolveIsoPath(medium.volume, await poolDirs(ctx), [ctx.settings.isoImagesDir], fs, field);
+}
+
+/**
+ * Folders whose images a delete may remove: the node's storage and every pool the node lists,
+ * never the cloud image or ISO folders (base images and install media are shared).
+ */
+export async function deletableRoots(ctx: LibvirtContext): Promise<{ roots: string[]; keep: string[] }> {
+  const pools = await poolDirs(ctx).catch(() => [] as PoolDir[]);
+  const roots = [...new Set([ctx.settings.storagePath, ...pools.map((p) => p.path)])].map((p) => posix.resolve(p)).filter((p) => p !== "/");
+  return { roots, keep: [ctx.settings.cloudImagesDir, ctx.settings.isoImagesDir].map((p) => posix.resolve(p)) };
+}
+
+export function deletable(path: string, where: { roots: string[]; keep: string[] }): boolean {
+  const p = posix.resolve(path);
+  return where.roots.some((r) => inside(r, p)) && !where.keep.some((k) => p === k || inside(k, p));
 }
 
 export function insideStorage(ctx: LibvirtContext, path: string): boolean {
-  const root = resolve(ctx.settings.storagePath);
-  const p = resolve(path);
-  return p.startsWith(root.endsWith(sep) ? root : root + sep);
+  return inside(posix.resolve(ctx.settings.storagePath), posix.resolve(path));
 }
 
-/** Deletes the images at paths that lie inside storagePath; returns the ones deleted. */
+/** Deletes the images at paths that lie inside the storage roots; returns the ones deleted. */
 export async function deleteImages(ctx: LibvirtContext, paths: string[]): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const where = await deletableRoots(ctx);
   const deleted: string[] = [];
-  const { poolName, storagePath } = ctx.settings;
   for (const path of paths) {
-    if (!insideStorage(ctx, path)) {
-      ctx.log.info(`keeping ${path}: it is outside the storage path ${storagePath}`);
+    if (!deletable(path, where)) {
+      ctx.log.info(`keeping ${path}: it is outside the storage pools (${where.roots.join(", ")}) or in a shared image folder`);
       continue;
     }
-    if (await ctx.pool.call("deleteVolume", poolName, storagePath, poolXml(ctx), path)) deleted.push(path);
+    if (await ctx.pool.call("deleteVolume", path)) deleted.push(path);
+    else ctx.log.info(`keeping ${path}: no storage pool holds it`);
   }
   return deleted;
+}
+
+/** Removes a file the node wrote itself (a cloud-init ISO), only inside its own storage. */
+export async function removeNodeFile(ctx: LibvirtContext, path: string): Promise<void> {
+  if (!insideStorage(ctx, path)) return;
+  await rm(path, { force: true }).catch((err) => ctx.log.warn(`could not remove ${path}`, err));
 }

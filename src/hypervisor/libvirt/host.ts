@@ -27,6 +27,12 @@ export function hostProfile(facts: HostFacts): HostProfile {
   return profile;
 }
 
+/** The one start-up warning a host without KVM deserves (QEMU only: other drivers have no TCG). */
+export function accelerationWarning(facts: HostFacts, profile: HostProfile): string | undefined {
+  if (facts.driverType !== "QEMU" || profile.domainType === "kvm") return undefined;
+  return "no usable /dev/kvm: guests run emulated (TCG), many times slower";
+}
+
 export function infoOf(facts: HostFacts): HypervisorInfo {
   return {
     backend: "libvirt",
@@ -57,5 +63,7 @@ export function capabilitiesOf(facts: HostFacts, profile: HostProfile): Capabili
     maxMemoryBytes: facts.memoryKib * 1024,
     diskFormats: ["qcow2", "raw"],
     uefi: profile.uefiLoader !== undefined,
+    hardwareAcceleration: profile.domainType === "kvm",
+    domainType: profile.domainType,
   };
 }

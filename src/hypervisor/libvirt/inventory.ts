@@ -42,8 +42,6 @@ export async function vmMetrics(ctx: LibvirtContext, ids?: string[]): Promise<Vm
   return out;
 }
 
-const WILDCARDS = new Set(["0.0.0.0", "::", "[::]", ""]);
-
 export async function getConsole(ctx: LibvirtContext, id: string): Promise<ConsoleInfo> {
   validateVmId(id);
   // The live XML has the port QEMU got; SECURE adds the password.
@@ -55,8 +53,8 @@ export async function getConsole(ctx: LibvirtContext, id: string): Promise<Conso
   if (c.port === undefined || c.port <= 0) {
     throw new HypervisorError("unavailable", `vm ${id} has no ${c.type} port yet (the ${ctx.host.driverType} driver did not allocate one)`);
   }
-  const listen = c.listen ?? ctx.settings.consoleListen;
-  const info: ConsoleInfo = { type: c.type, host: WILDCARDS.has(listen) ? ctx.host.hostname : listen, port: c.port };
+  // A wildcard listen stays a wildcard: the API announces it at the node's management address.
+  const info: ConsoleInfo = { type: c.type, host: c.listen ?? ctx.settings.consoleListen, port: c.port };
   if (c.password !== undefined) info.password = c.password;
   if (c.tlsPort !== undefined && c.tlsPort > 0) info.tlsPort = c.tlsPort;
   return info;

@@ -1,6 +1,7 @@
 // createLibvirtHypervisor: the production backend. It starts the event Worker (which registers
-// libvirt's event loop, so it goes first), then the call Workers, reads the host once, makes
-// sure the storage pool exists, and wires every Hypervisor method to its module.
+// libvirt's event loop, so it goes first), then the call Workers, reads the host once (warning
+// once when guests will run without KVM), makes sure the node's own storage pool exists, and
+// wires every Hypervisor method to its module.
 
 import { HypervisorError } from "../errors.ts";
 import { createVmLocks } from "../vm-lock.ts";
@@ -8,12 +9,16 @@ import type { Hypervisor } from "../types.ts";
 import { createCallPool, type CallPool } from "./call-pool.ts";
 import { createContextBase, emit, type LibvirtContext, type Logger, type Settings } from "./context.ts";
 import { attachDisk, attachNic, detachDisk, detachNic } from "./devices.ts";
-import { poolXml } from "./disks.ts";
+import { posix } from "node:path";
+import { changeMedia } from "./media.ts";
+import { checkOwnPoolName } from "./pool-rules.ts";
+import { getPool, initPool, listPools, ownPoolXml } from "./pools.ts";
+import { resizeVolume } from "./volumes.ts";
 import { createEventSource, type EventSource } from "./event-source.ts";
 import { handleRawEvent, reconcile } from "./events.ts";
 import { CPU_FEATURE_NAME } from "./domain-xml/index.ts";
 import { DOMAIN_XML } from "./ffi/flags.ts";
-import { capabilitiesOf, hostProfile, infoOf } from "./host.ts";
+import { accelerationWarning, capabilitiesOf, hostProfile, infoOf } from "./host.ts";
 import { getConsole, listVms, vmMetrics } from "./inventory.ts";
 import * as lifecycle from "./lifecycle.ts";
 import { migrateVm } from "./migration.ts";
@@ -21,6 +26,7 @@ import type { HostFacts } from "./ops.ts";
 import type { RawDomainEvent } from "./protocol.ts";
 import { type QemuProcessRoots, qemuRunDir, recordProcessStarts } from "./qemu-process.ts";
 import * as snapshots from "./snapshots.ts";
+import { checkStorageAccess } from "./storage-access.ts";
 
 export interface LibvirtHypervisorOptions {
   /** e.g. qemu:///system, or test:///default for tests. */
@@ -29,7 +35,12 @@ export interface LibvirtHypervisorOptions {
   storagePath: string;
   /** VNC/SPICE listen address written into new domains. */
   consoleListen: string;
+  /** libvirt name of the node's own pool (pool id "default"); never "default". Default "limiquantix". */
   poolName?: string;
+  /** Cloud (base) images folder (storage.cloud_images); default <storagePath>/cloud. */
+  cloudImagesDir?: string;
+  /** ISO images folder (storage.iso_images); default <storagePath>/iso. */
+  isoImagesDir?: string;
   /** Force the domain type (default: kvm when libvirt offers it, else qemu = TCG). */
   domainType?: "kvm" | "qemu";
   /** CPU features turned off on host-passthrough/host-model CPUs of new VMs (hypervisor.cpu_disabled_features). */
@@ -64,12 +75,15 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
     storagePath: opts.storagePath,
     consoleListen: opts.consoleListen,
     poolName: opts.poolName ?? "limiquantix",
+    cloudImagesDir: opts.cloudImagesDir ?? posix.join(opts.storagePath, "cloud"),
+    isoImagesDir: opts.isoImagesDir ?? posix.join(opts.storagePath, "iso"),
     stopPollMs: opts.stopPollMs ?? 250,
     // libvirt's QEMU driver already waits ~5 s for the guest inside the detach call.
     detachWaitMs: opts.detachWaitMs ?? 1000,
     migrationPollMs: opts.migrationPollMs ?? 500,
     cpuDisabledFeatures: [...(opts.cpuDisabledFeatures ?? [])],
   };
+  checkOwnPoolName(settings.poolName);
   const processRoots: QemuProcessRoots = { procRoot: opts.procRoot ?? "/proc" };
   const runDir = opts.qemuRunDir ?? qemuRunDir(opts.uri);
   if (runDir !== undefined) processRoots.runDir = runDir;
@@ -106,7 +120,10 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
     const profile = hostProfile(facts);
     if (opts.domainType) profile.domainType = opts.domainType;
     const c = createContextBase(pool, createVmLocks(), settings, profile, log);
-    await pool.call("ensurePool", settings.poolName, settings.storagePath, poolXml(c));
+    const slow = accelerationWarning(facts, profile);
+    if (slow !== undefined) log.warn(slow);
+    await pool.call("ensurePool", settings.poolName, settings.storagePath, ownPoolXml(c));
+    await checkStorageAccess({ uri: facts.uri, storagePath: settings.storagePath, capabilitiesXml: facts.capabilitiesXml, log });
     const domains = await pool.call("domains", DOMAIN_XML.INACTIVE);
     reconcile(c, domains, false);
     await recordProcessStarts(c, domains, processRoots);
@@ -144,6 +161,12 @@ async function catchUp(ctx: LibvirtContext, pool: CallPool, attempts: number, pr
   }
 }
 
+/** Calls that are not about one VM say "closed" like vmCall does. */
+function unlessClosed<T>(ctx: LibvirtContext, fn: () => Promise<T>): Promise<T> {
+  if (ctx.closed) return Promise.reject(new HypervisorError("unavailable", "the libvirt backend is closed"));
+  return fn();
+}
+
 function backendOf(ctx: LibvirtContext, hostFacts: HostFacts, events: EventSource): Hypervisor {
   return {
     backend: "libvirt",
@@ -175,6 +198,11 @@ function backendOf(ctx: LibvirtContext, hostFacts: HostFacts, events: EventSourc
     detachDisk: (id, diskId) => detachDisk(ctx, id, diskId),
     attachNic: (id, nic) => attachNic(ctx, id, nic),
     detachNic: (id, nicId) => detachNic(ctx, id, nicId),
+    changeMedia: (id, cdromId, medium) => changeMedia(ctx, id, cdromId, medium),
+    initPool: (def) => unlessClosed(ctx, () => initPool(ctx, def)),
+    getPool: (id) => unlessClosed(ctx, () => getPool(ctx, id)),
+    listPools: () => unlessClosed(ctx, () => listPools(ctx)),
+    resizeVolume: (poolId, volume, bytes) => unlessClosed(ctx, () => resizeVolume(ctx, poolId, volume, bytes)),
     vmMetrics: (ids) => vmMetrics(ctx, ids),
     onEvent: (listener) => {
       ctx.listeners.add(listener);

@@ -4,11 +4,13 @@
 
 import { HypervisorError } from "../errors.ts";
 import { generateMac, specsEqual } from "../defaults.ts";
-import type { VmSpec, VmState, VmStatus } from "../types.ts";
+import type { DiskFormat, DiskSpec, VmSpec, VmState, VmStatus } from "../types.ts";
+import { cloudInitDrive, cloudInitIsoName, withNodeCdroms, withoutNodeCdroms, writeCloudInitIso } from "../storage/index.ts";
 import { validateVmId, validateVmSpec } from "../validation.ts";
 import { buildDomainXml } from "./domain-xml/index.ts";
 import { fetchStatus, invalidState, vmCall, type LibvirtContext } from "./context.ts";
-import { deleteImages, resolveDisk } from "./disks.ts";
+import { deleteImages, removeNodeFile, resolveDisk } from "./disks.ts";
+import { poolDirs } from "./pools.ts";
 import { vmStateOf } from "./state-map.ts";
 
 async function currentState(ctx: LibvirtContext, id: string): Promise<VmState> {
@@ -16,15 +18,45 @@ async function currentState(ctx: LibvirtContext, id: string): Promise<VmState> {
   return vmStateOf(st.state, st.reason);
 }
 
-/** The requested spec with what the backend filled in (MACs, console listen), for the idempotency check. */
-function withBackendFills(ctx: LibvirtContext, requested: VmSpec, existing: VmSpec): VmSpec {
+/**
+ * The existing VM's spec as the request would have to look to be "the same request": the
+ * node's own CD-ROMs left out, what the backend filled in (MACs, console listen) taken over.
+ */
+function requestView(ctx: LibvirtContext, requested: VmSpec, existing: VmSpec): { requested: VmSpec; existing: VmSpec } {
   const console = { ...requested.console };
   if (console.listen === undefined && existing.console.listen === ctx.settings.consoleListen) console.listen = existing.console.listen;
+  const existingView: VmSpec = { ...existing, disks: withoutNodeCdroms(existing.disks, requested.disks) };
+  // Definitions that do not keep cloud-init data (older metadata): the drive stands for it.
+  if (existing.cloudInit === undefined && requested.cloudInit !== undefined && cloudInitDrive(existing.disks)) existingView.cloudInit = requested.cloudInit;
   return {
-    ...requested,
-    console,
-    nics: requested.nics.map((n) => (n.mac ? n : { ...n, mac: existing.nics.find((e) => e.id === n.id)?.mac })) as VmSpec["nics"],
+    existing: existingView,
+    requested: {
+      ...requested,
+      console,
+      nics: requested.nics.map((n) => (n.mac ? n : { ...n, mac: existing.nics.find((e) => e.id === n.id)?.mac })) as VmSpec["nics"],
+    },
   };
+}
+
+/** Places every disk (creating new images), adds the node's CD-ROMs; images made are in created. */
+async function materialize(ctx: LibvirtContext, id: string, spec: VmSpec, created: string[]): Promise<{ disks: DiskSpec[]; formats: Record<string, DiskFormat> }> {
+  const pools = await poolDirs(ctx);
+  const disks: DiskSpec[] = [];
+  const formats: Record<string, DiskFormat> = {};
+  for (const [i, disk] of spec.disks.entries()) {
+    const r = await resolveDisk(ctx, id, disk, pools, `spec.disks[${i}]`);
+    if (r.createdPath) created.push(r.createdPath);
+    disks.push(r.disk);
+    formats[disk.id] = r.format;
+  }
+  let iso: string | undefined;
+  if (spec.cloudInit) {
+    iso = await writeCloudInitIso(ctx.settings.storagePath, { id, name: spec.name }, spec.cloudInit);
+    created.push(iso);
+  }
+  const all = withNodeCdroms(disks, iso);
+  for (const d of all) if (d.device === "cdrom") formats[d.id] = "raw";
+  return { disks: all, formats };
 }
 
 export async function createVm(ctx: LibvirtContext, id: string, spec: VmSpec): Promise<{ vm: VmStatus; created: boolean }> {
@@ -33,23 +65,19 @@ export async function createVm(ctx: LibvirtContext, id: string, spec: VmSpec): P
   return ctx.locks.run(id, async () => {
     if (await ctx.pool.call("exists", id)) {
       const existing = await fetchStatus(ctx, id);
-      if (specsEqual(withBackendFills(ctx, spec, existing.spec), existing.spec)) return { vm: existing, created: false };
+      const view = requestView(ctx, spec, existing.spec);
+      if (specsEqual(view.requested, view.existing)) return { vm: existing, created: false };
       throw new HypervisorError("already_exists", `vm ${id} already exists with a different spec; delete it first or use another id`);
     }
     const holder = await ctx.pool.call("uuidByName", spec.name);
     if (holder !== null) {
       throw new HypervisorError("already_exists", `a vm named ${JSON.stringify(spec.name)} already exists (id ${holder})`, "spec.name");
     }
+    // Checked before any image is made.
+    withNodeCdroms(spec.disks);
     const created: string[] = [];
     try {
-      const disks = [];
-      const diskFormats: Record<string, "qcow2" | "raw"> = {};
-      for (const disk of spec.disks) {
-        const r = await resolveDisk(ctx, id, disk);
-        if (r.createdPath) created.push(r.createdPath);
-        disks.push(r.disk);
-        diskFormats[disk.id] = r.format;
-      }
+      const { disks, formats } = await materialize(ctx, id, spec, created);
       const nics = spec.nics.map((n) => (n.mac ? n : { ...n, mac: generateMac() }));
       const { host } = ctx;
       const xml = buildDomainXml({
@@ -61,17 +89,28 @@ export async function createVm(ctx: LibvirtContext, id: string, spec: VmSpec): P
         ...(spec.firmware === "uefi" ? { uefi: uefiFor(ctx, id) } : {}),
         consoleListen: ctx.settings.consoleListen,
         createdAt: new Date(),
-        diskFormats,
+        diskFormats: formats,
         cpuDisabledFeatures: ctx.settings.cpuDisabledFeatures,
       });
       await ctx.pool.call("define", xml);
       ctx.known.set(id, "stopped");
     } catch (err) {
-      await deleteImages(ctx, created).catch((e) => ctx.log.warn(`could not remove images of failed vm ${id}`, e));
+      await cleanUp(ctx, id, created);
       throw err;
     }
     return { vm: await fetchStatus(ctx, id), created: true };
   });
+}
+
+/** After a failed create: the images it made, and its cloud-init ISO. */
+async function cleanUp(ctx: LibvirtContext, id: string, created: string[]): Promise<void> {
+  const iso = created.find((p) => p.endsWith(`/${cloudInitIsoName(id)}`));
+  try {
+    await deleteImages(ctx, created.filter((p) => p !== iso));
+  } catch (e) {
+    ctx.log.warn(`could not remove images of failed vm ${id}`, e);
+  }
+  if (iso !== undefined) await removeNodeFile(ctx, iso);
 }
 
 function uefiFor(ctx: LibvirtContext, id: string) {
@@ -154,6 +193,10 @@ export async function deleteVm(ctx: LibvirtContext, id: string, opts: { deleteDi
     await vmCall(ctx, id, "undefine", id);
     ctx.startedAt.delete(id);
     ctx.cpu.forget(id);
+    // The cloud-init ISO is the node's own file, made from the request: it goes with the VM
+    // whether or not the disks do (the request's data stays with the caller).
+    const iso = cloudInitDrive(status.spec.disks)?.resolvedPath;
+    if (iso !== undefined && iso.endsWith(`/${cloudInitIsoName(id)}`)) await removeNodeFile(ctx, iso);
     if (!opts.deleteDisks) return { deletedDisks: [] };
     const paths = status.spec.disks
       .filter((d) => d.device === "disk" && !d.readonly && d.resolvedPath !== undefined)

@@ -5,6 +5,7 @@
 import type { Pointer } from "bun:ffi";
 import * as ffi from "./ffi/index.ts";
 import { HypervisorError } from "../errors.ts";
+import { createStorageOps } from "./storage-ops.ts";
 
 export interface RawDomain {
   uuid: string;
@@ -184,31 +185,7 @@ export function createOps(conn: () => ffi.Connection) {
     snapshotDelete: (uuid: string, name: string): void =>
       withDom(uuid, (c, d) => ffi.withSnapshot(c, d, name, (s) => ffi.deleteSnapshot(c, s))),
 
-    ensurePool(name: string, path: string, poolXml: string): void {
-      const c = conn();
-      ffi.freePool(c, ffi.ensureDirPool(c, { name, path, poolXml }));
-    },
-    createVolume(name: string, path: string, poolXml: string, volumeXml: string): string {
-      const c = conn();
-      const pool = ffi.ensureDirPool(c, { name, path, poolXml });
-      try {
-        return ffi.createVolume(c, pool, volumeXml);
-      } finally {
-        ffi.freePool(c, pool);
-      }
-    },
-    /** Deletes a volume by path, refreshing the pool once if libvirt has not seen the file yet. */
-    deleteVolume(name: string, path: string, poolXml: string, volumePath: string): boolean {
-      const c = conn();
-      if (ffi.deleteVolumeByPath(c, volumePath)) return true;
-      const pool = ffi.ensureDirPool(c, { name, path, poolXml });
-      try {
-        ffi.refreshPool(c, pool);
-      } finally {
-        ffi.freePool(c, pool);
-      }
-      return ffi.deleteVolumeByPath(c, volumePath);
-    },
+    ...createStorageOps(conn),
 
     /** Blocks this Worker until the migration ends: the pool gives it a Worker of its own. */
     migrate: (uuid: string, targetUri: string, flags: number, params: Record<string, bigint>): void =>

@@ -1,7 +1,7 @@
 // Snapshots: libvirt keeps them (with their parent links) in its own metadata, so listing reads
 // each snapshot's XML; the backend adds snapshot events, which libvirt does not send.
 
-import { HypervisorError } from "../errors.ts";
+import { HypervisorError, isVmNotFound } from "../errors.ts";
 import type { Snapshot, SnapshotOptions, VmStatus } from "../types.ts";
 import { validateSnapshotName, validateVmId } from "../validation.ts";
 import { buildSnapshotXml, parseSnapshotXml } from "./domain-xml/index.ts";
@@ -23,7 +23,7 @@ async function onSnapshot<T>(id: string, name: string, fn: () => Promise<T>): Pr
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof HypervisorError && err.kind === "not_found" && !err.message.startsWith(`vm ${id} not found`)) throw snapshotNotFound(id, name);
+    if (err instanceof HypervisorError && err.kind === "not_found" && !isVmNotFound(err, id)) throw snapshotNotFound(id, name);
     throw err;
   }
 }

@@ -8,21 +8,26 @@ import type { VmLocks } from "../vm-lock.ts";
 import type { PortAllocator } from "./console-ports.ts";
 import type { Emitter } from "./emitter.ts";
 import { type Activity, advanceMetrics, type MetricState, resetCounters } from "./metrics.ts";
+import type { MockStorage } from "./storage.ts";
 import type { Timers } from "./timers.ts";
 
 export interface MockOptions {
   /** First console port (libvirt's autoport starts at 5900). */
   consolePortBase?: number;
-  /** Host a console client connects to when the VM's console listens on a wildcard address. */
-  consoleHost?: string;
+  /** Address consoles listen on when the spec names none (hypervisor.console_listen). */
+  consoleListen?: string;
   /** How long a guest takes to power off after an ACPI shutdown request. */
   acpiShutdownMs?: number;
   /** How long startVm takes. */
   bootMs?: number;
   /** Time between two migration progress reports. */
   migrationStepMs?: number;
-  /** Where new disk images "live": <storagePath>/<vm id>/<disk id>.<format>. */
+  /** The node's own storage, pool "default", where new images "live" unless a pool is named. */
   storagePath?: string;
+  /** Searched last for a backing file named relative. */
+  cloudImagesDir?: string;
+  /** Searched after the pools for a CD-ROM's ISO named relative. */
+  isoImagesDir?: string;
   clock?: () => number;
   random?: () => number;
 }
@@ -31,11 +36,13 @@ export type ResolvedOptions = Required<Omit<MockOptions, "clock" | "random">>;
 
 export const DEFAULT_OPTIONS: ResolvedOptions = {
   consolePortBase: 5900,
-  consoleHost: "127.0.0.1",
+  consoleListen: "127.0.0.1",
   acpiShutdownMs: 300,
   bootMs: 50,
   migrationStepMs: 100,
   storagePath: "/var/lib/limiquantix/vms",
+  cloudImagesDir: "/var/lib/limiquantix/vms/cloud",
+  isoImagesDir: "/var/lib/limiquantix/vms/iso",
 };
 
 /** A guest that never answers ACPI, so the stop timeout path can be exercised. */
@@ -89,6 +96,7 @@ export interface MockContext {
   now: () => number;
   random: () => number;
   opts: ResolvedOptions;
+  storage: MockStorage;
   closed: boolean;
   /** The metrics step every VM's figures were last advanced to by a listing (see listVms). */
   metricsStep?: number;

@@ -5,11 +5,12 @@ import { generateMac } from "../defaults.ts";
 import { nextTarget } from "../disk-targets.ts";
 import type { DiskSpec, NicSpec } from "../types.ts";
 
-export function resolveDisk(disk: DiskSpec, vmId: string, storagePath: string, existing: readonly DiskSpec[]): DiskSpec {
-  const out: DiskSpec = { ...disk, target: nextTarget(disk.bus, existing) };
-  if (disk.path !== undefined && disk.path !== "") out.resolvedPath = disk.path;
-  else if (disk.newImage) out.resolvedPath = `${storagePath}/${vmId}/${disk.id}.${disk.newImage.format}`;
-  return out;
+/** The mock's VMs are q35 machines, as libvirt's are here (no IDE: such disks get sd* names). */
+const MACHINE = "q35";
+
+/** The guest target of a disk whose image is already resolved (storage.ts). */
+export function resolveDisk(disk: DiskSpec, existing: readonly DiskSpec[]): DiskSpec {
+  return { ...disk, target: nextTarget(disk.bus, existing, MACHINE) };
 }
 
 /** reserved: MACs requested by NICs not yet resolved, which a generated MAC must not take. */
@@ -25,12 +26,10 @@ export function resolveNic(nic: NicSpec, existing: readonly NicSpec[], random: (
 export function resolveDevices(
   disks: readonly DiskSpec[],
   nics: readonly NicSpec[],
-  vmId: string,
-  storagePath: string,
   random: () => number,
 ): { disks: DiskSpec[]; nics: NicSpec[] } {
   const outDisks: DiskSpec[] = [];
-  for (const d of disks) outDisks.push(resolveDisk(d, vmId, storagePath, outDisks));
+  for (const d of disks) outDisks.push(resolveDisk(d, outDisks));
   const requested = nics.flatMap((n) => (n.mac ? [n.mac.toLowerCase()] : []));
   const outNics: NicSpec[] = [];
   for (const n of nics) outNics.push(resolveNic(n, outNics, random, requested));

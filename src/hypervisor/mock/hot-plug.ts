@@ -5,7 +5,10 @@ import { HypervisorError, isHypervisorError } from "../errors.ts";
 import type { DiskSpec, NicSpec, VmSpec, VmStatus } from "../types.ts";
 import { validateDiskSpec, validateNicSpec, validateVmSpec } from "../validation.ts";
 import { changed, deepFreeze, emitVm, invalidState, type MockContext, type MockVm, refuseBusy, statusOf, withVm } from "./context.ts";
+import { hotplugBus } from "../hotplug-bus.ts";
+import { resolveIsoPath } from "../storage/index.ts";
 import { resolveDisk, resolveNic } from "./devices.ts";
+import { mockFs, poolDirs, resolveImages } from "./storage.ts";
 
 function requireRunningOrStopped(vm: MockVm): void {
   refuseBusy(vm);
@@ -14,19 +17,11 @@ function requireRunningOrStopped(vm: MockVm): void {
   }
 }
 
-function refuseLiveBus(vm: MockVm, disk: DiskSpec): void {
-  if (vm.state === "running" && (disk.bus === "sata" || disk.bus === "ide")) {
-    throw new HypervisorError(
-      "unsupported",
-      `disk bus ${disk.bus} cannot be hot-plugged on running vm ${vm.id}; use virtio or scsi, or stop the vm first`,
-    );
-  }
-}
-
 /** Checks the whole VM with the device added, reporting the new device's fields under `field`. */
 function validateWith(spec: VmSpec, list: "disks" | "nics", index: number, field: string): void {
   try {
-    validateVmSpec(spec);
+    // The VM's own spec: it holds the node's CD-ROMs too.
+    validateVmSpec(spec, "spec", { allowNodeCdroms: true });
   } catch (err) {
     const prefix = `spec.${list}[${index}]`;
     if (isHypervisorError(err) && err.field?.startsWith(prefix)) {
@@ -45,18 +40,20 @@ function commit(ctx: MockContext, vm: MockVm, spec: VmSpec): VmStatus {
 
 export function attachDisk(ctx: MockContext, id: string, disk: DiskSpec): Promise<VmStatus> {
   validateDiskSpec(disk, "disk");
-  return withVm(ctx, id, (vm) => {
+  return withVm(ctx, id, async (vm) => {
     requireRunningOrStopped(vm);
     if (vm.spec.disks.some((d) => d.id === disk.id)) {
       throw new HypervisorError("already_exists", `disk "${disk.id}" already exists on vm ${id}`);
     }
-    refuseLiveBus(vm, disk);
     const { target: _t, resolvedPath: _r, ...requested } = structuredClone(disk);
-    const resolved = resolveDisk(requested, id, ctx.opts.storagePath, vm.spec.disks);
+    requested.bus = hotplugBus(disk.bus, vm.state === "running");
+    const [image] = await resolveImages(ctx, id, [requested], () => "disk");
+    const resolved = resolveDisk(image!, vm.spec.disks);
     const spec = { ...vm.spec, disks: [...vm.spec.disks, resolved] };
     validateWith(spec, "disks", spec.disks.length - 1, "disk");
     const status = commit(ctx, vm, spec);
-    emitVm(ctx, vm, "disk_attached", `disk ${disk.id} attached to vm ${vm.spec.name} as ${resolved.target}`, {
+    const busNote = resolved.bus === disk.bus ? "" : ` on ${resolved.bus} (${disk.bus} has no hot-plug)`;
+    emitVm(ctx, vm, "disk_attached", `disk ${disk.id} attached to vm ${vm.spec.name} as ${resolved.target}${busNote}`, {
       disk: disk.id,
       target: resolved.target ?? "",
       live: String(vm.state === "running"),
@@ -70,7 +67,9 @@ export function detachDisk(ctx: MockContext, id: string, diskId: string): Promis
     requireRunningOrStopped(vm);
     const disk = vm.spec.disks.find((d) => d.id === diskId);
     if (!disk) throw new HypervisorError("not_found", `disk "${diskId}" not found on vm ${id}`);
-    refuseLiveBus(vm, disk);
+    if (vm.state === "running" && hotplugBus(disk.bus, true) !== disk.bus) {
+      throw new HypervisorError("unsupported", `disk ${diskId} is on ${disk.bus}, which has no hot-unplug; stop vm ${id} first`);
+    }
     const status = commit(ctx, vm, { ...vm.spec, disks: vm.spec.disks.filter((d) => d.id !== diskId) });
     emitVm(ctx, vm, "disk_detached", `disk ${diskId} detached from vm ${vm.spec.name}`, { disk: diskId });
     return status;
@@ -105,6 +104,29 @@ export function detachNic(ctx: MockContext, id: string, nicId: string): Promise<
     }
     const status = commit(ctx, vm, { ...vm.spec, nics: vm.spec.nics.filter((n) => n.id !== nicId) });
     emitVm(ctx, vm, "nic_detached", `nic ${nicId} detached from vm ${vm.spec.name}`, { nic: nicId });
+    return status;
+  });
+}
+
+/** Inserts or ejects a CD-ROM's medium; live on a running VM, in the definition otherwise. */
+export function changeMedia(ctx: MockContext, id: string, cdromId: string, medium: { path?: string; volume?: string }): Promise<VmStatus> {
+  return withVm(ctx, id, async (vm) => {
+    refuseBusy(vm);
+    const index = vm.spec.disks.findIndex((d) => d.id === cdromId && d.device === "cdrom");
+    if (index < 0) throw new HypervisorError("not_found", `CD-ROM "${cdromId}" not found on vm ${id}`);
+    const fs = mockFs(ctx);
+    let resolvedPath: string | undefined;
+    if (medium.path !== undefined) {
+      if (!(await fs.isFile(medium.path))) throw new HypervisorError("not_found", `iso_path: ${medium.path} does not exist`, "iso_path");
+      resolvedPath = medium.path;
+    } else if (medium.volume !== undefined) {
+      resolvedPath = await resolveIsoPath(medium.volume, poolDirs(ctx), [ctx.opts.isoImagesDir], fs);
+    }
+    const { path: _p, volume: _v, resolvedPath: _r, ...drive } = vm.spec.disks[index]!;
+    const next = { ...drive, ...medium, ...(resolvedPath !== undefined ? { resolvedPath } : {}) };
+    const status = commit(ctx, vm, { ...vm.spec, disks: vm.spec.disks.map((d, i) => (i === index ? next : d)) });
+    const what = resolvedPath === undefined ? "ejected" : `inserted ${resolvedPath}`;
+    emitVm(ctx, vm, "media_changed", `CD-ROM ${cdromId} of vm ${vm.spec.name}: ${what}`, { cdrom: cdromId, medium: resolvedPath ?? "" });
     return status;
   });
 }

@@ -18,7 +18,17 @@ import {
   statusOf,
   withVm,
 } from "./context.ts";
+import { posix } from "node:path";
+import { cloudInitIsoName, withNodeCdroms } from "../storage/index.ts";
 import { resolveDevices } from "./devices.ts";
+import { recordedVolume, resolveImages } from "./storage.ts";
+
+/** The request field of disk i of a spec's disk list (disks and CD-ROMs are separate lists on the wire). */
+export function diskField(disks: readonly { device: string }[], i: number): string {
+  const device = disks[i]!.device;
+  const index = disks.slice(0, i).filter((d) => d.device === device).length;
+  return `spec.${device === "cdrom" ? "cdroms" : "disks"}[${index}]`;
+}
 import { createMetricState } from "./metrics.ts";
 
 const isUp = (vm: MockVm) => vm.state === "running" || vm.state === "paused" || vm.state === "shutting_down";
@@ -26,7 +36,7 @@ const isUp = (vm: MockVm) => vm.state === "running" || vm.state === "paused" || 
 export async function createVm(ctx: MockContext, id: string, spec: VmSpec): Promise<{ vm: VmStatus; created: boolean }> {
   validateVmId(id);
   validateVmSpec(spec);
-  return ctx.locks.run(id, () => {
+  return ctx.locks.run(id, async () => {
     if (ctx.closed) throw new HypervisorError("unavailable", "the mock hypervisor is closed");
     const existing = ctx.vms.get(id);
     if (existing) {
@@ -39,7 +49,11 @@ export async function createVm(ctx: MockContext, id: string, spec: VmSpec): Prom
     }
     const request = deepFreeze(structuredClone(spec));
     const copy = structuredClone(spec);
-    const devices = resolveDevices(copy.disks, copy.nics, id, ctx.opts.storagePath, ctx.random);
+    // The cloud-init ISO is not written (the mock has no guest to read it); its path is where libvirt's would be.
+    const iso = spec.cloudInit ? posix.join(ctx.opts.storagePath, cloudInitIsoName(id)) : undefined;
+    const withNode = withNodeCdroms(copy.disks, iso);
+    const images = await resolveImages(ctx, id, withNode, (i) => diskField(withNode, i));
+    const devices = resolveDevices(images, copy.nics, ctx.random);
     const now = ctx.now();
     const vm: MockVm = {
       id,
@@ -185,13 +199,15 @@ export function deleteVm(ctx: MockContext, id: string, opts: { deleteDisks: bool
   return withVm(ctx, id, (vm) => {
     if (vm.state === "migrating") refuseBusy(vm);
     if (isUp(vm)) {
-      if (!opts.force) throw invalidState(vm, `is ${vm.state.replace("_", " ")}; stop it first or pass force`);
+      if (!opts.force) throw invalidState(vm, `is ${vm.state.replace("_", " ")}; stop it first, or delete it with force (CLI: --force)`);
       setState(ctx, vm, "stopped", "powered off (forced) for deletion");
     }
-    // Only writable disks are the VM's own: a read-only image or an ISO may be shared.
+    // Only writable disks are the VM's own: a read-only image or an ISO may be shared. The mock
+    // deletes (and reports) only the volumes it made; it never touches a real file.
     const deletedDisks = opts.deleteDisks
-      ? vm.spec.disks.flatMap((d) => (d.device === "disk" && !d.readonly && d.resolvedPath ? [d.resolvedPath] : []))
+      ? vm.spec.disks.flatMap((d) => (d.device === "disk" && !d.readonly && recordedVolume(ctx, d.resolvedPath) ? [d.resolvedPath!] : []))
       : [];
+    for (const path of deletedDisks) ctx.storage.volumes.delete(path);
     removeVm(ctx, vm);
     emitVm(ctx, vm, "vm_deleted", `vm ${vm.spec.name} deleted`, deletedDisks.length ? { deletedDisks: deletedDisks.join(",") } : undefined);
     return { deletedDisks };

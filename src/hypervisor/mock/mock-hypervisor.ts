@@ -1,7 +1,7 @@
 // The in-memory hypervisor `--dev` runs: real state, libvirt's state machine and error kinds,
 // moving metrics and events, no host access. Every state change runs under the per-VM lock.
 
-import pkg from "../../../package.json" with { type: "json" };
+import { VERSION } from "../../version.ts";
 import { notFound } from "../errors.ts";
 import type { Capabilities, ConsoleInfo, Hypervisor, HypervisorInfo, ListFilter, VmMetrics, VmStatus } from "../types.ts";
 import { LIMITS } from "../validation.ts";
@@ -23,13 +23,13 @@ import {
 } from "./context.ts";
 import { metricsStep } from "./metrics.ts";
 import { createEmitter } from "./emitter.ts";
-import { attachDisk, attachNic, detachDisk, detachNic } from "./hot-plug.ts";
+import { attachDisk, attachNic, changeMedia, detachDisk, detachNic } from "./hot-plug.ts";
+import * as storage from "./storage.ts";
+import { createMockStorage } from "./storage.ts";
 import * as lifecycle from "./lifecycle.ts";
 import { migrateVm } from "./migration.ts";
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from "./snapshots.ts";
 import { createTimers } from "./timers.ts";
-
-const WILDCARD = new Set(["0.0.0.0", "::", "[::]"]);
 
 function matches(vm: MockVm, labels: [string, string][], states: Set<string> | undefined): boolean {
   if (states && !states.has(vm.state)) return false;
@@ -51,6 +51,7 @@ export function createMockHypervisor(options: MockOptions = {}): Hypervisor {
     now: clock ?? Date.now,
     random: random ?? Math.random,
     opts,
+    storage: createMockStorage(opts.storagePath),
     closed: false,
   };
 
@@ -58,7 +59,7 @@ export function createMockHypervisor(options: MockOptions = {}): Hypervisor {
     backend: "mock",
 
     async info(): Promise<HypervisorInfo> {
-      return { backend: "mock", name: "mock", version: pkg.version, uri: "mock:///default" };
+      return { backend: "mock", name: "mock", version: VERSION, uri: "mock:///default" };
     },
 
     async capabilities(): Promise<Capabilities> {
@@ -71,6 +72,8 @@ export function createMockHypervisor(options: MockOptions = {}): Hypervisor {
         maxMemoryBytes: LIMITS.memoryMibMax * 1024 * 1024,
         diskFormats: ["qcow2", "raw"],
         uefi: true,
+        hardwareAcceleration: true,
+        domainType: "mock",
       };
     },
 
@@ -118,8 +121,7 @@ export function createMockHypervisor(options: MockOptions = {}): Hypervisor {
         const console = vm.spec.console;
         if (console.type === "none") throw invalidState(vm, "has no console (console type is none)");
         if (vm.consolePort === undefined) throw invalidState(vm, "is not running; start it to get a console");
-        const listen = console.listen && !WILDCARD.has(console.listen) ? console.listen : opts.consoleHost;
-        const info: ConsoleInfo = { type: console.type, host: listen, port: vm.consolePort };
+        const info: ConsoleInfo = { type: console.type, host: console.listen ?? opts.consoleListen, port: vm.consolePort };
         if (console.password) info.password = console.password;
         return info;
       });
@@ -136,6 +138,12 @@ export function createMockHypervisor(options: MockOptions = {}): Hypervisor {
     detachDisk: (id, diskId) => detachDisk(ctx, id, diskId),
     attachNic: (id, nic) => attachNic(ctx, id, nic),
     detachNic: (id, nicId) => detachNic(ctx, id, nicId),
+    changeMedia: (id, cdromId, medium) => changeMedia(ctx, id, cdromId, medium),
+
+    initPool: (def) => storage.initPool(ctx, def),
+    getPool: (id) => storage.getPool(ctx, id),
+    listPools: () => storage.listPools(ctx),
+    resizeVolume: (poolId, volume, bytes) => storage.resizeVolume(ctx, poolId, volume, bytes),
 
     async vmMetrics(ids?: string[]): Promise<VmMetrics[]> {
       assertOpen(ctx);

@@ -1,47 +1,46 @@
-// Enum translations between the wire (protobuf) and the hypervisor model. An UNSPECIFIED value
-// on the wire means "the default", which is the first entry of each table.
+// Enum translations between the wire (the control plane's contract) and the hypervisor model.
+// The contract's enums give their zero value a meaning (DISK_BUS_VIRTIO = 0, FIRMWARE_BIOS = 0),
+// so zero is a real choice here, not "unset".
 
 import {
-  ConsoleType as PConsoleType,
+  BootDevice as PBootDevice,
   CpuMode as PCpuMode,
   DiskBus as PDiskBus,
-  DiskDevice as PDiskDevice,
   DiskFormat as PDiskFormat,
   EventType as PEventType,
   Firmware as PFirmware,
   MigrationPhase as PMigrationPhase,
   NicModel as PNicModel,
-  VMState as PVmState,
+  PowerState as PPowerState,
+  VMTransition as PVMTransition,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type {
-  ConsoleType,
   CpuMode,
   DiskBus,
-  DiskDevice,
   DiskFormat,
   Firmware,
-  HypervisorEventType,
   MigrationPhase,
   NicModel,
   VmState,
 } from "../../hypervisor/types.ts";
 
-/** A two-way table; `fromWire(UNSPECIFIED)` gives the first (default) entry. */
+/** A two-way table. */
 function table<D extends string, P extends number>(pairs: [D, P][]) {
   const toWire = new Map(pairs);
   const fromWireMap = new Map(pairs.map(([d, p]) => [p, d]));
-  const fallback = pairs[0]![0];
   return {
     toWire: (d: D): P => toWire.get(d)!,
-    fromWire: (p: P): D | undefined => (p === 0 ? fallback : fromWireMap.get(p)),
+    fromWire: (p: P): D | undefined => fromWireMap.get(p),
     names: pairs.map(([d]) => d),
   };
 }
 
 export const cpuMode = table<CpuMode, PCpuMode>([
+  ["auto", PCpuMode.UNSPECIFIED],
   ["host-passthrough", PCpuMode.HOST_PASSTHROUGH],
   ["host-model", PCpuMode.HOST_MODEL],
   ["custom", PCpuMode.CUSTOM],
+  ["maximum", PCpuMode.MAXIMUM],
 ]);
 
 export const diskFormat = table<DiskFormat, PDiskFormat>([
@@ -49,78 +48,91 @@ export const diskFormat = table<DiskFormat, PDiskFormat>([
   ["raw", PDiskFormat.RAW],
 ]);
 
-export const diskBus = table<DiskBus, PDiskBus>([
+/**
+ * The control plane casts its compute API's bus numbers onto this enum unchanged (contract 1.3):
+ * its NVME (2) arrives as SATA, its SATA (3) as IDE, its IDE as 4, which this enum does not name.
+ * 4 is taken for what it meant (IDE); IDE itself becomes SATA on q35 (domain XML, one rule there).
+ */
+const COMPUTE_API_IDE = 4;
+const diskBusTable = table<DiskBus, PDiskBus>([
   ["virtio", PDiskBus.VIRTIO],
   ["scsi", PDiskBus.SCSI],
   ["sata", PDiskBus.SATA],
   ["ide", PDiskBus.IDE],
 ]);
+export const diskBus = {
+  ...diskBusTable,
+  fromWire: (p: PDiskBus): DiskBus | undefined => ((p as number) === COMPUTE_API_IDE ? "ide" : diskBusTable.fromWire(p)),
+};
 
-export const diskDevice = table<DiskDevice, PDiskDevice>([
-  ["disk", PDiskDevice.DISK],
-  ["cdrom", PDiskDevice.CDROM],
-]);
-
-export const nicModel = table<NicModel, PNicModel>([
+/**
+ * Likewise for NIC models: the compute API's VMXNET3 (3) arrives unnamed. A paravirtual NIC was
+ * asked for; virtio is the paravirtual NIC of KVM guests.
+ */
+const COMPUTE_API_VMXNET3 = 3;
+const nicModelTable = table<NicModel, PNicModel>([
   ["virtio", PNicModel.VIRTIO],
   ["e1000", PNicModel.E1000],
   ["rtl8139", PNicModel.RTL8139],
 ]);
+export const nicModel = {
+  ...nicModelTable,
+  fromWire: (p: PNicModel): NicModel | undefined => ((p as number) === COMPUTE_API_VMXNET3 ? "virtio" : nicModelTable.fromWire(p)),
+};
 
 export const firmware = table<Firmware, PFirmware>([
   ["bios", PFirmware.BIOS],
   ["uefi", PFirmware.UEFI],
 ]);
 
-export const consoleType = table<ConsoleType, PConsoleType>([
-  ["vnc", PConsoleType.VNC],
-  ["spice", PConsoleType.SPICE],
-  ["none", PConsoleType.NONE],
+export type BootClass = "disk" | "cdrom" | "network";
+export const bootDevice = table<BootClass, PBootDevice>([
+  ["disk", PBootDevice.DISK],
+  ["cdrom", PBootDevice.CDROM],
+  ["network", PBootDevice.NETWORK],
 ]);
 
-const vmStateTable = table<VmState, PVmState>([
-  ["stopped", PVmState.VM_STATE_STOPPED],
-  ["running", PVmState.VM_STATE_RUNNING],
-  ["paused", PVmState.VM_STATE_PAUSED],
-  ["shutting_down", PVmState.VM_STATE_SHUTTING_DOWN],
-  ["crashed", PVmState.VM_STATE_CRASHED],
-  ["suspended", PVmState.VM_STATE_SUSPENDED],
-  ["migrating", PVmState.VM_STATE_MIGRATING],
-]);
-
-export const vmState = {
-  toWire: vmStateTable.toWire,
-  /** UNSPECIFIED is not a state (no default): returns undefined for it. */
-  fromWire: (p: PVmState): VmState | undefined => (p === 0 ? undefined : vmStateTable.fromWire(p)),
+/**
+ * The model's states on the contract's PowerState: shutting down and migrating are running VMs
+ * (the control plane would take any other value for "stopped"); the transition says more.
+ */
+const powerByState: Record<VmState, PPowerState> = {
+  stopped: PPowerState.STOPPED,
+  running: PPowerState.RUNNING,
+  paused: PPowerState.PAUSED,
+  shutting_down: PPowerState.RUNNING,
+  crashed: PPowerState.CRASHED,
+  suspended: PPowerState.SUSPENDED,
+  migrating: PPowerState.RUNNING,
 };
 
+export const powerState = {
+  toWire: (s: VmState): PPowerState => powerByState[s],
+  /** The model states a power state filter matches. UNKNOWN matches none. */
+  statesOf: (p: PPowerState): VmState[] => (Object.keys(powerByState) as VmState[]).filter((s) => p !== PPowerState.UNKNOWN && powerByState[s] === p),
+  known: (p: number): boolean => p in PPowerState && p !== PPowerState.UNKNOWN,
+};
+
+export function transitionOf(s: VmState): PVMTransition {
+  if (s === "shutting_down") return PVMTransition.VM_TRANSITION_SHUTTING_DOWN;
+  if (s === "migrating") return PVMTransition.VM_TRANSITION_MIGRATING;
+  return PVMTransition.VM_TRANSITION_NONE;
+}
+
+/** The state a power state and transition describe (the CLI's reading of a status). */
+export function stateOf(p: PPowerState, t: PVMTransition): VmState | undefined {
+  if (t === PVMTransition.VM_TRANSITION_SHUTTING_DOWN) return "shutting_down";
+  if (t === PVMTransition.VM_TRANSITION_MIGRATING) return "migrating";
+  return (Object.keys(powerByState) as VmState[]).find((s) => powerByState[s] === p && transitionOf(s) === PVMTransition.VM_TRANSITION_NONE);
+}
+
 export const migrationPhase = table<MigrationPhase, PMigrationPhase>([
-  ["starting", PMigrationPhase.STARTING],
+  ["starting", PMigrationPhase.PREPARING],
   ["transferring", PMigrationPhase.TRANSFERRING],
-  ["completed", PMigrationPhase.COMPLETED],
+  ["completed", PMigrationPhase.COMPLETE],
   ["failed", PMigrationPhase.FAILED],
   ["cancelled", PMigrationPhase.CANCELLED],
 ]);
 
-const eventTypeTable = table<HypervisorEventType, PEventType>([
-  ["vm_created", PEventType.VM_CREATED],
-  ["vm_deleted", PEventType.VM_DELETED],
-  ["vm_state_changed", PEventType.VM_STATE_CHANGED],
-  ["snapshot_created", PEventType.SNAPSHOT_CREATED],
-  ["snapshot_reverted", PEventType.SNAPSHOT_REVERTED],
-  ["snapshot_deleted", PEventType.SNAPSHOT_DELETED],
-  ["disk_attached", PEventType.DISK_ATTACHED],
-  ["disk_detached", PEventType.DISK_DETACHED],
-  ["nic_attached", PEventType.NIC_ATTACHED],
-  ["nic_detached", PEventType.NIC_DETACHED],
-  ["migration_started", PEventType.MIGRATION_STARTED],
-  ["migration_completed", PEventType.MIGRATION_COMPLETED],
-  ["migration_failed", PEventType.MIGRATION_FAILED],
-  ["operation_failed", PEventType.OPERATION_FAILED],
-  ["node", PEventType.NODE],
-]);
-
-export const eventType = {
-  toWire: eventTypeTable.toWire,
-  fromWire: (p: PEventType): HypervisorEventType | undefined => (p === 0 ? undefined : eventTypeTable.fromWire(p)),
-};
+/** Event types a StreamEvents filter may name: every value but UNKNOWN. */
+export const knownEventType = (t: number): boolean => t in PEventType && t !== PEventType.UNKNOWN;

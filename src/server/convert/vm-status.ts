@@ -1,68 +1,74 @@
-// Hypervisor model -> wire for everything a VM reports: status, snapshots, console, migration
-// progress and events.
+// Hypervisor model -> wire for what a VM reports: status, snapshots, console, migration progress.
 
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
-  type ConsoleInfo as PConsoleInfo,
-  ConsoleInfoSchema,
+  type ConsoleInfoResponse,
+  ConsoleInfoResponseSchema,
   type MigrationProgress as PMigrationProgress,
   MigrationProgressSchema,
-  type NodeEvent,
-  NodeEventSchema,
-  type Snapshot as PSnapshot,
-  SnapshotSchema,
-  type VMStatus,
-  VMStatusSchema,
+  type SnapshotResponse,
+  SnapshotResponseSchema,
+  type VMStatusResponse,
+  VMStatusResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
-import type { NodeEventRecord } from "../../events/event-bus.ts";
 import type { ConsoleInfo, MigrationProgress, Snapshot, VmStatus } from "../../hypervisor/types.ts";
-import { consoleType, eventType, migrationPhase, vmState } from "./enums.ts";
+import { migrationPhase, powerState, transitionOf } from "./enums.ts";
 import { vmSpecToWire } from "./vm-spec.ts";
 
-const u64 = (n: number) => BigInt(Math.max(0, Math.round(n)));
+export const u64 = (n: number | undefined): bigint => BigInt(Math.max(0, Math.round(n ?? 0)));
 
-export function vmStatusToWire(v: VmStatus): VMStatus {
-  return create(VMStatusSchema, {
+export function vmStatusToWire(v: VmStatus): VMStatusResponse {
+  return create(VMStatusResponseSchema, {
     vmId: v.id,
     name: v.name,
-    state: vmState.toWire(v.state),
-    stateReason: v.stateReason,
-    spec: vmSpecToWire(v.spec),
-    usage: {
+    state: powerState.toWire(v.state),
+    resourceUsage: {
       cpuUsagePercent: v.usage.cpuUsagePercent,
+      cpuTimeNs: u64(v.usage.cpuTimeNs),
       memoryUsedBytes: u64(v.usage.memoryUsedBytes),
       memoryTotalBytes: u64(v.usage.memoryTotalBytes),
       diskReadBytes: u64(v.usage.diskReadBytes),
       diskWriteBytes: u64(v.usage.diskWriteBytes),
       networkRxBytes: u64(v.usage.networkRxBytes),
       networkTxBytes: u64(v.usage.networkTxBytes),
-      cpuTimeNs: u64(v.usage.cpuTimeNs),
     },
-    createdAt: v.createdAt ? timestampFromDate(v.createdAt) : undefined,
     startedAt: v.startedAt ? timestampFromDate(v.startedAt) : undefined,
+    stateReason: v.stateReason,
+    transition: transitionOf(v.state),
+    spec: vmSpecToWire(v.spec),
+    labels: { ...v.spec.labels },
+    createdAt: v.createdAt ? timestampFromDate(v.createdAt) : undefined,
     snapshotCount: v.snapshotCount,
     currentSnapshot: v.currentSnapshot ?? "",
   });
 }
 
-export function snapshotToWire(s: Snapshot): PSnapshot {
-  return create(SnapshotSchema, {
-    vmId: s.vmId,
+export function snapshotToWire(s: Snapshot): SnapshotResponse {
+  return create(SnapshotResponseSchema, {
+    snapshotId: s.name,
     name: s.name,
     description: s.description,
     createdAt: timestampFromDate(s.createdAt),
-    parent: s.parent ?? "",
-    vmState: vmState.toWire(s.vmState),
+    vmState: powerState.toWire(s.vmState),
+    parentId: s.parent ?? "",
+    vmId: s.vmId,
     current: s.current,
     hasMemory: s.hasMemory,
   });
 }
 
-export function consoleToWire(c: ConsoleInfo): PConsoleInfo {
-  return create(ConsoleInfoSchema, {
-    type: consoleType.toWire(c.type),
-    host: c.host,
+const WILDCARD_LISTENS = new Set(["", "0.0.0.0", "::", "[::]"]);
+
+/**
+ * The control plane opens raw TCP to host:port (contract 1.2, GetConsole), so a console that
+ * listens on every address is announced at the node's management address. A console bound to
+ * one address (loopback included) is announced there: nothing else reaches it.
+ */
+export function consoleToWire(c: ConsoleInfo, managementHost: string): ConsoleInfoResponse {
+  return create(ConsoleInfoResponseSchema, {
+    type: c.type === "spice" ? "spice" : "vnc",
+    host: WILDCARD_LISTENS.has(c.host) ? managementHost : c.host,
     port: c.port,
     password: c.password ?? "",
     websocketPath: c.websocketPath ?? "",
@@ -74,26 +80,13 @@ export function consoleToWire(c: ConsoleInfo): PConsoleInfo {
 export function migrationProgressToWire(p: MigrationProgress): PMigrationProgress {
   return create(MigrationProgressSchema, {
     vmId: p.vmId,
-    phase: migrationPhase.toWire(p.phase),
-    percent: Math.round(p.percent),
-    dataTotalBytes: u64(p.dataTotalBytes),
-    dataProcessedBytes: u64(p.dataProcessedBytes),
+    percentComplete: Math.round(p.percent),
+    dataTransferredBytes: u64(p.dataProcessedBytes),
     dataRemainingBytes: u64(p.dataRemainingBytes),
+    phase: migrationPhase.toWire(p.phase),
+    error: p.phase === "failed" ? p.message : "",
+    dataTotalBytes: u64(p.dataTotalBytes),
     elapsedMs: u64(p.elapsedMs),
     message: p.message,
-  });
-}
-
-export function eventToWire(e: NodeEventRecord): NodeEvent {
-  return create(NodeEventSchema, {
-    id: BigInt(e.id),
-    timestamp: timestampFromDate(e.timestamp),
-    type: eventType.toWire(e.type),
-    vmId: e.vmId ?? "",
-    vmName: e.vmName ?? "",
-    state: e.state ? vmState.toWire(e.state) : 0,
-    previousState: e.previousState ? vmState.toWire(e.previousState) : 0,
-    message: e.message,
-    details: { ...e.details },
   });
 }

@@ -1,21 +1,22 @@
 // HealthCheck and GetNodeInfo. HealthCheck touches nothing that can block: it is what load
 // balancers and the control plane poll, and it must answer while libvirt is busy or gone.
 
+import { uptime as hostUptime } from "node:os";
 import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
 import {
   HealthCheckResponseSchema,
-  NodeInfoSchema,
   type NodeDaemonService,
+  NodeInfoResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
-import type { ServiceImpl } from "@connectrpc/connect";
 import { diskFormat } from "../convert/enums.ts";
-import { toCpuInfo, toMemoryInfo, toOsInfo, toPciDevices } from "../telemetry-convert.ts";
+import { toCpuInfo, toMemoryInfo, toNetworkInfo, toOsInfo, toPciDevices, toStorageInfo } from "../convert/telemetry.ts";
 import type { ServiceDeps } from "../deps.ts";
 
 type Impl = Pick<ServiceImpl<typeof NodeDaemonService>, "healthCheck" | "getNodeInfo">;
 
 export function nodeHandlers(deps: ServiceDeps): Impl {
-  const uptimeSeconds = () => BigInt(Math.floor((performance.now() - deps.startedAtMs) / 1000));
+  const daemonUptimeSeconds = () => BigInt(Math.floor((performance.now() - deps.startedAtMs) / 1000));
   let hypervisorVersion = "";
   // Read once in the background; HealthCheck must never wait on the hypervisor.
   deps.hypervisor.info().then(
@@ -29,27 +30,48 @@ export function nodeHandlers(deps: ServiceDeps): Impl {
       return create(HealthCheckResponseSchema, {
         healthy: health.ok,
         version: deps.version,
-        uptimeSeconds: uptimeSeconds(),
         hypervisor: deps.hypervisor.backend,
         hypervisorVersion,
+        uptimeSeconds: BigInt(Math.floor(hostUptime())),
         registered: deps.node.registered(),
         nodeId: deps.node.nodeId(),
         message: health.ok ? "" : (health.message ?? "hypervisor unavailable"),
+        daemonUptimeSeconds: daemonUptimeSeconds(),
       });
     },
 
     async getNodeInfo() {
-      const [identity, info, caps] = await Promise.all([
+      const [identity, info, caps, sample, interfaces] = await Promise.all([
         deps.hostIdentity(),
         deps.hypervisor.info(),
         deps.hypervisor.capabilities(),
+        deps.hostSample(),
+        deps.interfaces(),
       ]);
-      return create(NodeInfoSchema, {
+      return create(NodeInfoResponseSchema, {
         nodeId: deps.node.nodeId(),
         hostname: identity.hostname,
         managementIp: deps.node.managementIp(),
         cpu: toCpuInfo(identity),
         memory: toMemoryInfo(identity),
+        storage: toStorageInfo(sample),
+        network: toNetworkInfo(interfaces),
+        capabilities: {
+          name: info.name,
+          version: info.version,
+          supportsLiveMigration: caps.liveMigration,
+          supportsSnapshots: caps.snapshots,
+          supportsHotplug: caps.hotPlug,
+          supportsGpuPassthrough: caps.gpuPassthrough,
+          // The host's CPU offers virtualization to guests only under KVM (nested KVM).
+          supportsNestedVirtualization: caps.hardwareAcceleration && identity.cpu.virtualization,
+          maxVcpus: caps.maxVcpus,
+          maxMemoryBytes: BigInt(caps.maxMemoryBytes),
+          hardwareAcceleration: caps.hardwareAcceleration,
+          domainType: caps.domainType,
+          diskFormats: caps.diskFormats.map(diskFormat.toWire),
+          uefi: caps.uefi,
+        },
         os: toOsInfo(identity),
         hypervisor: {
           backend: info.backend,
@@ -58,21 +80,11 @@ export function nodeHandlers(deps: ServiceDeps): Impl {
           uri: info.uri,
           libvirtVersion: info.libvirtVersion ?? "",
         },
-        capabilities: {
-          liveMigration: caps.liveMigration,
-          snapshots: caps.snapshots,
-          hotPlug: caps.hotPlug,
-          gpuPassthrough: caps.gpuPassthrough,
-          maxVcpus: caps.maxVcpus,
-          maxMemoryBytes: BigInt(caps.maxMemoryBytes),
-          diskFormats: caps.diskFormats.map(diskFormat.toWire),
-          uefi: caps.uefi,
-        },
         pciDevices: toPciDevices(identity),
         numaNodes: identity.numaNodes,
         labels: deps.node.labels(),
         daemonVersion: deps.version,
-        uptimeSeconds: uptimeSeconds(),
+        daemonUptimeSeconds: daemonUptimeSeconds(),
       });
     },
   };

@@ -4,12 +4,13 @@
 
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { NodeDaemonService } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
-import { eventType } from "../convert/enums.ts";
-import { eventToWire, migrationProgressToWire } from "../convert/vm-status.ts";
+import { knownEventType } from "../convert/enums.ts";
+import { eventToWire, eventTypeOf } from "../convert/events.ts";
+import { migrationProgressToWire } from "../convert/vm-status.ts";
 import { invalidField } from "../errors.ts";
 import type { MetricsTick, ServiceDeps } from "../deps.ts";
 import { peerKey } from "../peer.ts";
-import { toMetricsSample } from "../telemetry-convert.ts";
+import { toNodeMetrics, vmCounts } from "../convert/telemetry.ts";
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../../telemetry/index.ts";
 import { vmId } from "./vms.ts";
 import { validateMigrationUri } from "../../hypervisor/validation.ts";
@@ -43,7 +44,7 @@ export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): I
   return {
     async *migrateVM(req, ctx) {
       const id = vmId(req.vmId);
-      const targetUri = validateMigrationUri(req.targetUri).href;
+      const targetUri = validateMigrationUri(req.targetNodeUri, "target_node_uri").href;
       if (req.maxDowntimeMs > MAX_DOWNTIME_MS) {
         throw invalidField("max_downtime_ms", `must be at most ${MAX_DOWNTIME_MS} (0 lets the hypervisor choose), got ${req.maxDowntimeMs}`);
       }
@@ -57,7 +58,7 @@ export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): I
           live: req.live,
           ...(req.maxDowntimeMs ? { maxDowntimeMs: req.maxDowntimeMs } : {}),
           ...(req.bandwidthMibPerS ? { bandwidthMibPerS: Number(req.bandwidthMibPerS) } : {}),
-          copyStorage: req.copyStorage,
+          copyStorage: req.storage,
         },
         ctx.signal,
       );
@@ -65,11 +66,12 @@ export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): I
     },
 
     async *streamMetrics(req, ctx) {
-      const interval = req.intervalMs || DEFAULT_INTERVAL_MS;
+      const interval = req.intervalMs || req.intervalSeconds * 1000 || DEFAULT_INTERVAL_MS;
       if (interval < MIN_INTERVAL_MS || interval > MAX_INTERVAL_MS) {
+        const field = req.intervalMs ? "interval_ms" : "interval_seconds";
         throw invalidField(
-          "interval_ms",
-          `must be between ${MIN_INTERVAL_MS} and ${MAX_INTERVAL_MS} (0 means ${DEFAULT_INTERVAL_MS}), got ${interval}`,
+          field,
+          `the interval must be between ${MIN_INTERVAL_MS} ms and ${MAX_INTERVAL_MS} ms (0 means ${DEFAULT_INTERVAL_MS} ms), got ${interval} ms`,
         );
       }
       const wanted = filterIds(req.vmIds, "vm_ids");
@@ -91,12 +93,9 @@ export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): I
             wake = undefined;
             continue;
           }
-          const counts = {
-            running: tick.vms.filter((v) => v.state === "running").length,
-            total: tick.vms.length,
-          };
+          const counts = vmCounts(tick.vms);
           const vms = req.nodeOnly ? [] : wanted ? tick.vms.filter((v) => wanted.has(v.vmId)) : tick.vms;
-          yield toMetricsSample({ host: tick.host, vms }, counts);
+          yield toNodeMetrics({ host: tick.host, vms }, counts);
         }
       } finally {
         unsubscribe();
@@ -109,24 +108,20 @@ export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): I
       if (req.types.length > MAX_FILTER_ITEMS) {
         throw invalidField("types", `at most ${MAX_FILTER_ITEMS} entries are allowed, got ${req.types.length}`);
       }
-      const types = req.types.length
-        ? new Set(
-            req.types.map((t, i) => {
-              const type = eventType.fromWire(t);
-              if (!type) throw invalidField(`types[${i}]`, `unknown event type ${t}`);
-              return type;
-            }),
-          )
-        : undefined;
-      if (req.afterEventId > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw invalidField("after_event_id", `must be at most ${Number.MAX_SAFE_INTEGER}, got ${req.afterEventId}`);
+      req.types.forEach((t, i) => {
+        if (!knownEventType(t)) throw invalidField(`types[${i}]`, `unknown event type ${t}`);
+      });
+      const types = req.types.length ? new Set(req.types) : undefined;
+      if (req.afterSequence > BigInt(Number.MAX_SAFE_INTEGER)) {
+        throw invalidField("after_sequence", `must be at most ${Number.MAX_SAFE_INTEGER}, got ${req.afterSequence}`);
       }
+      if (req.fromOldest && req.afterSequence > 0n) throw invalidField("from_oldest", "give either from_oldest or after_sequence, not both");
       const peer = ctx.values.get(peerKey);
       let grace: ReturnType<typeof setTimeout> | undefined;
       const events = deps.events.subscribe({
-        afterId: Number(req.afterEventId),
+        ...(req.fromOldest ? { fromOldest: true } : { afterId: Number(req.afterSequence) }),
         signal: until(ctx.signal),
-        filter: (e) => (!vmIds || (e.vmId !== undefined && vmIds.has(e.vmId))) && (!types || types.has(e.type)),
+        filter: (e) => (!vmIds || (e.vmId !== undefined && vmIds.has(e.vmId))) && (!types || types.has(eventTypeOf(e))),
         // Runs while this generator is suspended in `yield` (its reader is not asking for more).
         onCutOff: () => {
           grace = setTimeout(() => peer?.cutOff(), CUT_OFF_GRACE_MS);

@@ -1,7 +1,8 @@
-// VM lifecycle, state, console, snapshots and hot-plug: validate at the boundary, call the
+// VM lifecycle, state, console, snapshots, hot-plug and media: validate at the boundary, call the
 // backend, translate the answer. Failures are thrown as they come; the error interceptor turns
 // them into gRPC codes.
 
+import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
@@ -9,10 +10,12 @@ import {
   DeleteSnapshotResponseSchema,
   DeleteVMResponseSchema,
   ListSnapshotsResponseSchema,
-  ListVMsResponseSchema,
+  ListVMsOnNodeResponseSchema,
   type NodeDaemonService,
   VMOperationResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { HypervisorError } from "../../hypervisor/errors.ts";
+import { cdromOfVm } from "../../hypervisor/storage/index.ts";
 import type { DiskSpec, VmState, VmStatus } from "../../hypervisor/types.ts";
 import {
   validateDescription,
@@ -24,25 +27,34 @@ import {
   validateVmId,
   validateVmSpec,
 } from "../../hypervisor/validation.ts";
-import { invalidField } from "../errors.ts";
-import { vmState } from "../convert/enums.ts";
+import { powerState } from "../convert/enums.ts";
+import { wireField as wireFieldName, withWireFields } from "../convert/field-names.ts";
 import { diskFromWire, nicFromWire, vmSpecFromWire } from "../convert/vm-spec.ts";
 import { consoleToWire, snapshotToWire, vmStatusToWire } from "../convert/vm-status.ts";
-import { listVmsResponseBinary, vmStatusToWireBinary, wantsBinary } from "../convert/vm-status-binary.ts";
 import type { ServiceDeps } from "../deps.ts";
+import { invalidField } from "../errors.ts";
 import { createStorageRoots, type StorageRoots } from "../storage-roots.ts";
 import { paginate } from "./paginate.ts";
 
 type Impl = Omit<
   ServiceImpl<typeof NodeDaemonService>,
-  "healthCheck" | "getNodeInfo" | "migrateVM" | "streamMetrics" | "streamEvents"
+  | "healthCheck"
+  | "getNodeInfo"
+  | "migrateVM"
+  | "streamMetrics"
+  | "streamEvents"
+  | "initStoragePool"
+  | "getStoragePoolInfo"
+  | "listStoragePools"
+  | "listStoragePoolFiles"
+  | "resizeVolume"
 >;
 
 /** The most a graceful stop may be asked to wait: one hour. */
 const MAX_STOP_TIMEOUT_SECONDS = 3600;
 /** Page tokens this node issues are short; anything longer is not one of them. */
 const MAX_PAGE_TOKEN_CHARS = 256;
-/** Every VM state at most once. */
+/** Every power state at most once. */
 const MAX_STATES = 16;
 
 export function vmId(id: string, field = "vm_id"): string {
@@ -50,92 +62,136 @@ export function vmId(id: string, field = "vm_id"): string {
   return id.toLowerCase();
 }
 
-const snapshotName = (name: string) => validateSnapshotName(name, "name");
+const snapshotName = (name: string, field: string) => validateSnapshotName(name, field);
 
-/** Existing images, ISOs and backing files must lie inside the storage roots. */
-async function checkDiskPaths(roots: StorageRoots, disks: DiskSpec[], field: (i: number) => string): Promise<void> {
-  for (const [i, d] of disks.entries()) {
-    if (d.path) await roots.check(d.path, `${field(i)}.path`);
-    if (d.newImage?.backingPath) await roots.check(d.newImage.backingPath, `${field(i)}.new_image.backing_path`);
+/** Existing images, ISOs and backing files named by absolute path must lie inside the storage roots. */
+async function checkDiskPaths(roots: StorageRoots, disks: DiskSpec[], field: (d: DiskSpec) => string): Promise<void> {
+  for (const d of disks) {
+    if (d.path) await roots.check(d.path, `${field(d)}.${d.device === "cdrom" ? "iso_path" : "path"}`);
+    const backing = d.newImage?.backingPath;
+    if (backing?.startsWith("/")) await roots.check(backing, `${field(d)}.backing_file`);
   }
 }
 
-const op = (vm: VmStatus) => create(VMOperationResponseSchema, { vm: vmStatusToWire(vm) });
+/** The wire field of a model disk: spec.disks[i] or spec.cdroms[i]. */
+function wireField(spec: { disks: DiskSpec[] }, prefix: string) {
+  return (d: DiskSpec) => wireFieldName(`${prefix}.disks[${spec.disks.indexOf(d)}]`, spec.disks);
+}
+
+/**
+ * Power operations are idempotent on the API: asking for the state a VM is already in succeeds
+ * and changes nothing. The control plane relies on it (a StartVM error makes it record the VM as
+ * stopped; a stop error as running), and so does any client retrying after a lost answer.
+ */
+const ALREADY: Record<"start" | "stop" | "pause" | "resume", readonly VmState[]> = {
+  start: ["running"],
+  stop: ["stopped"],
+  pause: ["paused"],
+  resume: ["running"],
+};
 
 export function vmHandlers(deps: ServiceDeps): Impl {
   const hv = deps.hypervisor;
-  const roots = createStorageRoots(deps.storageRoots);
+  const roots = createStorageRoots(deps.storageRoots, async () => (await hv.listPools()).map((p) => p.path));
+  const specDefaults = { defaultNetwork: deps.defaultNetwork };
+  const op = (vm: VmStatus) => create(VMOperationResponseSchema, { vm: vmStatusToWire(vm) });
+
+  async function idempotent(kind: keyof typeof ALREADY, id: string, act: () => Promise<VmStatus>) {
+    try {
+      return op(await act());
+    } catch (err) {
+      if (!(err instanceof HypervisorError && err.kind === "invalid_state")) throw err;
+      const vm = await hv.getVm(id);
+      if (ALREADY[kind].includes(vm.state)) return op(vm);
+      throw err;
+    }
+  }
+
   return {
     async createVM(req) {
-      const id = vmId(req.vmId);
-      const spec = vmSpecFromWire(req.spec);
-      validateVmSpec(spec, "spec");
-      await checkDiskPaths(roots, spec.disks, (i) => `spec.disks[${i}]`);
-      let { vm, created } = await hv.createVm(id, spec);
+      const id = req.vmId ? vmId(req.vmId) : randomUUID();
+      const spec = vmSpecFromWire(req, specDefaults);
+      let { vm, created } = await withWireFields(spec.disks, async () => {
+        validateVmSpec(spec, "spec");
+        await checkDiskPaths(roots, spec.disks, wireField(spec, "spec"));
+        return hv.createVm(id, spec);
+      });
       if (req.start && vm.state === "stopped") vm = await hv.startVm(id);
-      return create(CreateVMOnNodeResponseSchema, { vm: vmStatusToWire(vm), created });
+      return create(CreateVMOnNodeResponseSchema, {
+        vmId: id,
+        created,
+        message: created ? "VM created" : "VM already exists with this spec",
+        vm: vmStatusToWire(vm),
+      });
     },
-    startVM: async (req) => op(await hv.startVm(vmId(req.vmId))),
+    async startVM(req) {
+      const id = vmId(req.vmId);
+      return idempotent("start", id, () => hv.startVm(id));
+    },
     async stopVM(req) {
       if (req.timeoutSeconds > MAX_STOP_TIMEOUT_SECONDS) {
         throw invalidField("timeout_seconds", `must be at most ${MAX_STOP_TIMEOUT_SECONDS}, got ${req.timeoutSeconds}`);
       }
+      const id = vmId(req.vmId);
       const seconds = req.timeoutSeconds || deps.defaultStopTimeoutSeconds;
-      return op(await hv.stopVm(vmId(req.vmId), seconds * 1000));
+      return idempotent("stop", id, () => hv.stopVm(id, seconds * 1000));
     },
-    forceStopVM: async (req) => op(await hv.forceStopVm(vmId(req.vmId))),
+    async forceStopVM(req) {
+      const id = vmId(req.vmId);
+      return idempotent("stop", id, () => hv.forceStopVm(id));
+    },
     rebootVM: async (req) => op(await hv.rebootVm(vmId(req.vmId))),
-    pauseVM: async (req) => op(await hv.pauseVm(vmId(req.vmId))),
-    resumeVM: async (req) => op(await hv.resumeVm(vmId(req.vmId))),
+    async pauseVM(req) {
+      const id = vmId(req.vmId);
+      return idempotent("pause", id, () => hv.pauseVm(id));
+    },
+    async resumeVM(req) {
+      const id = vmId(req.vmId);
+      return idempotent("resume", id, () => hv.resumeVm(id));
+    },
     async deleteVM(req) {
       const id = vmId(req.vmId);
       const { deletedDisks } = await hv.deleteVm(id, { deleteDisks: req.deleteDisks, force: req.force });
       return create(DeleteVMResponseSchema, { vmId: id, deletedDisks });
     },
 
-    async getVMStatus(req, ctx) {
-      const vm = await hv.getVm(vmId(req.vmId));
-      return wantsBinary(ctx.requestHeader.get("content-type")) ? vmStatusToWireBinary(vm) : vmStatusToWire(vm);
-    },
-    async listVMs(req, ctx) {
+    getVMStatus: async (req) => vmStatusToWire(await hv.getVm(vmId(req.vmId))),
+    async listVMs(req) {
       validateLabels(req.labelSelector, "label_selector");
       if (req.states.length > MAX_STATES) throw invalidField("states", `at most ${MAX_STATES} entries are allowed, got ${req.states.length}`);
       if (req.pageToken.length > MAX_PAGE_TOKEN_CHARS) {
         throw invalidField("page_token", "is not a token this node issued; start again without one");
       }
-      const states = req.states.map((s, i) => {
-        const state = vmState.fromWire(s);
-        if (!state) throw invalidField(`states[${i}]`, `unknown VM state ${s}`);
-        return state;
-      }) satisfies VmState[];
-      const vms = await hv.listVms({ labelSelector: req.labelSelector, states });
+      const states = req.states.flatMap((s, i) => {
+        if (!powerState.known(s)) throw invalidField(`states[${i}]`, `unknown power state ${s}`);
+        return powerState.statesOf(s);
+      });
+      const vms = await hv.listVms({ labelSelector: req.labelSelector, ...(states.length ? { states } : {}) });
       const page = paginate(vms, req.pageSize, req.pageToken);
-      // Protobuf clients get each VM's status as bytes encoded once (convert/vm-status-binary.ts).
-      if (wantsBinary(ctx.requestHeader.get("content-type"))) return listVmsResponseBinary(page.items, page.nextPageToken, vms.length);
-      return create(ListVMsResponseSchema, {
+      return create(ListVMsOnNodeResponseSchema, {
         vms: page.items.map(vmStatusToWire),
         nextPageToken: page.nextPageToken,
         totalCount: vms.length,
       });
     },
-    getConsole: async (req) => consoleToWire(await hv.getConsole(vmId(req.vmId))),
+    getConsole: async (req) => consoleToWire(await hv.getConsole(vmId(req.vmId)), deps.node.managementHost()),
 
     async createSnapshot(req) {
       const id = vmId(req.vmId);
       const snapshot = await hv.createSnapshot(id, {
-        ...(req.name ? { name: snapshotName(req.name) } : {}),
+        ...(req.name ? { name: snapshotName(req.name, "name") } : {}),
         description: validateDescription(req.description, "description"),
         includeMemory: req.includeMemory,
         quiesce: req.quiesce,
       });
       return snapshotToWire(snapshot);
     },
-    revertSnapshot: async (req) => op(await hv.revertSnapshot(vmId(req.vmId), snapshotName(req.name))),
+    revertSnapshot: async (req) => op(await hv.revertSnapshot(vmId(req.vmId), snapshotName(req.snapshotId, "snapshot_id"))),
     async deleteSnapshot(req) {
       const id = vmId(req.vmId);
-      const name = snapshotName(req.name);
+      const name = snapshotName(req.snapshotId, "snapshot_id");
       await hv.deleteSnapshot(id, name);
-      return create(DeleteSnapshotResponseSchema, { vmId: id, name });
+      return create(DeleteSnapshotResponseSchema, { vmId: id, snapshotId: name });
     },
     async listSnapshots(req) {
       const snapshots = await hv.listSnapshots(vmId(req.vmId));
@@ -144,10 +200,14 @@ export function vmHandlers(deps: ServiceDeps): Impl {
 
     async attachDisk(req) {
       if (!req.disk) throw invalidField("disk", "is required");
-      const disk = diskFromWire(req.disk, "disk");
-      validateDiskSpec(disk, "disk");
-      await checkDiskPaths(roots, [disk], () => "disk");
-      return op(await hv.attachDisk(vmId(req.vmId), disk));
+      const id = vmId(req.vmId);
+      const index = req.disk.id ? 0 : (await hv.getVm(id)).spec.disks.filter((d) => d.device === "disk").length;
+      const disk = diskFromWire(req.disk, "disk", index);
+      return withWireFields([disk], async () => {
+        validateDiskSpec(disk, "disk");
+        await checkDiskPaths(roots, [disk], () => "disk");
+        return op(await hv.attachDisk(id, disk));
+      });
     },
     async detachDisk(req) {
       const diskId = validateDeviceId(req.diskId, "disk_id");
@@ -155,13 +215,30 @@ export function vmHandlers(deps: ServiceDeps): Impl {
     },
     async attachNIC(req) {
       if (!req.nic) throw invalidField("nic", "is required");
-      const nic = nicFromWire(req.nic, "nic");
-      validateNicSpec(nic, "nic");
-      return op(await hv.attachNic(vmId(req.vmId), nic));
+      const id = vmId(req.vmId);
+      const index = req.nic.id ? 0 : (await hv.getVm(id)).spec.nics.length;
+      const nic = nicFromWire(req.nic, "nic", specDefaults, index);
+      return withWireFields([], async () => {
+        validateNicSpec(nic, "nic");
+        return op(await hv.attachNic(id, nic));
+      });
     },
     async detachNIC(req) {
       const nicId = validateDeviceId(req.nicId, "nic_id");
       return op(await hv.detachNic(vmId(req.vmId), nicId));
+    },
+    async changeMedia(req) {
+      const id = vmId(req.vmId);
+      let cdromId = req.cdromId;
+      if (cdromId) validateDeviceId(cdromId, "cdrom_id");
+      else {
+        if (!req.device) throw invalidField("device", "name the CD-ROM (e.g. sdc), or give cdrom_id");
+        cdromId = cdromOfVm((await hv.getVm(id)).spec.disks, req.device).id;
+      }
+      const iso = req.isoPath;
+      if (iso.startsWith("/")) await roots.check(iso, "iso_path");
+      const medium = iso === "" ? {} : iso.startsWith("/") ? { path: iso } : { volume: iso };
+      return op(await hv.changeMedia(id, cdromId, medium));
     },
   };
 }

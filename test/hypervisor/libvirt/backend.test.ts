@@ -80,7 +80,7 @@ describe("stats and flags", () => {
 
 describe("event translation", () => {
   function ctxWithLog(): { ctx: LibvirtContext; seen: HypervisorEvent[] } {
-    const settings = { uri: "test:///x", storagePath: "/x", consoleListen: "127.0.0.1", poolName: "p", stopPollMs: 1, detachWaitMs: 1, migrationPollMs: 1, cpuDisabledFeatures: [] };
+    const settings = { uri: "test:///x", storagePath: "/x", consoleListen: "127.0.0.1", poolName: "p", cloudImagesDir: "/x/cloud", isoImagesDir: "/x/iso", stopPollMs: 1, detachWaitMs: 1, migrationPollMs: 1, cpuDisabledFeatures: [] };
     const ctx = createContextBase({} as CallPool, createVmLocks(), settings, { driverType: "TEST", domainType: "qemu", hostname: "h" }, { info() {}, warn() {}, debug() {}, error() {} });
     const seen: HypervisorEvent[] = [];
     ctx.listeners.add((e) => seen.push(e));
@@ -175,7 +175,7 @@ describe("backend on test:///default", () => {
     const noPort = await expectKind(hv.getConsole(id), "unavailable");
     expect(noPort.message).toContain("no vnc port");
     await expectKind(hv.attachDisk(id, { id: "data", newImage: { sizeBytes: 1 << 20, format: "raw" }, bus: "virtio", bootOrder: 0, readonly: false, device: "disk" }), "unsupported");
-    expect((await hv.getVm(id)).spec.disks.map((d) => d.id)).toEqual(["root"]);
+    expect((await hv.getVm(id)).spec.disks.map((d) => d.id)).toEqual(["root", "cdrom-0"]);
     await hv.deleteVm(id, { deleteDisks: true, force: true });
   });
 

@@ -5,6 +5,7 @@ import { HypervisorError } from "../../errors.ts";
 import { configureCpu } from "./configure/cpu.ts";
 import { configureDisks } from "./configure/disks.ts";
 import { configureGraphics } from "./configure/graphics.ts";
+import { configureGuestOs } from "./configure/guest-os.ts";
 import { configureHostDevices } from "./configure/host-devices.ts";
 import { configureLifecycle } from "./configure/lifecycle.ts";
 import { configureMemory } from "./configure/memory.ts";
@@ -24,7 +25,7 @@ export interface DomainBuildInput {
   id: string;
   /** Complete (defaults applied); disks have resolvedPath set; nics have mac set. */
   spec: VmSpec;
-  /** qemu = TCG when /dev/kvm is absent. */
+  /** qemu = TCG when /dev/kvm is absent: CPU mode auto, the paravirtual clocks and Hyper-V depend on it. */
   domainType: "kvm" | "qemu";
   /** e.g. /usr/bin/qemu-system-x86_64; libvirt picks one when absent. */
   emulator?: string;
@@ -40,6 +41,11 @@ export interface DomainBuildInput {
   cpuDisabledFeatures?: readonly string[];
   /** Spare PCIe root ports for hot-plug on q35 (default HOTPLUG_PCIE_PORTS). */
   hotplugPciePorts?: number;
+  /**
+   * Hyper-V enlightenments the host offers (parseDomainCapabilitiesXml's hypervFeatures), which
+   * limit the Windows profiles' set; undefined: the profile's set as it is.
+   */
+  hypervFeatures?: readonly string[];
 }
 
 /** Reject, with the spec field that holds it, any string XML 1.0 cannot carry (NUL, ESC, ...). */
@@ -62,9 +68,10 @@ export function buildDomainDef(input: DomainBuildInput): DomainDef {
   assertXmlSafe(spec, "spec");
   assertXmlSafe(input.id, "id");
   const machine = input.machine ?? "q35";
-  const disks = assignDiskTargets(spec.disks);
+  const disks = assignDiskTargets(spec.disks, [], machine);
   const { disks: diskDefs, controllers } = configureDisks(disks, input.diskFormats, machine);
   const { os, features } = configureOs(spec.firmware, machine, input.uefi);
+  const { clock, hyperv, videos } = configureGuestOs(spec.guestOs ?? "", input.domainType, spec.console.type, input.hypervFeatures);
   const devices: DevicesDef = {
     emulator: input.emulator,
     disks: diskDefs,
@@ -72,6 +79,7 @@ export function buildDomainDef(input: DomainBuildInput): DomainDef {
     interfaces: configureNics(spec.nics),
     ...configureSupportDevices(),
     ...configureGraphics(spec.console, input.consoleListen),
+    videos,
     hostdevs: configureHostDevices(spec.hostDevices),
   };
   devices.controllers = [...controllers, ...configurePciePorts(machine, devices, input.hotplugPciePorts)];
@@ -79,11 +87,12 @@ export function buildDomainDef(input: DomainBuildInput): DomainDef {
     type: input.domainType,
     name: spec.name,
     uuid: input.id,
-    metadata: configureMetadata({ ...spec, disks }, input.createdAt),
+    metadata: configureMetadata({ ...spec, disks }, input.createdAt, machine),
     ...configureMemory(spec),
-    ...configureCpu(spec.cpu, input.cpuDisabledFeatures),
+    ...configureCpu(spec.cpu, input.cpuDisabledFeatures, input.domainType),
     os,
-    features,
+    features: hyperv ? { ...features, hyperv } : features,
+    clock,
     ...configureLifecycle(),
     devices,
   };
@@ -97,8 +106,9 @@ export function buildDomainXml(input: DomainBuildInput): string {
  * Our <lq:vm> element for a spec, to replace the domain's metadata after a change that does not
  * redefine the domain (hot-plugging a new image, relabelling): virDomainSetMetadata(dom,
  * VIR_DOMAIN_METADATA_ELEMENT, xml, METADATA_PREFIX, METADATA_NS, LIVE|CONFIG as applicable).
+ * `machine` is the domain's (default q35), for the disks whose bus it changed.
  */
-export function buildMetadataXml(spec: VmSpec, createdAt: Date): string {
+export function buildMetadataXml(spec: VmSpec, createdAt: Date, machine?: string): string {
   assertXmlSafe(spec, "spec");
-  return serializeMetadata(configureMetadata(spec, createdAt));
+  return serializeMetadata(configureMetadata(spec, createdAt, machine));
 }

@@ -55,16 +55,32 @@ export function parseCapabilitiesXml(xml: string): HostCapabilities {
   return out;
 }
 
-export function parseDomainCapabilitiesXml(xml: string): { maxVcpus?: number; uefiLoaders: string[] } {
+export interface DomainCapabilities {
+  maxVcpus?: number;
+  uefiLoaders: string[];
+  /**
+   * The Hyper-V enlightenments (<hyperv> children) this host's KVM offers; undefined when libvirt
+   * does not say (before 8.x). A kernel built without KVM's Hyper-V emulation (CONFIG_KVM_HYPERV,
+   * some nested and microVM hosts) offers only spinlocks and vendor_id, which are CPUID values.
+   */
+  hypervFeatures?: string[];
+}
+
+export function parseDomainCapabilitiesXml(xml: string): DomainCapabilities {
   const root = parseXml(xml, "domain capabilities XML");
   if (root.local !== "domainCapabilities") {
     throw new HypervisorError("internal", `domain capabilities XML: root element is <${root.name}>`);
   }
   const loader = path(root, "os", "loader");
-  const out: { maxVcpus?: number; uefiLoaders: string[] } = {
+  const out: DomainCapabilities = {
     uefiLoaders: attr(loader, "supported") === "no" ? [] : children(loader, "value").flatMap((v) => textOf(v) || []),
   };
   const max = intOf(attr(child(root, "vcpu"), "max"), "domain capabilities <vcpu max>");
   if (max !== undefined) out.maxVcpus = max;
+  const hyperv = path(root, "features", "hyperv");
+  if (hyperv) {
+    const names = children(hyperv, "enum").find((e) => attr(e, "name") === "features");
+    out.hypervFeatures = attr(hyperv, "supported") === "no" ? [] : children(names, "value").flatMap((v) => textOf(v) || []);
+  }
   return out;
 }

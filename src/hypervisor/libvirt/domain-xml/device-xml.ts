@@ -9,9 +9,10 @@ import { assertXmlSafe } from "./build-domain.ts";
 import { writeDisk, writeInterface } from "./domain-writer.ts";
 import { serializeXml } from "./xml-tree.ts";
 
-export function buildDiskDeviceXml(disk: DiskSpec, format: DiskFormat): string {
+/** `machine`: the domain's (os.machine), so an IDE disk gets the bus it has there (SATA on q35). */
+export function buildDiskDeviceXml(disk: DiskSpec, format: DiskFormat, machine?: string): string {
   assertXmlSafe(disk, "disk");
-  return serializeXml(writeDisk(diskDef(disk, format)));
+  return serializeXml(writeDisk(diskDef(disk, format, "disk", machine)));
 }
 
 export function buildNicDeviceXml(nic: NicSpec): string {

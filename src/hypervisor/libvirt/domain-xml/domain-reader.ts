@@ -2,7 +2,18 @@
 // defaults) read into the typed model. Unknown elements are ignored; absent values stay undefined.
 
 import { HypervisorError } from "../../errors.ts";
-import type { CpuFeatureDef, DevicesDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, InterfaceDef } from "./model.ts";
+import type {
+  CpuFeatureDef,
+  DevicesDef,
+  DiskDef,
+  DomainDef,
+  GraphicsDef,
+  HostdevDef,
+  HypervDef,
+  InterfaceDef,
+  IotuneDef,
+  VideoDef,
+} from "./model.ts";
 import { findMetadata, readMetadata } from "./metadata-xml.ts";
 import { attr, child, children, intOf, path, textOf, type XmlNode } from "./xml-tree.ts";
 
@@ -39,6 +50,8 @@ export function readDisk(d: XmlNode): DiskDef {
     readonly: child(d, "readonly") !== undefined,
     alias: aliasOf(d),
   };
+  const iotune = readIotune(child(d, "iotune"));
+  if (iotune) def.iotune = iotune;
   if (driver) {
     def.driver = {
       name: attr(driver, "name") ?? "qemu",
@@ -51,16 +64,60 @@ export function readDisk(d: XmlNode): DiskDef {
   return def;
 }
 
+/** The totals of <iotune>; undefined when neither is there (other limits are not ours). */
+function readIotune(node: XmlNode | undefined): IotuneDef | undefined {
+  if (!node) return undefined;
+  const out: IotuneDef = {};
+  const bytes = intOf(textOf(child(node, "total_bytes_sec")), "disk iotune total_bytes_sec");
+  const iops = intOf(textOf(child(node, "total_iops_sec")), "disk iotune total_iops_sec");
+  if (bytes !== undefined) out.totalBytesSec = bytes;
+  if (iops !== undefined) out.totalIopsSec = iops;
+  return bytes === undefined && iops === undefined ? undefined : out;
+}
+
 export function readInterface(i: XmlNode): InterfaceDef {
   const type = attr(i, "type") ?? "";
   const source = child(i, "source");
-  return {
+  const def: InterfaceDef = {
     type,
     mac: attr(child(i, "mac"), "address"),
     source: type === "network" ? attr(source, "network") : attr(source, "bridge") ?? attr(source, "dev"),
     model: attr(child(i, "model"), "type"),
+    bootOrder: intOf(attr(child(i, "boot"), "order"), "interface boot order"),
     alias: aliasOf(i),
     targetDev: attr(child(i, "target"), "dev"),
+  };
+  const bandwidth = child(i, "bandwidth");
+  if (bandwidth) {
+    def.bandwidth = {
+      inbound: intOf(attr(child(bandwidth, "inbound"), "average"), "interface bandwidth inbound average"),
+      outbound: intOf(attr(child(bandwidth, "outbound"), "average"), "interface bandwidth outbound average"),
+    };
+  }
+  return def;
+}
+
+function readVideo(v: XmlNode): VideoDef {
+  const model = child(v, "model");
+  return {
+    model: attr(model, "type") ?? "",
+    vram: intOf(attr(model, "vram"), "video vram"),
+    heads: intOf(attr(model, "heads"), "video heads"),
+    primary: attr(model, "primary"),
+  };
+}
+
+/** Every child of <hyperv> with its attributes; sub-elements (stimer's <direct>) are not kept. */
+function readHyperv(node: XmlNode | undefined): HypervDef | undefined {
+  if (!node) return undefined;
+  return {
+    mode: attr(node, "mode"),
+    features: node.children.map((f) => ({
+      name: f.local,
+      state: attr(f, "state"),
+      retries: intOf(attr(f, "retries"), `hyperv ${f.local} retries`),
+      value: attr(f, "value"),
+    })),
   };
 }
 
@@ -125,7 +182,7 @@ function readDevices(d: XmlNode | undefined): DevicesDef {
     })),
     inputs: children(d, "input").map((i) => ({ type: attr(i, "type") ?? "", bus: attr(i, "bus") })),
     graphics: children(d, "graphics").map(readGraphics),
-    videos: children(d, "video").map((v) => ({ model: attr(child(v, "model"), "type") ?? "" })),
+    videos: children(d, "video").map(readVideo),
     hostdevs: children(d, "hostdev").map(readHostdev),
     memballoon: balloon ? { model: attr(balloon, "model") ?? "" } : undefined,
     rngs: children(d, "rng").map((r) => ({
@@ -207,6 +264,7 @@ export function readDomain(root: XmlNode): DomainDef {
     features: {
       acpi: child(features, "acpi") !== undefined,
       apic: child(features, "apic") !== undefined,
+      hyperv: readHyperv(child(features, "hyperv")),
       smm: smm === undefined ? undefined : attr(smm, "state") !== "off",
     },
     clock: clock && {

@@ -4,6 +4,8 @@
 
 import type { CpuMode, DiskBus, DiskSpec, HostDevice, NicModel, NicSpec, VmSpec } from "../../types.ts";
 import type { DiskDef, DomainDef, GraphicsDef, InterfaceDef, LqMetadata } from "./model.ts";
+import { BYTES_PER_MB } from "./configure/disks.ts";
+import { KB_PER_MBIT } from "./configure/nics.ts";
 import { formatPciAddress } from "./pci-address.ts";
 import { DISK_ALIAS_PREFIX, idFromAlias, NIC_ALIAS_PREFIX } from "./user-alias.ts";
 
@@ -17,7 +19,7 @@ export interface ConsoleDetails {
 }
 
 const DISK_BUSES: readonly string[] = ["virtio", "scsi", "sata", "ide"];
-const CPU_MODES: readonly string[] = ["host-passthrough", "host-model", "custom"];
+const CPU_MODES: readonly string[] = ["auto", "host-passthrough", "host-model", "custom", "maximum"];
 
 function busOf(d: DiskDef): DiskBus {
   const bus = d.target.bus ?? "";
@@ -31,22 +33,31 @@ function busOf(d: DiskDef): DiskBus {
 function toDisk(d: DiskDef, meta: LqMetadata | undefined): DiskSpec {
   const id = idFromAlias(d.alias, DISK_ALIAS_PREFIX) ?? d.target.dev;
   const extra = meta?.disks.find((m) => m.id === id);
+  const askedBus = extra?.bus;
   const disk: DiskSpec = {
     id,
-    bus: busOf(d),
+    // The bus asked for, when the machine gave another (IDE on q35 is SATA in the XML).
+    bus: askedBus !== undefined && DISK_BUSES.includes(askedBus) ? (askedBus as DiskBus) : busOf(d),
     bootOrder: d.bootOrder ?? 0,
     readonly: d.readonly,
     device: d.device === "cdrom" ? "cdrom" : "disk",
     target: d.target.dev,
   };
   if (d.source !== undefined) disk.resolvedPath = d.source;
+  if (extra?.volume !== undefined) disk.volume = extra.volume;
+  if (extra?.pool !== undefined) disk.pool = extra.pool;
   const format = extra?.newImage?.format;
   if (extra?.newImage && (format === "qcow2" || format === "raw")) {
     disk.newImage = { sizeBytes: extra.newImage.sizeBytes, format };
     if (extra.newImage.backingPath !== undefined) disk.newImage.backingPath = extra.newImage.backingPath;
-  } else {
-    disk.path = extra?.path ?? d.source ?? "";
   }
+  // A volume or a new image was asked for instead of a path: the source is where the node put
+  // it. Otherwise the path is the caller's, or (without metadata) the source; an empty CD-ROM
+  // drive has none.
+  if (extra?.path !== undefined) disk.path = extra.path;
+  else if (disk.newImage === undefined && disk.volume === undefined && d.source !== undefined) disk.path = d.source;
+  if (d.iotune?.totalIopsSec !== undefined && d.iotune.totalIopsSec > 0) disk.iopsLimit = d.iotune.totalIopsSec;
+  if (d.iotune?.totalBytesSec !== undefined && d.iotune.totalBytesSec > 0) disk.throughputMbps = d.iotune.totalBytesSec / BYTES_PER_MB;
   return disk;
 }
 
@@ -60,6 +71,10 @@ function toNic(i: InterfaceDef): NicSpec | undefined {
   if (i.type === "bridge") nic.bridge = i.source;
   else nic.network = i.source;
   if (i.mac !== undefined) nic.mac = i.mac;
+  // One figure both ways in the spec; libvirt may carry only one direction (a hand-made limit).
+  const average = i.bandwidth?.inbound ?? i.bandwidth?.outbound;
+  if (average !== undefined && average > 0) nic.bandwidthMbps = average / KB_PER_MBIT;
+  if (i.bootOrder !== undefined && i.bootOrder > 0) nic.bootOrder = i.bootOrder;
   return nic;
 }
 
@@ -82,15 +97,19 @@ function consoleSpecOf(console: ConsoleDetails | undefined): VmSpec["console"] {
   const spec: VmSpec["console"] = { type: console.type };
   if (console.password !== undefined) spec.password = console.password;
   if (console.listen !== undefined) spec.listen = console.listen;
+  // A port libvirt allocated (autoport) is not part of the spec; a fixed one is.
+  if (!console.autoport && console.port !== undefined) spec.port = console.port;
   return spec;
 }
 
 export function domainToSpec(def: DomainDef): VmSpec {
   const meta = def.metadata;
   const topology = def.cpu?.topology;
-  // libvirt shows a running host-model VM's CPU expanded to mode='custom'; metadata says what was asked.
+  // libvirt shows a running host-model VM's CPU expanded to mode='custom'; metadata says what was
+  // asked. Auto is written as host-passthrough (KVM) or maximum (TCG).
   const expandedHostModel = def.cpu?.mode === "custom" && meta?.cpuMode === "host-model";
-  const mode = expandedHostModel ? "host-model" : (def.cpu?.mode ?? "custom");
+  const resolvedAuto = (def.cpu?.mode === "host-passthrough" || def.cpu?.mode === "maximum") && meta?.cpuMode === "auto";
+  const mode = expandedHostModel ? "host-model" : resolvedAuto ? "auto" : (def.cpu?.mode ?? "custom");
   const cpu: VmSpec["cpu"] = {
     sockets: topology?.sockets ?? def.vcpus,
     coresPerSocket: topology?.cores ?? 1,
@@ -102,7 +121,7 @@ export function domainToSpec(def: DomainDef): VmSpec {
   const hostDevices: HostDevice[] = def.devices.hostdevs.flatMap((h) =>
     h.type === "pci" && h.address ? [{ pciAddress: formatPciAddress(h.address), romBar: h.romBar !== "off" }] : [],
   );
-  return {
+  const spec: VmSpec = {
     name: def.name,
     cpu,
     memoryMib: Math.round(def.memoryKib / 1024),
@@ -114,5 +133,8 @@ export function domainToSpec(def: DomainDef): VmSpec {
     hostDevices,
     labels: Object.fromEntries((meta?.labels ?? []).map((l) => [l.key, l.value])),
     description: meta?.description ?? def.description ?? "",
+    guestOs: meta?.guestOs ?? "",
   };
+  if (meta?.cloudInit) spec.cloudInit = { ...meta.cloudInit };
+  return spec;
 }

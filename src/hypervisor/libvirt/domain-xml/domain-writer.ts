@@ -1,7 +1,7 @@
 // The one serializer from the typed model to libvirt's domain XML. Element order follows what
 // libvirt itself prints, so our XML and `virsh dumpxml` read alike.
 
-import type { DevicesDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, InterfaceDef } from "./model.ts";
+import type { DevicesDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, HypervDef, InterfaceDef, VideoDef } from "./model.ts";
 import { writeMetadata } from "./metadata-xml.ts";
 import { pciAddressAttrs } from "./pci-address.ts";
 import { el, type XmlElement } from "./xml-tree.ts";
@@ -13,6 +13,11 @@ export function writeDisk(d: DiskDef): XmlElement {
     d.driver && el("driver", { ...d.driver }),
     d.source !== undefined && el("source", d.type === "block" ? { dev: d.source } : { file: d.source }),
     el("target", { dev: d.target.dev, bus: d.target.bus }),
+    d.iotune &&
+      el("iotune", {}, [
+        d.iotune.totalBytesSec !== undefined && el("total_bytes_sec", {}, d.iotune.totalBytesSec),
+        d.iotune.totalIopsSec !== undefined && el("total_iops_sec", {}, d.iotune.totalIopsSec),
+      ]),
     d.bootOrder !== undefined && el("boot", { order: d.bootOrder }),
     d.readonly && el("readonly"),
     alias(d.alias),
@@ -26,8 +31,26 @@ export function writeInterface(i: InterfaceDef): XmlElement {
     i.source !== undefined && el("source", { [sourceAttr]: i.source }),
     i.targetDev !== undefined && el("target", { dev: i.targetDev }),
     i.model !== undefined && el("model", { type: i.model }),
+    i.bandwidth &&
+      el("bandwidth", {}, [
+        i.bandwidth.inbound !== undefined && el("inbound", { average: i.bandwidth.inbound }),
+        i.bandwidth.outbound !== undefined && el("outbound", { average: i.bandwidth.outbound }),
+      ]),
+    i.bootOrder !== undefined && el("boot", { order: i.bootOrder }),
     alias(i.alias),
   ]);
+}
+
+function writeVideo(v: VideoDef): XmlElement {
+  return el("video", {}, [el("model", { type: v.model, vram: v.vram, heads: v.heads, primary: v.primary })]);
+}
+
+function writeHyperv(h: HypervDef): XmlElement {
+  return el(
+    "hyperv",
+    { mode: h.mode },
+    h.features.map((f) => el(f.name, { state: f.state, retries: f.retries, value: f.value })),
+  );
 }
 
 function writeGraphics(g: GraphicsDef): XmlElement {
@@ -78,7 +101,7 @@ function writeDevices(d: DevicesDef): XmlElement {
     ),
     ...d.inputs.map((i) => el("input", { type: i.type, bus: i.bus })),
     ...d.graphics.map(writeGraphics),
-    ...d.videos.map((v) => el("video", {}, [el("model", { type: v.model })])),
+    ...d.videos.map(writeVideo),
     ...d.hostdevs.map(writeHostdev),
     d.memballoon && el("memballoon", { model: d.memballoon.model }),
     ...d.rngs.map((r) => el("rng", { model: r.model }, [el("backend", { model: r.backendModel }, r.backend)])),
@@ -104,6 +127,7 @@ export function writeDomain(def: DomainDef): XmlElement {
     el("features", {}, [
       features.acpi && el("acpi"),
       features.apic && el("apic"),
+      features.hyperv && writeHyperv(features.hyperv),
       features.smm !== undefined && el("smm", { state: features.smm ? "on" : "off" }),
     ]),
     cpu &&

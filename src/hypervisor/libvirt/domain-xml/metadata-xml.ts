@@ -3,11 +3,19 @@
 // the inner prefixes) or a default namespace, so the reader matches on the namespace URI, never on
 // the prefix. Inside our element, children without any namespace are accepted too.
 
-import type { LqDiskMeta, LqMetadata } from "./model.ts";
+import type { LqCloudInit, LqDiskMeta, LqMetadata } from "./model.ts";
 import { attr, child, el, serializeXml, textOf, type XmlElement, type XmlNode } from "./xml-tree.ts";
 
 export const METADATA_NS = "https://limiquantix.io/xmlns/node/v1";
 export const METADATA_PREFIX = "lq";
+
+/** The NoCloud files, named as cloud-init names them. */
+const CLOUD_INIT_PARTS: [keyof LqCloudInit, string][] = [
+  ["userData", "user-data"],
+  ["metaData", "meta-data"],
+  ["networkConfig", "network-config"],
+  ["vendorData", "vendor-data"],
+];
 
 /**
  * In a domain definition the element is `<lq:vm xmlns:lq=...>`. For virDomainSetMetadata it must
@@ -20,6 +28,7 @@ export function writeMetadata(meta: LqMetadata, form: "prefixed" | "default-ns" 
   return el(q("vm"), { [decl]: METADATA_NS }, [
     meta.createdAt !== undefined && el(q("created-at"), {}, meta.createdAt),
     meta.cpuMode !== undefined && el(q("cpu"), { mode: meta.cpuMode }),
+    meta.guestOs !== undefined && el(q("guest-os"), { name: meta.guestOs }),
     meta.description !== undefined && el(q("description"), {}, meta.description),
     el(
       q("labels"),
@@ -31,7 +40,7 @@ export function writeMetadata(meta: LqMetadata, form: "prefixed" | "default-ns" 
         q("disks"),
         {},
         meta.disks.map((d) =>
-          el(q("disk"), { id: d.id, path: d.path }, [
+          el(q("disk"), { id: d.id, path: d.path, volume: d.volume, pool: d.pool, bus: d.bus }, [
             d.newImage &&
               el(q("new-image"), {
                 "size-bytes": d.newImage.sizeBytes,
@@ -40,6 +49,12 @@ export function writeMetadata(meta: LqMetadata, form: "prefixed" | "default-ns" 
               }),
           ]),
         ),
+      ),
+    meta.cloudInit &&
+      el(
+        q("cloud-init"),
+        {},
+        CLOUD_INIT_PARTS.map(([key, local]) => el(q(local), {}, meta.cloudInit?.[key] ?? "")),
       ),
   ]);
 }
@@ -67,8 +82,10 @@ export function readMetadata(vm: XmlNode): LqMetadata {
     const id = attr(d, "id");
     if (id === undefined) return [];
     const meta: LqDiskMeta = { id };
-    const path = attr(d, "path");
-    if (path !== undefined) meta.path = path;
+    for (const key of ["path", "volume", "pool", "bus"] as const) {
+      const value = attr(d, key);
+      if (value !== undefined) meta[key] = value;
+    }
     const image = mine(d, "new-image");
     const size = Number(attr(image, "size-bytes"));
     const format = attr(image, "format");
@@ -82,6 +99,15 @@ export function readMetadata(vm: XmlNode): LqMetadata {
   const out: LqMetadata = { labels, disks };
   const cpuMode = attr(mine(vm, "cpu"), "mode");
   if (cpuMode !== undefined) out.cpuMode = cpuMode;
+  const guestOs = attr(mine(vm, "guest-os"), "name");
+  if (guestOs !== undefined) out.guestOs = guestOs;
+  const cloudInit = mine(vm, "cloud-init");
+  if (cloudInit) {
+    // The user's text, whitespace and all; an absent part is empty.
+    const part = (local: string) => mine(cloudInit, local)?.text ?? "";
+    out.cloudInit = { userData: "", metaData: "", networkConfig: "", vendorData: "" };
+    for (const [key, local] of CLOUD_INIT_PARTS) out.cloudInit[key] = part(local);
+  }
   const createdAt = mine(vm, "created-at");
   if (createdAt) out.createdAt = textOf(createdAt);
   // Descriptions keep their whitespace: they are the user's text.

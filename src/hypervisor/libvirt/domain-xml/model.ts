@@ -55,13 +55,37 @@ export interface OsDef {
 export interface FeaturesDef {
   acpi: boolean;
   apic: boolean;
+  /** `<hyperv>`: Hyper-V enlightenments for Windows guests (KVM only). */
+  hyperv?: HypervDef;
   /** `<smm state='on'/>`, required by secure boot. */
   smm?: boolean;
 }
 
+export interface HypervDef {
+  /** libvirt writes mode='custom' in its own XML; absent in ours. */
+  mode?: string;
+  /** One child element each, in order: `<relaxed state='on'/>`, `<spinlocks state='on' retries='8191'/>`. */
+  features: HypervFeatureDef[];
+}
+
+export interface HypervFeatureDef {
+  name: string;
+  state?: string;
+  /** spinlocks only. */
+  retries?: number;
+  /** vendor_id only. */
+  value?: string;
+}
+
 export interface ClockDef {
   offset: string;
-  timers: { name: string; tickpolicy?: string; present?: string }[];
+  timers: TimerDef[];
+}
+
+export interface TimerDef {
+  name: string;
+  tickpolicy?: string;
+  present?: string;
 }
 
 export interface DevicesDef {
@@ -74,10 +98,18 @@ export interface DevicesDef {
   channels: ChannelDef[];
   inputs: { type: string; bus?: string }[];
   graphics: GraphicsDef[];
-  videos: { model: string }[];
+  videos: VideoDef[];
   hostdevs: HostdevDef[];
   memballoon?: { model: string };
   rngs: { model: string; backendModel: string; backend: string }[];
+}
+
+/** `<video><model type vram heads primary/></video>`; vram in KiB. */
+export interface VideoDef {
+  model: string;
+  vram?: number;
+  heads?: number;
+  primary?: string;
 }
 
 export interface DiskDef {
@@ -88,9 +120,16 @@ export interface DiskDef {
   /** source file (type file) or dev (type block); absent for an empty cdrom. */
   source?: string;
   target: { dev: string; bus?: string };
+  /** `<iotune>`: only the totals this project writes; absent when there is no limit. */
+  iotune?: IotuneDef;
   bootOrder?: number;
   readonly: boolean;
   alias?: string;
+}
+
+export interface IotuneDef {
+  totalBytesSec?: number;
+  totalIopsSec?: number;
 }
 
 export interface ControllerDef {
@@ -106,6 +145,9 @@ export interface InterfaceDef {
   /** source bridge= or network= depending on type */
   source?: string;
   model?: string;
+  /** `<bandwidth>`: averages in KiB/s (libvirt's "kilobytes"), per direction. */
+  bandwidth?: { inbound?: number; outbound?: number };
+  bootOrder?: number;
   alias?: string;
   /** Live XML only: the host tap device. */
   targetDev?: string;
@@ -154,16 +196,33 @@ export interface LqMetadata {
   /** Per-disk facts the libvirt disk XML cannot carry. */
   disks: LqDiskMeta[];
   /**
-   * "host-model" when the spec asked for it: a running domain's live XML shows the expanded
-   * CPU (mode='custom' with the host's model), and this says what was asked.
+   * The CPU mode the spec asked for when the XML shows another: "host-model" (a running
+   * domain's live XML shows the expanded CPU, mode='custom' with the host's model) and "auto"
+   * (the XML says host-passthrough or maximum, whichever the domain type allows).
    */
   cpuMode?: string;
+  /** The spec's guest_os profile as asked (unknown names included); absent: "". */
+  guestOs?: string;
+  /** The NoCloud data as asked; the node writes it to its cloud-init CD-ROM. */
+  cloudInit?: LqCloudInit;
+}
+
+export interface LqCloudInit {
+  userData: string;
+  metaData: string;
+  networkConfig: string;
+  vendorData: string;
 }
 
 export interface LqDiskMeta {
   id: string;
   /** The path the caller gave, when it differs from the source libvirt uses. */
   path?: string;
+  /** The volume (and its pool) the caller named; the source is where the node found it. */
+  volume?: string;
+  pool?: string;
+  /** The bus the caller asked for when the machine gave another (IDE on q35 becomes SATA). */
+  bus?: string;
   newImage?: { sizeBytes: number; format: string; backingPath?: string };
 }
 

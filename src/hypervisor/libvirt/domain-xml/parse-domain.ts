@@ -22,8 +22,12 @@ export function parseDomainDefXml(xml: string): DomainDef {
 
 // Status calls read the same XML again and again; parsing a 7 KB live document costs 0.5-1 ms,
 // a lookup and a copy a few microseconds. Keyed by the whole text, so a changed domain misses.
+// Bounded in entries and in characters: cloud-init data in the metadata can make a document
+// half a megabyte (256 KiB of data, escaped), which takes some 35 ms to parse.
 const CACHE_ENTRIES = 128;
+const CACHE_CHARS = 16 * 1024 * 1024;
 const cache = new Map<string, ParsedDomain>();
+let cachedChars = 0;
 
 /** Parse (or reuse the parse of identical text); the result is the caller's own copy. */
 export function parseDomainXml(xml: string): ParsedDomain {
@@ -32,7 +36,12 @@ export function parseDomainXml(xml: string): ParsedDomain {
     cache.delete(xml); // re-insert: Map order is the LRU order
   } else {
     parsed = parseUncached(xml);
-    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+    cachedChars += xml.length;
+    while (cache.size >= CACHE_ENTRIES || (cache.size > 0 && cachedChars > CACHE_CHARS)) {
+      const oldest = cache.keys().next().value as string;
+      cache.delete(oldest);
+      cachedChars -= oldest.length;
+    }
   }
   cache.set(xml, parsed);
   return structuredClone(parsed);

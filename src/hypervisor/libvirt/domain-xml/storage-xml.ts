@@ -1,4 +1,4 @@
-// Storage pool and volume XML for virStoragePoolDefineXML / virStorageVolCreateXML.
+// Volume XML for virStorageVolCreateXML (pool XML: pool-xml.ts).
 
 import type { DiskFormat } from "../../types.ts";
 import { el, serializeXml } from "./xml-tree.ts";
@@ -28,8 +28,5 @@ export function buildVolumeXml(opts: VolumeXmlOptions): string {
   );
 }
 
-export function buildDirPoolXml(opts: { name: string; path: string }): string {
-  return serializeXml(
-    el("pool", { type: "dir" }, [el("name", {}, opts.name), el("target", {}, [el("path", {}, opts.path)])]),
-  );
-}
+// Pool XML lives in pool-xml.ts; re-exported for the domain-xml index.
+export { buildDirPoolXml } from "./pool-xml.ts";

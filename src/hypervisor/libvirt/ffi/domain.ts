@@ -7,7 +7,8 @@ import { fail } from "./errors.ts";
 import { borrowString, cstr, outPointer, takeString, toPtr } from "./memory.ts";
 import { buildULongParams, readTypedParams, type TypedValue } from "./typed-params.ts";
 
-export { AFFECT, DOMAIN_XML, MIGRATE, UNDEFINE } from "./flags.ts";
+export { AFFECT, BLOCK_RESIZE, DEVICE_MODIFY, DOMAIN_XML, MIGRATE, UNDEFINE } from "./flags.ts";
+import { BLOCK_RESIZE } from "./flags.ts";
 
 export function lookupDomain(c: Connection, uuid: string): Pointer {
   return toPtr(c.lv.sym.virDomainLookupByUUIDString(c.ptr, cstr(uuid))) ?? fail(c.lv, `lookup ${uuid}`);
@@ -60,6 +61,14 @@ export const attachDevice = (c: Connection, d: Pointer, xml: string, flags: numb
   check(c, c.lv.sym.virDomainAttachDeviceFlags(d, cstr(xml), flags), "attach device");
 export const detachDevice = (c: Connection, d: Pointer, xml: string, flags: number) =>
   check(c, c.lv.sym.virDomainDetachDeviceFlags(d, cstr(xml), flags), "detach device");
+export const updateDevice = (c: Connection, d: Pointer, xml: string, flags: number) =>
+  check(c, c.lv.sym.virDomainUpdateDeviceFlags(d, cstr(xml), flags), "update device");
+/** Resizes the disk with guest device name target to bytes while the domain runs (the guest sees it). */
+export const blockResize = (c: Connection, d: Pointer, target: string, bytes: number) =>
+  check(c, c.lv.sym.virDomainBlockResize(d, cstr(target), BigInt(bytes), BLOCK_RESIZE.BYTES), `resize disk ${target}`);
+/** Replaces our metadata element (VIR_DOMAIN_METADATA_ELEMENT) under prefix/namespace. */
+export const setMetadataElement = (c: Connection, d: Pointer, xml: string, prefix: string, ns: string, flags: number) =>
+  check(c, c.lv.sym.virDomainSetMetadata(d, 2, cstr(xml), cstr(prefix), cstr(ns), flags), "set metadata");
 export const abortJob = (c: Connection, d: Pointer) => check(c, c.lv.sym.virDomainAbortJob(d), "abort job");
 export const setMaxDowntime = (c: Connection, d: Pointer, ms: number) =>
   check(c, c.lv.sym.virDomainMigrateSetMaxDowntime(d, BigInt(ms), 0), "set max downtime");

@@ -3,6 +3,10 @@
 
 export const DOMAIN_XML = { SECURE: 1, INACTIVE: 2 } as const;
 export const AFFECT = { CURRENT: 0, LIVE: 1, CONFIG: 2 } as const;
+/** virDomainDeviceModifyFlags: FORCE ejects a CD-ROM even when the guest locked the tray. */
+export const DEVICE_MODIFY = { FORCE: 4 } as const;
+/** virDomainBlockResizeFlags: the size is in bytes (else KiB). */
+export const BLOCK_RESIZE = { BYTES: 1 } as const;
 export const UNDEFINE = { MANAGED_SAVE: 1, SNAPSHOTS_METADATA: 2, NVRAM: 4, CHECKPOINTS_METADATA: 16 } as const;
 export const MIGRATE = {
   LIVE: 1,

@@ -1,16 +1,23 @@
-// Storage pool and volume wrappers: the backend's disks are volumes of one directory pool.
+// Storage pool and volume wrappers. Every handle looked up or listed here is freed by the
+// function that got it, in a finally (a listing frees every handle, also when reading one fails).
 
 import { type Pointer } from "bun:ffi";
 import type { Connection } from "./connection.ts";
 import { fail, readLastError, toLibvirtError } from "./errors.ts";
-import { cstr, takeString, toPtr } from "./memory.ts";
+import { borrowString, cstr, outPointer, pointerAt, takeString, toPtr, type RawPtr } from "./memory.ts";
+
+export { LIST_POOLS, POOL_STATE, POOL_XML } from "./flags-storage.ts";
 
 export function freePool(c: Connection, p: Pointer): void {
   c.lv.sym.virStoragePoolFree(p);
 }
 
-/** The pool, or null when none matches (other errors throw). */
-function lookupOrNull(c: Connection, raw: Pointer | bigint | null, what: string): Pointer | null {
+function freeVolume(c: Connection, v: Pointer): void {
+  c.lv.sym.virStorageVolFree(v);
+}
+
+/** The handle, or null when libvirt says there is none (other errors throw). */
+function lookupOrNull(c: Connection, raw: RawPtr, what: string): Pointer | null {
   const p = toPtr(raw);
   if (p !== null) return p;
   const err = toLibvirtError(readLastError(c.lv), what);
@@ -19,37 +26,153 @@ function lookupOrNull(c: Connection, raw: Pointer | bigint | null, what: string)
   throw err;
 }
 
+export const lookupPoolByName = (c: Connection, name: string) =>
+  lookupOrNull(c, c.lv.sym.virStoragePoolLookupByName(c.ptr, cstr(name)), `pool ${name}`);
+export const lookupPoolByTargetPath = (c: Connection, path: string) =>
+  lookupOrNull(c, c.lv.sym.virStoragePoolLookupByTargetPath(c.ptr, cstr(path)), `pool at ${path}`);
+export const lookupPoolByUuid = (c: Connection, uuid: string) =>
+  lookupOrNull(c, c.lv.sym.virStoragePoolLookupByUUIDString(c.ptr, cstr(uuid)), `pool ${uuid}`);
+
+/** Runs fn with the pool and frees it; null when no pool has that name. */
+export function withPoolNamed<T>(c: Connection, name: string, fn: (p: Pointer) => T): T | null {
+  const p = lookupPoolByName(c, name);
+  if (p === null) return null;
+  try {
+    return fn(p);
+  } finally {
+    freePool(c, p);
+  }
+}
+
+/** Calls fn for each pool (flags: LIST_POOLS); every handle is freed, the array too. */
+export function forEachPool(c: Connection, flags: number, fn: (p: Pointer) => void): void {
+  const out = outPointer();
+  const n = c.lv.sym.virConnectListAllStoragePools(c.ptr, out.addr, flags);
+  if (n < 0) fail(c.lv, "list storage pools");
+  const arr = out.value();
+  if (arr === null) return;
+  const handles: Pointer[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = pointerAt(arr, i);
+    if (p) handles.push(p);
+  }
+  c.lv.free(arr);
+  try {
+    for (const p of handles) fn(p);
+  } finally {
+    for (const p of handles) freePool(c, p);
+  }
+}
+
+export function poolName(c: Connection, p: Pointer): string {
+  return borrowString(c.lv.sym.virStoragePoolGetName(p)) ?? fail(c.lv, "pool name");
+}
+
+export function poolUuid(c: Connection, p: Pointer): string {
+  const buf = new Uint8Array(37); // VIR_UUID_STRING_BUFLEN
+  if (c.lv.sym.virStoragePoolGetUUIDString(p, buf) < 0) fail(c.lv, "pool uuid");
+  return new TextDecoder().decode(buf.subarray(0, 36));
+}
+
+export interface PoolInfo {
+  /** virStoragePoolState */
+  state: number;
+  capacity: number;
+  allocation: number;
+  available: number;
+}
+
+export function poolInfo(c: Connection, p: Pointer): PoolInfo {
+  // struct _virStoragePoolInfo { int state; unsigned long long capacity, allocation, available; }
+  const buf = new Uint8Array(32);
+  if (c.lv.sym.virStoragePoolGetInfo(p, buf) < 0) fail(c.lv, "pool info");
+  const dv = new DataView(buf.buffer);
+  return {
+    state: dv.getInt32(0, true),
+    capacity: Number(dv.getBigUint64(8, true)),
+    allocation: Number(dv.getBigUint64(16, true)),
+    available: Number(dv.getBigUint64(24, true)),
+  };
+}
+
+export function poolXml(c: Connection, p: Pointer, flags = 0): string {
+  return takeString(c.lv, c.lv.sym.virStoragePoolGetXMLDesc(p, flags)) ?? fail(c.lv, "pool XML");
+}
+
+export function poolAutostart(c: Connection, p: Pointer): boolean {
+  const out = new Int32Array(1);
+  if (c.lv.sym.virStoragePoolGetAutostart(p, out) < 0) fail(c.lv, "pool autostart");
+  return out[0] === 1;
+}
+
+export function poolIsPersistent(c: Connection, p: Pointer): boolean {
+  const r = c.lv.sym.virStoragePoolIsPersistent(p);
+  if (r < 0) fail(c.lv, "pool persistence");
+  return r === 1;
+}
+
+export function poolIsActive(c: Connection, p: Pointer): boolean {
+  const r = c.lv.sym.virStoragePoolIsActive(p);
+  if (r < 0) fail(c.lv, "pool state");
+  return r === 1;
+}
+
+export function poolVolumeCount(c: Connection, p: Pointer): number {
+  const n = c.lv.sym.virStoragePoolNumOfVolumes(p);
+  if (n < 0) fail(c.lv, "pool volume count");
+  return n;
+}
+
+export function definePool(c: Connection, xml: string): Pointer {
+  return toPtr(c.lv.sym.virStoragePoolDefineXML(c.ptr, cstr(xml), 0)) ?? fail(c.lv, "define pool");
+}
+
+/** VIR_STORAGE_POOL_BUILD_NEW: a dir pool's directory is created; fine when it exists. */
+export function buildPool(c: Connection, p: Pointer): void {
+  if (c.lv.sym.virStoragePoolBuild(p, 0) < 0) fail(c.lv, "build pool");
+}
+
+export function startPool(c: Connection, p: Pointer): void {
+  if (c.lv.sym.virStoragePoolCreate(p, 0) < 0) fail(c.lv, "start pool");
+}
+
+export function setPoolAutostart(c: Connection, p: Pointer, on: boolean): void {
+  if (c.lv.sym.virStoragePoolSetAutostart(p, on ? 1 : 0) < 0) fail(c.lv, "set pool autostart");
+}
+
+export function stopPool(c: Connection, p: Pointer): void {
+  if (c.lv.sym.virStoragePoolDestroy(p) < 0) fail(c.lv, "stop pool");
+}
+
+export function undefinePool(c: Connection, p: Pointer): void {
+  if (c.lv.sym.virStoragePoolUndefine(p) < 0) fail(c.lv, "undefine pool");
+}
+
+export function refreshPool(c: Connection, pool: Pointer): void {
+  if (c.lv.sym.virStoragePoolRefresh(pool, 0) < 0) fail(c.lv, "refresh pool");
+}
+
 export function findPool(c: Connection, opts: { name: string; path: string }): Pointer | null {
-  return (
-    lookupOrNull(c, c.lv.sym.virStoragePoolLookupByTargetPath(c.ptr, cstr(opts.path)), `pool at ${opts.path}`) ??
-    lookupOrNull(c, c.lv.sym.virStoragePoolLookupByName(c.ptr, cstr(opts.name)), `pool ${opts.name}`)
-  );
+  return lookupPoolByTargetPath(c, opts.path) ?? lookupPoolByName(c, opts.name);
 }
 
 /** Finds the pool for path or defines it from poolXml; then builds (mkdir), starts, autostarts. */
 export function ensureDirPool(c: Connection, opts: { name: string; path: string; poolXml: string }): Pointer {
   let pool = findPool(c, opts);
+  let defined = false;
   if (pool === null) {
-    pool = toPtr(c.lv.sym.virStoragePoolDefineXML(c.ptr, cstr(opts.poolXml), 0)) ?? fail(c.lv, `define pool ${opts.name}`);
-    // VIR_STORAGE_POOL_BUILD_NEW: creates the directory; fine when it already exists.
-    if (c.lv.sym.virStoragePoolBuild(pool, 0) < 0) {
-      const e = readLastError(c.lv);
-      freePool(c, pool);
-      throw toLibvirtError(e, `build pool ${opts.name} at ${opts.path}`);
-    }
+    pool = definePool(c, opts.poolXml);
+    defined = true;
   }
-  const active = c.lv.sym.virStoragePoolIsActive(pool);
-  if (active < 0 || (active === 0 && c.lv.sym.virStoragePoolCreate(pool, 0) < 0)) {
-    const e = readLastError(c.lv);
+  try {
+    if (defined) buildPool(c, pool);
+    if (!poolIsActive(c, pool)) startPool(c, pool);
+    if (c.lv.sym.virStoragePoolSetAutostart(pool, 1) < 0) c.lv.sym.virResetLastError();
+    return pool;
+  } catch (err) {
     freePool(c, pool);
-    throw toLibvirtError(e, `start pool ${opts.name}`);
+    throw err;
   }
-  if (c.lv.sym.virStoragePoolSetAutostart(pool, 1) < 0) c.lv.sym.virResetLastError();
-  return pool;
-}
-
-export function refreshPool(c: Connection, pool: Pointer): void {
-  if (c.lv.sym.virStoragePoolRefresh(pool, 0) < 0) fail(c.lv, "refresh pool");
 }
 
 /** Creates a volume from XML and returns its path. */
@@ -58,25 +181,60 @@ export function createVolume(c: Connection, pool: Pointer, xml: string): string 
   try {
     return takeString(c.lv, c.lv.sym.virStorageVolGetPath(vol)) ?? fail(c.lv, "volume path");
   } finally {
-    c.lv.sym.virStorageVolFree(vol);
+    freeVolume(c, vol);
   }
+}
+
+export const lookupVolumeByPath = (c: Connection, path: string) =>
+  lookupOrNull(c, c.lv.sym.virStorageVolLookupByPath(c.ptr, cstr(path)), `volume ${path}`);
+export const lookupVolumeByName = (c: Connection, pool: Pointer, name: string) =>
+  lookupOrNull(c, c.lv.sym.virStorageVolLookupByName(pool, cstr(name)), `volume ${name}`);
+
+/** Runs fn with the volume at path and frees it; null when libvirt knows no volume there. */
+export function withVolumeAt<T>(c: Connection, path: string, fn: (v: Pointer) => T): T | null {
+  const v = lookupVolumeByPath(c, path);
+  if (v === null) return null;
+  try {
+    return fn(v);
+  } finally {
+    freeVolume(c, v);
+  }
+}
+
+export interface VolumeInfo {
+  /** virStorageVolType: 0 file, 1 block, 2 dir, ... */
+  type: number;
+  capacity: number;
+  allocation: number;
+}
+
+export function volumeInfo(c: Connection, v: Pointer): VolumeInfo {
+  // struct _virStorageVolInfo { int type; unsigned long long capacity, allocation; }
+  const buf = new Uint8Array(24);
+  if (c.lv.sym.virStorageVolGetInfo(v, buf) < 0) fail(c.lv, "volume info");
+  const dv = new DataView(buf.buffer);
+  return { type: dv.getInt32(0, true), capacity: Number(dv.getBigUint64(8, true)), allocation: Number(dv.getBigUint64(16, true)) };
+}
+
+export function volumePath(c: Connection, v: Pointer): string {
+  return takeString(c.lv, c.lv.sym.virStorageVolGetPath(v)) ?? fail(c.lv, "volume path");
+}
+
+/** Grows a volume to capacity bytes (flags 0: absolute size, no preallocation, no shrinking). */
+export function resizeVolume(c: Connection, v: Pointer, capacity: number): void {
+  if (c.lv.sym.virStorageVolResize(v, BigInt(capacity), 0) < 0) fail(c.lv, "resize volume");
 }
 
 /** Deletes the volume at path. False when libvirt knows no volume there. */
 export function deleteVolumeByPath(c: Connection, path: string): boolean {
-  const vol = lookupOrNull(c, c.lv.sym.virStorageVolLookupByPath(c.ptr, cstr(path)), `volume ${path}`);
-  if (vol === null) return false;
-  try {
-    if (c.lv.sym.virStorageVolDelete(vol, 0) < 0) fail(c.lv, `delete volume ${path}`);
-    return true;
-  } finally {
-    c.lv.sym.virStorageVolFree(vol);
-  }
+  return (
+    withVolumeAt(c, path, (vol) => {
+      if (c.lv.sym.virStorageVolDelete(vol, 0) < 0) fail(c.lv, `delete volume ${path}`);
+      return true;
+    }) ?? false
+  );
 }
 
 export function volumeExists(c: Connection, path: string): boolean {
-  const vol = lookupOrNull(c, c.lv.sym.virStorageVolLookupByPath(c.ptr, cstr(path)), `volume ${path}`);
-  if (vol === null) return false;
-  c.lv.sym.virStorageVolFree(vol);
-  return true;
+  return withVolumeAt(c, path, () => true) ?? false;
 }

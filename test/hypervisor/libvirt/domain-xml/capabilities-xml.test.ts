@@ -71,6 +71,21 @@ describe("parseDomainCapabilitiesXml", () => {
     });
   });
 
+  test("a nested KVM host without KVM's Hyper-V emulation (libvirt 9.0, QEMU 7.2, Firecracker guest kernel)", () => {
+    expect(parseDomainCapabilitiesXml(fixture("virsh-domcapabilities-kvm-nested.xml"))).toStrictEqual({
+      maxVcpus: 288,
+      uefiLoaders: [],
+      hypervFeatures: ["spinlocks", "vendor_id"],
+    });
+  });
+
+  test("Hyper-V: supported='no' offers none; libvirt that does not say leaves the list absent", () => {
+    const caps = (features: string) => parseDomainCapabilitiesXml(`<domainCapabilities><features>${features}</features></domainCapabilities>`);
+    expect(caps(`<hyperv supported='no'/>`).hypervFeatures).toStrictEqual([]);
+    expect(caps(`<hyperv supported='yes'><enum name='features'><value>relaxed</value><value>vapic</value></enum></hyperv>`).hypervFeatures).toStrictEqual(["relaxed", "vapic"]);
+    expect(caps("<sev supported='no'/>").hypervFeatures).toBeUndefined();
+  });
+
   test("no loader support and no vcpu element: empty list, maxVcpus absent", () => {
     expect(
       parseDomainCapabilitiesXml(`<domainCapabilities><os supported='yes'><loader supported='no'/></os></domainCapabilities>`),

@@ -29,8 +29,9 @@ describe("hostile strings", () => {
   test("a hostile spec yields exactly the structure of a benign one", () => {
     const benign = buildDomainXml({
       ...minimal,
-      // Same machine, so the same spare PCIe ports (q35 only).
+      // Same machine and domain type, so the same spare PCIe ports (q35 only) and timers.
       machine: hostile.machine,
+      domainType: hostile.domainType,
       spec: {
         ...minimalSpec,
         cpu: { ...minimalSpec.cpu, mode: "custom", model: "qemu64" },
@@ -38,6 +39,8 @@ describe("hostile strings", () => {
         console: { type: "vnc", password: "p", listen: "127.0.0.1" },
         labels: Object.fromEntries(Object.keys(hostileSpec.labels).map((_, i) => [`k${i}`, "v"])),
         description: "d",
+        guestOs: "plan9",
+        cloudInit: { userData: "u", metaData: "m", networkConfig: "n", vendorData: "v" },
       },
     });
     expect(shape(parseXml(buildDomainXml(hostile), "hostile"))).toStrictEqual(shape(parseXml(benign, "benign")));
@@ -50,6 +53,7 @@ describe("hostile strings", () => {
     expect(parsed.domain.name).toBe("</name><devices>");
     expect(parsed.domain.devices.disk.source["@_file"]).toBe(`/var/lib/limiquantix/images/it's "x" & <y>.qcow2`);
     expect(parsed.domain.devices.graphics["@_passwd"]).toBe(`p"a'ss<&>`);
+    expect(parsed.domain.metadata["lq:vm"]["lq:cloud-init"]["lq:user-data"]).toBe(hostileSpec.cloudInit?.userData);
   });
 
   test("parse gives back every hostile value, including a __proto__ label key", () => {

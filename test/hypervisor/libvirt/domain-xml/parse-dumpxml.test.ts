@@ -64,6 +64,7 @@ describe("parseDomainXml on virsh dumpxml output", () => {
         hostDevices: [],
         labels: { app: "web", note: 'line1\nline2 "q" & <x>' },
         description: "Front end & cache\ntier <blue>",
+        guestOs: "",
       },
     };
     expect(parseDomainXml(fixture("virsh-dumpxml-running-vnc.xml"))).toStrictEqual(expected);
@@ -91,7 +92,8 @@ describe("parseDomainXml on virsh dumpxml output", () => {
             device: "disk",
             target: "sda",
           },
-          { id: "sdb", path: "", bus: "sata", bootOrder: 0, readonly: true, device: "cdrom", target: "sdb" },
+          // An empty drive: no path.
+          { id: "sdb", bus: "sata", bootOrder: 0, readonly: true, device: "cdrom", target: "sdb" },
         ],
         // The macvtap (type='direct') NIC has no spec equivalent and is left out.
         nics: [{ id: "5254009a0103", bridge: "br0", mac: "52:54:00:9a:01:03", model: "e1000" }],
@@ -103,6 +105,7 @@ describe("parseDomainXml on virsh dumpxml output", () => {
         ],
         labels: {},
         description: "defined by hand, no limiquantix metadata",
+        guestOs: "",
       },
     };
     expect(parseDomainXml(fixture("virsh-dumpxml-gpu-spice-inactive.xml"))).toStrictEqual(expected);

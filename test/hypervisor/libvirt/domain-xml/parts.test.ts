@@ -17,6 +17,7 @@ import { readDomain } from "../../../../src/hypervisor/libvirt/domain-xml/domain
 import { writeDomain } from "../../../../src/hypervisor/libvirt/domain-xml/domain-writer.ts";
 import { formatPciAddress, parsePciAddress } from "../../../../src/hypervisor/libvirt/domain-xml/pci-address.ts";
 import { decodeAliasId, encodeAliasId } from "../../../../src/hypervisor/libvirt/domain-xml/user-alias.ts";
+import { busOnMachine, nextTarget } from "../../../../src/hypervisor/disk-targets.ts";
 import { parseXml, serializeXml } from "../../../../src/hypervisor/libvirt/domain-xml/xml-tree.ts";
 import type { DiskBus, DiskSpec } from "../../../../src/hypervisor/types.ts";
 import { minimalSpec, profiles } from "./profiles.ts";
@@ -32,7 +33,7 @@ const disk = (id: string, bus: DiskBus, target?: string): DiskSpec => ({
 });
 
 describe("assignDiskTargets", () => {
-  const targets = (disks: DiskSpec[], taken?: string[]) => assignDiskTargets(disks, taken).map((d) => d.target);
+  const targets = (disks: DiskSpec[], taken?: string[], machine?: string) => assignDiskTargets(disks, taken, machine).map((d) => d.target);
 
   test("per bus, in spec order: vd* for virtio, sd* shared by scsi and sata, hd* for ide", () => {
     expect(
@@ -55,6 +56,13 @@ describe("assignDiskTargets", () => {
   test("past z comes aa, like libvirt", () => {
     const many = Array.from({ length: 28 }, (_, i) => disk(`d${i}`, "virtio"));
     expect(targets(many).slice(24)).toStrictEqual(["vdy", "vdz", "vdaa", "vdab"]);
+  });
+
+  test("on q35 IDE disks are named like the SATA disks they become, sharing sd* with scsi and sata", () => {
+    expect(targets([disk("a", "ide"), disk("b", "sata"), disk("c", "ide")], [], "q35")).toStrictEqual(["sda", "sdb", "sdc"]);
+    expect(targets([1, 2, 3, 4, 5].map((i) => disk(`${i}`, "ide")), [], "pc-q35-8.2")).toHaveLength(5);
+    expect(nextTarget("ide", [disk("a", "sata", "sda")], "q35")).toBe("sdb");
+    expect(nextTarget("ide", [disk("a", "sata", "sda")])).toBe("hda");
   });
 
   test("IDE has four devices, then it is exhausted", () => {
@@ -135,7 +143,7 @@ describe("device XML for hot-plug", () => {
   const refused: [string, Partial<DiskSpec>, string | undefined, string][] = [
     ["a virtio cdrom", { device: "cdrom", bus: "virtio" }, "q35", "spec.disks[0].bus"],
     ["a read-only sata disk", { readonly: true, bus: "sata" }, "q35", "spec.disks[0].readonly"],
-    ["an ide disk on q35", { bus: "ide" }, "pc-q35-7.2", "spec.disks[0].bus"],
+    ["a read-only ide disk (sata on q35)", { readonly: true, bus: "ide" }, "pc-q35-7.2", "spec.disks[0].readonly"],
   ];
   for (const [name, patch, machine, field] of refused) {
     test(`refuses ${name} with the field at fault`, () => {
@@ -149,6 +157,26 @@ describe("device XML for hot-plug", () => {
     const input = profiles["minimal-bios"]!;
     const spec = { ...minimalSpec, disks: [{ ...minimalSpec.disks[0]!, bus: "ide" as const }] };
     expect(buildDomainXml({ ...input, machine: "pc", spec })).toContain(`<target dev="hda" bus="ide"/>`);
+  });
+
+  test("q35 has no IDE: an ide disk or cdrom is put on sata, and reads back as asked for", () => {
+    const input = profiles["minimal-bios"]!;
+    const cdrom: DiskSpec = { id: "iso", path: "/iso/a.iso", resolvedPath: "/iso/a.iso", bus: "ide", bootOrder: 0, readonly: true, device: "cdrom" };
+    const spec = { ...minimalSpec, disks: [{ ...minimalSpec.disks[0]!, bus: "ide" as const }, cdrom] };
+    for (const machine of ["q35", "pc-q35-7.2"]) {
+      const xml = buildDomainXml({ ...input, machine, spec });
+      expect(xml).toContain(`<target dev="sda" bus="sata"/>`);
+      expect(xml).toContain(`<target dev="sdb" bus="sata"/>`);
+      expect(xml).not.toMatch(/<target [^>]*bus="ide"/);
+      expect(parseDomainXml(xml).spec.disks.map((d) => [d.bus, d.target])).toStrictEqual([
+        ["ide", "sda"],
+        ["ide", "sdb"],
+      ]);
+    }
+    expect(busOnMachine("ide", "q35")).toBe("sata");
+    expect(busOnMachine("ide", "pc-i440fx-7.2")).toBe("ide");
+    expect(busOnMachine("ide", undefined)).toBe("ide");
+    expect(busOnMachine("virtio", "q35")).toBe("virtio");
   });
 
   test("a disk needs its target", () => {

@@ -27,6 +27,7 @@ export const minimalSpec: VmSpec = {
   hostDevices: [],
   labels: {},
   description: "",
+  guestOs: "",
 };
 
 export const uefiSpec: VmSpec = {
@@ -72,6 +73,7 @@ export const uefiSpec: VmSpec = {
   hostDevices: [],
   labels: { app: "postgres", tier: "db", "limiquantix.io/owner": "team-a" },
   description: "Primary database\nsecond line",
+  guestOs: "",
 };
 
 export const gpuSpec: VmSpec = {
@@ -99,6 +101,7 @@ export const gpuSpec: VmSpec = {
   ],
   labels: { gpu: "rtx-4090" },
   description: "",
+  guestOs: "",
 };
 
 /** Every user-controlled string carries XML syntax; none of it may become structure. */
@@ -132,6 +135,169 @@ export const hostileSpec: VmSpec = {
     cdata: "]]><![CDATA[x]]><!-- c -->",
   },
   description: "  ]]></lq:description></lq:vm></metadata><devices><disk type='block'/></devices>  ",
+  // Unknown profile names are generic_linux; the name itself is kept as text.
+  guestOs: `x"/><lq:guest-os name='windows_server`,
+  cloudInit: {
+    userData: "#cloud-config\r\nruncmd:\n  - echo '</lq:user-data></lq:cloud-init>' && echo \"]]>\" <&>\n\t",
+    metaData: "  instance-id: <x>&amp;\n",
+    networkConfig: "<!-- c --><![CDATA[x]]>",
+    vendorData: "&#10;",
+  },
+};
+
+/** cloud-init user data of a few KB, as a real one with write_files may be. */
+function bigUserData(): string {
+  const lines = ["#cloud-config", "hostname: app-1", "write_files:"];
+  for (let i = 0; i < 40; i++) {
+    lines.push(`  - path: /etc/app/conf.d/${i}.conf`, "    content: |", `      key_${i} = "value & <tag> ${"x".repeat(60)}"`, "      other = 'ü€😀'");
+  }
+  lines.push("runcmd:", "  - [sh, -c, 'echo done > /tmp/done']", "");
+  return lines.join("\n");
+}
+
+export const debianSpec: VmSpec = {
+  name: "deb-12",
+  cpu: { sockets: 1, coresPerSocket: 2, threadsPerCore: 1, mode: "auto" },
+  memoryMib: 2048,
+  hugepages: false,
+  disks: [
+    {
+      id: "root",
+      volume: "deb-12-root.qcow2",
+      pool: "local-ssd",
+      newImage: { sizeBytes: 10737418240, format: "qcow2", backingPath: "/var/lib/limiquantix/images/debian-12-genericcloud-amd64.qcow2" },
+      resolvedPath: "/var/lib/limiquantix/pools/local-ssd/deb-12-root.qcow2",
+      bus: "virtio",
+      bootOrder: 1,
+      readonly: false,
+      device: "disk",
+    },
+  ],
+  nics: [{ id: "eth0", bridge: "br0", mac: "52:54:00:de:b1:01", model: "virtio" }],
+  firmware: "bios",
+  console: { type: "vnc" },
+  hostDevices: [],
+  labels: { os: "debian" },
+  description: "",
+  guestOs: "debian",
+};
+
+/** SATA disk and CD-ROMs (one asked for on IDE, which q35 puts on SATA), e1000: Windows without drivers. */
+export const windowsSpec: VmSpec = {
+  name: "win-2022",
+  cpu: { sockets: 1, coresPerSocket: 4, threadsPerCore: 2, mode: "auto" },
+  memoryMib: 8192,
+  hugepages: false,
+  disks: [
+    {
+      id: "c",
+      path: "/var/lib/limiquantix/images/win-2022-c.qcow2",
+      resolvedPath: "/var/lib/limiquantix/images/win-2022-c.qcow2",
+      bus: "sata",
+      bootOrder: 1,
+      readonly: false,
+      device: "disk",
+    },
+    {
+      id: "install",
+      volume: "iso/windows-server-2022.iso",
+      resolvedPath: "/var/lib/limiquantix/pools/isos/iso/windows-server-2022.iso",
+      bus: "ide",
+      bootOrder: 2,
+      readonly: true,
+      device: "cdrom",
+    },
+    { id: "drivers", bus: "sata", bootOrder: 0, readonly: true, device: "cdrom" },
+  ],
+  nics: [{ id: "lan", network: "default", mac: "52:54:00:00:20:22", model: "e1000" }],
+  firmware: "bios",
+  console: { type: "vnc", listen: "0.0.0.0" },
+  hostDevices: [],
+  labels: {},
+  description: "Windows Server 2022",
+  guestOs: "windows_server",
+};
+
+export const genericLinuxSpec: VmSpec = {
+  ...minimalSpec,
+  name: "generic",
+  cpu: { sockets: 2, coresPerSocket: 1, threadsPerCore: 1, mode: "auto" },
+  nics: [{ id: "eth0", network: "default", mac: "52:54:00:00:00:01", model: "virtio" }],
+  guestOs: "generic_linux",
+};
+
+/** What a host without /dev/kvm runs: nothing to boot but an empty CD-ROM drive, so it starts anywhere. */
+export const tcgSpec: VmSpec = {
+  name: "tcg-guest",
+  cpu: { sockets: 1, coresPerSocket: 2, threadsPerCore: 1, mode: "auto" },
+  memoryMib: 256,
+  hugepages: false,
+  disks: [{ id: "cdrom0", bus: "sata", bootOrder: 0, readonly: true, device: "cdrom" }],
+  nics: [],
+  firmware: "bios",
+  console: { type: "vnc" },
+  hostDevices: [],
+  labels: {},
+  description: "",
+  guestOs: "",
+};
+
+/** Every limit and request fact: iotune, bandwidth, NIC boot order, fixed port, cloud-init, volumes. */
+export const limitsSpec: VmSpec = {
+  name: "app-1",
+  cpu: { sockets: 1, coresPerSocket: 2, threadsPerCore: 1, mode: "maximum" },
+  memoryMib: 4096,
+  hugepages: false,
+  disks: [
+    {
+      id: "root",
+      volume: "app-1-root.qcow2",
+      pool: "nvme-0",
+      resolvedPath: "/var/lib/limiquantix/pools/nvme-0/app-1-root.qcow2",
+      bus: "virtio",
+      bootOrder: 1,
+      readonly: false,
+      device: "disk",
+      iopsLimit: 5000,
+      throughputMbps: 200,
+    },
+    {
+      id: "data",
+      path: "/var/lib/limiquantix/images/app-1-data.raw",
+      resolvedPath: "/var/lib/limiquantix/images/app-1-data.raw",
+      bus: "virtio",
+      bootOrder: 0,
+      readonly: false,
+      device: "disk",
+      iopsLimit: 250,
+    },
+    // Added by the node (CLOUD_INIT_CDROM_ID), not by the caller.
+    {
+      id: "cloud-init",
+      path: "/var/lib/limiquantix/vms/5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d/cloud-init.iso",
+      resolvedPath: "/var/lib/limiquantix/vms/5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d/cloud-init.iso",
+      bus: "sata",
+      bootOrder: 0,
+      readonly: true,
+      device: "cdrom",
+    },
+  ],
+  nics: [
+    { id: "eth0", bridge: "br0", mac: "52:54:00:a0:00:01", model: "virtio", bandwidthMbps: 1000, bootOrder: 2 },
+    { id: "eth1", network: "default", mac: "52:54:00:a0:00:02", model: "virtio", bandwidthMbps: 10 },
+  ],
+  firmware: "bios",
+  console: { type: "vnc", password: "vncpw", listen: "0.0.0.0", port: 5905 },
+  hostDevices: [],
+  labels: { app: "shop" },
+  description: "",
+  guestOs: "rhel",
+  cloudInit: {
+    userData: bigUserData(),
+    metaData: "",
+    networkConfig: "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n",
+    vendorData: "",
+  },
 };
 
 export const profiles: Record<string, DomainBuildInput> = {
@@ -178,6 +344,72 @@ export const profiles: Record<string, DomainBuildInput> = {
     createdAt,
     diskFormats: { "root disk/ü_1": "qcow2" },
   },
+  "debian-kvm": {
+    id: "6d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+    spec: debianSpec,
+    domainType: "kvm",
+    emulator: "/usr/bin/qemu-system-x86_64",
+    machine: "q35",
+    consoleListen: "127.0.0.1",
+    createdAt,
+    diskFormats: { root: "qcow2" },
+  },
+  "windows-server-kvm": {
+    id: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+    spec: windowsSpec,
+    domainType: "kvm",
+    emulator: "/usr/bin/qemu-system-x86_64",
+    machine: "q35",
+    consoleListen: "127.0.0.1",
+    createdAt,
+    diskFormats: { c: "qcow2", install: "raw", drivers: "raw" },
+  },
+  "generic-linux-kvm": {
+    id: "0f1e2d3c-4b5a-4968-8776-655443322110",
+    spec: genericLinuxSpec,
+    domainType: "kvm",
+    emulator: "/usr/bin/qemu-system-x86_64",
+    machine: "q35",
+    consoleListen: "127.0.0.1",
+    createdAt,
+    diskFormats: { root: "qcow2" },
+    cpuDisabledFeatures: ["arch-capabilities"],
+  },
+  "generic-linux-tcg": {
+    id: "7c6b5a49-3827-4165-9f4e-3d2c1b0a9f8e",
+    spec: tcgSpec,
+    domainType: "qemu",
+    emulator: "/usr/bin/qemu-system-x86_64",
+    machine: "q35",
+    consoleListen: "127.0.0.1",
+    createdAt,
+    // Not applied under TCG: the list is about what KVM cannot give a guest.
+    cpuDisabledFeatures: ["arch-capabilities"],
+  },
+  "limits-cloud-init": {
+    id: "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+    spec: limitsSpec,
+    domainType: "kvm",
+    emulator: "/usr/bin/qemu-system-x86_64",
+    machine: "q35",
+    consoleListen: "127.0.0.1",
+    createdAt,
+    diskFormats: { root: "qcow2", data: "raw", "cloud-init": "raw" },
+  },
+};
+
+/** Guest device names each profile's disks get, in spec order. */
+export const profileTargets: Record<string, string[]> = {
+  "minimal-bios": ["vda"],
+  "uefi-disks-nics-spice": ["vda", "sda", "sdb"],
+  "gpu-passthrough": ["vda"],
+  "hostile-strings": ["vda"],
+  "debian-kvm": ["vda"],
+  // The IDE CD-ROM is on SATA (q35): sdb, not hda.
+  "windows-server-kvm": ["sda", "sdb", "sdc"],
+  "generic-linux-kvm": ["vda"],
+  "generic-linux-tcg": ["sda"],
+  "limits-cloud-init": ["vda", "vdb", "sda"],
 };
 
 /** What parse should give back for a built profile: the spec with guest device names filled in. */

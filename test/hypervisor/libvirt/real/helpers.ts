@@ -1,7 +1,9 @@
 // Shared pieces of the real tier: whether it may run, virsh cross-checks, libvirtd restarts and
 // a main-thread stall probe.
 
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const REAL = process.env.LIMIQUANTIX_REAL_LIBVIRT === "1";
 export const URI = process.env.LIMIQUANTIX_REAL_LIBVIRT_URI ?? "qemu:///system";
@@ -35,6 +37,46 @@ export function realDomainType(): "kvm" | "qemu" {
 /** CPU features KVM guests need turned off on this host (hypervisor.cpu_disabled_features). */
 export function realCpuDisabledFeatures(): string[] {
   return (setupValue("LIMIQUANTIX_REAL_CPU_DISABLED_FEATURES") ?? "").split(",").map((f) => f.trim()).filter((f) => f !== "");
+}
+
+/** The libvirt network setup-libvirt.sh defined on the test bridge (hypervisor.default_network). */
+export function realNetwork(): string {
+  return setupValue("LIMIQUANTIX_REAL_NETWORK") ?? "lqtest";
+}
+
+export interface RealTierStorage {
+  /** A fresh folder of this run's own, 0755. */
+  root: string;
+  /** <root>/vms, which the backend's pool creates, as it does <state_dir>/vms. */
+  storagePath: string;
+  /** Unique per run, so a pool an interrupted run left behind (found by name) is never reused. */
+  poolName: string;
+  /** Stops and undefines the pool (if any) and deletes the folder. */
+  remove(): void;
+}
+
+/**
+ * Storage of the run's own under a fresh temporary folder, so the tier passes whatever ran on this
+ * machine before (a 0700 /var/lib/limiquantix, a leftover pool). mkdtemp makes the folder 0700; it
+ * is opened to 0755 because QEMU runs as its own user and must pass through it.
+ */
+export function realTierStorage(prefix: string): RealTierStorage {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(root, 0o755);
+  const poolName = `${prefix}${root.slice(-6).toLowerCase()}`;
+  return {
+    root,
+    storagePath: join(root, "vms"),
+    poolName,
+    remove() {
+      for (const cmd of [["pool-destroy", poolName], ["pool-undefine", poolName]]) {
+        try {
+          virsh(...cmd);
+        } catch {}
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
 }
 
 export function virsh(...args: string[]): string {

@@ -4,16 +4,15 @@
 // the guest, which is what these tests expect and report.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { withDefaults } from "../../../../src/hypervisor/defaults.ts";
 import { createLibvirtHypervisor } from "../../../../src/hypervisor/libvirt/index.ts";
 import type { Hypervisor, HypervisorEvent, VmSpec } from "../../../../src/hypervisor/types.ts";
 import { expectKind, eventually } from "../../contract.ts";
-import { domstate, median, REAL, realCpuDisabledFeatures, realDomainType, stallProbe, startLibvirtd, stopLibvirtd, URI, virsh } from "./helpers.ts";
+import { domstate, median, REAL, realCpuDisabledFeatures, realDomainType, realTierStorage, type RealTierStorage, stallProbe, startLibvirtd, stopLibvirtd, URI, virsh } from "./helpers.ts";
 import * as ffi from "../../../../src/hypervisor/libvirt/ffi/index.ts";
 import { pairedReadTimes } from "../../../support/libvirt-reads-by-hand.ts";
 
-const STORAGE = "/var/lib/limiquantix/real-tier";
 const STEP_MS = 90_000;
 /**
  * The budget for a HealthCheck while libvirt is slow is 50 ms, and these runs report the figure.
@@ -32,11 +31,14 @@ describe.skipIf(!REAL)(`real libvirt at ${URI} (domain type ${domainType}, cpu f
   const id = crypto.randomUUID();
   let spec: VmSpec;
   let rootPath = "";
+  // Its own storage under a fresh temporary folder: nothing earlier runs left on the machine matters.
+  let storage: RealTierStorage;
+  const backend = () =>
+    createLibvirtHypervisor({ uri: URI, storagePath: storage.storagePath, consoleListen: "127.0.0.1", poolName: storage.poolName, domainType, cpuDisabledFeatures, stopPollMs: 100 });
 
   beforeAll(async () => {
-    rmSync(STORAGE, { recursive: true, force: true });
-    mkdirSync(STORAGE, { recursive: true });
-    hv = await createLibvirtHypervisor({ uri: URI, storagePath: STORAGE, consoleListen: "127.0.0.1", poolName: "lq-real-tier", domainType, cpuDisabledFeatures, stopPollMs: 100 });
+    storage = realTierStorage("lq-real-tier-");
+    hv = await backend();
     hv.onEvent((e) => events.push(e));
     spec = withDefaults({
       name: `real-tier-${id.slice(0, 8)}`,
@@ -50,13 +52,13 @@ describe.skipIf(!REAL)(`real libvirt at ${URI} (domain type ${domainType}, cpu f
   }, STEP_MS);
 
   afterAll(async () => {
-    for (const cmd of [["destroy", id], ["undefine", id, "--snapshots-metadata", "--nvram"], ["pool-destroy", "lq-real-tier"], ["pool-undefine", "lq-real-tier"]]) {
+    for (const cmd of [["destroy", id], ["undefine", id, "--snapshots-metadata", "--nvram"]]) {
       try {
         virsh(...cmd);
       } catch {}
     }
     await hv?.close();
-    rmSync(STORAGE, { recursive: true, force: true });
+    storage?.remove();
   }, STEP_MS);
 
   test("create with a new qcow2 disk: libvirt has the domain and the image", async () => {
@@ -64,7 +66,7 @@ describe.skipIf(!REAL)(`real libvirt at ${URI} (domain type ${domainType}, cpu f
     expect(created).toBe(true);
     expect(vm.state).toBe("stopped");
     rootPath = vm.spec.disks[0]?.resolvedPath ?? "";
-    expect(rootPath.startsWith(`${STORAGE}/`)).toBe(true);
+    expect(rootPath.startsWith(`${storage.storagePath}/`)).toBe(true);
     expect(domstate(id)).toBe("shut off");
     expect(virsh("domblklist", id, "--details")).toContain(rootPath);
     const info = JSON.parse(Bun.spawnSync(["qemu-img", "info", "--output=json", "-U", rootPath]).stdout.toString());
@@ -110,7 +112,7 @@ describe.skipIf(!REAL)(`real libvirt at ${URI} (domain type ${domainType}, cpu f
   test("hot-plug and unplug a disk and a NIC (live and persistent)", async () => {
     const disk = (diskId: string) => ({ id: diskId, newImage: { sizeBytes: 64 * 1024 * 1024, format: "qcow2" as const }, bus: "virtio" as const, bootOrder: 0, readonly: false, device: "disk" as const });
     const withDisk = await hv.attachDisk(id, disk("data"));
-    expect(withDisk.spec.disks.map((d) => [d.id, d.target])).toEqual([["root", "vda"], ["data", "vdb"]]);
+    expect(withDisk.spec.disks.filter((d) => d.device === "disk").map((d) => [d.id, d.target])).toEqual([["root", "vda"], ["data", "vdb"]]);
     expect(virsh("domblklist", id)).toContain("vdb");
     expect(virsh("domblklist", id, "--inactive")).toContain("vdb");
     // libvirt blocks its call for ~5 s waiting for the guest to release the disk: meanwhile the
@@ -130,7 +132,7 @@ describe.skipIf(!REAL)(`real libvirt at ${URI} (domain type ${domainType}, cpu f
     expect(stall).toBeLessThan(STALL_LIMIT_MS);
     // Stats are read with NOWAIT, so a status read does not queue behind the detach job.
     expect(Math.max(...during)).toBeLessThan(1000);
-    expect(withoutDisk.spec.disks.map((d) => d.id)).toEqual(["root"]);
+    expect(withoutDisk.spec.disks.filter((d) => d.device === "disk").map((d) => d.id)).toEqual(["root"]);
     expect(virsh("domblklist", id, "--inactive")).not.toContain("vdb");
     // With no OS the guest never acknowledges the PCI unplug: the live device may linger and
     // keep its root port. The spare PCIe root ports let the next devices in anyway, on the same
@@ -153,7 +155,7 @@ describe.skipIf(!REAL)(`real libvirt at ${URI} (domain type ${domainType}, cpu f
     expect(virsh("domblklist", id, "--inactive")).not.toContain(scratch?.resolvedPath ?? "none");
     const after = await hv.getVm(id);
     expect(after.spec.nics.map((n) => n.id)).toEqual([]);
-    expect(after.spec.disks.map((d) => d.id)).toEqual(["root"]);
+    expect(after.spec.disks.filter((d) => d.device === "disk").map((d) => d.id)).toEqual(["root"]);
     expect(after.state).toBe("running");
   }, STEP_MS);
 
@@ -248,7 +250,7 @@ describe.skipIf(!REAL)(`real libvirt at ${URI} (domain type ${domainType}, cpu f
   test("a backend started while the VM runs reports when its QEMU process started (as ps does)", async () => {
     // A daemon restart: this backend never saw the start.
     await hv.close();
-    hv = await createLibvirtHypervisor({ uri: URI, storagePath: STORAGE, consoleListen: "127.0.0.1", poolName: "lq-real-tier", domainType, cpuDisabledFeatures, stopPollMs: 100 });
+    hv = await backend();
     hv.onEvent((e) => events.push(e));
     const status = await hv.getVm(id);
     expect(status.state).toBe("running");

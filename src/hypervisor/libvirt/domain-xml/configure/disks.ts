@@ -1,10 +1,15 @@
 // <disk> per spec disk, plus the virtio-scsi controller SCSI disks need (libvirt would otherwise
-// pick an LSI controller, which q35 machines do not offer).
+// pick an LSI controller, which q35 machines do not offer). The bus is the one the machine gives
+// (busOnMachine: IDE becomes SATA on q35). I/O limits are libvirt's <iotune> totals: IOPS as
+// given, MB/s as bytes per second (decimal megabytes, as disk vendors count).
 
 import type { DiskFormat, DiskSpec } from "../../../types.ts";
 import { HypervisorError } from "../../../errors.ts";
-import type { ControllerDef, DiskDef } from "../model.ts";
+import { busOnMachine } from "../../../disk-targets.ts";
+import type { ControllerDef, DiskDef, IotuneDef } from "../model.ts";
 import { diskAlias } from "../user-alias.ts";
+
+export const BYTES_PER_MB = 1_000_000;
 
 /** The driver type for a disk: what the caller knows about the image, else its new format, else raw. */
 export function diskFormat(disk: DiskSpec, formats: Record<string, DiskFormat> | undefined): DiskFormat {
@@ -19,7 +24,7 @@ export function diskFormat(disk: DiskSpec, formats: Record<string, DiskFormat> |
  * Combinations QEMU cannot run, refused here with the field at fault rather than by libvirt at
  * define or start time with a less helpful message. `machine` is undefined for hot-plug.
  */
-function checkDisk(disk: DiskSpec, field: string, machine: string | undefined): void {
+function checkDisk(disk: DiskSpec, field: string): void {
   const refuse = (sub: string, rule: string) => {
     throw new HypervisorError("invalid_argument", `${field}.${sub}: ${rule}`, `${field}.${sub}`);
   };
@@ -27,11 +32,22 @@ function checkDisk(disk: DiskSpec, field: string, machine: string | undefined): 
   if (disk.device === "disk" && disk.readonly && (disk.bus === "sata" || disk.bus === "ide")) {
     refuse("readonly", `QEMU has no read-only ${disk.bus} disks; use virtio or scsi`);
   }
-  if (disk.bus === "ide" && machine?.includes("q35")) refuse("bus", "q35 machines have no IDE controller; use sata");
 }
 
+/** <iotune> for the disk's limits; undefined when it has none (0 and undefined are unlimited). */
+export function iotuneOf(disk: Pick<DiskSpec, "iopsLimit" | "throughputMbps">): IotuneDef | undefined {
+  const iops = disk.iopsLimit ?? 0;
+  const mbps = disk.throughputMbps ?? 0;
+  if (iops <= 0 && mbps <= 0) return undefined;
+  const out: IotuneDef = {};
+  if (mbps > 0) out.totalBytesSec = mbps * BYTES_PER_MB;
+  if (iops > 0) out.totalIopsSec = iops;
+  return out;
+}
+
+/** `machine` is undefined for hot-plug: the bus is then written as asked. */
 export function diskDef(disk: DiskSpec, format: DiskFormat, field = "disk", machine?: string): DiskDef {
-  checkDisk(disk, field, machine);
+  checkDisk(disk, field);
   if (disk.target === undefined) {
     throw new HypervisorError("invalid_argument", `${field}.target: no guest device name assigned`, `${field}.target`);
   }
@@ -40,7 +56,7 @@ export function diskDef(disk: DiskSpec, format: DiskFormat, field = "disk", mach
     throw new HypervisorError("invalid_argument", `${field}: disk has no image path`, `${field}.path`);
   }
   const cdrom = disk.device === "cdrom";
-  return {
+  const def: DiskDef = {
     // Host block devices (LVM volumes, partitions) are type='block' with <source dev>.
     type: source?.startsWith("/dev/") ? "block" : "file",
     device: disk.device,
@@ -50,11 +66,14 @@ export function diskDef(disk: DiskSpec, format: DiskFormat, field = "disk", mach
       ? { name: "qemu", type: format }
       : { name: "qemu", type: format, cache: "none", io: "native", discard: "unmap" },
     source,
-    target: { dev: disk.target, bus: disk.bus },
+    target: { dev: disk.target, bus: busOnMachine(disk.bus, machine) },
     bootOrder: disk.bootOrder > 0 ? disk.bootOrder : undefined,
     readonly: cdrom || disk.readonly,
     alias: diskAlias(disk.id),
   };
+  const iotune = iotuneOf(disk);
+  if (iotune) def.iotune = iotune;
+  return def;
 }
 
 export function configureDisks(
@@ -63,7 +82,7 @@ export function configureDisks(
   machine: string,
 ): { disks: DiskDef[]; controllers: ControllerDef[] } {
   const defs = disks.map((disk, i) => diskDef(disk, diskFormat(disk, formats), `spec.disks[${i}]`, machine));
-  const controllers: ControllerDef[] = disks.some((d) => d.bus === "scsi")
+  const controllers: ControllerDef[] = defs.some((d) => d.target.bus === "scsi")
     ? [{ type: "scsi", index: 0, model: "virtio-scsi" }]
     : [];
   return { disks: defs, controllers };

@@ -1,18 +1,30 @@
-// What goes under <metadata><lq:vm>: labels, description, creation time, and the per-disk facts
-// libvirt's <disk> cannot carry (a new image's size and format, the caller's original path).
+// What goes under <metadata><lq:vm>: labels, description, creation time, and the request facts
+// libvirt's XML cannot carry, so the spec reads back as it was asked: per disk a new image's
+// size and format, the caller's path, volume and pool, the bus when the machine gave another;
+// the CPU mode when the XML shows another (host-model, auto); the guest_os profile name; the
+// cloud-init data.
+//
+// cloud-init data can hold secrets (passwords, keys in user-data): anyone who may read the
+// domain XML (virsh dumpxml, read-only libvirt connections included) reads it here too, as on
+// the NoCloud CD-ROM itself.
 
 import type { VmSpec } from "../../../types.ts";
+import { busOnMachine } from "../../../disk-targets.ts";
 import type { LqDiskMeta, LqMetadata } from "../model.ts";
 
-export function configureMetadata(spec: VmSpec, createdAt: Date): LqMetadata {
+/** `machine` as the domain has it (default q35, like buildDomainDef). */
+export function configureMetadata(spec: VmSpec, createdAt: Date, machine = "q35"): LqMetadata {
   const disks: LqDiskMeta[] = [];
   for (const disk of spec.disks) {
     const meta: LqDiskMeta = { id: disk.id };
     if (disk.path !== undefined && disk.resolvedPath !== undefined && disk.path !== disk.resolvedPath) meta.path = disk.path;
+    if (disk.volume !== undefined && disk.volume !== "") meta.volume = disk.volume;
+    if (disk.pool !== undefined && disk.pool !== "") meta.pool = disk.pool;
+    if (busOnMachine(disk.bus, machine) !== disk.bus) meta.bus = disk.bus;
     if (disk.newImage) {
       meta.newImage = { sizeBytes: disk.newImage.sizeBytes, format: disk.newImage.format, backingPath: disk.newImage.backingPath };
     }
-    if (meta.path !== undefined || meta.newImage) disks.push(meta);
+    if (Object.keys(meta).length > 1) disks.push(meta);
   }
   const meta: LqMetadata = {
     createdAt: createdAt.toISOString(),
@@ -20,6 +32,11 @@ export function configureMetadata(spec: VmSpec, createdAt: Date): LqMetadata {
     labels: Object.entries(spec.labels).map(([key, value]) => ({ key, value })),
     disks,
   };
-  if (spec.cpu.mode === "host-model") meta.cpuMode = "host-model";
+  if (spec.cpu.mode === "host-model" || spec.cpu.mode === "auto") meta.cpuMode = spec.cpu.mode;
+  if (spec.guestOs !== undefined && spec.guestOs !== "") meta.guestOs = spec.guestOs;
+  if (spec.cloudInit) {
+    const { userData, metaData, networkConfig, vendorData } = spec.cloudInit;
+    meta.cloudInit = { userData: userData ?? "", metaData: metaData ?? "", networkConfig: networkConfig ?? "", vendorData: vendorData ?? "" };
+  }
   return meta;
 }

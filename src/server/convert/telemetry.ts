@@ -1,34 +1,35 @@
 // Telemetry figures to protobuf messages. Pure functions; the only place telemetry types meet
 // the generated code. proto3 has no "absent" for scalars: a figure the kernel did not report
-// (or a rate on the first sample) goes out as 0, which is the best the wire format can say.
+// goes out as 0, and the node CPU rate, which needs two samples, says whether it was measured.
 
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type CpuInfo,
   CpuInfoSchema,
-  DiskIoMetricsSchema,
+  DiskMetricsSchema,
   FilesystemMetricsSchema,
   type MemoryInfo,
   MemoryInfoSchema,
-  type MetricsSample,
-  MetricsSampleSchema,
-  NetworkInterfaceMetricsSchema,
+  type NetworkInfo,
+  NetworkInfoSchema,
+  NetworkMetricsSchema,
   type NodeMetrics,
   NodeMetricsSchema,
   type OsInfo,
   OsInfoSchema,
   type PciDevice,
   PciDeviceSchema,
+  type StorageInfo,
+  StorageInfoSchema,
   type VMMetrics,
   VMMetricsSchema,
-} from "../gen/limiquantix/node/v1/node_daemon_pb.ts";
-import type { VmMetrics } from "../hypervisor/types.ts";
-import type { HostIdentity, HostSample, MemorySample } from "../telemetry/types.ts";
-import { vmState } from "./convert/enums.ts";
-
-/** uint64 fields: never negative, whole, bigint. */
-export const u64 = (x: number | undefined): bigint => BigInt(Math.max(0, Math.round(x ?? 0)));
+} from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import type { VmMetrics } from "../../hypervisor/types.ts";
+import type { InterfaceFacts } from "../../telemetry/net-interfaces.ts";
+import type { HostIdentity, HostSample, MemorySample, NetInterfaceSample } from "../../telemetry/types.ts";
+import { powerState } from "./enums.ts";
+import { u64 } from "./vm-status.ts";
 
 export interface VmCounts {
   running: number;
@@ -45,29 +46,30 @@ export function memoryUsedBytes(m: MemorySample): number {
   return m.totalBytes - (m.freeBytes ?? 0) - (m.buffersBytes ?? 0) - (m.cachedBytes ?? 0);
 }
 
-export function toNodeMetrics(host: HostSample, counts: VmCounts): NodeMetrics {
+/** Operations per second from a counter's rate in bytes when only bytes have rates: none here. */
+const perSecond = (x: number | undefined) => x ?? 0;
+
+export function toNodeMetrics(tick: { host: HostSample; vms: VmMetrics[] }, counts: VmCounts): NodeMetrics {
+  const { host } = tick;
   const m = host.memory;
   // Repeated by CPU number; offline CPUs are absent, so the list follows the kernel's numbering of online CPUs.
   const perCpu = [...(host.cpu.perCpuUsagePercent ?? new Map<string, number>())]
     .sort((a, b) => Number(a[0]) - Number(b[0]))
     .map(([, pct]) => pct);
   return create(NodeMetricsSchema, {
+    timestamp: timestampFromDate(host.timestamp),
     cpuUsagePercent: host.cpu.usagePercent ?? 0,
-    perCpuUsagePercent: perCpu,
-    memoryTotalBytes: u64(m.totalBytes),
+    cpuMeasured: host.cpu.usagePercent !== undefined,
     memoryUsedBytes: u64(memoryUsedBytes(m)),
-    memoryAvailableBytes: u64(m.availableBytes),
-    swapTotalBytes: u64(m.swapTotalBytes),
-    swapUsedBytes: u64((m.swapTotalBytes ?? 0) - (m.swapFreeBytes ?? 0)),
-    load1m: host.load.load1,
-    load5m: host.load.load5,
-    load15m: host.load.load15,
-    uptimeSeconds: u64(host.uptimeSeconds),
+    memoryTotalBytes: u64(m.totalBytes),
     disks: host.disks.map((d) =>
-      create(DiskIoMetricsSchema, {
+      create(DiskMetricsSchema, {
         device: d.device,
         readBytes: u64(d.readBytes),
         writeBytes: u64(d.writeBytes),
+        readIops: u64(perSecond(d.readsPerSecond)),
+        writeIops: u64(perSecond(d.writesPerSecond)),
+        utilizationPercent: d.utilizationPercent ?? 0,
         readsCompleted: u64(d.readsCompleted),
         writesCompleted: u64(d.writesCompleted),
         ioTimeMs: u64(d.ioTimeMs),
@@ -75,6 +77,16 @@ export function toNodeMetrics(host: HostSample, counts: VmCounts): NodeMetrics {
         writeBytesPerSecond: d.writeBytesPerSecond ?? 0,
       }),
     ),
+    networks: host.network.map(toNetworkMetrics),
+    vms: tick.vms.map(toVmMetrics),
+    perCpuUsagePercent: perCpu,
+    memoryAvailableBytes: u64(m.availableBytes),
+    swapTotalBytes: u64(m.swapTotalBytes),
+    swapUsedBytes: u64((m.swapTotalBytes ?? 0) - (m.swapFreeBytes ?? 0)),
+    load1m: host.load.load1,
+    load5m: host.load.load5,
+    load15m: host.load.load15,
+    uptimeSeconds: u64(host.uptimeSeconds),
     filesystems: host.filesystems.map((f) =>
       create(FilesystemMetricsSchema, {
         path: f.path,
@@ -83,23 +95,24 @@ export function toNodeMetrics(host: HostSample, counts: VmCounts): NodeMetrics {
         availableBytes: u64(f.availableBytes),
       }),
     ),
-    interfaces: host.network.map((n) =>
-      create(NetworkInterfaceMetricsSchema, {
-        name: n.name,
-        rxBytes: u64(n.rxBytes),
-        txBytes: u64(n.txBytes),
-        rxPackets: u64(n.rxPackets),
-        txPackets: u64(n.txPackets),
-        rxErrors: u64(n.rxErrors),
-        txErrors: u64(n.txErrors),
-        rxDropped: u64(n.rxDropped),
-        txDropped: u64(n.txDropped),
-        rxBytesPerSecond: n.rxBytesPerSecond ?? 0,
-        txBytesPerSecond: n.txBytesPerSecond ?? 0,
-      }),
-    ),
     runningVms: counts.running,
     totalVms: counts.total,
+  });
+}
+
+function toNetworkMetrics(n: NetInterfaceSample) {
+  return create(NetworkMetricsSchema, {
+    interface: n.name,
+    rxBytes: u64(n.rxBytes),
+    txBytes: u64(n.txBytes),
+    rxPackets: u64(n.rxPackets),
+    txPackets: u64(n.txPackets),
+    rxErrors: u64(n.rxErrors),
+    txErrors: u64(n.txErrors),
+    rxDropped: u64(n.rxDropped),
+    txDropped: u64(n.txDropped),
+    rxBytesPerSecond: n.rxBytesPerSecond ?? 0,
+    txBytesPerSecond: n.txBytesPerSecond ?? 0,
   });
 }
 
@@ -107,29 +120,41 @@ export function toVmMetrics(m: VmMetrics): VMMetrics {
   return create(VMMetricsSchema, {
     vmId: m.vmId,
     name: m.name,
-    state: vmState.toWire(m.state),
     cpuUsagePercent: m.cpuUsagePercent,
-    cpuTimeNs: u64(m.cpuTimeNs),
-    vcpus: Math.max(0, Math.round(m.vcpus)),
     memoryUsedBytes: u64(m.memoryUsedBytes),
-    memoryTotalBytes: u64(m.memoryTotalBytes),
     diskReadBytes: u64(m.diskReadBytes),
     diskWriteBytes: u64(m.diskWriteBytes),
-    diskReadOps: u64(m.diskReadOps),
-    diskWriteOps: u64(m.diskWriteOps),
     networkRxBytes: u64(m.networkRxBytes),
     networkTxBytes: u64(m.networkTxBytes),
+    state: powerState.toWire(m.state),
+    cpuTimeNs: u64(m.cpuTimeNs),
+    vcpus: Math.max(0, Math.round(m.vcpus)),
+    memoryTotalBytes: u64(m.memoryTotalBytes),
+    diskReadOps: u64(m.diskReadOps),
+    diskWriteOps: u64(m.diskWriteOps),
     networkRxPackets: u64(m.networkRxPackets),
     networkTxPackets: u64(m.networkTxPackets),
   });
 }
 
-export function toMetricsSample(tick: { host: HostSample; vms: VmMetrics[] }, counts: VmCounts): MetricsSample {
-  return create(MetricsSampleSchema, {
-    timestamp: timestampFromDate(tick.host.timestamp),
-    node: toNodeMetrics(tick.host, counts),
-    vms: tick.vms.map(toVmMetrics),
-  });
+/** Mounted filesystems for NodeInfo. */
+export function toStorageInfo(host: HostSample): StorageInfo[] {
+  return host.filesystems.map((f) =>
+    create(StorageInfoSchema, {
+      device: f.device ?? "",
+      mountPoint: f.mountpoint ?? f.path,
+      totalBytes: u64(f.totalBytes),
+      usedBytes: u64(f.usedBytes),
+      availableBytes: u64(f.availableBytes),
+      filesystem: f.fstype ?? "",
+    }),
+  );
+}
+
+export function toNetworkInfo(interfaces: InterfaceFacts[]): NetworkInfo[] {
+  return interfaces.map((i) =>
+    create(NetworkInfoSchema, { name: i.name, macAddress: i.macAddress, ipAddresses: i.ipAddresses, speedMbps: u64(i.speedMbps), up: i.up }),
+  );
 }
 
 export function toCpuInfo(identity: HostIdentity): CpuInfo {
@@ -152,6 +177,7 @@ export function toMemoryInfo(identity: HostIdentity): MemoryInfo {
   return create(MemoryInfoSchema, {
     totalBytes: u64(m.totalBytes),
     availableBytes: u64(m.availableBytes),
+    usedBytes: u64(m.availableBytes === undefined ? undefined : m.totalBytes - m.availableBytes),
     hugepages2mbTotal: u64(m.hugepages2mTotal),
     hugepages2mbFree: u64(m.hugepages2mFree),
     hugepages1gbTotal: u64(m.hugepages1gTotal),

@@ -4,9 +4,10 @@
 import { describe, expect, test } from "bun:test";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { MetricsSampleSchema, VMState } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { NodeMetricsSchema, PowerState } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { VmMetrics } from "../../src/hypervisor/types.ts";
-import { memoryUsedBytes, toCpuInfo, toMemoryInfo, toMetricsSample, toNodeMetrics, toOsInfo, toPciDevices, toVmMetrics, u64, vmCounts } from "../../src/server/telemetry-convert.ts";
+import { memoryUsedBytes, toCpuInfo, toMemoryInfo, toNodeMetrics, toOsInfo, toPciDevices, toStorageInfo, toVmMetrics, vmCounts } from "../../src/server/convert/telemetry.ts";
+import { u64 } from "../../src/server/convert/vm-status.ts";
 import type { HostIdentity, HostSample } from "../../src/telemetry/types.ts";
 
 const zeroTimes = { user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0, guest: 0, guestNice: 0 };
@@ -38,20 +39,22 @@ describe("u64", () => {
 
 describe("toNodeMetrics", () => {
   test("every field", () => {
-    const m = toNodeMetrics(host, { running: 2, total: 3 });
+    const m = toNodeMetrics({ host, vms: [] }, { running: 2, total: 3 });
     expect(m.cpuUsagePercent).toBe(42.5);
+    expect(m.cpuMeasured).toBe(true);
     // Ordered by CPU number, not by string.
     expect(m.perCpuUsagePercent).toEqual([2, 1, 3]);
     expect([m.memoryTotalBytes, m.memoryUsedBytes, m.memoryAvailableBytes, m.swapTotalBytes, m.swapUsedBytes]).toEqual([1000n, 400n, 600n, 50n, 30n]);
     expect([m.load1m, m.load5m, m.load15m, m.uptimeSeconds]).toEqual([0.5, 0.25, 0.125, 100n]);
-    expect(m.disks[0]).toMatchObject({ device: "sda", readBytes: 512n, writeBytes: 1024n, readsCompleted: 1n, writesCompleted: 2n, ioTimeMs: 7n, readBytesPerSecond: 10.5, writeBytesPerSecond: 0 });
+    expect(m.disks[0]).toMatchObject({ device: "sda", readBytes: 512n, writeBytes: 1024n, readIops: 0n, utilizationPercent: 0, readsCompleted: 1n, writesCompleted: 2n, ioTimeMs: 7n, readBytesPerSecond: 10.5, writeBytesPerSecond: 0 });
     expect(m.filesystems[0]).toMatchObject({ path: "/", totalBytes: 100n, usedBytes: 40n, availableBytes: 50n });
-    expect(m.interfaces[0]).toMatchObject({ name: "eth0", rxBytes: 9007199254740992n, txBytes: 6n, rxPackets: 3n, txPackets: 7n, rxErrors: 4n, txErrors: 8n, rxDropped: 5n, txDropped: 9n, rxBytesPerSecond: 0, txBytesPerSecond: 1.5 });
+    expect(m.networks[0]).toMatchObject({ interface: "eth0", rxBytes: 9007199254740992n, txBytes: 6n, rxPackets: 3n, txPackets: 7n, rxErrors: 4n, txErrors: 8n, rxDropped: 5n, txDropped: 9n, rxBytesPerSecond: 0, txBytesPerSecond: 1.5 });
     expect([m.runningVms, m.totalVms]).toEqual([2, 3]);
   });
-  test("first sample: no usage yet goes out as 0", () => {
-    const m = toNodeMetrics({ ...host, cpu: { total: zeroTimes, perCpu: new Map() } }, { running: 0, total: 0 });
+  test("first sample: no CPU rate yet is marked as not measured (0 on the wire)", () => {
+    const m = toNodeMetrics({ host: { ...host, cpu: { total: zeroTimes, perCpu: new Map() } }, vms: [] }, { running: 0, total: 0 });
     expect(m.cpuUsagePercent).toBe(0);
+    expect(m.cpuMeasured).toBe(false);
     expect(m.perCpuUsagePercent).toEqual([]);
   });
   test("memory used without MemAvailable (old kernels): total - free - buffers - cached", () => {
@@ -62,18 +65,22 @@ describe("toNodeMetrics", () => {
 describe("VMs and samples", () => {
   test("toVmMetrics", () => {
     const p = toVmMetrics(vm);
-    expect(p).toMatchObject({ vmId: vm.vmId, name: "db-1", state: VMState.VM_STATE_PAUSED, cpuUsagePercent: 37.5, cpuTimeNs: 12_500_000_000n, vcpus: 4, memoryUsedBytes: 3n, memoryTotalBytes: 4n, diskReadBytes: 5n, diskWriteBytes: 6n, diskReadOps: 7n, diskWriteOps: 8n, networkRxBytes: 9n, networkTxBytes: 10n, networkRxPackets: 11n, networkTxPackets: 12n });
+    expect(p).toMatchObject({ vmId: vm.vmId, name: "db-1", state: PowerState.PAUSED, cpuUsagePercent: 37.5, cpuTimeNs: 12_500_000_000n, vcpus: 4, memoryUsedBytes: 3n, memoryTotalBytes: 4n, diskReadBytes: 5n, diskWriteBytes: 6n, diskReadOps: 7n, diskWriteOps: 8n, networkRxBytes: 9n, networkTxBytes: 10n, networkRxPackets: 11n, networkTxPackets: 12n });
   });
-  test("toMetricsSample round-trips through the wire format", () => {
+  test("a NodeMetrics sample round-trips through the wire format", () => {
     const running = { ...vm, vmId: "22222222-2222-4222-8222-222222222222", state: "running" as const };
     const counts = vmCounts([vm, running]);
     expect(counts).toEqual({ running: 1, total: 2 });
-    const msg = toMetricsSample({ host, vms: [vm, running] }, counts);
-    const back = fromBinary(MetricsSampleSchema, toBinary(MetricsSampleSchema, msg));
+    const msg = toNodeMetrics({ host, vms: [vm, running] }, counts);
+    const back = fromBinary(NodeMetricsSchema, toBinary(NodeMetricsSchema, msg));
     expect(timestampDate(back.timestamp!).toISOString()).toBe("2026-11-22T02:00:00.250Z");
-    expect(back.node?.totalVms).toBe(2);
-    expect(back.vms.map((v) => v.state)).toEqual([VMState.VM_STATE_PAUSED, VMState.VM_STATE_RUNNING]);
-    expect(back.node?.interfaces[0]?.rxBytes).toBe(9007199254740992n);
+    expect(back.totalVms).toBe(2);
+    expect(back.vms.map((v) => v.state)).toEqual([PowerState.PAUSED, PowerState.RUNNING]);
+    expect(back.networks[0]?.rxBytes).toBe(9007199254740992n);
+  });
+  test("filesystems become NodeInfo storage, keyed by mount point", () => {
+    const [fs] = toStorageInfo({ ...host, filesystems: [{ path: "/var", mountpoint: "/var", device: "/dev/vda1", fstype: "ext4", totalBytes: 100, usedBytes: 40, availableBytes: 50 }] });
+    expect(fs).toMatchObject({ device: "/dev/vda1", mountPoint: "/var", filesystem: "ext4", totalBytes: 100n, usedBytes: 40n, availableBytes: 50n });
   });
 });
 
@@ -91,7 +98,7 @@ describe("identity messages", () => {
   };
   test("CpuInfo, MemoryInfo, OsInfo", () => {
     expect(toCpuInfo(identity)).toMatchObject({ model: identity.cpu.model, sockets: 1, coresPerSocket: 8, threadsPerCore: 2, totalThreads: 16, onlineCpus: 16, frequencyMhz: 3100n, features: ["svm", "npt"], virtualization: true });
-    expect(toMemoryInfo(identity)).toMatchObject({ totalBytes: 2n ** 37n, availableBytes: 2n ** 36n, hugepages2mbTotal: 10n, hugepages2mbFree: 5n, hugepages1gbTotal: 2n, hugepages1gbFree: 1n });
+    expect(toMemoryInfo(identity)).toMatchObject({ totalBytes: 2n ** 37n, availableBytes: 2n ** 36n, usedBytes: 2n ** 36n, hugepages2mbTotal: 10n, hugepages2mbFree: 5n, hugepages1gbTotal: 2n, hugepages1gbFree: 1n });
     expect(toOsInfo(identity)).toMatchObject(identity.os);
   });
   test("PCI devices: group 0 is a group, no group is -1, no driver is empty", () => {

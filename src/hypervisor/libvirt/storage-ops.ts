@@ -1,0 +1,231 @@
+// The call Worker's storage ops: pools and volumes. Each op does all of its libvirt calls in one
+// go and frees every handle it got; only plain data crosses back to the API thread.
+
+import { posix } from "node:path";
+import type { Pointer } from "bun:ffi";
+import * as ffi from "./ffi/index.ts";
+import { HypervisorError } from "../errors.ts";
+import { parsePoolXml } from "./domain-xml/pool-xml.ts";
+import { initPoolDecision, samePath, type ExistingPools } from "./pool-rules.ts";
+import { growOnly } from "../storage/grow-only.ts";
+
+export interface RawPool {
+  name: string;
+  uuid: string;
+  /** Inactive (persistent) XML: type and target path. */
+  xml: string;
+  /** virStoragePoolState */
+  state: number;
+  capacity: number;
+  allocation: number;
+  available: number;
+  autostart: boolean;
+  persistent: boolean;
+  /** Volumes libvirt knows of (after the refresh, when asked for); undefined while inactive. */
+  volumeCount?: number;
+  /** Why the refresh failed (libvirt then stops the pool). */
+  refreshError?: string;
+}
+
+export interface PoolWish {
+  id: string;
+  /** libvirt name */
+  name: string;
+  path: string;
+  uuid?: string;
+}
+
+/** The persistent definition's XML; drivers without the INACTIVE flag (test) give the live one. */
+function definitionXml(c: ffi.Connection, p: Pointer): string {
+  try {
+    return ffi.poolXml(c, p, ffi.POOL_XML.INACTIVE);
+  } catch (err) {
+    if (err instanceof HypervisorError && (err.kind === "invalid_argument" || err.kind === "unsupported")) return ffi.poolXml(c, p, 0);
+    throw err;
+  }
+}
+
+function rawPool(c: ffi.Connection, p: Pointer, refresh: boolean): RawPool {
+  let refreshError: string | undefined;
+  if (refresh && ffi.poolIsActive(c, p)) {
+    try {
+      ffi.refreshPool(c, p);
+    } catch (err) {
+      refreshError = (err as Error).message;
+    }
+  }
+  const info = ffi.poolInfo(c, p);
+  const active = info.state === ffi.POOL_STATE.RUNNING || info.state === ffi.POOL_STATE.DEGRADED;
+  const raw: RawPool = {
+    name: ffi.poolName(c, p),
+    uuid: ffi.poolUuid(c, p),
+    xml: definitionXml(c, p),
+    state: info.state,
+    capacity: info.capacity,
+    allocation: info.allocation,
+    available: info.available,
+    autostart: ffi.poolAutostart(c, p),
+    persistent: ffi.poolIsPersistent(c, p),
+  };
+  if (active) raw.volumeCount = ffi.poolVolumeCount(c, p);
+  if (refreshError !== undefined) raw.refreshError = refreshError;
+  return raw;
+}
+
+/** Builds (mkdir), starts and autostarts a pool; a transient one is made persistent first. */
+function bringUp(c: ffi.Connection, p: Pointer): void {
+  if (!ffi.poolIsPersistent(c, p)) ffi.freePool(c, ffi.definePool(c, definitionXml(c, p)));
+  if (!ffi.poolIsActive(c, p)) {
+    // The directory may have been removed since: building a dir pool only makes it.
+    ffi.buildPool(c, p);
+    ffi.startPool(c, p);
+  }
+  if (!ffi.poolAutostart(c, p)) ffi.setPoolAutostart(c, p, true);
+}
+
+/** The volume at path, refreshing the pool of its directory once when libvirt has not seen it. */
+function withKnownVolume<T>(c: ffi.Connection, path: string, fn: (v: Pointer) => T): T | null {
+  const first = ffi.withVolumeAt(c, path, fn);
+  if (first !== null) return first;
+  const pool = ffi.lookupPoolByTargetPath(c, posix.dirname(path));
+  if (pool === null) return null;
+  try {
+    if (!ffi.poolIsActive(c, pool)) return null;
+    ffi.refreshPool(c, pool);
+  } finally {
+    ffi.freePool(c, pool);
+  }
+  return ffi.withVolumeAt(c, path, fn);
+}
+
+export function createStorageOps(conn: () => ffi.Connection) {
+  return {
+    /** Every directory pool, with figures; refresh rescans active pools first (volume counts). */
+    pools(refresh: boolean): RawPool[] {
+      const c = conn();
+      const out: RawPool[] = [];
+      ffi.forEachPool(c, ffi.LIST_POOLS.DIR, (p) => {
+        try {
+          out.push(rawPool(c, p, refresh));
+        } catch (err) {
+          // A pool undefined between the listing and the read is simply gone.
+          if (!(err instanceof HypervisorError && err.kind === "not_found")) throw err;
+        }
+      });
+      return out;
+    },
+
+    pool(name: string, refresh: boolean): RawPool | null {
+      const c = conn();
+      return ffi.withPoolNamed(c, name, (p) => rawPool(c, p, refresh));
+    },
+
+    /** The node's own pool at start: found by directory or name, else defined; then started. */
+    ensurePool(name: string, path: string, poolXml: string): void {
+      const c = conn();
+      ffi.freePool(c, ffi.ensureDirPool(c, { name, path, poolXml }));
+    },
+
+    /**
+     * InitStoragePool: adopts the pool with this name and directory (starting it when needed), or
+     * defines, builds, starts and autostarts a new persistent one; conflicts are already_exists.
+     */
+    initDirPool(want: PoolWish, poolXml: string, ownPool: string): { pool: RawPool; created: boolean } {
+      const c = conn();
+      const byName = ffi.lookupPoolByName(c, want.name);
+      if (byName !== null) {
+        try {
+          initPoolDecision(want, { byName: parsePoolXml(definitionXml(c, byName)) }, ownPool);
+          bringUp(c, byName);
+          return { pool: rawPool(c, byName, true), created: false };
+        } finally {
+          ffi.freePool(c, byName);
+        }
+      }
+      // One listing instead of lookups by target path and uuid: not every driver has the former.
+      const found: ExistingPools = {};
+      ffi.forEachPool(c, 0, (p) => {
+        const other = parsePoolXml(definitionXml(c, p));
+        if (other.targetPath !== undefined && samePath(other.targetPath, want.path)) found.byPath = other.name;
+        if (want.uuid !== undefined && other.uuid?.toLowerCase() === want.uuid.toLowerCase()) found.byUuid = other.name;
+      });
+      initPoolDecision(want, found, ownPool);
+      const p = ffi.definePool(c, poolXml);
+      try {
+        try {
+          ffi.buildPool(c, p);
+          ffi.startPool(c, p);
+          ffi.setPoolAutostart(c, p, true);
+        } catch (err) {
+          // Leave nothing half made: a defined pool whose directory cannot be made would stay.
+          try {
+            if (ffi.poolIsActive(c, p)) ffi.stopPool(c, p);
+            ffi.undefinePool(c, p);
+          } catch {}
+          throw err;
+        }
+        return { pool: rawPool(c, p, true), created: true };
+      } finally {
+        ffi.freePool(c, p);
+      }
+    },
+
+    /**
+     * Creates a volume in the pool with this libvirt name and returns its path. ensure: the
+     * node's own pool is (re)made when missing; other pools must exist. An inactive pool is started.
+     */
+    createVolume(poolName: string, volumeXml: string, ensure?: { path: string; poolXml: string }): string {
+      const c = conn();
+      const pool = ensure ? ffi.ensureDirPool(c, { name: poolName, path: ensure.path, poolXml: ensure.poolXml }) : ffi.lookupPoolByName(c, poolName);
+      if (pool === null) throw new HypervisorError("not_found", `storage pool ${poolName} is not defined in libvirt`);
+      try {
+        if (!ffi.poolIsActive(c, pool)) ffi.startPool(c, pool);
+        return ffi.createVolume(c, pool, volumeXml);
+      } finally {
+        ffi.freePool(c, pool);
+      }
+    },
+
+    /** Deletes the volume at path; false when no pool holds it (nothing deleted). */
+    deleteVolume(path: string): boolean {
+      const c = conn();
+      return (
+        withKnownVolume(c, path, (v) => {
+          if (c.lv.sym.virStorageVolDelete(v, 0) < 0) ffi.fail(c.lv, `delete volume ${path}`);
+          return true;
+        }) ?? false
+      );
+    },
+
+    /**
+     * Grows the volume at path (not in use by a running VM) to bytes, by libvirt's own figure of
+     * its size (growOnly: never shrinks). Returns the capacity before and after.
+     */
+    resizeVolume(path: string, bytes: number, volume: string): { before: number; after: number } {
+      const c = conn();
+      const r = withKnownVolume(c, path, (v) => {
+        const before = ffi.volumeInfo(c, v).capacity;
+        if (growOnly(volume, before, bytes) === "unchanged") return { before, after: before };
+        ffi.resizeVolume(c, v, bytes);
+        return { before, after: ffi.volumeInfo(c, v).capacity };
+      });
+      if (r === null) throw new HypervisorError("not_found", `no storage pool holds ${path}`, "volume_id");
+      return r;
+    },
+
+    /** Grows a running VM's disk (by guest device name) so the guest sees the new size. */
+    blockResize(uuid: string, target: string, bytes: number): void {
+      const c = conn();
+      ffi.withDomain(c, uuid, (d) => ffi.blockResize(c, d, target, bytes));
+    },
+
+    /** Swaps a CD-ROM's medium, then keeps our metadata in step (same flags). */
+    changeMedia(uuid: string, deviceXml: string, flags: number, metadata?: { xml: string; prefix: string; ns: string }): void {
+      const c = conn();
+      ffi.withDomain(c, uuid, (d) => {
+        ffi.updateDevice(c, d, deviceXml, flags | (flags & ffi.AFFECT.LIVE ? ffi.DEVICE_MODIFY.FORCE : 0));
+        if (metadata) ffi.setMetadataElement(c, d, metadata.xml, metadata.prefix, metadata.ns, flags);
+      });
+    },
+  };
+}
