@@ -88,15 +88,18 @@ export async function runLoad(opts: LoadOptions = {}): Promise<{ rows: LoadRow[]
     const o = { timeoutMs: 10_000 };
     for (let round = 0; running(); round++) {
       const vmId = crypto.randomUUID();
-      const spec = {
+      const request = {
+        vmId,
         name: `load-${n}-${round}`,
-        memory: { sizeMib: 512n },
-        disks: [{ id: "root", source: { case: "newImage" as const, value: { sizeBytes: 1n << 30n, format: DiskFormat.QCOW2 } } }],
-        nics: [{ id: "eth0", attachment: { case: "bridge" as const, value: "br0" } }],
+        spec: {
+          memoryMib: 512n,
+          disks: [{ id: "root", sizeGib: 1n, format: DiskFormat.QCOW2 }],
+          nics: [{ id: "eth0", bridge: "br0" }],
+        },
         labels: { client: String(n) },
       };
-      await timed("lifecycle", "CreateVM", () => api.createVM({ vmId, spec }, o));
-      await timed("lifecycle", "CreateVM again", () => api.createVM({ vmId, spec }, o));
+      await timed("lifecycle", "CreateVM", () => api.createVM(request, o));
+      await timed("lifecycle", "CreateVM again", () => api.createVM(request, o));
       await timed("lifecycle", "StartVM", () => api.startVM({ vmId }, o));
       await timed("reads", "GetVMStatus", () => api.getVMStatus({ vmId }, o));
       await timed("reads", "ListVMs", () => api.listVMs({ labelSelector: { client: String(n) }, pageSize: 10 }, o));
@@ -106,27 +109,28 @@ export async function runLoad(opts: LoadOptions = {}): Promise<{ rows: LoadRow[]
       await timed("snapshots", "CreateSnapshot", () => api.createSnapshot({ vmId, name: "s1", includeMemory: true }, o));
       await timed("snapshots", "CreateSnapshot", () => api.createSnapshot({ vmId, name: "s2" }, o));
       await timed("reads", "ListSnapshots", () => api.listSnapshots({ vmId }, o));
-      await timed("snapshots", "RevertSnapshot", () => api.revertSnapshot({ vmId, name: "s1" }, o));
-      await timed("snapshots", "DeleteSnapshot", () => api.deleteSnapshot({ vmId, name: "s2" }, o));
-      await timed("hot-plug", "AttachDisk", () => api.attachDisk({ vmId, disk: { id: "data", source: { case: "newImage", value: { sizeBytes: 1n << 30n } } } }, o));
+      await timed("snapshots", "RevertSnapshot", () => api.revertSnapshot({ vmId, snapshotId: "s1" }, o));
+      await timed("snapshots", "DeleteSnapshot", () => api.deleteSnapshot({ vmId, snapshotId: "s2" }, o));
+      await timed("hot-plug", "AttachDisk", () => api.attachDisk({ vmId, disk: { id: "data", sizeGib: 1n } }, o));
       await timed("hot-plug", "DetachDisk", () => api.detachDisk({ vmId, diskId: "data" }, o));
-      await timed("hot-plug", "AttachNIC", () => api.attachNIC({ vmId, nic: { id: "eth1", attachment: { case: "network", value: "default" } } }, o));
+      await timed("hot-plug", "AttachNIC", () => api.attachNIC({ vmId, nic: { id: "eth1", network: "default" } }, o));
       await timed("hot-plug", "DetachNIC", () => api.detachNIC({ vmId, nicId: "eth1" }, o));
       await timed("lifecycle", "PauseVM", () => api.pauseVM({ vmId }, o));
       await timed("lifecycle", "ResumeVM", () => api.resumeVM({ vmId }, o));
       await timed("lifecycle", "RebootVM", () => api.rebootVM({ vmId }, o));
-      await timed("expected errors", "StartVM twice", () => api.startVM({ vmId }, o), Code.FailedPrecondition);
+      await timed("lifecycle", "StartVM again (idempotent)", () => api.startVM({ vmId }, o));
+      await timed("expected errors", "DeleteVM of a running VM", () => api.deleteVM({ vmId }, o), Code.FailedPrecondition);
       await timed("expected errors", "bad vm_id", () => api.getVMStatus({ vmId: "nope" }, o), Code.InvalidArgument);
       await timed("expected errors", "unknown VM", () => api.getVMStatus({ vmId: crypto.randomUUID() }, o), Code.NotFound);
       if (round % 4 === 1) {
         await timed("migrate", "MigrateVM unreachable", async () => {
-          for await (const _ of api.migrateVM({ vmId, targetUri: "qemu+tcp://node9.invalid/system", live: true }, o));
+          for await (const _ of api.migrateVM({ vmId, targetNodeUri: "qemu+tcp://node9.invalid/system", live: true }, o));
         }, Code.Unavailable);
       }
       await timed("lifecycle", round % 2 ? "StopVM" : "ForceStopVM", () => (round % 2 ? api.stopVM({ vmId, timeoutSeconds: 5 }, o) : api.forceStopVM({ vmId }, o)));
       if (round % 4 === 3) {
         await timed("migrate", "MigrateVM offline", async () => {
-          for await (const _ of api.migrateVM({ vmId, targetUri: "qemu+tcp://node2.example/system", live: false }, o));
+          for await (const _ of api.migrateVM({ vmId, targetNodeUri: "qemu+tcp://node2.example/system", live: false }, o));
         });
       } else {
         await timed("lifecycle", "DeleteVM", () => api.deleteVM({ vmId, deleteDisks: true }, o));
@@ -142,8 +146,8 @@ export async function runLoad(opts: LoadOptions = {}): Promise<{ rows: LoadRow[]
     eventCounts[n] = 0;
     try {
       for await (const e of apis[n % apis.length]!.streamEvents({}, { signal: subscriptions.signal })) {
-        if (last !== 0n && e.id !== last + 1n) errors.push(`StreamEvents ${n}: gap after ${last} (got ${e.id})`);
-        last = e.id;
+        if (last !== 0n && e.sequence !== last + 1n) errors.push(`StreamEvents ${n}: gap after ${last} (got ${e.sequence})`);
+        last = e.sequence;
         eventCounts[n]!++;
       }
     } catch (err) {
@@ -164,7 +168,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<{ rows: LoadRow[]
     while (running()) {
       await timed("stream open", "open/cancel", async () => {
         const ac = new AbortController();
-        const stream = n % 2 ? api.streamMetrics({ intervalMs: 1000, nodeOnly: true }, { signal: ac.signal }) : api.streamEvents({ afterEventId: BigInt(Math.max(1, daemon.events.lastId() - 1)) }, { signal: ac.signal });
+        const stream = n % 2 ? api.streamMetrics({ intervalMs: 1000, nodeOnly: true }, { signal: ac.signal }) : api.streamEvents({ afterSequence: BigInt(Math.max(1, daemon.events.lastId() - 1)) }, { signal: ac.signal });
         for await (const _ of stream) break;
         ac.abort();
       });

@@ -27,6 +27,8 @@ export async function createBackend(config: NodeConfig, log: ConsolaInstance, ex
   return createLibvirtHypervisor({
     uri: config.hypervisor.libvirtUri,
     storagePath: config.hypervisor.storagePath,
+    cloudImagesDir: config.storage.cloudImages,
+    isoImagesDir: config.storage.isoImages,
     consoleListen: config.hypervisor.consoleListen,
     cpuDisabledFeatures: config.hypervisor.cpuDisabledFeatures,
     procRoot: config.telemetry.procRoot,

@@ -177,6 +177,8 @@ export interface Snapshot {
   vmState: VmState;
   current: boolean;
   hasMemory: boolean;
+  /** Set when quiesce was asked for: whether the guest's filesystems were frozen for it. */
+  quiesced?: boolean;
 }
 
 export interface MigrateOptions {

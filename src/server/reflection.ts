@@ -82,8 +82,11 @@ function answer(mod: ReflectionModule, req: Request, services: string[], index: 
   }
 }
 
+/** The file that defines each module's ServerReflection: it is listed, so it must be describable. */
+const ownFile = (mod: ReflectionModule): DescFile => ("file_grpc_reflection_v1_reflection" in mod ? mod.file_grpc_reflection_v1_reflection : mod.file_grpc_reflection_v1alpha_reflection);
+
 function register(router: ConnectRouter, mod: ReflectionModule, roots: DescFile[], services: string[]) {
-  const index = indexFiles(roots);
+  const index = indexFiles([...roots, ownFile(mod)]);
   const all = [...services, mod.ServerReflection.typeName];
   router.service(mod.ServerReflection as typeof v1.ServerReflection, {
     async *serverReflectionInfo(requests) {

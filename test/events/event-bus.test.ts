@@ -92,7 +92,7 @@ describe("event bus", () => {
       (e: unknown) => e,
     );
     expect((err as EventBusError).kind).toBe("too_slow");
-    expect((err as EventBusError).message).toContain("after_event_id=1");
+    expect((err as EventBusError).message).toContain("after_sequence=1");
   });
 
   test("aborting the signal ends the iteration and unsubscribes", async () => {

@@ -11,7 +11,7 @@ import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { detectManagementIp } from "../../src/registration/management-ip.ts";
 import { type BinaryDaemon, startBinaryDaemon } from "../support/binary-daemon.ts";
-import { CLONE_ID, NETINST_ISO, replayControlPlaneSequence, VM_ID } from "../contract/cp-sequence.ts";
+import { CLONE_ID, NETINST_ISO, POOL_ID, replayControlPlaneSequence, VM_ID } from "../contract/cp-sequence.ts";
 import { REAL, realCpuDisabledFeatures, realNetwork, realTierStorage, type RealTierStorage, URI, virsh } from "../hypervisor/libvirt/real/helpers.ts";
 
 const OWN_POOL = "limiquantix";
@@ -114,7 +114,8 @@ describe.skipIf(!REAL)(`the control plane's sequence on the compiled binary, lib
       cloudImage,
       managementHost,
       guestAnswersAcpi: false,
-      guestReleasesDevices: false,
+      // No OS: the guest never lets go of a device, so a detach leaves the definition only.
+      guestReleasesDevices: true,
       hooks: {
         async afterCreate() {
           // The NoCloud ISO: attached as a CD-ROM, labelled cidata, holding the control plane's data.
@@ -125,8 +126,11 @@ describe.skipIf(!REAL)(`the control plane's sequence on the compiled binary, lib
           expect(isoinfo(["-J", "-x", "/user-data", "-i", iso])).toContain("hostname: web-1");
           expect(isoinfo(["-J", "-x", "/meta-data", "-i", iso])).toContain("instance-id: 6f1c2a9e-4b7d-4e21-9a3c-5d8e7f6a1b20");
           expect(blk()).toContain(`${poolDir}/iso/${NETINST_ISO}`);
-          // The overlay is at least its requested 20 GiB on a 1 GiB base.
-          expect(virsh("dumpxml", VM_ID)).toContain("<backingStore type='file'>");
+          // The root disk: a 20 GiB overlay (its size_gib) on the 1 GiB cloud image, in the pool.
+          const root = `${poolDir}/0c4e5f6a-1b2c-4d3e-8f9a-0b1c2d3e4f5a.qcow2`;
+          expect(virsh("vol-info", "--pool", POOL_ID, "0c4e5f6a-1b2c-4d3e-8f9a-0b1c2d3e4f5a.qcow2")).toMatch(/Capacity:\s+20\.00 GiB/);
+          const info = JSON.parse(Bun.spawnSync(["qemu-img", "info", "-U", "--output=json", root]).stdout.toString());
+          expect({ backing: info["backing-filename"], size: info["virtual-size"] }).toEqual({ backing: cloudImage, size: 20 * 1024 ** 3 });
         },
         async afterStart() {
           expect(virsh("domstate", VM_ID)).toBe("running");

@@ -8,7 +8,7 @@ import * as net from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { EventType, type NodeEvent } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { CUT_OFF_GRACE_MS } from "../../src/server/services/streams.ts";
-import { drain, newVmId, smallSpec, startHarness, type Harness } from "./harness.ts";
+import { drain, newVmId, smallVm, startHarness, waitFor, type Harness } from "./harness.ts";
 import { openStalledGrpcStream } from "./raw-h2.ts";
 
 const CAPACITY = 5000;
@@ -24,14 +24,6 @@ const publish = (n: number, text = "") => {
   for (let i = 0; i < n; i++) h.daemon.events.publish({ type: "node", message: `synthetic ${i} ${text}` });
 };
 
-async function waitFor(what: string, cond: () => boolean, ms = 3000) {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
-
 describe("resume", () => {
   test("a client that reconnects with the last id it saw gets everything after it, once, in order", async () => {
     const ac = new AbortController();
@@ -46,46 +38,48 @@ describe("resume", () => {
     })();
     await waitFor("subscription", () => h.daemon.stats().eventSubscribers === 1);
     const ids = Array.from({ length: 4 }, () => newVmId());
-    for (const [i, vmId] of ids.entries()) await h.grpc.createVM({ vmId, spec: smallSpec(`resume-${i}`) });
+    for (const [i, vmId] of ids.entries()) await h.grpc.createVM({ vmId, ...smallVm(`resume-${i}`) });
     await first;
     // While it is away: more lifecycle.
     for (const vmId of ids) await h.grpc.startVM({ vmId });
     publish(20);
-    const last = seen.at(-1)!.id;
+    const last = seen.at(-1)!.sequence;
+    // The contract's id is the sequence number in decimal.
+    expect(seen.map((e) => e.id)).toEqual(seen.map((e) => String(e.sequence)));
     const newest = BigInt(h.daemon.events.lastId());
 
     const again: NodeEvent[] = [];
     const ac2 = new AbortController();
-    for await (const e of h.grpc.streamEvents({ afterEventId: last }, { signal: ac2.signal })) {
+    for await (const e of h.grpc.streamEvents({ afterSequence: last }, { signal: ac2.signal })) {
       again.push(e);
-      if (e.id === newest) break;
+      if (e.sequence === newest) break;
     }
     // Leaving the loop alone does not cancel the call; an unread stream would hold the
     // connection's flow-control window.
     ac2.abort();
-    expect(again.map((e) => e.id)).toEqual(Array.from({ length: Number(newest - last) }, (_, i) => last + 1n + BigInt(i)));
+    expect(again.map((e) => e.sequence)).toEqual(Array.from({ length: Number(newest - last) }, (_, i) => last + 1n + BigInt(i)));
     expect(again.filter((e) => e.type === EventType.VM_CREATED).map((e) => e.vmId)).toEqual(ids.slice(3));
     await waitFor("released", () => h.daemon.stats().eventSubscribers === 0);
   });
 
   test("an id older than the ring buffer is OUT_OF_RANGE with what to do", async () => {
     publish(CAPACITY + 10);
-    const { error } = await drain(h.grpc.streamEvents({ afterEventId: 1n }));
+    const { error } = await drain(h.grpc.streamEvents({ afterSequence: 1n }));
     const err = ConnectError.from(error);
     expect(err.code).toBe(Code.OutOfRange);
-    expect(err.rawMessage).toContain("after_event_id=0");
+    expect(err.rawMessage).toContain("after_sequence=0");
     // The oldest id still buffered resumes fine.
     const oldest = BigInt(h.daemon.events.lastId() - CAPACITY + 1);
     const ac = new AbortController();
-    for await (const e of h.grpc.streamEvents({ afterEventId: oldest - 1n }, { signal: ac.signal })) {
-      expect(e.id).toBe(oldest);
+    for await (const e of h.grpc.streamEvents({ afterSequence: oldest - 1n }, { signal: ac.signal })) {
+      expect(e.sequence).toBe(oldest);
       break;
     }
     ac.abort();
   });
 
   test("an id this daemon never issued (a client from before a restart) is OUT_OF_RANGE, not silence", async () => {
-    const { error } = await drain(h.grpc.streamEvents({ afterEventId: BigInt(h.daemon.events.lastId() + 100) }));
+    const { error } = await drain(h.grpc.streamEvents({ afterSequence: BigInt(h.daemon.events.lastId() + 100) }));
     expect(ConnectError.from(error).code).toBe(Code.OutOfRange);
     expect(ConnectError.from(error).rawMessage).toContain("never issued");
   });
@@ -117,13 +111,13 @@ describe("slow subscribers", () => {
     }
     const err = ConnectError.from(error);
     expect(err.code).toBe(Code.ResourceExhausted);
-    const hint = /after_event_id=(\d+)/.exec(err.rawMessage);
+    const hint = /after_sequence=(\d+)/.exec(err.rawMessage);
     expect(hint).not.toBeNull();
-    expect(BigInt(hint![1]!)).toBe(received.at(-1)!.id);
+    expect(BigInt(hint![1]!)).toBe(received.at(-1)!.sequence);
     // Resuming from the hint continues exactly where the client stopped.
     const ac = new AbortController();
-    for await (const e of h.grpc.streamEvents({ afterEventId: BigInt(hint![1]!) }, { signal: ac.signal })) {
-      expect(e.id).toBe(received.at(-1)!.id + 1n);
+    for await (const e of h.grpc.streamEvents({ afterSequence: BigInt(hint![1]!) }, { signal: ac.signal })) {
+      expect(e.sequence).toBe(received.at(-1)!.sequence + 1n);
       break;
     }
     ac.abort();

@@ -104,14 +104,7 @@ export function smallVm(name: string, spec: Record<string, unknown> = {}, labels
   return { name, spec: smallSpec(spec), labels };
 }
 
-/** Polls cond (no fixed sleep before an action) until it holds; fails naming what it waited for. */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
+export { waitFor } from "../support/daemon.ts";
 
 /** The gRPC code of a failed call, or undefined when it succeeded. */
 export async function codeOf(p: Promise<unknown>): Promise<number | undefined> {

@@ -50,19 +50,19 @@ async function rounds(n: number) {
       Array.from({ length: BATCH }, (_, i) => {
         const c = i % 2 ? grpc : other;
         return Promise.all([
-          cycle((signal) => c.streamEvents({ afterEventId: lastEvent() }, { signal })),
+          cycle((signal) => c.streamEvents({ afterSequence: lastEvent() }, { signal })),
           cycle((signal) => c.streamMetrics({ intervalMs: 250, nodeOnly: i % 3 === 0 }, { signal })),
         ]);
       }),
     );
     // Some over HTTP/1.1 (Connect streaming): a cancel there closes the request.
-    await cycle((signal) => h.connect.streamEvents({ afterEventId: lastEvent() }, { signal }));
+    await cycle((signal) => h.connect.streamEvents({ afterSequence: lastEvent() }, { signal }));
     await cycle((signal) => h.connect.streamMetrics({ intervalMs: 250 }, { signal }));
   }
 }
 
 async function disconnects(n: number) {
-  const request = toBinary(StreamEventsRequestSchema, create(StreamEventsRequestSchema, { afterEventId: lastEvent() }));
+  const request = toBinary(StreamEventsRequestSchema, create(StreamEventsRequestSchema, { afterSequence: lastEvent() }));
   for (let i = 0; i < n; i += 10) {
     const streams = await Promise.all(
       Array.from({ length: 10 }, () => openStalledGrpcStream(h.daemon.api.port, "/limiquantix.node.v1.NodeDaemonService/StreamEvents", request)),
@@ -76,7 +76,7 @@ async function disconnects(n: number) {
 async function blockedDisconnects(n: number) {
   // ~75 KB of events to replay: more than the 64 KiB window a stalled client grants.
   for (let j = 0; j < 150; j++) h.daemon.events.publish({ type: "node", message: `filler ${j} ${"f".repeat(500)}` });
-  const request = toBinary(StreamEventsRequestSchema, create(StreamEventsRequestSchema, { afterEventId: BigInt(h.daemon.events.lastId() - 150) }));
+  const request = toBinary(StreamEventsRequestSchema, create(StreamEventsRequestSchema, { afterSequence: BigInt(h.daemon.events.lastId() - 150) }));
   for (let i = 0; i < n; i++) {
     const s = await openStalledGrpcStream(h.daemon.api.port, "/limiquantix.node.v1.NodeDaemonService/StreamEvents", request);
     await settle(() => s.dataBytes() >= 60_000);

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.ts";
 import { equals, fromJson } from "@bufbuild/protobuf";
-import { ListVMsResponseSchema, NodeDaemonService, VMStatusSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { ListVMsOnNodeResponseSchema, NodeDaemonService, VMStatusResponseSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { newVmId, startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { newVmId, startTestDaemon, type TestDaemon, waitFor } from "../support/daemon.ts";
 
 const BUF = join(import.meta.dir, "..", "..", "node_modules", ".bin", "buf");
 let t: TestDaemon;
@@ -48,7 +48,8 @@ describe("protocols on one port", () => {
     expect(res.status).toBe(404);
     const body = (await res.json()) as { code: string; message: string };
     expect(body.code).toBe("not_found");
-    expect(body.message).toContain(id);
+    // The control plane reads "VM not found" in the text to learn the VM is gone from this node.
+    expect(body.message).toBe(`VM not found: ${id} is not defined on this node`);
   });
 
   test("Connect protocol over HTTP/1.1: create a VM from JSON with enum names", async () => {
@@ -58,20 +59,23 @@ describe("protocols on one port", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         vmId: id,
+        name: "json-vm",
         spec: {
-          name: "json-vm",
-          cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1 },
-          memory: { sizeMib: "512" },
-          disks: [{ id: "root", newImage: { sizeBytes: "1073741824", format: "DISK_FORMAT_RAW" } }],
+          cpuSockets: 1,
+          cpuCores: 1,
+          cpuThreadsPerCore: 1,
+          memoryMib: "512",
+          disks: [{ id: "root", sizeGib: "1", format: "DISK_FORMAT_RAW", bus: "DISK_BUS_SATA" }],
           firmware: "FIRMWARE_UEFI",
         },
       }),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { created: boolean; vm: { state: string; spec: { firmware: string } } };
+    const body = (await res.json()) as { created: boolean; vm: { state: string; spec: { firmware: string; disks: { bus: string; format: string }[] } } };
     expect(body.created).toBe(true);
-    expect(body.vm.state).toBe("VM_STATE_STOPPED");
+    expect(body.vm.state).toBe("POWER_STATE_STOPPED");
     expect(body.vm.spec.firmware).toBe("FIRMWARE_UEFI");
+    expect(body.vm.spec.disks[0]).toMatchObject({ bus: "DISK_BUS_SATA", format: "DISK_FORMAT_RAW" });
     await t.connect.deleteVM({ vmId: id });
   });
 
@@ -110,7 +114,8 @@ describe("protocols on one port", () => {
     // Inbound: a 100 KB request is read whole and refused for its content, not its framing.
     const tooLong = t.grpc.createVM({
       vmId: newVmId(),
-      spec: { name: "big", cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1 }, memory: { sizeMib: 256n }, description: "d".repeat(100_000) },
+      name: "big",
+      spec: { cpuSockets: 1, cpuCores: 1, cpuThreadsPerCore: 1, memoryMib: 256n, description: "d".repeat(100_000) },
     });
     const err = await tooLong.catch((e) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.InvalidArgument);
@@ -120,7 +125,7 @@ describe("protocols on one port", () => {
     for (let i = 0; i < 8; i++) labels[`label-${i}`] = "v".repeat(200);
     const ids = Array.from({ length: 300 }, () => newVmId());
     for (const [i, id] of ids.entries()) {
-      await t.grpc.createVM({ vmId: id, spec: { name: `bulk-${i}`, cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1 }, memory: { sizeMib: 256n }, labels } });
+      await t.grpc.createVM({ vmId: id, name: `bulk-${i}`, spec: { cpuSockets: 1, cpuCores: 1, cpuThreadsPerCore: 1, memoryMib: 256n }, labels });
     }
     const listed = await t.grpc.listVMs({});
     expect(listed.vms.filter((v) => v.name.startsWith("bulk-")).length).toBe(300);
@@ -131,11 +136,10 @@ describe("protocols on one port", () => {
     });
     const jsonText = await viaJson.text();
     expect(jsonText.length).toBeGreaterThan(300 * 1600);
-    // The protobuf answer is pre-encoded (server/convert/vm-status-binary.ts), the JSON one is
-    // converted per call: both say the same about every (stopped, so unchanging) bulk VM.
-    const fromJsonList = fromJson(ListVMsResponseSchema, JSON.parse(jsonText));
+    // Binary and JSON say the same about every (stopped, so unchanging) bulk VM.
+    const fromJsonList = fromJson(ListVMsOnNodeResponseSchema, JSON.parse(jsonText));
     const byId = new Map(fromJsonList.vms.map((v) => [v.vmId, v]));
-    for (const vm of listed.vms.filter((v) => v.name.startsWith("bulk-"))) expect(equals(VMStatusSchema, vm, byId.get(vm.vmId)!)).toBe(true);
+    for (const vm of listed.vms.filter((v) => v.name.startsWith("bulk-"))) expect(equals(VMStatusResponseSchema, vm, byId.get(vm.vmId)!)).toBe(true);
     await Promise.all(ids.map((vmId) => t.grpc.deleteVM({ vmId })));
   });
 });
@@ -179,21 +183,23 @@ describe("buf curl (grpc-go client) with server reflection", () => {
       [BUF, "curl", "--http2-prior-knowledge", "--protocol", "grpc", "-d", "{}", `${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/StreamEvents`],
       { stdout: "pipe", stderr: "pipe" },
     );
-    const reader = proc.stdout.getReader();
-    await Bun.sleep(300);
-    const id = newVmId();
-    await t.grpc.createVM({ vmId: id, spec: { name: "seen-by-buf", cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1 }, memory: { sizeMib: 256n } } });
     let text = "";
-    const deadline = Date.now() + 5000;
-    while (!text.includes(id) && Date.now() < deadline) {
-      const { value, done } = await Promise.race([reader.read(), Bun.sleep(5000).then(() => ({ value: undefined, done: true }))]);
-      if (done) break;
-      text += new TextDecoder().decode(value);
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of proc.stdout) text += decoder.decode(chunk, { stream: true });
+    })();
+    try {
+      // buf curl has subscribed once the daemon counts its stream: only then is the VM created.
+      await waitFor("buf curl's StreamEvents subscription", () => (console.log("subs", t.daemon.events.subscriberCount(), text.length), t.daemon.events.subscriberCount() === 1), 10_000);
+      const id = newVmId();
+      await t.grpc.createVM({ vmId: id, name: "seen-by-buf", spec: { cpuSockets: 1, cpuCores: 1, cpuThreadsPerCore: 1, memoryMib: 256n } });
+      console.log("created"); await waitFor("buf curl to print the VM's event", () => (console.log("t", text.length), text.includes(id)));
+      expect(text).toContain("EVENT_TYPE_VM_CREATED");
+      await t.grpc.deleteVM({ vmId: id });
+    } finally {
+      proc.kill();
+      await proc.exited;
+      await reading;
     }
-    proc.kill();
-    await proc.exited;
-    expect(text).toContain(id);
-    expect(text).toContain("EVENT_TYPE_VM_CREATED");
-    await t.grpc.deleteVM({ vmId: id });
   });
 });

@@ -43,12 +43,15 @@ export async function startBinaryDaemon(args: string[], env: Record<string, stri
   void collect(child.stdout);
   void collect(child.stderr);
   const baseUrl = `http://127.0.0.1:${port}`;
-  const client = rawGrpcClient(baseUrl);
   const deadline = Date.now() + 30_000;
+  let client: RawGrpcClient;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the daemon exited with ${child.exitCode} before answering:\n${output}`);
+    // A fresh session per try: one that met a refused connection stays dead.
+    client = rawGrpcClient(baseUrl);
     const reply = await client.call("HealthCheck", HEALTH_CHECK_EMPTY, { timeoutMs: 2000 }).catch(() => undefined);
     if (reply?.status === 0) break;
+    client.close();
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`the daemon did not answer HealthCheck within 30 s:\n${output}`);

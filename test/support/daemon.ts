@@ -36,3 +36,12 @@ export async function startTestDaemon(tweak?: (c: NodeConfig) => void): Promise<
 }
 
 export const newVmId = () => crypto.randomUUID();
+
+/** Polls cond until it holds (no fixed sleep before an action); fails naming what it waited for. */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await cond())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}

@@ -13,11 +13,16 @@ import { jsonText } from "./format.ts";
 /** Without --follow, the replay of buffered events is over once none came for this long. */
 const REPLAY_IDLE_MS = 500;
 
-/** Where the first stream starts: --since-start and --since 0 from the oldest buffered event, --since N after N, else new events only. */
+/**
+ * Where the first stream starts: --since-start and --since 0 at the oldest buffered event,
+ * --since N after sequence N, and otherwise with new events only.
+ */
 export function streamStart(since: string | undefined, sinceStart: boolean): StreamStart {
   if (since === undefined) return { afterSequence: 0n, fromOldest: sinceStart };
   if (sinceStart) throw new UsageError("give --since N or --since-start, not both");
-  if (!/^\d{1,15}$/.test(since.trim())) throw new UsageError(`--since ${JSON.stringify(since)}: give an event's sequence number (the number a line begins with), or 0 for all`);
+  if (!/^\d{1,15}$/.test(since.trim())) {
+    throw new UsageError(`--since ${JSON.stringify(since)}: give an event's sequence number (the number a line begins with), or 0 for all`);
+  }
   const afterSequence = BigInt(since.trim());
   return { afterSequence, fromOldest: afterSequence === 0n };
 }

@@ -1,7 +1,7 @@
-// `vm create -f FILE`: reads a YAML or JSON VM spec and checks it with the API's own code (the
-// conversion CreateVM applies, vmSpecFromWire, then its rules, validateCallerSpec), so a spec
-// that passes here passes on the daemon and a bad one fails before anything is sent, naming the
-// file and the field.
+// `vm create -f FILE`: reads a YAML or JSON VM spec and checks it with the API's own code (what
+// CreateVM applies: vmSpecFromWire, then validateVmSpec with its faults named by the wire's
+// fields, withWireFields), so a spec that passes here passes the daemon's checks and a bad one
+// fails before anything is sent, naming the file and the field.
 
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
@@ -9,7 +9,8 @@ import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 import { type CreateVMOnNodeRequest, CreateVMOnNodeRequestSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { HypervisorError } from "../../hypervisor/errors.ts";
-import { validateCallerSpec, validateVmId } from "../../hypervisor/validation.ts";
+import { validateVmId, validateVmSpec } from "../../hypervisor/validation.ts";
+import { withWireFields } from "../../server/convert/field-names.ts";
 import { vmSpecFromWire } from "../../server/convert/vm-spec.ts";
 import { UsageError } from "../usage-error.ts";
 import { requestJson, SpecShapeError } from "./spec-shape.ts";
@@ -44,11 +45,12 @@ const fileField = (message: string) => message.replace(/^spec\./, "");
  * Checks a parsed spec file and returns the request it stands for (vm_id empty when the file has
  * none). Any failure's message starts with the field as the file has it (disks[0].size: ...).
  */
-export function requestFromObject(value: unknown): CreateVMOnNodeRequest {
+export async function requestFromObject(value: unknown): Promise<CreateVMOnNodeRequest> {
   try {
     const req = fromJson(CreateVMOnNodeRequestSchema, requestJson(value) as JsonValue);
     if (req.vmId !== "") validateVmId(req.vmId, "vm_id");
-    validateCallerSpec(vmSpecFromWire(req, CHECK_DEFAULTS, "spec"), "spec");
+    const spec = vmSpecFromWire(req, CHECK_DEFAULTS, "spec");
+    await withWireFields(spec.disks, async () => validateVmSpec(spec, "spec"));
     return req;
   } catch (err) {
     if (err instanceof HypervisorError) throw new SpecShapeError("", fileField(err.message));
@@ -58,7 +60,7 @@ export function requestFromObject(value: unknown): CreateVMOnNodeRequest {
 }
 
 /** The checked request of a file; every failure is a UsageError naming the file. */
-export function readSpecFile(file: string, read: (path: string) => string = (p) => readFileSync(p, "utf8")): CreateVMOnNodeRequest {
+export async function readSpecFile(file: string, read: (path: string) => string = (p) => readFileSync(p, "utf8")): Promise<CreateVMOnNodeRequest> {
   let text: string;
   try {
     text = read(file);
@@ -69,7 +71,7 @@ export function readSpecFile(file: string, read: (path: string) => string = (p) 
   const value = parseText(file, text);
   if (value === null || value === undefined) throw new UsageError(`${file}: the file is empty; see deploy/vm-spec.example.yaml`);
   try {
-    return requestFromObject(value);
+    return await requestFromObject(value);
   } catch (err) {
     if (err instanceof SpecShapeError) throw new UsageError(`${file}: ${err.message}`);
     throw err;

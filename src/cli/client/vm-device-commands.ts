@@ -1,6 +1,6 @@
 // Hot-plug and media: attach and detach disks and NICs of a VM, insert and eject CD-ROM media.
-// The device built from the flags is checked with the API's own conversion and rules before it
-// is sent.
+// The device built from the flags is checked with the API's own conversion and rules (faults
+// named as the wire names them) before it is sent.
 
 import { create } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
@@ -18,7 +18,9 @@ import {
   VMStatusResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { HypervisorError } from "../../hypervisor/errors.ts";
+import { cdromForDevice } from "../../hypervisor/storage/cdrom-device.ts";
 import { validateDeviceId, validateDiskSpec, validateNicSpec } from "../../hypervisor/validation.ts";
+import { withWireFields } from "../../server/convert/field-names.ts";
 import { diskFromWire, nicFromWire } from "../../server/convert/vm-spec.ts";
 import { UsageError } from "../usage-error.ts";
 import { clientArgs, withExamples } from "./client-args.ts";
@@ -39,14 +41,18 @@ function enumFlag(desc: Parameters<typeof parseEnum>[0], flag: string, value: st
   return n;
 }
 
-/** Runs the API's checks; their failures are bad usage here (nothing was sent yet). */
+/** A failure of the API's checks is bad usage here (nothing was sent yet). */
+function usage(err: unknown): never {
+  if (err instanceof HypervisorError) throw new UsageError(err.message);
+  if (err instanceof ConnectError) throw new UsageError(err.rawMessage);
+  throw err;
+}
+
 function checked<T>(check: () => T): T {
   try {
     return check();
   } catch (err) {
-    if (err instanceof HypervisorError) throw new UsageError(err.message);
-    if (err instanceof ConnectError) throw new UsageError(err.rawMessage);
-    throw err;
+    return usage(err);
   }
 }
 
@@ -67,7 +73,7 @@ export interface DiskFlags {
   readonly?: boolean;
 }
 
-export function diskFromFlags(f: DiskFlags): DiskSpec {
+export async function diskFromFlags(f: DiskFlags): Promise<DiskSpec> {
   if (!f["disk-id"]) throw new UsageError("--disk-id is required (a name for the disk within the VM, e.g. data1)");
   if (f.path === undefined && f.size === undefined) {
     throw new UsageError("give --size (a new image), --path (an existing image, or a volume name), or both (a volume created when missing)");
@@ -85,7 +91,8 @@ export function diskFromFlags(f: DiskFlags): DiskSpec {
     readonly: f.readonly === true,
     poolId: f.pool ?? "",
   });
-  checked(() => validateDiskSpec(diskFromWire(disk, "disk"), "disk"));
+  const model = checked(() => diskFromWire(disk, "disk"));
+  await withWireFields([model], async () => validateDiskSpec(model, "disk")).catch(usage);
   return disk;
 }
 
@@ -98,7 +105,7 @@ export interface NicFlags {
 }
 
 /** The flags' NIC; the node's default network when neither --bridge nor --network is given. */
-export function nicFromFlags(f: NicFlags, defaultNetwork = "default"): NicSpec {
+export async function nicFromFlags(f: NicFlags, defaultNetwork = "default"): Promise<NicSpec> {
   if (!f["nic-id"]) throw new UsageError("--nic-id is required (a name for the NIC within the VM, e.g. eth1)");
   if (f.bridge !== undefined && f.network !== undefined) throw new UsageError("give --bridge (a host bridge) or --network (a libvirt network), not both");
   const nic = create(NicSpecSchema, {
@@ -108,7 +115,8 @@ export function nicFromFlags(f: NicFlags, defaultNetwork = "default"): NicSpec {
     macAddress: f.mac ?? "",
     model: enumFlag(NicModelSchema, "model", f.model),
   });
-  checked(() => validateNicSpec(nicFromWire(nic, "nic", { defaultNetwork }), "nic"));
+  const model = checked(() => nicFromWire(nic, "nic", { defaultNetwork }));
+  await withWireFields([], async () => validateNicSpec(model, "nic")).catch(usage);
   return nic;
 }
 
@@ -118,7 +126,7 @@ function deviceCommand<T>(
   description: string,
   extra: Record<string, object>,
   examples: string[],
-  build: (args: Record<string, unknown>) => T,
+  build: (args: Record<string, unknown>) => T | Promise<T>,
   call: (client: DaemonClient, vmId: string, device: T) => Promise<VMOperationResponse>,
   done: (args: Record<string, unknown>, vm: VMStatusResponse) => string,
 ) {
@@ -127,7 +135,7 @@ function deviceCommand<T>(
     args: withExamples({ ...vmArg, ...extra, ...clientArgs } as typeof vmArg & typeof clientArgs, examples),
     run: ({ args }) =>
       runClient(args, async ({ conn, out }) => {
-        const device = build(args);
+        const device = await build(args);
         const ref = await resolveVm(conn.client, args.vm);
         const { vm } = await call(conn.client, ref.id, device);
         if (!vm) throw new Error(`the daemon answered ${name} without the VM's status`);
@@ -159,10 +167,22 @@ export function mediaFromFlags(f: MediaFlags): { cdromId: string; device: string
   return { cdromId, device: f.device ?? "", isoPath: f.iso ?? "" };
 }
 
-/** "inserted /path/x.iso" or "ejected", as the daemon now has the drive. */
+/** The drive the flags named, read the way the daemon reads --device; undefined if it cannot say. */
+function namedDrive(vm: VMStatusResponse, a: MediaFlags) {
+  const s = vm.spec;
+  if (!s) return undefined;
+  if (a.cdrom !== undefined) return s.cdroms.find((c) => c.id === a.cdrom);
+  try {
+    return cdromForDevice(s.cdroms, s.disks.length, a.device ?? "");
+  } catch {
+    return undefined;
+  }
+}
+
+/** "CD-ROM installer: inserted /path/x.iso" or "CD-ROM installer ejected", as the daemon now has the drive. */
 function mediumText(vm: VMStatusResponse, a: MediaFlags): string {
-  const drive = a.cdrom !== undefined ? vm.spec?.cdroms.find((c) => c.id === a.cdrom) : undefined;
-  const label = drive ? `CD-ROM ${drive.id}` : a.cdrom !== undefined ? `CD-ROM ${a.cdrom}` : `CD-ROM ${a.device}`;
+  const drive = namedDrive(vm, a);
+  const label = `CD-ROM ${drive?.id ?? a.cdrom ?? a.device}${drive && a.device !== undefined ? ` (${a.device})` : ""}`;
   if (a.eject) return `${label} ejected`;
   return `${label}: inserted ${drive?.resolvedPath || drive?.isoPath || a.iso}`;
 }

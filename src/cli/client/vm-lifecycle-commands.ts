@@ -46,7 +46,7 @@ const createCommand = defineCommand({
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       if (!args.file) throw new UsageError("vm create needs -f FILE, a VM spec (see deploy/vm-spec.example.yaml)");
-      const req = readSpecFile(args.file);
+      const req = await readSpecFile(args.file);
       const vmId = createVmId(req.vmId, args.id);
       const res = await conn.client.createVM({ ...req, vmId, start: args.start === true });
       if (args.json) return void out(jsonText(CreateVMOnNodeResponseSchema, res));

@@ -79,7 +79,7 @@ const listCommand = defineCommand({
 
 function consoleText(c: ConsoleSpec | undefined): string {
   if (!c) return "-";
-  const at = (port: number) => `${c.listen || "node default address"}, port ${port || "allocated at start"}`;
+  const at = (port: number) => `${c.listen || "node's console address"}, port ${port || "chosen at start; vm console shows it"}`;
   if (c.vncEnabled) return `vnc (${at(c.vncPort)})`;
   if (c.spiceEnabled) return `spice (${at(c.spicePort)})`;
   return "none";
@@ -89,7 +89,9 @@ const sizeText = (gib: bigint) => (gib > 0n ? bytes(gib * GIB) : "-");
 
 export function vmDetails(vm: VMStatusResponse): string {
   const s = vm.spec;
-  const cpuMode = s && s.cpuMode !== CpuMode.UNSPECIFIED ? `, ${enumLabel(CpuModeSchema, s.cpuMode)}${s.cpuModel ? ` ${s.cpuModel}` : ""}` : "";
+  // host-passthrough, as libvirt and the spec file spell it.
+  const mode = s && s.cpuMode !== CpuMode.UNSPECIFIED ? enumLabel(CpuModeSchema, s.cpuMode).replace(/_/g, "-") : "";
+  const cpuMode = mode ? `, ${mode}${s?.cpuModel ? ` ${s.cpuModel}` : ""}` : "";
   const usage = vm.resourceUsage;
   const parts: string[] = [
     fields([

@@ -5,11 +5,22 @@ import { HypervisorError } from "../errors.ts";
 import { generateMac } from "../defaults.ts";
 import { CLOUD_INIT_CDROM_ID, type DiskSpec, type NicSpec, type VmState, type VmStatus } from "../types.ts";
 import { validateDiskSpec, validateNicSpec, validateVmId } from "../validation.ts";
-import { assignDiskTargets, buildDiskDeviceXml, buildNicDeviceXml, diskAlias, nicAlias, parseDomainDefXml } from "./domain-xml/index.ts";
+import {
+  assignDiskTargets,
+  buildDiskDeviceXml,
+  buildMetadataXml,
+  buildNicDeviceXml,
+  diskAlias,
+  METADATA_NS,
+  METADATA_PREFIX,
+  nicAlias,
+  parseDomainDefXml,
+} from "./domain-xml/index.ts";
 import { emit, fetchStatus, invalidState, vmCall, type LibvirtContext } from "./context.ts";
 import { deleteImages, probeFormat, resolveDisk } from "./disks.ts";
 import { poolDirs } from "./pools.ts";
 import { AFFECT } from "./ffi/flags.ts";
+import { hotplugBus } from "../hotplug-bus.ts";
 
 export function flagsFor(id: string, state: VmState): number {
   if (state === "running") return AFFECT.LIVE | AFFECT.CONFIG;
@@ -17,8 +28,12 @@ export function flagsFor(id: string, state: VmState): number {
   throw invalidState(id, state, "devices can be changed while it runs or is stopped");
 }
 
-/** Resolves when libvirt reports the device gone, or after ms (the guest may never let go). */
-function deviceRemoval(ctx: LibvirtContext, id: string, alias: string, ms: number): { wait: () => Promise<boolean> } {
+/**
+ * Resolves when libvirt reports the device gone, or after ms (the guest may never let go).
+ * Registered before the detach call (the event can beat its answer); `cancel` unregisters it
+ * when the detach itself fails, so no waiter outlives its call.
+ */
+function deviceRemoval(ctx: LibvirtContext, id: string, alias: string, ms: number): { wait: () => Promise<boolean>; cancel: () => void } {
   const key = `${id}/${alias}`;
   let done!: (removed: boolean) => void;
   const removed = new Promise<boolean>((resolve) => (done = resolve));
@@ -26,16 +41,30 @@ function deviceRemoval(ctx: LibvirtContext, id: string, alias: string, ms: numbe
   const hit = () => done(true);
   waiters.add(hit);
   ctx.removals.set(key, waiters);
+  const cancel = () => {
+    waiters.delete(hit);
+    if (waiters.size === 0 && ctx.removals.get(key) === waiters) ctx.removals.delete(key);
+  };
   return {
     wait: async () => {
       const timer = setTimeout(() => done(false), ms);
       const ok = await removed;
       clearTimeout(timer);
-      waiters.delete(hit);
-      if (waiters.size === 0) ctx.removals.delete(key);
+      cancel();
       return ok;
     },
+    cancel,
   };
+}
+
+/** Runs the detach call; a failure unregisters the removal waiter before it is rethrown. */
+async function detaching(removal: { cancel: () => void } | undefined, detach: () => Promise<unknown>): Promise<void> {
+  try {
+    await detach();
+  } catch (err) {
+    removal?.cancel();
+    throw err;
+  }
 }
 
 /**
@@ -57,15 +86,21 @@ export async function attachDisk(ctx: LibvirtContext, id: string, disk: DiskSpec
     if (status.spec.disks.some((d) => d.id === disk.id)) throw new HypervisorError("already_exists", `vm ${id} already has a disk with id ${disk.id}`, "disk.id");
     if (disk.id === CLOUD_INIT_CDROM_ID) throw new HypervisorError("invalid_argument", `disk.id: "${CLOUD_INIT_CDROM_ID}" is reserved for the node's cloud-init CD-ROM`, "disk.id");
     const taken = [...status.spec.disks.map((d) => d.target).filter((t): t is string => t !== undefined), ...(await liveTargets(ctx, id, status.state))];
-    const [targeted] = assignDiskTargets([{ ...disk, target: undefined } as DiskSpec], taken);
+    // SATA and IDE have no hot-plug: a running VM gets the disk on virtio (hotplug-bus.ts).
+    const live = { ...disk, bus: hotplugBus(disk.bus, status.state === "running"), target: undefined } as DiskSpec;
+    const [targeted] = assignDiskTargets([live], taken, ctx.host.machine);
     const resolved = await resolveDisk(ctx, id, targeted ?? disk, await poolDirs(ctx), "disk");
     try {
-      await ctx.pool.call("attach", id, buildDiskDeviceXml(resolved.disk, resolved.format), flags);
+      // The request facts (size, pool, volume) live in our metadata: keep it in step with the device.
+      const spec = { ...status.spec, disks: [...status.spec.disks, resolved.disk] };
+      const metadata = { xml: buildMetadataXml(spec, status.createdAt ?? new Date(), ctx.host.machine), prefix: METADATA_PREFIX, ns: METADATA_NS };
+      await ctx.pool.call("attach", id, buildDiskDeviceXml(resolved.disk, resolved.format), flags, metadata);
     } catch (err) {
       if (resolved.createdPath) await deleteImages(ctx, [resolved.createdPath]).catch(() => {});
       throw err;
     }
-    emit(ctx, { type: "disk_attached", vmId: id, vmName: status.name, message: `disk ${disk.id} attached to vm ${id} as ${resolved.disk.target}`, details: { disk: disk.id, target: resolved.disk.target ?? "" } });
+    const busNote = live.bus === disk.bus ? "" : ` on ${live.bus} (${disk.bus} has no hot-plug)`;
+    emit(ctx, { type: "disk_attached", vmId: id, vmName: status.name, message: `disk ${disk.id} attached to vm ${id} as ${resolved.disk.target}${busNote}`, details: { disk: disk.id, target: resolved.disk.target ?? "" } });
     return fetchStatus(ctx, id);
   });
 }
@@ -79,7 +114,7 @@ export async function detachDisk(ctx: LibvirtContext, id: string, diskId: string
     if (!disk) throw new HypervisorError("not_found", `vm ${id} has no disk with id ${diskId}`);
     const format = disk.resolvedPath ? await probeFormat(disk.resolvedPath) : "raw";
     const removal = flags & AFFECT.LIVE ? deviceRemoval(ctx, id, diskAlias(diskId), ctx.settings.detachWaitMs) : undefined;
-    await ctx.pool.call("detach", id, buildDiskDeviceXml(disk, format), flags);
+    await detaching(removal, () => ctx.pool.call("detach", id, buildDiskDeviceXml(disk, format), flags));
     const released = removal ? await removal.wait() : true;
     emit(ctx, {
       type: "disk_detached",
@@ -114,7 +149,7 @@ export async function detachNic(ctx: LibvirtContext, id: string, nicId: string):
     const nic = status.spec.nics.find((n) => n.id === nicId);
     if (!nic) throw new HypervisorError("not_found", `vm ${id} has no nic with id ${nicId}`);
     const removal = flags & AFFECT.LIVE ? deviceRemoval(ctx, id, nicAlias(nicId), ctx.settings.detachWaitMs) : undefined;
-    await ctx.pool.call("detach", id, buildNicDeviceXml(nic), flags);
+    await detaching(removal, () => ctx.pool.call("detach", id, buildNicDeviceXml(nic), flags));
     const released = removal ? await removal.wait() : true;
     emit(ctx, {
       type: "nic_detached",

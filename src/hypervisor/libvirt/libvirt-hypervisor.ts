@@ -122,7 +122,11 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
     const c = createContextBase(pool, createVmLocks(), settings, profile, log);
     const slow = accelerationWarning(facts, profile);
     if (slow !== undefined) log.warn(slow);
-    await pool.call("ensurePool", settings.poolName, settings.storagePath, ownPoolXml(c));
+    const own = await pool.call("ensurePool", settings.poolName, settings.storagePath, ownPoolXml(c));
+    if (own !== settings.poolName) {
+      log.warn(`${settings.storagePath} is already libvirt's storage pool ${own}: it serves as this node's default pool (instead of ${settings.poolName})`);
+      settings.poolName = own;
+    }
     await checkStorageAccess({ uri: facts.uri, storagePath: settings.storagePath, capabilitiesXml: facts.capabilitiesXml, log });
     const domains = await pool.call("domains", DOMAIN_XML.INACTIVE);
     reconcile(c, domains, false);

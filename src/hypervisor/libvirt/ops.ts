@@ -167,16 +167,43 @@ export function createOps(conn: () => ffi.Connection) {
         }
       }),
 
-    attach: (uuid: string, xml: string, flags: number): void => withDom(uuid, (c, d) => ffi.attachDevice(c, d, xml, flags)),
+    /** Attaches a device; with metadata, our <lq:vm> element follows in the same round trip (same flags). */
+    attach: (uuid: string, xml: string, flags: number, metadata?: { xml: string; prefix: string; ns: string }): void =>
+      withDom(uuid, (c, d) => {
+        ffi.attachDevice(c, d, xml, flags);
+        if (metadata) ffi.setMetadataElement(c, d, metadata.xml, metadata.prefix, metadata.ns, flags);
+      }),
     detach: (uuid: string, xml: string, flags: number): void => withDom(uuid, (c, d) => ffi.detachDevice(c, d, xml, flags)),
 
-    snapshotCreate: (uuid: string, xml: string, flags: number): ffi.RawSnapshot =>
+    /**
+     * Takes a snapshot; with quiesce, the guest's filesystems are frozen through the QEMU guest
+     * agent first and always thawed after, even when the snapshot fails. A guest without an
+     * agent that answers gets a crash-consistent snapshot: `quiesced` says which it was and
+     * `quiesceError` why not.
+     */
+    snapshotCreate: (uuid: string, xml: string, flags: number, quiesce = false): ffi.RawSnapshot & { quiesced: boolean; quiesceError?: string } =>
       withDom(uuid, (c, d) => {
-        const s = ffi.createSnapshot(c, d, xml, flags);
+        let frozen = false;
+        let quiesceError: string | undefined;
+        if (quiesce) {
+          try {
+            ffi.freezeFilesystems(c, d);
+            frozen = true;
+          } catch (err) {
+            if (!(err instanceof HypervisorError)) throw err;
+            quiesceError = err.message;
+          }
+        }
         try {
-          return { name: ffi.snapshotName(c, s), xml: ffi.snapshotXml(c, s), current: ffi.snapshotIsCurrent(c, s) };
+          const s = ffi.createSnapshot(c, d, xml, flags);
+          try {
+            const raw = { name: ffi.snapshotName(c, s), xml: ffi.snapshotXml(c, s), current: ffi.snapshotIsCurrent(c, s), quiesced: frozen };
+            return quiesceError === undefined ? raw : { ...raw, quiesceError };
+          } finally {
+            ffi.freeSnapshot(c, s);
+          }
         } finally {
-          ffi.freeSnapshot(c, s);
+          if (frozen) ffi.thawFilesystems(c, d);
         }
       }),
     snapshots: (uuid: string): ffi.RawSnapshot[] => withDom(uuid, (c, d) => ffi.listSnapshots(c, d)),

@@ -56,7 +56,9 @@ function poolNotFound(id: string): HypervisorError {
 }
 
 export async function getPool(ctx: LibvirtContext, id: string): Promise<PoolInfo> {
-  if (typeof id !== "string" || id === "" || (id !== DEFAULT_POOL_ID && poolIdOf(id, ctx.settings.poolName) !== id)) throw poolNotFound(String(id));
+  // The own pool's libvirt name is not an id of its own (it is "default"), nor is libvirt's pool named default.
+  const ownName = id === ctx.settings.poolName;
+  if (typeof id !== "string" || id === "" || ownName) throw poolNotFound(String(id));
   const raw = await ctx.pool.call("pool", libvirtPoolName(id, ctx.settings.poolName), true);
   const info = raw && poolInfoOf(ctx, raw);
   if (!info) throw poolNotFound(id);
@@ -88,7 +90,8 @@ export async function initPool(ctx: LibvirtContext, def: PoolDefinition): Promis
         "config.local.path",
       );
     }
-    await ctx.pool.call("ensurePool", own, ctx.settings.storagePath, ownPoolXml(ctx));
+    const found = await ctx.pool.call("ensurePool", own, ctx.settings.storagePath, ownPoolXml(ctx));
+    if (found !== own) ctx.settings.poolName = found;
     return getPool(ctx, DEFAULT_POOL_ID);
   }
   validatePoolDefinition(def, own);

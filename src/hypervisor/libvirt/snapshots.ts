@@ -6,7 +6,6 @@ import type { Snapshot, SnapshotOptions, VmStatus } from "../types.ts";
 import { validateSnapshotName, validateVmId } from "../validation.ts";
 import { buildSnapshotXml, parseSnapshotXml } from "./domain-xml/index.ts";
 import { emit, fetchStatus, vmCall, type LibvirtContext } from "./context.ts";
-import { SNAPSHOT_CREATE } from "./ffi/flags.ts";
 import type { RawSnapshot } from "./ffi/snapshot.ts";
 
 function toSnapshot(vmId: string, raw: RawSnapshot): Snapshot {
@@ -41,9 +40,11 @@ export async function createSnapshot(ctx: LibvirtContext, id: string, opts: Snap
     const existing = await vmCall(ctx, id, "snapshots", id);
     if (existing.some((s) => s.name === name)) throw new HypervisorError("already_exists", `vm ${id} already has a snapshot named ${JSON.stringify(name)}`);
     const xml = buildSnapshotXml({ name, ...(opts.description ? { description: opts.description } : {}), includeMemory: opts.includeMemory });
-    const raw = await vmCall(ctx, id, "snapshotCreate", id, xml, opts.quiesce ? SNAPSHOT_CREATE.QUIESCE : 0);
-    const snap = toSnapshot(id, raw);
-    emit(ctx, { type: "snapshot_created", vmId: id, message: `snapshot ${name} of vm ${id} created`, details: { snapshot: name } });
+    const raw = await vmCall(ctx, id, "snapshotCreate", id, xml, 0, opts.quiesce);
+    const snap: Snapshot = { ...toSnapshot(id, raw), ...(opts.quiesce ? { quiesced: raw.quiesced } : {}) };
+    if (raw.quiesceError !== undefined) ctx.log.warn(`snapshot ${name} of vm ${id} is not quiesced (crash-consistent): ${raw.quiesceError}`);
+    const how = !opts.quiesce ? "" : raw.quiesced ? ", filesystems quiesced" : ", not quiesced: no guest agent answered";
+    emit(ctx, { type: "snapshot_created", vmId: id, message: `snapshot ${name} of vm ${id} created${how}`, details: { snapshot: name, ...(opts.quiesce ? { quiesced: String(raw.quiesced) } : {}) } });
     return snap;
   });
 }

@@ -120,10 +120,18 @@ export function createStorageOps(conn: () => ffi.Connection) {
       return ffi.withPoolNamed(c, name, (p) => rawPool(c, p, refresh));
     },
 
-    /** The node's own pool at start: found by directory or name, else defined; then started. */
-    ensurePool(name: string, path: string, poolXml: string): void {
+    /**
+     * The node's own pool: found by directory or name, else defined; then started. Returns its
+     * libvirt name (another than asked for when a pool of that name already had the directory).
+     */
+    ensurePool(name: string, path: string, poolXml: string): string {
       const c = conn();
-      ffi.freePool(c, ffi.ensureDirPool(c, { name, path, poolXml }));
+      const p = ffi.ensureDirPool(c, { name, path, poolXml });
+      try {
+        return ffi.poolName(c, p);
+      } finally {
+        ffi.freePool(c, p);
+      }
     },
 
     /**

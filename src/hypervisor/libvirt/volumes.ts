@@ -7,8 +7,19 @@
 import { posix } from "node:path";
 import { HypervisorError } from "../errors.ts";
 import { DEFAULT_POOL_ID, type VmStatus, type VolumeInfo } from "../types.ts";
-import { checkVolumeName, formatOf, growOnly, inside, nodeStorageFs, poolById, readImageInfo, volumeFileNames, type PoolDir } from "../storage/index.ts";
-import { firstContained, candidate } from "../storage/lookup.ts";
+import {
+  candidate,
+  checkVolumeName,
+  firstContained,
+  formatOf,
+  growOnly,
+  inside,
+  nodeStorageFs,
+  poolById,
+  readImageInfo,
+  volumeFileNames,
+  type PoolDir,
+} from "../storage/index.ts";
 import { vmCall, type LibvirtContext } from "./context.ts";
 import { isActiveState } from "./state-map.ts";
 import { listVms } from "./inventory.ts";
@@ -21,20 +32,25 @@ interface Located {
   target?: string;
 }
 
-async function locate(ctx: LibvirtContext, pool: PoolDir, volume: string): Promise<Located> {
+/**
+ * The volume's file in the pool; with the default pool also the VM disk of that id, in whatever
+ * pool its image lives: the control plane sends pool "default" for every disk it resizes.
+ */
+async function locate(ctx: LibvirtContext, pool: PoolDir, pools: readonly PoolDir[], volume: string): Promise<Located> {
   const tries = volumeFileNames(volume).map((n) => candidate(pool.path, n));
   const [byName, vms] = await Promise.all([firstContained(tries, nodeStorageFs), listVms(ctx)]);
   const users = (path: string) => vms.flatMap((vm) => vm.spec.disks.filter((d) => d.device === "disk" && d.resolvedPath === path).map((d) => ({ vm, target: d.target })));
   let path = byName;
   if (path === undefined && pool.id === DEFAULT_POOL_ID) {
-    const root = posix.resolve(pool.path);
+    const roots = pools.map((p) => posix.resolve(p.path));
+    const inPool = (file: string) => roots.some((root) => inside(root, posix.resolve(file)));
     const owners = vms.flatMap((vm) =>
-      vm.spec.disks.filter((d) => d.device === "disk" && d.id === volume && d.resolvedPath !== undefined && inside(root, posix.resolve(d.resolvedPath))).map(() => vm),
+      vm.spec.disks.filter((d) => d.device === "disk" && d.id === volume && d.resolvedPath !== undefined && inPool(d.resolvedPath)).map(() => vm),
     );
     if (owners.length > 1) {
       throw new HypervisorError(
         "invalid_state",
-        `volume_id: disk id ${volume} names a disk of several vms in the default pool (${owners.map((v) => `${v.name} ${v.id}`).join(", ")}); resize it by its file name instead`,
+        `volume_id: disk id ${volume} names a disk of several vms (${owners.map((v) => `${v.name} ${v.id}`).join(", ")}); resize it by its file name instead`,
         "volume_id",
       );
     }
@@ -44,7 +60,7 @@ async function locate(ctx: LibvirtContext, pool: PoolDir, volume: string): Promi
     throw new HypervisorError(
       "not_found",
       `volume ${volume} not found in storage pool ${pool.id} at ${pool.path} (tried ${tries.map((t) => posix.basename(t.path)).join(", ")}` +
-        `${pool.id === DEFAULT_POOL_ID ? `, and no vm has a disk with id ${volume} there` : ""})`,
+        `${pool.id === DEFAULT_POOL_ID ? `, and no vm has a disk with id ${volume} in a storage pool` : ""})`,
       "volume_id",
     );
   }
@@ -58,8 +74,9 @@ export async function resizeVolume(ctx: LibvirtContext, poolId: string, volume: 
   checkVolumeName(volume, "volume_id");
   // The size's own rules (positive, whole sectors, at most 64 TiB) before anything is looked up.
   growOnly(volume, 0, newSizeBytes);
-  const pool = poolById(await poolDirs(ctx), poolId === "" ? undefined : poolId, "pool_id");
-  const at = await locate(ctx, pool, volume);
+  const pools = await poolDirs(ctx);
+  const pool = poolById(pools, poolId === "" ? undefined : poolId, "pool_id");
+  const at = await locate(ctx, pool, pools, volume);
   const run = <T>(fn: () => Promise<T>) => (at.vm ? ctx.locks.run(at.vm.id, fn) : fn());
   return run(async () => {
     const header = await readImageInfo(at.path);

@@ -53,11 +53,15 @@ export function createSnapshot(ctx: MockContext, id: string, opts: SnapshotOptio
     vm.snapshots.set(name, record);
     vm.currentSnapshot = name;
     changed(vm);
-    emitVm(ctx, vm, "snapshot_created", `snapshot ${name} of vm ${vm.spec.name} created`, {
+    // The mock's guests run no agent: a quiesced snapshot is taken crash-consistent, as libvirt's
+    // backend does for a guest whose agent does not answer.
+    const how = opts.quiesce ? ", not quiesced: no guest agent answered" : "";
+    emitVm(ctx, vm, "snapshot_created", `snapshot ${name} of vm ${vm.spec.name} created${how}`, {
       snapshot: name,
       ...(record.parent ? { parent: record.parent } : {}),
+      ...(opts.quiesce ? { quiesced: "false" } : {}),
     });
-    return toSnapshot(vm, record);
+    return { ...toSnapshot(vm, record), ...(opts.quiesce ? { quiesced: false } : {}) };
   });
 }
 

@@ -68,23 +68,30 @@ export async function resolveImages(ctx: MockContext, vmId: string, disks: reado
 /** The recorded volume of a VM image, if the mock made it. */
 export const recordedVolume = (ctx: MockContext, path: string | undefined) => (path === undefined ? undefined : ctx.storage.volumes.get(path));
 
+/** statfs of the folder, or of its nearest existing parent (the default pool's folder appears with its first image). */
+async function filesystemOf(path: string) {
+  for (let p = path; ; p = posix.dirname(p)) {
+    const s = await statfs(p).catch(() => undefined);
+    if (s || p === "/") return s;
+  }
+}
+
+/** Figures of the pool's filesystem, as libvirt reports a dir pool's (a capacity cap is not enforced there either). */
 async function poolInfo(ctx: MockContext, def: PoolDefinition): Promise<PoolInfo> {
-  const fsStat = await statfs(def.path).catch(() => undefined);
+  const fsStat = await filesystemOf(def.path);
   const total = fsStat ? fsStat.blocks * fsStat.bsize : 0;
   const available = fsStat ? fsStat.bavail * fsStat.bsize : 0;
   const volumes = [...ctx.storage.volumes.values()].filter((v) => v.poolId === def.id);
-  const info: PoolInfo = {
+  return {
     id: def.id,
     type: def.type,
     path: def.path,
-    active: fsStat !== undefined,
-    totalBytes: def.capacityBytes !== undefined ? Math.min(total, def.capacityBytes) : total,
+    active: true,
+    totalBytes: total,
     availableBytes: available,
     usedBytes: Math.max(0, total - available),
     volumeCount: volumes.length,
   };
-  if (def.capacityBytes !== undefined) info.capacityBytes = def.capacityBytes;
-  return info;
 }
 
 function definedPool(ctx: MockContext, id: string): PoolDefinition {

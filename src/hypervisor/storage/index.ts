@@ -10,5 +10,5 @@ export { withNodeCdroms, withoutNodeCdroms, emptyCdrom, emptyCdromId, cloudInitC
 export { growOnly, MAX_VOLUME_BYTES, SECTOR_BYTES } from "./grow-only.ts";
 export { formatOf, isQcow2, qcow2VirtualSize, readImageInfo, readHeader, overlaySize, IMAGE_HEADER_BYTES, type ImageInfo } from "./image-header.ts";
 export { nodeStorageFs, fakeStorageFs, type StorageFs } from "./storage-fs.ts";
-export { inside } from "./lookup.ts";
+export { inside, candidate, firstContained, type Candidate } from "./lookup.ts";
 export { cloudInitIsoBytes, writeCloudInitIso } from "./cloud-init-iso.ts";

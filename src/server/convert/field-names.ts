@@ -60,7 +60,9 @@ export function wireField(field: string, disks: readonly Pick<DiskSpec, "device"
   const nic = /^(spec\.nics\[\d+\]|nic)(.*)$/.exec(field);
   if (nic) return nic[1]! + renameSub(nic[2]!, NIC_FIELDS);
   if (field.startsWith("disk.") || field === "disk") return `disk${renameSub(field.slice(4), DISK_FIELDS)}`;
-  for (const [model, wire] of SPEC_FIELDS) if (field === model || field.startsWith(`${model}.`)) return wire + field.slice(model.length);
+  for (const [model, wire] of SPEC_FIELDS) {
+    if (field === model || field.startsWith(`${model}.`) || field.startsWith(`${model}[`)) return wire + field.slice(model.length);
+  }
   return field;
 }
 

@@ -53,6 +53,9 @@ function diskInput(p: PDiskSpec, index: number, field: string): DiskSpecInput {
   const where = location(p.path);
   // size_gib and backing_file describe an image the node creates: never one given by path.
   const creates = where.path === undefined && (sizeGib > 0 || p.backingFile !== "");
+  if (where.path === undefined && where.volume === undefined && !creates) {
+    throw invalidField(`${field}.path`, "give an existing image (an absolute path, or a volume name in pool_id's pool), or size_gib or backing_file for a new one");
+  }
   return stripUndefined({
     id: p.id || `disk${index}`,
     ...where,

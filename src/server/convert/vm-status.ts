@@ -55,6 +55,7 @@ export function snapshotToWire(s: Snapshot): SnapshotResponse {
     vmId: s.vmId,
     current: s.current,
     hasMemory: s.hasMemory,
+    quiesced: s.quiesced ?? false,
   });
 }
 

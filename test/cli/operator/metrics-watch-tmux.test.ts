@@ -41,8 +41,9 @@ beforeAll(async () => {
   d = await startTestDaemon();
   await d.grpc.createVM({
     vmId: crypto.randomUUID(),
+    name: "watched-1",
     start: true,
-    spec: { name: "watched-1", cpu: { sockets: 1, coresPerSocket: 2, threadsPerCore: 1 }, memory: { sizeMib: 1024n } },
+    spec: { cpuSockets: 1, cpuCores: 2, cpuThreadsPerCore: 1, memoryMib: 1024n },
   });
 });
 
@@ -66,7 +67,7 @@ describe.skipIf(tmuxPath === null)("on a terminal (tmux)", () => {
 
     const drawn = await waitForScreen(session, /watched-1\s+running/);
     expect(drawn).toMatch(/^limiquantix-node metrics\s+127\.0\.0\.1:\d+\s+every 250ms\s+\d\d:\d\d:\d\d UTC\s+\(q or Ctrl-C quits\)/m);
-    expect(drawn).toMatch(/^host cpu\s+\d+\.\d% \[[#.]{20}\]/m);
+    expect(drawn).toMatch(/^host cpu\s+(\d+\.\d% \[[#.]{20}\]|– \(measuring\))/m);
     expect(drawn).toMatch(/^host memory\s+\d+\.\d% \[[#.]{20}\]\s+\S+ \S+ used of /m);
     expect(drawn).toMatch(/^VM\s+STATE\s+VCPUS\s+CPU\s+MEMORY\s+DISK READ \/ WRITE\s+NET RX \/ TX$/m);
     expect(drawn).toMatch(/^watched-1\s+running\s+2\s+\d+\.\d%\s+\S+ \S+ \/ 1\.0 GiB/m);
@@ -91,8 +92,9 @@ describe.skipIf(tmuxPath === null)("on a terminal (tmux)", () => {
   test("vm migrate draws one progress bar, redrawn in place, on a terminal", async () => {
     await d.grpc.createVM({
       vmId: crypto.randomUUID(),
+      name: "moving-1",
       start: true,
-      spec: { name: "moving-1", cpu: { sockets: 1, coresPerSocket: 1, threadsPerCore: 1 }, memory: { sizeMib: 256n } },
+      spec: { cpuSockets: 1, cpuCores: 1, cpuThreadsPerCore: 1, memoryMib: 256n },
     });
     const session = "migrate";
     tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", session, "-c", ROOT, "env PS1='$ ' bash --norc --noprofile");
@@ -100,7 +102,7 @@ describe.skipIf(tmuxPath === null)("on a terminal (tmux)", () => {
     const after = await waitForScreen(session, /EXIT=\d+/);
     expect(after).toContain("EXIT=0");
     const bars = after.split("\n").filter((l) => l.startsWith("["));
-    expect(bars).toEqual([`[${"#".repeat(30)}] 100% completed 256 MiB / 256 MiB`]);
+    expect(bars).toEqual([`[${"#".repeat(30)}] 100% complete 256 MiB / 256 MiB`]);
     expect(after).toMatch(/^vm moving-1 \([0-9a-f-]{36}\) migrated to node-2\.example$/m);
     expect(after).not.toContain("migration:");
     tmux("kill-session", "-t", session);

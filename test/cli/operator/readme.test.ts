@@ -60,7 +60,7 @@ describe("README: Operating a node", () => {
           const deadline = Date.now() + 5000;
           while (d.daemon.events.subscriberCount() === 0 && Date.now() < deadline) await Bun.sleep(20);
           await d.grpc.rebootVM({ vmId: (await d.grpc.listVMs({})).vms.find((v) => v.name === "web-1")!.vmId });
-          await p.waitFor(/vm_state_changed web-1/);
+          await p.waitFor(/vm_rebooted web-1/);
         } else {
           await p.waitFor(/web-1\s+running/);
         }

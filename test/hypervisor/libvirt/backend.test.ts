@@ -15,7 +15,8 @@ import { expectKind } from "../contract.ts";
 import { createContextBase, type LibvirtContext } from "../../../src/hypervisor/libvirt/context.ts";
 import { handleRawEvent, reconcile } from "../../../src/hypervisor/libvirt/events.ts";
 import type { CallPool } from "../../../src/hypervisor/libvirt/call-pool.ts";
-import type { RawDomain } from "../../../src/hypervisor/libvirt/ops.ts";
+import type { HostFacts, RawDomain } from "../../../src/hypervisor/libvirt/ops.ts";
+import { accelerationWarning } from "../../../src/hypervisor/libvirt/host.ts";
 import type { HypervisorEvent } from "../../../src/hypervisor/types.ts";
 import { createVmLocks } from "../../../src/hypervisor/vm-lock.ts";
 import { pairedReadTimes } from "../../support/libvirt-reads-by-hand.ts";
@@ -126,6 +127,17 @@ describe("event translation", () => {
       ["vm_created", C, undefined, "running"],
       ["vm_deleted", B, undefined, undefined],
     ]);
+  });
+});
+
+describe("host acceleration", () => {
+  const facts = (driverType: string) => ({ driverType, capabilitiesXml: "<capabilities/>" }) as unknown as HostFacts;
+  const profile = (domainType: "kvm" | "qemu") => ({ driverType: "QEMU", domainType, hostname: "h" });
+
+  test("one warning when QEMU guests will run under TCG; none with KVM or on other drivers", () => {
+    expect(accelerationWarning(facts("QEMU"), profile("qemu"))).toBe("no usable /dev/kvm: guests run emulated (TCG), many times slower");
+    expect(accelerationWarning(facts("QEMU"), profile("kvm"))).toBeUndefined();
+    expect(accelerationWarning(facts("TEST"), profile("qemu"))).toBeUndefined();
   });
 });
 

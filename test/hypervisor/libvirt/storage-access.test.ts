@@ -9,6 +9,7 @@ import {
   checkStorageAccess,
   type FolderMode,
   foldersToCross,
+  type PermissionClass,
   storageAccessError,
 } from "../../../src/hypervisor/libvirt/storage-access.ts";
 
@@ -27,7 +28,7 @@ describe("foldersToCross", () => {
 
 describe("blockedFolder", () => {
   const dir = (path: string, mode: number, uid = 0, gid = 0): FolderMode => ({ path, mode, uid, gid });
-  const cases: [string, FolderMode[], { path: string; applies: string } | undefined][] = [
+  const cases: [string, FolderMode[], { path: string; applies: PermissionClass } | undefined][] = [
     ["the default layout, all 0755", [dir("/", 0o755), dir("/var", 0o755), dir("/var/lib/limiquantix", 0o755), dir("/var/lib/limiquantix/vms", 0o711)], undefined],
     ["a 0700 state folder (the issue)", [dir("/", 0o755), dir("/var/lib/limiquantix", 0o700), dir("/var/lib/limiquantix/vms", 0o755)], { path: "/var/lib/limiquantix", applies: "o" }],
     ["the first blocking folder from the root down", [dir("/a", 0o750), dir("/a/b", 0o700)], { path: "/a", applies: "o" }],

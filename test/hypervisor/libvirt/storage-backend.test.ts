@@ -177,6 +177,16 @@ describe("disks in pools", () => {
     expect(existsSync(iso)).toBe(false);
   });
 
+  test("a create that fails after writing the cloud-init ISO removes it with the images", async () => {
+    const id = crypto.randomUUID();
+    const s = spec({ firmware: "uefi" });
+    s.cloudInit = { userData: "#cloud-config\n", metaData: "", networkConfig: "", vendorData: "" };
+    // The test driver offers no UEFI firmware: found after the image and the ISO exist.
+    await expectKind(hv.createVm(id, s), "unsupported");
+    expect(existsSync(join(storage, `${id}-cloud-init.iso`))).toBe(false);
+    await expectKind(hv.getVm(id), "not_found");
+  });
+
   test("a CD-ROM named relative to the pools is resolved; one that is nowhere fails and leaves nothing behind", async () => {
     mkdirSync(join(root, "fast", "iso"), { recursive: true });
     writeFileSync(join(root, "fast", "iso", `deb-${run}.iso`), "iso");

@@ -55,6 +55,17 @@ export const destroyDomain = (c: Connection, d: Pointer) => check(c, c.lv.sym.vi
 export const rebootDomain = (c: Connection, d: Pointer) => check(c, c.lv.sym.virDomainReboot(d, 0), "reboot");
 export const suspendDomain = (c: Connection, d: Pointer) => check(c, c.lv.sym.virDomainSuspend(d), "pause");
 export const resumeDomain = (c: Connection, d: Pointer) => check(c, c.lv.sym.virDomainResume(d), "resume");
+/** Freezes every guest filesystem through the QEMU guest agent; returns how many it froze. */
+export function freezeFilesystems(c: Connection, d: Pointer): number {
+  const n = c.lv.sym.virDomainFSFreeze(d, null, 0, 0);
+  if (n < 0) fail(c.lv, "freeze guest filesystems");
+  return n;
+}
+export function thawFilesystems(c: Connection, d: Pointer): number {
+  const n = c.lv.sym.virDomainFSThaw(d, null, 0, 0);
+  if (n < 0) fail(c.lv, "thaw guest filesystems");
+  return n;
+}
 export const undefineDomain = (c: Connection, d: Pointer, flags: number) =>
   check(c, c.lv.sym.virDomainUndefineFlags(d, flags), "undefine");
 export const attachDevice = (c: Connection, d: Pointer, xml: string, flags: number) =>

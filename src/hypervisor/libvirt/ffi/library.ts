@@ -61,6 +61,8 @@ const symbols = {
   virDomainMigrateSetMaxDowntime: { args: [P, "u64", U], returns: I },
   virDomainGetJobStats: { args: [P, P, P, P, U], returns: I },
   virDomainAbortJob: { args: [P], returns: I },
+  virDomainFSFreeze: { args: [P, P, U, U], returns: I },
+  virDomainFSThaw: { args: [P, P, U, U], returns: I },
   virTypedParamsFree: { args: [P, I], returns: "void" },
   virTypedParamsAddULLong: { args: [P, P, P, P, "u64"], returns: I },
   // snapshots

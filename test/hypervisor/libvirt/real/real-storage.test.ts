@@ -12,7 +12,7 @@ import { createLibvirtHypervisor } from "../../../../src/hypervisor/libvirt/inde
 import { cdromOfVm } from "../../../../src/hypervisor/storage/index.ts";
 import type { Hypervisor, HypervisorEvent, VmSpec } from "../../../../src/hypervisor/types.ts";
 import { eventually } from "../../contract.ts";
-import { REAL, realCpuDisabledFeatures, realDomainType, realTierStorage, URI, virsh } from "./helpers.ts";
+import { REAL, realCpuDisabledFeatures, realDomainType, realTierStorage, type RealTierStorage, URI, virsh } from "./helpers.ts";
 
 const STEP_MS = 90_000;
 const MiB = 1024 * 1024;
@@ -37,12 +37,13 @@ function blockCapacity(id: string, target: string): number {
 }
 
 describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () => {
-  const store = realTierStorage("lq-rs-");
-  const run = store.root.slice(-6).toLowerCase();
+  // Made in beforeAll: a skipped tier leaves no folder behind.
+  let store: RealTierStorage;
+  let run = "";
+  let poolPath = "";
+  let cloud = "";
+  let isos = "";
   const poolId = crypto.randomUUID();
-  const poolPath = join(store.root, "pools", poolId);
-  const cloud = join(store.root, "cloud");
-  const isos = join(store.root, "isos");
   const id = crypto.randomUUID();
   const events: HypervisorEvent[] = [];
   let hv: Hypervisor;
@@ -55,6 +56,11 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
     createLibvirtHypervisor({ uri: URI, storagePath: store.storagePath, consoleListen: "127.0.0.1", poolName: store.poolName, domainType, cpuDisabledFeatures, stopPollMs: 100, cloudImagesDir: cloud, isoImagesDir: isos });
 
   beforeAll(async () => {
+    store = realTierStorage("lq-rs-");
+    run = store.root.slice(-6).toLowerCase();
+    poolPath = join(store.root, "pools", poolId);
+    cloud = join(store.root, "cloud");
+    isos = join(store.root, "isos");
     mkdirSync(cloud, { recursive: true, mode: 0o755 });
     mkdirSync(isos, { recursive: true, mode: 0o755 });
     const made = Bun.spawnSync(["qemu-img", "create", "-q", "-f", "qcow2", join(cloud, `base-${run}.qcow2`), "64M"]);
@@ -83,7 +89,7 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
       } catch {}
     }
     await hv?.close();
-    store.remove();
+    store?.remove();
   }, STEP_MS);
 
   test("a dir pool is persistent, autostarted and running, with the id as its uuid", async () => {
