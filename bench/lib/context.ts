@@ -16,6 +16,8 @@ export interface DaemonInfo {
   /** The first 16 VM ids (all of them when fewer). */
   vmIds: string[];
   vmCount: number;
+  /** Seconds the child took to create its VMs. */
+  createS: number;
   /** With --fetch: the Bun.serve listener's port. */
   fetchPort?: number;
 }
@@ -40,8 +42,8 @@ export interface BenchContext {
   log(message: string): void;
   /** A daemon child (mock backend) holding `vms` VMs, half of them running. */
   daemon(vms: number): Promise<Child<DaemonInfo>>;
-  /** Any bench server, started once per key. */
-  server<Info>(key: string, script: string, args?: string[]): Promise<Child<Info>>;
+  /** Any bench server, started once per key; it has readyTimeoutMs (default 60 s) to say READY. */
+  server<Info>(key: string, script: string, args?: string[], readyTimeoutMs?: number): Promise<Child<Info>>;
   /** h2load with this mode's duration (timed) or a handful of requests (smoke). */
   load(o: Omit<H2loadOptions, "durationS" | "warmUpS" | "requests">, requests?: number): Promise<H2loadResult>;
   /** Unrecorded load before the first round, so no target's first run pays for JIT warm-up (not in smoke). */
@@ -60,11 +62,11 @@ export function createContext(mode: Mode, log: (m: string) => void): BenchContex
   const children = new Map<string, Promise<Child<unknown>>>();
   const timing = TIMINGS[mode];
 
-  function server<Info>(key: string, script: string, args: string[] = []): Promise<Child<Info>> {
+  function server<Info>(key: string, script: string, args: string[] = [], readyTimeoutMs?: number): Promise<Child<Info>> {
     let child = children.get(key);
     if (!child) {
       log(`starting ${key}`);
-      child = startChild<unknown>(script, args);
+      child = startChild<unknown>(script, args, readyTimeoutMs);
       children.set(key, child);
     }
     return child as Promise<Child<Info>>;

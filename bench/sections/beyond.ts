@@ -5,7 +5,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GetVMStatusRequestSchema, HealthCheckRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { HealthCheckRequestSchema, VMIdRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { BenchContext, DaemonInfo } from "../lib/context.ts";
 import { writeGrpcBody } from "../lib/grpc-body.ts";
 import { GRPC_HEADERS, type H2loadOptions, type H2loadResult, h2loadAvailable } from "../lib/h2load.ts";
@@ -41,7 +41,7 @@ export const beyondSection: Section = {
     const bodies = {
       grpc: writeGrpcBody(ctx.tmp, "beyond-health", HealthCheckRequestSchema, {}),
       connect: writeFile(ctx.tmp, "beyond-health.json", "{}"),
-      grpcStatus: writeGrpcBody(ctx.tmp, "beyond-status", GetVMStatusRequestSchema, { vmId: vmIds[0]! }),
+      grpcStatus: writeGrpcBody(ctx.tmp, "beyond-status", VMIdRequestSchema, { vmId: vmIds[0]! }),
       connectStatus: writeFile(ctx.tmp, "beyond-status.json", JSON.stringify({ vmId: vmIds[0]! })),
     };
     const targets: Target[] = [

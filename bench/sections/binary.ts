@@ -4,7 +4,7 @@
 
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { GetVMStatusRequestSchema, HealthCheckRequestSchema, ListVMsRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { HealthCheckRequestSchema, ListVMsRequestSchema, VMIdRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { rssMiB, rssSplitMiB } from "../lib/child.ts";
 import type { BenchContext } from "../lib/context.ts";
 import { freePort } from "../lib/free-port.ts";
@@ -90,7 +90,8 @@ async function applyLoad(ctx: BenchContext, s: Started): Promise<number> {
       const res = await connectJson(s.port, "CreateVM", {
         vmId,
         start: (i + k) % 2 === 0,
-        spec: { name: `load-${i + k}`, memory: { sizeMib: "1024" }, disks: [{ id: "root", newImage: { sizeBytes: "10737418240" }, bootOrder: 1 }], nics: [{ id: "eth0", network: "default" }] },
+        name: `load-${i + k}`,
+        spec: { memoryMib: "1024", disks: [{ id: "root", sizeGib: "10", bootable: true }], nics: [{ id: "eth0", network: "default" }] },
       });
       if (!res.ok) throw new Error(`CreateVM answered ${res.status}: ${await res.text()}`);
       ids.push(vmId);
@@ -98,7 +99,7 @@ async function applyLoad(ctx: BenchContext, s: Started): Promise<number> {
   }
   const url = (m: string) => `http://127.0.0.1:${s.port}${NODE_SERVICE}/${m}`;
   const health = writeGrpcBody(ctx.tmp, "bin-health", HealthCheckRequestSchema, {});
-  const status = writeGrpcBody(ctx.tmp, "bin-status", GetVMStatusRequestSchema, { vmId: ids[0]! });
+  const status = writeGrpcBody(ctx.tmp, "bin-status", VMIdRequestSchema, { vmId: ids[0]! });
   const list = writeGrpcBody(ctx.tmp, "bin-list", ListVMsRequestSchema, {});
   assertAnswered("binary HealthCheck", await ctx.load({ url: url("HealthCheck"), bodyFile: health, headers: GRPC_HEADERS, ...UNARY_LOAD }), 10);
   assertAnswered("binary GetVMStatus", await ctx.load({ url: url("GetVMStatus"), bodyFile: status, headers: GRPC_HEADERS, ...UNARY_LOAD }), 100);

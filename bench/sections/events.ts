@@ -1,7 +1,7 @@
 // StreamEvents fan-out: 1, 10 and 100 gRPC subscribers (one HTTP/2 connection each) on the
 // daemon while it publishes a burst of events into its event bus; events delivered per second
 // in total, and whether every subscriber got every event. The subscribers only split frames
-// (bench/lib/grpc-stream-client.ts) and decode the last event to check its id.
+// (bench/lib/grpc-stream-client.ts) and decode the last event to check its sequence number.
 
 import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
 import { NodeEventSchema, StreamEventsRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
@@ -49,7 +49,7 @@ async function fanOut(ctx: BenchContext, subscribers: number, events: number): P
     const outcomes = await Promise.allSettled(streams.map((s) => s.waitFor(events, 60_000)));
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const complete = streams.filter((s, i) => outcomes[i]!.status === "fulfilled" && s.last && fromBinary(NodeEventSchema, s.last).id === BigInt(lastId)).length;
+    const complete = streams.filter((s, i) => outcomes[i]!.status === "fulfilled" && s.last && fromBinary(NodeEventSchema, s.last).sequence === BigInt(lastId)).length;
     const delivered = streams.reduce((sum, s) => sum + s.count, 0);
     const clientCpu = (100 * (cpu.user + cpu.system)) / 1e6 / seconds;
     return {
@@ -59,7 +59,7 @@ async function fanOut(ctx: BenchContext, subscribers: number, events: number): P
       unit: "events/s",
       ...(subscribers === 100 ? { budget: { op: ">=" as const, limit: 50_000 } } : {}),
       note:
-        `${complete} of ${subscribers} got all ${events} events (last id checked); ` +
+        `${complete} of ${subscribers} got all ${events} events (last sequence checked); ` +
         `${delivered.toLocaleString("en-US")} delivered in ${fmt(seconds)} s; subscribers' process used ${fmt(clientCpu)}% of a core`,
       ...(complete < subscribers ? { failed: true } : {}),
     };

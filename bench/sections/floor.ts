@@ -2,7 +2,7 @@
 // all three loaded by the same h2load (gRPC over h2c), interleaved round by round so the
 // machine's noise hits them alike. Ratios are taken per round, then the median is reported.
 
-import { GetVMStatusRequestSchema, HealthCheckRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { HealthCheckRequestSchema, VMIdRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { BenchContext, DaemonInfo, ServerInfo } from "../lib/context.ts";
 import { writeGrpcBody } from "../lib/grpc-body.ts";
 import { GRPC_HEADERS, type H2loadOptions, type H2loadResult, h2loadAvailable } from "../lib/h2load.ts";
@@ -35,7 +35,7 @@ export const floorSection: Section = {
     if (!h2loadAvailable()) return [skippedRow(SECTION, "serving floor", "h2load not installed (apt-get install nghttp2-client)")];
     const [floor, daemon] = await Promise.all([ctx.server<ServerInfo>("floor server", "floor.ts"), ctx.daemon(10)]);
     const health = writeGrpcBody(ctx.tmp, "health", HealthCheckRequestSchema, {});
-    const status = writeGrpcBody(ctx.tmp, "status", GetVMStatusRequestSchema, { vmId: daemon.info.vmIds[0]! });
+    const status = writeGrpcBody(ctx.tmp, "status", VMIdRequestSchema, { vmId: daemon.info.vmIds[0]! });
     const grpc = (server: ServerInfo, method: string, bodyFile: string) => ({
       url: `http://127.0.0.1:${server.port}${NODE_SERVICE}/${method}`,
       bodyFile,

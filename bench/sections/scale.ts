@@ -2,9 +2,10 @@
 // (one VM) against daemons holding 10, 1,000 and 10,000 mock VMs. ListVMs is timed one call
 // at a time (latency), side by side with the floor server sending answers of the same VMs
 // encoded once at its start (bench/servers/floor.ts): the least any server must do to send
-// that many bytes. GetVMStatus runs under the same concurrent load as the floor (throughput).
+// that many bytes; the 10,000-VM daemon also times a listing's steps in its own process. GetVMStatus
+// runs under the same concurrent load as the floor (throughput).
 
-import { GetVMStatusRequestSchema, ListVMsRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { ListVMsRequestSchema, VMIdRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { BenchContext, ServerInfo } from "../lib/context.ts";
 import { writeGrpcBody } from "../lib/grpc-body.ts";
 import { GRPC_HEADERS, type H2loadResult, h2loadAvailable } from "../lib/h2load.ts";
@@ -30,6 +31,7 @@ export const scaleSection: Section = {
     const lists = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
     const floorLists = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
     const statuses = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
+    const steps: { backendMs: number; toMessagesMs: number; encodeMs: number }[] = [];
     await ctx.warm([
       ...daemons.map((d) => ({ url: `http://127.0.0.1:${d.info.port}${NODE_SERVICE}/ListVMs`, bodyFile: list, headers: GRPC_HEADERS, clients: 1, streams: 1 })),
       ...SIZES.map(floorTarget),
@@ -44,10 +46,11 @@ export const scaleSection: Section = {
         assertAnswered(`floor ListVMs with ${n} VMs`, f, n * 100);
         floorLists.get(n)!.push(f);
       }
+      steps.push(await daemons.at(-1)!.command("listing 3"));
       for (const [i, n] of SIZES.entries()) {
         const d = daemons[i]!.info;
         // A different VM each round, so no single object stays hot in a cache.
-        const body = writeGrpcBody(ctx.tmp, `status-${n}-${round}`, GetVMStatusRequestSchema, { vmId: d.vmIds[round % d.vmIds.length]! });
+        const body = writeGrpcBody(ctx.tmp, `status-${n}-${round}`, VMIdRequestSchema, { vmId: d.vmIds[round % d.vmIds.length]! });
         const r = await ctx.load({ url: `http://127.0.0.1:${d.port}${NODE_SERVICE}/GetVMStatus`, bodyFile: body, headers: GRPC_HEADERS, ...UNARY_LOAD, serverPid: d.pid });
         assertAnswered(`GetVMStatus with ${n} VMs`, r, 100);
         statuses.get(n)!.push(r);
@@ -94,6 +97,21 @@ export const scaleSection: Section = {
         note: "what listing and encoding add to sending the bytes",
       });
     }
+    const step = (pick: (s: (typeof steps)[number]) => number) => median(steps.map(pick));
+    rows.push({
+      section: SECTION,
+      name: "ListVMs steps, 10,000 VMs: statuses to protobuf messages",
+      value: step((s) => s.toMessagesMs),
+      unit: "ms",
+      note: `in the daemon's process, median of ${steps.length} x 3; the mock's listVms before it: ${fmt(step((s) => s.backendMs))} ms`,
+    });
+    rows.push({
+      section: SECTION,
+      name: "ListVMs steps, 10,000 VMs: protobuf encoding",
+      value: step((s) => s.encodeMs),
+      unit: "ms",
+      note: "toBinary of the whole answer; sending it is the floor's figure",
+    });
     const listCpu = (n: number) => median(lists.get(n)!.map((r) => r.serverCpuUsPerCall));
     rows.push({
       section: SECTION,

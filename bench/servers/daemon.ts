@@ -4,14 +4,20 @@
 //   subscribers            -> OK {"count"}: StreamEvents subscriptions now open
 //   publish N BATCH        -> OK {"firstId","lastId"}: N events, BATCH per macrotask
 //   create N               -> OK {"created"}: N more stopped VMs
+//   listing K              -> OK {"backendMs","toMessagesMs","encodeMs","vms"}: ListVMs's steps
+//                             in this process, each the median of K runs
 // With --backend libvirt, also the commands of libvirt-commands.ts.
 // Usage: bun bench/servers/daemon.ts [--vms N] [--backend mock|libvirt] [--libvirt-uri URI] [--fetch]
 
+import { create, toBinary } from "@bufbuild/protobuf";
 import { parseArgs } from "node:util";
 import { createLogger } from "../../src/common/logger.ts";
 import { startDaemon } from "../../src/daemon.ts";
+import { ListVMsOnNodeResponseSchema, type VMStatusResponse } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { Hypervisor, HypervisorEvent } from "../../src/hypervisor/types.ts";
+import { vmStatusToWire } from "../../src/server/convert/vm-status.ts";
 import { listenFetch } from "../../src/server/fetch-listener.ts";
+import { median } from "../lib/stats.ts";
 import { createBenchVms } from "./bench-vms.ts";
 import { serveCommands } from "./commands.ts";
 import { tempDaemonConfig } from "../../test/support/temp-config.ts";
@@ -43,7 +49,33 @@ async function createVms(hv: Hypervisor, n: number, runningShare: number): Promi
   return ids;
 }
 
+const createStarted = performance.now();
 const vmIds = await createVms(daemon.hypervisor, Number(values.vms), Number(values.running));
+const createS = (performance.now() - createStarted) / 1000;
+
+/**
+ * What ListVMs does, step by step, as the service does it (src/server/services/vms.ts): the
+ * backend's listing, every status to a protobuf message, the answer encoded.
+ */
+async function listing(runs: number) {
+  const backend: number[] = [];
+  const toMessages: number[] = [];
+  const encode: number[] = [];
+  let count = 0;
+  for (let i = 0; i < runs; i++) {
+    let t = performance.now();
+    const vms = await daemon.hypervisor.listVms({ labelSelector: {} });
+    backend.push(performance.now() - t);
+    t = performance.now();
+    const messages: VMStatusResponse[] = vms.map(vmStatusToWire);
+    toMessages.push(performance.now() - t);
+    t = performance.now();
+    toBinary(ListVMsOnNodeResponseSchema, create(ListVMsOnNodeResponseSchema, { vms: messages, totalCount: vms.length }));
+    encode.push(performance.now() - t);
+    count = vms.length;
+  }
+  return { backendMs: median(backend), toMessagesMs: median(toMessages), encodeMs: median(encode), vms: count };
+}
 
 function publishBurst(n: number, batch: number): Promise<{ firstId: number; lastId: number }> {
   const vmId = vmIds[0] ?? crypto.randomUUID();
@@ -73,12 +105,13 @@ const backendCommands =
 const fetchListener = values.fetch ? listenFetch(daemon.apiRoutes, { host: "127.0.0.1", port: 0, maxMessageBytes: config.server.maxMessageBytes }) : undefined;
 
 serveCommands(
-  { port: daemon.api.port, pid: process.pid, vmIds: vmIds.slice(0, 16), vmCount: vmIds.length, ...(fetchListener ? { fetchPort: fetchListener.port } : {}) },
+  { port: daemon.api.port, pid: process.pid, vmIds: vmIds.slice(0, 16), vmCount: vmIds.length, createS, ...(fetchListener ? { fetchPort: fetchListener.port } : {}) },
   {
     ...backendCommands,
     subscribers: async () => ({ count: daemon.events.subscriberCount() }),
     publish: ([n, batch]) => publishBurst(Number(n), Number(batch ?? 100)),
     create: async ([n]) => ({ created: (await createVms(daemon.hypervisor, Number(n), 0)).length }),
+    listing: ([k]) => listing(Number(k ?? 3)),
   },
   async () => {
     await fetchListener?.close(500);

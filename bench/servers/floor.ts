@@ -13,11 +13,12 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
+import { uptime } from "node:os";
 import { parseArgs } from "node:util";
 import {
   HealthCheckResponseSchema,
-  type ListVMsResponse,
-  ListVMsResponseSchema,
+  type ListVMsOnNodeResponse,
+  ListVMsOnNodeResponseSchema,
   NodeDaemonService,
 } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { createMockHypervisor } from "../../src/hypervisor/mock/index.ts";
@@ -28,23 +29,31 @@ import { serveCommands } from "./commands.ts";
 
 const { values } = parseArgs({ options: { "list-sizes": { type: "string", default: "" } } });
 
-const answer = create(HealthCheckResponseSchema, { healthy: true, version: VERSION, uptimeSeconds: 1n, hypervisor: "mock", hypervisorVersion: "0.1.0" });
+// The daemon's fields: the host's uptime, then its own (field 103).
+const answer = create(HealthCheckResponseSchema, {
+  healthy: true,
+  version: VERSION,
+  hypervisor: "mock",
+  hypervisorVersion: "0.1.0",
+  uptimeSeconds: BigInt(Math.floor(uptime())),
+  daemonUptimeSeconds: 1n,
+});
 
 /** The whole answer as one `$unknown` run of bytes: serializing it is a copy. */
-async function encodedListAnswer(n: number): Promise<ListVMsResponse> {
+async function encodedListAnswer(n: number): Promise<ListVMsOnNodeResponse> {
   const hv = createMockHypervisor({});
   await createBenchVms(hv, n, 0.5);
   const vms = (await hv.listVms()).map(vmStatusToWire);
   await hv.close();
-  const bytes = toBinary(ListVMsResponseSchema, create(ListVMsResponseSchema, { vms, totalCount: n }));
+  const bytes = toBinary(ListVMsOnNodeResponseSchema, create(ListVMsOnNodeResponseSchema, { vms, totalCount: n }));
   const reader = new BinaryReader(bytes);
   const [no, wireType] = reader.tag();
-  const response = create(ListVMsResponseSchema);
+  const response = create(ListVMsOnNodeResponseSchema);
   response.$unknown = [{ no, wireType, data: bytes.subarray(reader.pos) }];
   return response;
 }
 
-const listAnswers = new Map<number, ListVMsResponse>();
+const listAnswers = new Map<number, ListVMsOnNodeResponse>();
 for (const n of values["list-sizes"].split(",").filter(Boolean).map(Number)) listAnswers.set(n, await encodedListAnswer(n));
 
 const handler = connectNodeAdapter({

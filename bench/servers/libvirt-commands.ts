@@ -1,8 +1,10 @@
 // Commands the daemon child answers when it runs the libvirt backend (bench/sections/libvirt.ts):
-// lifecycle cycles through the backend in-process, and the same VM read three ways: a bare FFI
-// call, everything getVm gathers done by hand over FFI on this thread, and hypervisor.getVm.
+// lifecycle cycles through the backend in-process, the same VM read three ways (a bare FFI
+// call, everything getVm gathers done by hand over FFI on this thread, and hypervisor.getVm),
+// and what listVms reads for every domain, done by hand, with its XML parsed apart.
 
 import { withDefaults } from "../../src/hypervisor/defaults.ts";
+import { parseDomainXml } from "../../src/hypervisor/libvirt/domain-xml/index.ts";
 import * as ffi from "../../src/hypervisor/libvirt/ffi/index.ts";
 import { readStatusByHand } from "../../test/support/libvirt-reads-by-hand.ts";
 import type { Hypervisor } from "../../src/hypervisor/types.ts";
@@ -50,6 +52,36 @@ export function libvirtCommands(hv: Hypervisor, uri: string): Record<string, Com
       await hv.createVm(id, spec(`bench-read-${process.pid}-${++n}`));
       await hv.startVm(id);
       return { id };
+    },
+    /**
+     * What listVms's Worker reads for every domain (bulk stats once; state, inactive XML and
+     * snapshots per domain), by hand on this thread, then every XML parsed: medians of K runs.
+     */
+    async "listing-by-hand"([count]) {
+      const c = ffi.openConnection(ffi.loadLibvirt(), uri);
+      try {
+        let xmls: string[] = [];
+        const reads = await timed(Number(count), () => {
+          ffi.allDomainStats(c);
+          xmls = [];
+          for (const d of ffi.listAllDomainPtrs(c)) {
+            try {
+              ffi.domainState(c, d);
+              xmls.push(ffi.domainXml(c, d, ffi.DOMAIN_XML.INACTIVE));
+              ffi.snapshotCount(c, d);
+              ffi.currentSnapshotName(c, d);
+            } finally {
+              ffi.freeDomain(c, d);
+            }
+          }
+        });
+        const parse = await timed(Number(count), () => {
+          for (const xml of xmls) parseDomainXml(xml);
+        });
+        return { readsMs: reads.p50Ms, parseMs: parse.p50Ms, domains: xmls.length, xmlBytes: xmls.reduce((n, x) => n + x.length, 0) / Math.max(1, xmls.length) };
+      } finally {
+        ffi.closeConnection(c);
+      }
     },
     async reads([id, count]) {
       const runs = Number(count);

@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { ConsoleType, CpuMode, DiskBus, DiskFormat, EventType, type NodeEvent, VMSpecSchema, VMState } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { DiskBus, EventType, type NodeEvent, PowerState, VMSpecSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import * as ffi from "../../src/hypervisor/libvirt/ffi/index.ts";
 import { domstate, REAL, realCpuDisabledFeatures, realDomainType, startLibvirtd, stopLibvirtd, URI, virsh } from "../hypervisor/libvirt/real/helpers.ts";
 import { connectErrorOf, healthFigure, latencyRows, measureStatusLatency, pollHealth, printTable, startLibvirtDaemon, type LibvirtTestDaemon } from "./helpers.ts";
@@ -20,9 +20,10 @@ const STEP_MS = 90_000;
 /** Budget 50 ms; asserted loosely so a busy 2-core CI machine does not fail (figures are printed). */
 const HEALTH_LIMIT_MS = 250;
 const domainType = realDomainType();
-// Only a host CPU (kvm) takes them; under TCG the guests get the qemu64 model.
+// Only a host CPU (kvm) takes them; under TCG the guests get QEMU's "maximum" CPU.
 const cpuDisabledFeatures = domainType === "kvm" ? realCpuDisabledFeatures() : [];
-const S = VMState;
+const S = PowerState;
+const GiB = 1024 ** 3;
 
 describe.skipIf(!REAL)(`the daemon's API on libvirt at ${URI} (${domainType}${cpuDisabledFeatures.length ? `, cpu -${cpuDisabledFeatures.join(",-")}` : ""})`, () => {
   let t: LibvirtTestDaemon;
@@ -56,56 +57,58 @@ describe.skipIf(!REAL)(`the daemon's API on libvirt at ${URI} (${domainType}${cp
   }, STEP_MS);
 
   test("CreateVM with a new qcow2 disk: libvirt has the domain, the image, the CPU and the spare ports", async () => {
+    // No CPU mode, as the control plane sends it: the host CPU under KVM, "maximum" under TCG.
     const spec = create(VMSpecSchema, {
-      name,
-      // Under TCG there is no host CPU to pass through.
-      cpu: domainType === "kvm" ? { sockets: 1, coresPerSocket: 2, threadsPerCore: 1 } : { sockets: 1, coresPerSocket: 2, threadsPerCore: 1, mode: CpuMode.CUSTOM, model: "qemu64" },
-      memory: { sizeMib: 256n },
-      disks: [{ id: "root", source: { case: "newImage", value: { sizeBytes: 256n << 20n, format: DiskFormat.QCOW2 } }, bootOrder: 1 }],
-      console: { type: ConsoleType.VNC, password: "secret" },
-      labels: { tier: "real-api" },
+      cpuSockets: 1,
+      cpuCores: 2,
+      cpuThreadsPerCore: 1,
+      memoryMib: 256n,
+      disks: [{ id: "root", sizeGib: 1n, bootable: true }],
+      nics: [{ id: "eth0", bridge: "lqtestbr0" }],
+      console: { vncEnabled: true, vncPassword: "secret" },
     });
-    const res = await t.grpc.createVM({ vmId: id, spec });
+    const res = await t.grpc.createVM({ vmId: id, name, spec, labels: { tier: "real-api" } });
     expect(res.created).toBe(true);
-    expect(res.vm?.state).toBe(S.VM_STATE_STOPPED);
+    expect(res.vm?.state).toBe(S.STOPPED);
     rootPath = res.vm?.spec?.disks[0]?.resolvedPath ?? "";
     expect(rootPath).toBe(`${t.storagePath}/${id}-root.qcow2`);
     expect(domstate(id)).toBe("shut off");
-    expect(blockDevices(id)).toEqual({ vda: rootPath });
+    // The root disk, and the empty CD-ROM every VM gets for ISOs inserted later.
+    expect(blockDevices(id)).toEqual({ vda: rootPath, sda: "-" });
     expect(virsh("pool-info", t.poolName)).toMatch(/State:\s+running/);
     const info = JSON.parse(Bun.spawnSync(["qemu-img", "info", "--output=json", "-U", rootPath]).stdout.toString());
-    expect(info).toMatchObject({ format: "qcow2", "virtual-size": 256 * 1024 * 1024 });
+    expect(info).toMatchObject({ format: "qcow2", "virtual-size": GiB });
     const xml = virsh("dumpxml", id);
     if (domainType === "kvm") for (const f of cpuDisabledFeatures) expect(xml).toContain(`<feature policy='disable' name='${f}'/>`);
     expect(xml.match(/model='pcie-root-port'/g)?.length ?? 0).toBeGreaterThanOrEqual(8);
   }, STEP_MS);
 
   test("StartVM and GetConsole: running, and the VNC port and password are libvirt's", async () => {
-    expect((await t.grpc.startVM({ vmId: id })).vm?.state).toBe(S.VM_STATE_RUNNING);
+    expect((await t.grpc.startVM({ vmId: id })).vm?.state).toBe(S.RUNNING);
     expect(domstate(id)).toBe("running");
     const console = await t.grpc.getConsole({ vmId: id });
-    expect(console).toMatchObject({ type: ConsoleType.VNC, host: "127.0.0.1", password: "secret" });
+    expect(console).toMatchObject({ type: "vnc", host: "127.0.0.1", password: "secret" });
     expect(console.port).toBe(vncPort(id));
   }, STEP_MS);
 
   test("PauseVM and ResumeVM", async () => {
-    expect((await t.grpc.pauseVM({ vmId: id })).vm?.state).toBe(S.VM_STATE_PAUSED);
+    expect((await t.grpc.pauseVM({ vmId: id })).vm?.state).toBe(S.PAUSED);
     expect(domstate(id)).toBe("paused");
-    expect((await t.grpc.resumeVM({ vmId: id })).vm?.state).toBe(S.VM_STATE_RUNNING);
+    expect((await t.grpc.resumeVM({ vmId: id })).vm?.state).toBe(S.RUNNING);
     expect(domstate(id)).toBe("running");
   }, STEP_MS);
 
   test("snapshots with memory, a child, revert and delete: virsh shows the same tree", async () => {
     await t.grpc.createSnapshot({ vmId: id, name: "s1", includeMemory: true });
     const s2 = await t.grpc.createSnapshot({ vmId: id, name: "s2", includeMemory: true });
-    expect(s2).toMatchObject({ parent: "s1", current: true, hasMemory: true, vmState: S.VM_STATE_RUNNING });
-    const api = Object.fromEntries((await t.grpc.listSnapshots({ vmId: id })).snapshots.map((s) => [s.name, s.parent]));
+    expect(s2).toMatchObject({ snapshotId: "s2", parentId: "s1", current: true, hasMemory: true, vmState: S.RUNNING });
+    const api = Object.fromEntries((await t.grpc.listSnapshots({ vmId: id })).snapshots.map((s) => [s.snapshotId, s.parentId]));
     expect(api).toEqual({ s1: "", s2: "s1" });
     expect(snapshotParents(id)).toEqual(api);
-    expect((await t.grpc.revertSnapshot({ vmId: id, name: "s1" })).vm?.state).toBe(S.VM_STATE_RUNNING);
+    expect((await t.grpc.revertSnapshot({ vmId: id, snapshotId: "s1" })).vm?.state).toBe(S.RUNNING);
     expect(domstate(id)).toBe("running");
     expect(virsh("snapshot-current", id, "--name")).toBe("s1");
-    await t.grpc.deleteSnapshot({ vmId: id, name: "s2" });
+    await t.grpc.deleteSnapshot({ vmId: id, snapshotId: "s2" });
     expect(snapshotParents(id)).toEqual({ s1: "" });
   }, STEP_MS);
 
@@ -128,26 +131,28 @@ describe.skipIf(!REAL)(`the daemon's API on libvirt at ${URI} (${domainType}${cp
   }, STEP_MS);
 
   test("AttachDisk, AttachNIC, DetachDisk, DetachNIC on the running VM, live and persistent", async () => {
-    const disk = { id: "data", bus: DiskBus.VIRTIO, source: { case: "newImage" as const, value: { sizeBytes: 64n << 20n, format: DiskFormat.QCOW2 } } };
+    const disk = { id: "data", bus: DiskBus.VIRTIO, sizeGib: 1n };
     const withDisk = await t.grpc.attachDisk({ vmId: id, disk });
     const data = withDisk.vm?.spec?.disks.find((d) => d.id === "data");
     expect(data?.target).toBe("vdb");
-    expect(blockDevices(id)).toEqual({ vda: rootPath, vdb: data?.resolvedPath ?? "?" });
+    expect(data?.sizeGib).toBe(1n);
+    expect(blockDevices(id)).toEqual({ vda: rootPath, vdb: data?.resolvedPath ?? "?", sda: "-" });
     expect(blockDevices(id, true)).toEqual(blockDevices(id));
-    const withNic = await t.grpc.attachNIC({ vmId: id, nic: { id: "eth1", attachment: { case: "bridge", value: "lqtestbr0" } } });
-    const mac = withNic.vm?.spec?.nics.find((n) => n.id === "eth1")?.mac ?? "?";
-    expect(interfaceMacs(id)).toEqual([mac]);
-    expect(interfaceMacs(id, true)).toEqual([mac]);
+    const eth0 = withDisk.vm?.spec?.nics[0]?.macAddress ?? "?";
+    const withNic = await t.grpc.attachNIC({ vmId: id, nic: { id: "eth1", bridge: "lqtestbr0" } });
+    const mac = withNic.vm?.spec?.nics.find((n) => n.id === "eth1")?.macAddress ?? "?";
+    expect(interfaceMacs(id)).toEqual([eth0, mac]);
+    expect(interfaceMacs(id, true)).toEqual([eth0, mac]);
 
     const noDisk = await t.grpc.detachDisk({ vmId: id, diskId: "data" });
     expect(noDisk.vm?.spec?.disks.map((d) => d.id)).toEqual(["root"]);
-    expect(blockDevices(id, true)).toEqual({ vda: rootPath });
+    expect(blockDevices(id, true)).toEqual({ vda: rootPath, sda: "-" });
     const noNic = await t.grpc.detachNIC({ vmId: id, nicId: "eth1" });
-    expect(noNic.vm?.spec?.nics).toEqual([]);
-    expect(interfaceMacs(id, true)).toEqual([]);
+    expect(noNic.vm?.spec?.nics.map((n) => n.id)).toEqual(["eth0"]);
+    expect(interfaceMacs(id, true)).toEqual([eth0]);
     // With no OS the guest never acknowledges the unplug: the live devices may linger until it stops.
     console.info(`live after unplug (guest has no OS): disks ${JSON.stringify(blockDevices(id))}, nics ${JSON.stringify(interfaceMacs(id))}`);
-    expect(await state()).toBe(S.VM_STATE_RUNNING);
+    expect(await state()).toBe(S.RUNNING);
   }, STEP_MS);
 
   test("StreamMetrics and the Prometheus endpoint report the VM as libvirt does", async () => {
@@ -158,9 +163,10 @@ describe.skipIf(!REAL)(`the daemon's API on libvirt at ${URI} (${domainType}${cp
       if (samples.length === 2) break;
     }
     abort.abort();
+    // Each sample is a NodeMetrics: the host's figures with the VMs' inside.
     const vm = samples[1]?.vms.find((v) => v.vmId === id);
     const dom = dominfo(id);
-    expect(vm).toMatchObject({ name, state: S.VM_STATE_RUNNING, vcpus: Number(dom["CPU(s)"]) });
+    expect(vm).toMatchObject({ name, state: S.RUNNING, vcpus: Number(dom["CPU(s)"]) });
     expect(vm?.memoryTotalBytes).toBe(BigInt(Number.parseInt(dom["Max memory"] ?? "0", 10) * 1024));
     expect(vm?.cpuTimeNs ?? 0n).toBeGreaterThan(0n);
     const cpuTime = BigInt(/cpu\.time=(\d+)/.exec(virsh("domstats", id, "--cpu-total"))?.[1] ?? "0");
@@ -195,13 +201,13 @@ describe.skipIf(!REAL)(`the daemon's API on libvirt at ${URI} (${domainType}${cp
     for (let i = 0; i < 300 && !(await t.grpc.healthCheck({})).healthy; i++) await Bun.sleep(100);
     expect((await t.grpc.healthCheck({})).healthy).toBe(true);
     figures.push({ measure: "healthy again after libvirtd started (ms)", value: performance.now() - t0 });
-    expect(await state()).toBe(S.VM_STATE_RUNNING);
+    expect(await state()).toBe(S.RUNNING);
     const before = events.length;
     await t.grpc.pauseVM({ vmId: id });
-    for (let i = 0; i < 100 && !events.slice(before).some((e) => e.vmId === id && e.state === S.VM_STATE_PAUSED); i++) await Bun.sleep(50);
-    expect(events.slice(before).some((e) => e.vmId === id && e.type === EventType.VM_STATE_CHANGED && e.state === S.VM_STATE_PAUSED)).toBe(true);
-    expect(events.some((e) => e.type === EventType.NODE && e.details.libvirt === "disconnected")).toBe(true);
-    expect(events.some((e) => e.type === EventType.NODE && e.details.libvirt === "connected")).toBe(true);
+    for (let i = 0; i < 100 && !events.slice(before).some((e) => e.vmId === id && e.state === S.PAUSED); i++) await Bun.sleep(50);
+    expect(events.slice(before).some((e) => e.vmId === id && e.type === EventType.VM_PAUSED && e.state === S.PAUSED)).toBe(true);
+    expect(events.some((e) => e.type === EventType.NODE && e.metadata.libvirt === "disconnected")).toBe(true);
+    expect(events.some((e) => e.type === EventType.NODE && e.metadata.libvirt === "connected")).toBe(true);
     await t.grpc.resumeVM({ vmId: id });
     expect(domstate(id)).toBe("running");
   }, STEP_MS);
@@ -217,7 +223,7 @@ describe.skipIf(!REAL)(`the daemon's API on libvirt at ${URI} (${domainType}${cp
   test("MigrateVM to an unreachable target fails clearly; a slow one does not delay HealthCheck", async () => {
     figures.push(...(await runMigrationChecks(t, id, silentPeer)));
     expect(domstate(id)).toBe("running");
-    expect(await state()).toBe(S.VM_STATE_RUNNING);
+    expect(await state()).toBe(S.RUNNING);
   }, STEP_MS);
 
   test("StopVM (30 s, the guest has no OS) ends DEADLINE_EXCEEDED; HealthCheck stays fast meanwhile", async () => {
@@ -238,7 +244,7 @@ describe.skipIf(!REAL)(`the daemon's API on libvirt at ${URI} (${domainType}${cp
   }, STEP_MS);
 
   test("ForceStopVM, then DeleteVM with disks: libvirt and the disk are gone", async () => {
-    expect((await t.grpc.forceStopVM({ vmId: id })).vm?.state).toBe(S.VM_STATE_STOPPED);
+    expect((await t.grpc.forceStopVM({ vmId: id })).vm?.state).toBe(S.STOPPED);
     expect(domstate(id)).toBe("shut off");
     const del = await t.grpc.deleteVM({ vmId: id, deleteDisks: true });
     expect(del.deletedDisks).toEqual([rootPath]);

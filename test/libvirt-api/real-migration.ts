@@ -17,7 +17,7 @@ async function migrate(t: LibvirtTestDaemon, id: string, targetUri: string) {
   const started = performance.now();
   const err = await connectErrorOf(
     (async () => {
-      for await (const p of t.grpc.migrateVM({ vmId: id, targetUri, live: true, copyStorage: true })) phases.push(MigrationPhase[p.phase]);
+      for await (const p of t.grpc.migrateVM({ vmId: id, targetNodeUri: targetUri, live: true, storage: true })) phases.push(MigrationPhase[p.phase]);
     })(),
   );
   return { err, phases, ms: performance.now() - started };
@@ -26,7 +26,7 @@ async function migrate(t: LibvirtTestDaemon, id: string, targetUri: string) {
 export async function runMigrationChecks(t: LibvirtTestDaemon, id: string, silentPeer: typeof SilentPeer): Promise<Record<string, string | number>[]> {
   // libvirt refuses to migrate a domain with internal snapshots before it even connects; local
   // disks need copyStorage (else "unsafe"). Rule both out so the target is what fails.
-  for (const s of (await t.grpc.listSnapshots({ vmId: id })).snapshots) await t.grpc.deleteSnapshot({ vmId: id, name: s.name });
+  for (const s of (await t.grpc.listSnapshots({ vmId: id })).snapshots) await t.grpc.deleteSnapshot({ vmId: id, snapshotId: s.snapshotId });
 
   const unreachable = "qemu+tcp://127.0.0.1:1/system";
   const a = await migrate(t, id, unreachable);
@@ -34,7 +34,7 @@ export async function runMigrationChecks(t: LibvirtTestDaemon, id: string, silen
   // The target cannot be reached: UNAVAILABLE, naming the target; the VM stays here.
   expect(a.err.code).toBe(Code.Unavailable);
   expect(a.err.rawMessage).toContain("127.0.0.1:1");
-  expect(a.phases[0]).toBe("STARTING");
+  expect(a.phases[0]).toBe("PREPARING");
   expect(a.phases.at(-1)).toBe("FAILED");
   expect(domstate(id)).toBe("running");
 

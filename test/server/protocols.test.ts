@@ -4,6 +4,7 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.ts";
 import { equals, fromJson } from "@bufbuild/protobuf";
@@ -12,6 +13,16 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { newVmId, startTestDaemon, type TestDaemon, waitFor } from "../support/daemon.ts";
 
 const BUF = join(import.meta.dir, "..", "..", "node_modules", ".bin", "buf");
+/**
+ * The platform binary behind that node shim: killing the shim would leave buf itself running,
+ * holding its stream and its stdout open.
+ */
+const BUF_BINARY = (() => {
+  // @bufbuild/buf-linux-x64, buf-linux-aarch64, buf-darwin-arm64, ...
+  const arch = process.platform === "linux" && process.arch === "arm64" ? "aarch64" : process.arch;
+  const path = join(import.meta.dir, "..", "..", "node_modules", "@bufbuild", `buf-${process.platform}-${arch}`, "bin", "buf");
+  return existsSync(path) ? path : BUF;
+})();
 let t: TestDaemon;
 
 beforeAll(async () => {
@@ -180,7 +191,7 @@ describe("buf curl (grpc-go client) with server reflection", () => {
 
   test("streams events over gRPC until it has what it asked for", async () => {
     const proc = Bun.spawn(
-      [BUF, "curl", "--http2-prior-knowledge", "--protocol", "grpc", "-d", "{}", `${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/StreamEvents`],
+      [BUF_BINARY, "curl", "--http2-prior-knowledge", "--protocol", "grpc", "-d", "{}", `${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/StreamEvents`],
       { stdout: "pipe", stderr: "pipe" },
     );
     let text = "";
@@ -190,16 +201,17 @@ describe("buf curl (grpc-go client) with server reflection", () => {
     })();
     try {
       // buf curl has subscribed once the daemon counts its stream: only then is the VM created.
-      await waitFor("buf curl's StreamEvents subscription", () => (console.log("subs", t.daemon.events.subscriberCount(), text.length), t.daemon.events.subscriberCount() === 1), 10_000);
+      await waitFor("buf curl's StreamEvents subscription", () => t.daemon.events.subscriberCount() === 1, 10_000);
       const id = newVmId();
       await t.grpc.createVM({ vmId: id, name: "seen-by-buf", spec: { cpuSockets: 1, cpuCores: 1, cpuThreadsPerCore: 1, memoryMib: 256n } });
-      console.log("created"); await waitFor("buf curl to print the VM's event", () => (console.log("t", text.length), text.includes(id)));
+      await waitFor("buf curl to print the VM's event", () => text.includes(id));
       expect(text).toContain("EVENT_TYPE_VM_CREATED");
       await t.grpc.deleteVM({ vmId: id });
     } finally {
       proc.kill();
-      await proc.exited;
-      await reading;
+      await Promise.all([proc.exited, reading]);
     }
+    // buf gone, its stream is released on the daemon too.
+    await waitFor("the subscription's release", () => t.daemon.events.subscriberCount() === 0);
   });
 });

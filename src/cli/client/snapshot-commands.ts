@@ -43,17 +43,19 @@ const listCommand = defineCommand({
 });
 
 const createCommand = defineCommand({
-  meta: { name: "create", description: "Take a snapshot of a VM (the name is generated when left out)" },
+  meta: {
+    name: "create",
+    description: "Take a snapshot of a VM (the name is generated when left out); a running VM's holds its memory too",
+  },
   args: withExamples(
     {
       ...vmArg,
       name: { type: "positional", description: "Snapshot name (default: generated)", required: false },
       description: { type: "string", description: "What the snapshot is for", valueHint: "text" },
-      memory: { type: "boolean", description: "Include the running guest's memory (resumes where it was)" },
-      quiesce: { type: "boolean", description: "Ask the guest agent to freeze filesystems first" },
+      quiesce: { type: "boolean", description: "Ask the guest agent to freeze filesystems first (crash-consistent when none answers)" },
       ...clientArgs,
     },
-    ["snapshot create web-1 before-upgrade", "snapshot create web-1 --memory --description 'known good'"],
+    ["snapshot create web-1 before-upgrade", "snapshot create web-1 --quiesce --description 'known good'"],
   ),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
@@ -62,11 +64,11 @@ const createCommand = defineCommand({
         vmId: ref.id,
         name: args.name ?? "",
         description: args.description ?? "",
-        includeMemory: args.memory === true,
         quiesce: args.quiesce === true,
       });
       if (args.json) return void out(jsonText(SnapshotResponseSchema, snap));
-      out(`created snapshot ${snap.snapshotId} of vm ${vmLabel(ref)}${snap.parentId ? ` (parent ${snap.parentId})` : ""}`);
+      const quiesce = args.quiesce ? (snap.quiesced ? ", filesystems quiesced" : ", not quiesced: no guest agent answered") : "";
+      out(`created snapshot ${snap.snapshotId} of vm ${vmLabel(ref)}${snap.parentId ? ` (parent ${snap.parentId})` : ""}${quiesce}`);
     }),
 });
 

@@ -50,6 +50,9 @@ type Impl = Omit<
   | "resizeVolume"
 >;
 
+/** States with a QEMU process whose memory a snapshot holds. */
+const LIVE_STATES: ReadonlySet<VmState> = new Set(["running", "paused", "shutting_down"]);
+
 /** The most a graceful stop may be asked to wait: one hour. */
 const MAX_STOP_TIMEOUT_SECONDS = 3600;
 /** Page tokens this node issues are short; anything longer is not one of them. */
@@ -178,10 +181,12 @@ export function vmHandlers(deps: ServiceDeps): Impl {
 
     async createSnapshot(req) {
       const id = vmId(req.vmId);
+      const { state } = await hv.getVm(id);
       const snapshot = await hv.createSnapshot(id, {
         ...(req.name ? { name: snapshotName(req.name, "name") } : {}),
         description: validateDescription(req.description, "description"),
-        includeMemory: req.includeMemory,
+        // QEMU snapshots a live guest only with its memory; the request has no say (proto).
+        includeMemory: LIVE_STATES.has(state),
         quiesce: req.quiesce,
       });
       return snapshotToWire(snapshot);
