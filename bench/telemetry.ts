@@ -2,9 +2,9 @@
 // scrape over HTTP. `bun bench/telemetry.ts` prints the table and exits 1 over budget.
 
 import type { VmMetrics } from "../src/hypervisor/types.ts";
-import { createMetricsHub } from "../src/telemetry/metrics-hub.ts";
-import { startMetricsServer } from "../src/telemetry/metrics-server.ts";
-import { createPrometheusExporter } from "../src/telemetry/prometheus.ts";
+import { createMetricsHub } from "../src/metrics/metrics-hub.ts";
+import { startMetricsServer } from "../src/metrics/metrics-server.ts";
+import { createPrometheusExporter } from "../src/metrics/prometheus.ts";
 import { createTelemetry } from "../src/telemetry/telemetry.ts";
 
 export interface Row {

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { networkInterfaces } from "node:os";
 import { posix } from "node:path";
-import type { ConsolaInstance } from "consola";
+import type { TaggedLogger } from "./common/logger.ts";
 import type { NodeConfig } from "./config/types.ts";
 import { createEventBus, type EventBus, type EventBusOptions } from "./events/event-bus.ts";
 import { createBackend } from "./hypervisor/create-backend.ts";
@@ -15,9 +15,13 @@ import type { MetricsSource } from "./server/deps.ts";
 import { type FetchListener, listenFetch } from "./server/fetch-listener.ts";
 import { listen, type Listener, type TlsMaterial } from "./server/listener.ts";
 import { managementHost } from "./registration/management-ip.ts";
-import { createMetricsHub, createPrometheusExporter, createTelemetry, nodeHostIo, startMetricsServer } from "./telemetry/index.ts";
+import { createMetricsHub, createPrometheusExporter, startMetricsServer } from "./metrics/index.ts";
+import { createTelemetry, nodeHostIo } from "./telemetry/index.ts";
 import { readInterfaceFacts } from "./telemetry/net-interfaces.ts";
 import { VERSION } from "./version.ts";
+import { type AgentManager, createAgentManager } from "./agent/agent-manager.ts";
+import { createAccessPolicy } from "./server/access.ts";
+import { startAgentRest, virshQemuAgentPing } from "./server/rest/start-agent-rest.ts";
 
 export interface Daemon {
   /** The API's bound address (port resolved when 0 was asked for). */
@@ -27,6 +31,10 @@ export interface Daemon {
   metrics?: { port: number };
   /** The optional Bun.serve listener for Connect and gRPC-Web over HTTP/1.1 (server.http1_listen_address). */
   http1?: { host: string; port: number };
+  /** The HTTPS listener of the agent REST calls (agent.rest_listen_address). */
+  agentRest?: { host: string; port: number };
+  /** The guest agent connections. */
+  agents: AgentManager;
   hypervisor: Hypervisor;
   events: EventBus;
   /** Graceful: ends streams, lets unary calls finish, closes everything. */
@@ -59,8 +67,8 @@ export interface DaemonOverrides {
 function countingSource(source: MetricsSource): MetricsSource & { active(): number } {
   let active = 0;
   return {
-    subscribe(intervalMs, listener) {
-      const unsubscribe = source.subscribe(intervalMs, listener);
+    subscribe(intervalMs, listener, onError) {
+      const unsubscribe = source.subscribe(intervalMs, listener, onError);
       active++;
       let done = false;
       return () => {
@@ -94,7 +102,7 @@ function isLoopback(host: string) {
 }
 
 /** The second serving path, when configured: same routes, Bun.serve, HTTP/1.1 clients only. */
-function startHttp1Listener(config: NodeConfig, routes: NodeApi["routes"], log: ConsolaInstance): FetchListener | undefined {
+function startHttp1Listener(config: NodeConfig, routes: NodeApi["routes"], log: TaggedLogger): FetchListener | undefined {
   const address = config.server.http1ListenAddress;
   if (address === undefined) return undefined;
   const { host, port } = splitHostPort(address);
@@ -110,7 +118,7 @@ function startHttp1Listener(config: NodeConfig, routes: NodeApi["routes"], log: 
   return fast;
 }
 
-export async function startDaemon(config: NodeConfig, log: ConsolaInstance, overrides: DaemonOverrides = {}): Promise<Daemon> {
+export async function startDaemon(config: NodeConfig, log: TaggedLogger, overrides: DaemonOverrides = {}): Promise<Daemon> {
   const startedAtMs = performance.now();
   const hypervisor = overrides.hypervisor ?? (await createBackend(config, log));
   const events = createEventBus(overrides.eventBus);
@@ -121,8 +129,8 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
     sysRoot: config.telemetry.sysRoot,
     etcRoot: config.telemetry.etcRoot,
     filesystemPaths: [...new Set([config.hypervisor.storagePath, "/"])],
-  });
-  const hub = createMetricsHub({ telemetry, hypervisor });
+  }, { log: log.withTag("telemetry") });
+  const hub = createMetricsHub({ telemetry, hypervisor, log: log.withTag("metrics") });
   // Local pools that name no path (InitStoragePool) go here, as the control plane's own paths do.
   const poolsDir = posix.join(config.node.stateDir, "pools");
   const apiMetrics = countingSource(hub);
@@ -144,6 +152,13 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
         collectIdentity: () => telemetry.identity(),
         collectFigures: () => heartbeatFigures(),
         vms: (await import("./registration/hypervisor-vms.ts")).hypervisorVmSource(hypervisor),
+        storage: (await import("./registration/storage-sync.ts")).createStorageSync({
+          hypervisor,
+          cloudImagesDir: config.storage.cloudImages,
+          localPoolsDir: poolsDir,
+          mountsDir: posix.join(config.node.stateDir, "mnt"),
+          log: log.withTag("storage"),
+        }),
         logger: log.withTag("registration"),
       })
     : undefined;
@@ -152,18 +167,36 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
     // Through the hub, so the heartbeat, streams and scrapes share one read of the host.
     const { host, vms } = await hub.sampleNow();
     const root = host.filesystems.find((f) => f.path === config.hypervisor.storagePath) ?? host.filesystems[0];
+    // A figure that could not be read stays undefined (the registration layer decides how to send it).
+    const mem = host.memory;
     return {
-      cpuUsagePercent: host.cpu.usagePercent ?? 0,
-      memoryUsedBytes: host.memory.totalBytes - (host.memory.availableBytes ?? host.memory.freeBytes ?? 0),
-      memoryTotalBytes: host.memory.totalBytes,
+      cpuUsagePercent: host.cpu?.usagePercent,
+      memoryUsedBytes: mem === undefined ? undefined : mem.totalBytes - (mem.availableBytes ?? mem.freeBytes ?? 0),
+      memoryTotalBytes: mem?.totalBytes,
       runningVmCount: vms.filter((v) => v.state === "running").length,
-      diskUsedBytes: root?.usedBytes ?? 0,
-      diskTotalBytes: root?.totalBytes ?? 0,
-      load1: host.load.load1,
-      load5: host.load.load5,
-      load15: host.load.load15,
+      diskUsedBytes: root?.usedBytes,
+      diskTotalBytes: root?.totalBytes,
+      load1: host.load?.load1,
+      load5: host.load?.load5,
+      load15: host.load?.load15,
     };
   }
+
+  // The guest agents: who may reach inside guests, and one connection per running VM.
+  const agentAccess = await createAccessPolicy({
+    ...(config.agent.allowedCallers ? { allowedCallers: config.agent.allowedCallers } : {}),
+    ...(config.controlPlane.address ? { controlPlaneAddress: config.controlPlane.address } : {}),
+    ...(config.agent.bearerTokenFile ? { bearerToken: (await readFile(config.agent.bearerTokenFile, "utf8")).trim() } : {}),
+    log: log.withTag("agent"),
+  });
+  const agents = createAgentManager({
+    socketDir: config.agent.socketDir,
+    hypervisor,
+    emit: (e) => events.publish(e),
+    log: log.withTag("agent"),
+    pingIntervalMs: config.agent.pingIntervalSecs * 1000,
+    requestTimeoutMs: config.agent.requestTimeoutSecs * 1000,
+  });
 
   const api = createNodeApi(
     {
@@ -191,6 +224,8 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
       defaultNetwork: config.hypervisor.defaultNetwork,
       poolsDir,
       log: log.withTag("api"),
+      agents,
+      agentAccess,
     },
     {
       maxMessageBytes: config.server.maxMessageBytes,
@@ -210,6 +245,18 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
   log.info(`API listening on ${listener.host}:${listener.port} (${tls ? "TLS" : "cleartext h2c + HTTP/1.1"}), backend ${hypervisor.backend}`);
 
   const http1 = startHttp1Listener(config, api.routes, log);
+  await agents.start();
+  const agentRest = await startAgentRest(
+    config,
+    {
+      hypervisor,
+      agents,
+      access: agentAccess,
+      log: log.withTag("agent-rest"),
+      ...(hypervisor.backend === "libvirt" ? { qemuAgentPing: virshQemuAgentPing(config.hypervisor.libvirtUri) } : {}),
+    },
+    log.withTag("agent-rest"),
+  );
 
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   if (config.server.metricsEnabled) {
@@ -224,6 +271,8 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
     apiRoutes: api.routes,
     ...(metricsServer ? { metrics: { port: metricsServer.port } } : {}),
     ...(http1 ? { http1: { host: http1.host, port: http1.port } } : {}),
+    ...(agentRest ? { agentRest: { host: agentRest.host, port: agentRest.port } } : {}),
+    agents,
     hypervisor,
     events,
     stats() {
@@ -244,12 +293,15 @@ export async function startDaemon(config: NodeConfig, log: ConsolaInstance, over
     },
     async stop() {
       api.endStreams();
+      agents.close();
+      agentAccess.close();
       events.close();
       await Promise.all([
         listener.close(config.server.shutdownTimeoutSeconds * 1000),
         http1?.close(config.server.shutdownTimeoutSeconds * 1000),
         metricsServer?.close(),
         registrar?.stop(),
+        agentRest?.close(),
       ]);
       hub.close();
       unsubscribeBackend();

@@ -15,6 +15,12 @@ export interface Logger {
   error(...args: unknown[]): void;
 }
 
+/** The daemon's root logger: tags a logger per concern, and says how verbose it is (debug is 4). */
+export interface TaggedLogger extends Logger {
+  level: number;
+  withTag(tag: string): TaggedLogger;
+}
+
 export type LogLevelName = "silent" | "error" | "warn" | "info" | "debug" | "trace";
 export type LogFormat = "text" | "json";
 

@@ -78,12 +78,24 @@ export function buildConfig(values: ReadonlyMap<string, ConfigValue>, devRoot: s
     },
     agent: {
       socketDir: str("agent.socket_dir") ?? (dev ? posix.join(devRoot, "agent") : "/var/run/limiquantix/vms"),
+      ...(values.has("agent.allowed_callers") ? { allowedCallers: values.get("agent.allowed_callers") as string[] } : {}),
+      ...optional("bearerTokenFile", str("agent.bearer_token_file")),
+      ...restListen(str("agent.rest_listen_address") ?? `${loopbackInDev}:8443`),
+      ...optional("restCertPath", str("agent.rest_cert_path")),
+      ...optional("restKeyPath", str("agent.rest_key_path")),
+      ...optional("restClientCaPath", str("agent.rest_client_ca_path")),
+      pingIntervalSecs: num("agent.ping_interval_secs") ?? 30,
+      requestTimeoutSecs: num("agent.request_timeout_secs") ?? 30,
     },
     log: {
       level: (str("log.level") as LogLevel | undefined) ?? "info",
       format: (str("log.format") as LogFormat | undefined) ?? "text",
     },
   };
+}
+
+function restListen(address: string): { restListenAddress?: string } {
+  return address === "off" ? {} : { restListenAddress: address };
 }
 
 /** Leaves the property out entirely when unset, so `"id" in config.node` means it was given. */

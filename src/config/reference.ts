@@ -37,7 +37,9 @@ Precedence, lowest first: **defaults < config file < environment < flags**.
 
 The config file is ${code("--config PATH")}, else ${code(CONFIG_ENV)}, else ${code(DEFAULT_CONFIG_PATH)} when it
 exists. A file named by ${code("--config")} or ${code(CONFIG_ENV)} must exist; a missing default file is fine.
-${code("limiquantix-node config check")} validates the file and prints the effective config.
+${code("limiquantix-node config check")} validates the file and prints the effective config; with
+${code("tls.enabled")} it also reads the certificate, key and client CA files and checks that the key is the
+certificate's (exit 2 naming the key otherwise, as ${code("serve")} does before it listens).
 
 ## Rules
 

@@ -74,6 +74,16 @@ export interface NodeConfig {
   };
   agent: {
     socketDir: string;
+    /** Unset: loopback and the control plane's address. */
+    allowedCallers?: string[];
+    bearerTokenFile?: string;
+    /** Unset: no REST listener ("off"). */
+    restListenAddress?: string;
+    restCertPath?: string;
+    restKeyPath?: string;
+    restClientCaPath?: string;
+    pingIntervalSecs: number;
+    requestTimeoutSecs: number;
   };
   log: {
     level: LogLevel;

@@ -134,3 +134,22 @@ export function checkLabelValue(s: string): Check<string> {
     ? ok(s)
     : bad("is not a valid label value (at most 256 characters, no control characters)", "at most 256 characters, no control characters");
 }
+
+/** A listener address, or "off" for none. */
+export function checkHostPortOrOff(s: string): Check<string> {
+  return s === "off" ? ok(s) : checkHostPort(s);
+}
+
+const CALLER_ALLOWED = "an IPv4 or IPv6 address, a CIDR range (10.0.0.0/8, fd00::/8), a hostname, or * for every address";
+
+/** One entry of agent.allowed_callers. */
+export function checkCallerPattern(s: string): Check<string> {
+  if (s === "*") return ok(s);
+  const [addr = "", bits, extra] = s.split("/");
+  if (extra !== undefined) return bad("is not a valid address or CIDR range", CALLER_ALLOWED);
+  if (bits === undefined) return isIPv4(addr) || isIPv6(addr) || isHostname(addr) ? ok(s) : bad("is not an address or hostname", CALLER_ALLOWED);
+  const max = isIPv4(addr) ? 32 : isIPv6(addr) ? 128 : -1;
+  if (max < 0) return bad("is not a CIDR range (the part before / must be an address)", CALLER_ALLOWED);
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return bad(`has a prefix length outside 0-${max}`, CALLER_ALLOWED);
+  return ok(s);
+}

@@ -1,7 +1,7 @@
 // Picks the backend the config asks for. The mock runs only when asked for (--dev or
 // backend: mock); a libvirt that cannot be opened is a start-up error, never a silent fallback.
 
-import type { ConsolaInstance } from "consola";
+import type { TaggedLogger } from "../common/logger.ts";
 import type { NodeConfig } from "../config/types.ts";
 import { createMockHypervisor } from "./mock/index.ts";
 import type { Hypervisor } from "./types.ts";
@@ -12,7 +12,7 @@ export interface LibvirtExtras {
   poolName?: string;
 }
 
-export async function createBackend(config: NodeConfig, log: ConsolaInstance, extras: LibvirtExtras = {}): Promise<Hypervisor> {
+export async function createBackend(config: NodeConfig, log: TaggedLogger, extras: LibvirtExtras = {}): Promise<Hypervisor> {
   if (config.hypervisor.backend === "mock") {
     log.info("using the in-memory mock hypervisor: VMs are simulated and vanish when the daemon stops");
     return createMockHypervisor({
@@ -31,6 +31,7 @@ export async function createBackend(config: NodeConfig, log: ConsolaInstance, ex
     isoImagesDir: config.storage.isoImages,
     consoleListen: config.hypervisor.consoleListen,
     cpuDisabledFeatures: config.hypervisor.cpuDisabledFeatures,
+    agentSocketDir: config.agent.socketDir,
     procRoot: config.telemetry.procRoot,
     log: log.withTag("libvirt"),
     ...extras,

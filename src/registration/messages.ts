@@ -52,8 +52,8 @@ export function buildRegisterRequest(input: RegisterInput): RegisterNodeRequest 
       coresPerSocket: u32(identity.cpu.coresPerSocket),
       threadsPerCore: u32(identity.cpu.threadsPerCore),
       totalThreads: u32(identity.cpu.totalThreads),
-      frequencyMhz: u64(Math.round(identity.cpu.mhz)),
-      features: [...identity.cpu.flags],
+      frequencyMhz: u64(identity.cpu.mhz === undefined ? undefined : Math.round(identity.cpu.mhz)),
+      features: [...(identity.cpu.flags ?? [])],
     },
     memoryInfo: {
       totalBytes: u64(identity.memory.totalBytes),

@@ -78,8 +78,8 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
       log.debug(`heartbeat figures unavailable: ${reason(err)}`);
       return {};
     });
-  // Storage pool reports are another change's work; the heartbeat and SyncFullState take them from here.
-  const storagePools = (): StoragePoolReport[] => [];
+  // The heartbeat lists the pools afresh; SyncFullState takes the last list.
+  const storagePools = (): readonly StoragePoolReport[] => deps.storage?.lastReports() ?? [];
   const reporter = createVmReporter({
     vms: deps.vms,
     log,
@@ -159,13 +159,17 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
     setPhase("registered");
   }
 
-  async function heartbeat(link: ControlPlaneLink) {
+  async function heartbeat(link: ControlPlaneLink & { pools?: ControlPlaneClient["pools"] }) {
     const figures = await collectFigures();
     const request = buildHeartbeatRequest(link.nodeId, figures, {
       stateHash: reporter.stateHash(),
-      storagePools: storagePools(),
+      storagePools: (await deps.storage?.reports()) ?? [],
     });
     const response = await link.client.updateHeartbeat(request, { signal: link.signal, timeoutMs: callTimeoutMs });
+    // Assigned pools the node lacks are set up beside the loop (GetPool, InitPool): never in it.
+    if (deps.storage && link.pools && response.assignedPoolIds.length > 0) {
+      void deps.storage.ensureAssigned(response.assignedPoolIds, link.pools, link.signal);
+    }
     lastHeartbeatAt = now();
     // 0 is proto3's "not set": keep the current interval.
     if (response.heartbeatIntervalSecs > 0) {
@@ -188,7 +192,7 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
     let heartbeatFailures = 0;
     let needRegister = true;
     let delayMs = 0;
-    const link = (): ControlPlaneLink => ({ client: client.client, nodeId: nodeId ?? "", signal });
+    const link = (): ControlPlaneLink & { pools?: ControlPlaneClient["pools"] } => ({ client: client.client, pools: client.pools, nodeId: nodeId ?? "", signal });
     while (true) {
       await sleep(delayMs, signal);
       if (signal.aborted) return;
@@ -209,6 +213,8 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
         }
         // Logs its own failures and never throws: a control plane without these calls still has the node.
         await reporter.registered(link());
+        // Then the cloud images folder (contract 6.2 step 1); logs its own failures.
+        if (deps.storage && client.images) await deps.storage.scanImages(nodeId ?? "", client.images, signal);
         continue;
       }
       try {

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { NodeService } from "../gen/limiquantix/compute/v1/node_service_pb.ts";
+import { ImageService, StoragePoolService } from "../gen/limiquantix/storage/v1/storage_service_pb.ts";
 
 export type Encoding = "binary" | "json";
 export type HttpVersion = "1.1" | "2";
@@ -20,6 +21,9 @@ export interface ControlPlaneClientOptions {
 
 export interface ControlPlaneClient {
   client: Client<typeof NodeService>;
+  /** The control plane's storage API on the same transport (ScanLocalImages, GetPool). */
+  images: Client<typeof ImageService>;
+  pools: Client<typeof StoragePoolService>;
   httpVersion: HttpVersion;
   /** Ends the HTTP/2 session if one is open, so nothing keeps the process alive. */
   close(): void;
@@ -56,6 +60,8 @@ export async function createControlPlaneClient(
     const transport = createConnectTransport({ baseUrl, httpVersion, sessionManager, useBinaryFormat });
     return {
       client: createClient(NodeService, transport),
+      images: createClient(ImageService, transport),
+      pools: createClient(StoragePoolService, transport),
       httpVersion,
       close: () => sessionManager.abort(),
     };
@@ -68,5 +74,11 @@ export async function createControlPlaneClient(
   });
   // HTTP/1.1 requests hold no session beyond the global agent's keep-alive sockets, which do not
   // keep the process alive; every in-flight request is ended through its AbortSignal.
-  return { client: createClient(NodeService, transport), httpVersion, close: () => {} };
+  return {
+    client: createClient(NodeService, transport),
+    images: createClient(ImageService, transport),
+    pools: createClient(StoragePoolService, transport),
+    httpVersion,
+    close: () => {},
+  };
 }

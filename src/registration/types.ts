@@ -68,6 +68,8 @@ export interface RegistrarDeps {
   collectFigures: () => Promise<HeartbeatFigures>;
   /** The VMs reported by SyncNodeVMs, SyncFullState, NotifyVMChange and the state hash. */
   vms: NodeVmSource;
+  /** Storage pools in heartbeats, assigned-pool setup, local images; absent: no pools reported. */
+  storage?: import("./storage-sync.ts").StorageSync;
   logger: RegistrarLogger;
   now?: () => Date;
   /** Must resolve early (without throwing) when the signal aborts. */

@@ -12,6 +12,9 @@ import { peerContextValues } from "./peer.ts";
 import { registerReflection } from "./reflection.ts";
 import { nodeHandlers } from "./services/node.ts";
 import { storageHandlers } from "./services/storage.ts";
+import { disabledAgentManager } from "../agent/agent-manager.ts";
+import { agentAccessInterceptor, loopbackOnlyPolicy } from "./access.ts";
+import { AGENT_RPC_NAMES, agentHandlers } from "./services/agent.ts";
 import { streamHandlers } from "./services/streams.ts";
 import { vmHandlers } from "./services/vms.ts";
 
@@ -40,6 +43,8 @@ export function createNodeApi(deps: ServiceDeps, opts: ApiOptions): NodeApi {
     calls.interceptor,
     ...(opts.logCalls ? [callLogInterceptor(deps.log)] : []),
     errorInterceptor(deps.log, deps.storageRoots),
+    // Inside the error interceptor: a refusal is a ConnectError and passes through it unchanged.
+    agentAccessInterceptor(deps.agentAccess ?? loopbackOnlyPolicy(), AGENT_RPC_NAMES, deps.log),
   ];
   const routes = (router: ConnectRouter) => {
     router.service(
@@ -48,6 +53,7 @@ export function createNodeApi(deps: ServiceDeps, opts: ApiOptions): NodeApi {
         ...nodeHandlers(deps),
         ...vmHandlers(deps),
         ...storageHandlers(deps),
+        ...agentHandlers({ ...deps, agents: deps.agents ?? disabledAgentManager(), maxMessageBytes: opts.maxMessageBytes }),
         ...streamHandlers({ ...deps, shutdown: shutdown.signal }),
       },
       { interceptors },

@@ -2,14 +2,18 @@
 
 import type { EventBus } from "../events/event-bus.ts";
 import type { Hypervisor } from "../hypervisor/types.ts";
-import type { HostIdentity, HostSample, MetricsTick } from "../telemetry/index.ts";
+import type { AgentManager } from "../agent/agent-manager.ts";
+import type { AccessPolicy } from "./access.ts";
+import type { MetricsTick } from "../metrics/index.ts";
+import type { HostIdentity, HostSample } from "../telemetry/index.ts";
 import type { InterfaceFacts } from "../telemetry/net-interfaces.ts";
 
 export type { MetricsTick };
 
 /** Shares one host sampler between every StreamMetrics subscriber. */
 export interface MetricsSource {
-  subscribe(intervalMs: number, listener: (tick: MetricsTick) => void): () => void;
+  /** onError: the tick could not be delivered (the stream ends with the error instead of waiting forever). */
+  subscribe(intervalMs: number, listener: (tick: MetricsTick) => void, onError: (err: unknown) => void): () => void;
 }
 
 /** Who this node is; changes when the control plane assigns an id. */
@@ -46,5 +50,13 @@ export interface ServiceDeps {
   defaultNetwork: string;
   /** Where InitStoragePool puts a local pool that names no path: <dir>/<pool id>. */
   poolsDir: string;
+  /** Where an NFS pool that names no mount point is mounted: <dir>/nfs-<pool id>; default <poolsDir>/../mnt. */
+  mountsDir?: string;
   log: Logger;
+  /** The guest agents (src/agent); absent: agent RPCs answer UNAVAILABLE. */
+  agents?: AgentManager;
+  /** Who may use the agent RPCs; absent: loopback only. */
+  agentAccess?: AccessPolicy;
+  /** Where libvirt writes each VM's QEMU log (GetVMLogs). */
+  qemuLogDir?: string;
 }

@@ -27,10 +27,6 @@ const codeByKind: Record<HypervisorErrorKind, Code> = {
 export const INTERNAL_MESSAGE = "internal error in the node daemon; see its log for details";
 export const REDACTED_PATH = "<host path>";
 
-export function codeForKind(kind: HypervisorErrorKind): Code {
-  return codeByKind[kind];
-}
-
 export type ErrorReporter = (err: unknown) => void;
 
 export interface ErrorPolicy {

@@ -103,18 +103,20 @@ export function summarizeCpu(entries: CpuInfoEntry[], inputs: CpuSummaryInputs):
     (first?.implementer !== undefined ? armModelName(first.implementer, first.part) : undefined) ??
     "unknown";
   const { sockets, coresPerSocket, threadsPerCore } = topologyOf(entries, inputs.topology, online);
-  return {
+  const out: HostIdentity["cpu"] = {
     model,
     sockets,
     coresPerSocket,
     threadsPerCore,
     totalThreads,
     onlineCpus: online,
-    // cpuinfo's "cpu MHz" is the current clock of the first CPU; on arm64 only cpufreq knows.
-    mhz: Math.round(first?.mhz ?? inputs.maxMhz ?? 0),
     flags,
     virtualization: flags.includes("vmx") || flags.includes("svm"),
   };
+  // cpuinfo's "cpu MHz" is the current clock of the first CPU; on arm64 only cpufreq knows.
+  const mhz = first?.mhz ?? inputs.maxMhz;
+  if (mhz !== undefined) out.mhz = Math.round(mhz);
+  return out;
 }
 
 function topologyOf(

@@ -55,8 +55,10 @@ export function toMemorySample(info: MemInfo, huge: HugePageCounts | undefined):
     raw: v,
     countKeys: info.countKeys,
   };
-  const h2 = huge?.bySizeKb.get(2048);
-  const h1 = huge?.bySizeKb.get(1048576);
+  // sysfs lists every size the CPU supports: a size it does not list has no pages (0, not unknown).
+  const none = { total: 0, free: 0 };
+  const h2 = huge === undefined ? undefined : (huge.bySizeKb.get(2048) ?? none);
+  const h1 = huge === undefined ? undefined : (huge.bySizeKb.get(1048576) ?? none);
   if (h2 !== undefined) {
     sample.hugepages2mTotal = h2.total;
     sample.hugepages2mFree = h2.free;

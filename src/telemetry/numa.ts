@@ -14,12 +14,14 @@ export function nodesFromListing(names: string[]): number[] {
 
 /**
  * Number of online NUMA nodes. A kernel built without NUMA has no such directory; the machine
- * then has one node (what lscpu prints too), so that is a figure, not a guess.
+ * then has one node (what lscpu prints too), so that is a figure, not a guess. Without
+ * /sys/devices/system at all (no sysfs here) the count is unknown: undefined.
  */
-export async function readNumaNodeCount(io: HostIo, roots: HostRoots): Promise<number> {
+export async function readNumaNodeCount(io: HostIo, roots: HostRoots): Promise<number | undefined> {
   const online = sysPath(roots, "devices/system/node/online");
   const text = await readOptional(io, online);
   if (text !== undefined) return Math.max(1, parseCpuList(text, online).length);
   const names = await readDirOptional(io, sysPath(roots, "devices/system/node"));
-  return Math.max(1, nodesFromListing(names ?? []).length);
+  if (names !== undefined) return Math.max(1, nodesFromListing(names).length);
+  return (await readDirOptional(io, sysPath(roots, "devices/system"))) === undefined ? undefined : 1;
 }

@@ -29,14 +29,14 @@ function unquote(raw: string, file: string, line: number): string {
 
 export interface OsName {
   name: string;
-  version: string;
+  /** Absent for rolling releases (Arch has no VERSION_ID) and without os-release. */
+  version?: string;
 }
 
 export function osNameOf(release: Map<string, string> | undefined): OsName {
-  return {
-    name: release?.get("NAME") ?? release?.get("ID") ?? "Linux",
-    version: release?.get("VERSION_ID") ?? release?.get("VERSION") ?? "",
-  };
+  const name = release?.get("NAME") ?? release?.get("ID") ?? "Linux";
+  const version = release?.get("VERSION_ID") ?? release?.get("VERSION");
+  return version === undefined ? { name } : { name, version };
 }
 
 export async function readOsRelease(io: HostIo, roots: HostRoots): Promise<Map<string, string> | undefined> {

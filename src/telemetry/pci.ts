@@ -55,9 +55,11 @@ export function sortPciDevices(devices: PciDeviceInfo[]): PciDeviceInfo[] {
   return [...devices].sort((a, b) => Number(b.isGpu) - Number(a.isGpu) || a.address.localeCompare(b.address));
 }
 
-export async function readPciDevices(io: HostIo, roots: HostRoots): Promise<PciDeviceInfo[]> {
+/** Undefined when /sys/bus/pci/devices cannot be listed (no sysfs, no PCI bus): unknown, not none. */
+export async function readPciDevices(io: HostIo, roots: HostRoots): Promise<PciDeviceInfo[] | undefined> {
   const base = sysPath(roots, "bus/pci/devices");
-  const addresses = (await readDirOptional(io, base)) ?? [];
+  const addresses = await readDirOptional(io, base);
+  if (addresses === undefined) return undefined;
   const devices = await Promise.all(
     addresses.map(async (address) => {
       const dir = join(base, address);

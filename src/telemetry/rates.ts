@@ -20,14 +20,16 @@ const WALL_MODES = ["user", "nice", "system", "idle", "iowait", "irq", "softirq"
  */
 export function cpuUsagePercent(prev: CpuTimes | undefined, cur: CpuTimes): number | undefined {
   if (prev === undefined) return undefined;
+  // A mode the source does not split out (the os module has no iowait, steal, ...) adds nothing.
+  const delta = (mode: (typeof WALL_MODES)[number]) => (cur[mode] ?? 0) - (prev[mode] ?? 0);
   let total = 0;
   for (const mode of WALL_MODES) {
-    const d = cur[mode] - prev[mode];
+    const d = delta(mode);
     if (d < 0) return undefined;
     total += d;
   }
   if (total <= 0) return undefined;
-  const idle = cur.idle - prev.idle + (cur.iowait - prev.iowait);
+  const idle = delta("idle") + delta("iowait");
   const pct = ((total - idle) / total) * 100;
   return Math.min(100, Math.max(0, pct));
 }

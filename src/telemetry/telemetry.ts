@@ -1,8 +1,9 @@
 // The host sampler: reads every source once per sample (in parallel) and turns counters into
 // usage and per-second rates against the previous sample, timed with a monotonic clock.
 
-import type { DiskSample, HostIdentity, HostSample, NetInterfaceSample, Telemetry, TelemetryOptions } from "./types.ts";
-import { type HostIo, type HostRoots, isAbsent, nodeHostIo } from "./host-io.ts";
+import type { Logger } from "../common/logger.ts";
+import type { CpuSample, DiskSample, HostIdentity, HostSample, NetInterfaceSample, SourceStatus, Telemetry, TelemetryOptions } from "./types.ts";
+import { type HostIo, type HostRoots, nodeHostIo, procPath, sysPath } from "./host-io.ts";
 import { readProcStat, type ProcStat } from "./proc-stat.ts";
 import { readMeminfo, toMemorySample } from "./meminfo.ts";
 import { readHugePages } from "./hugepages.ts";
@@ -13,11 +14,17 @@ import { readNetDev } from "./net-dev.ts";
 import { readFilesystems } from "./filesystems.ts";
 import { readIdentity } from "./identity.ts";
 import { readKernelIdentity } from "./kernel.ts";
+import { cpuTimesFromOs, kernelFromOs, loadFromOs, memoryFromOs, nodeOsFacts, type OsFacts } from "./os-facts.ts";
 import { counterRate, cpuUsagePercent } from "./rates.ts";
+import { attempt, createSourceLog } from "./sources.ts";
 
 export interface TelemetryDeps {
   /** File access; tests pass a counting or fixture-serving one. */
   io?: HostIo;
+  /** What the os module knows, for figures whose /proc file cannot be read; tests pass a fixed one. */
+  os?: OsFacts;
+  /** Where a source that stops (or starts again) being readable is reported, once each time. */
+  log?: Logger;
   /** Monotonic milliseconds for rates (performance.now by default). */
   monotonicMs?: () => number;
   /** Wall clock for sample timestamps. */
@@ -26,45 +33,52 @@ export interface TelemetryDeps {
 
 interface Previous {
   atMs: number;
-  stat: ProcStat;
+  cpu: Pick<ProcStat, "total" | "perCpu">;
+  cpuFrom: "proc" | "os";
   disks: Map<string, DiskSample>;
   network: Map<string, NetInterfaceSample>;
 }
 
 export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}): Telemetry {
   const io = deps.io ?? nodeHostIo;
+  const osFacts = deps.os ?? nodeOsFacts;
   const monotonicMs = deps.monotonicMs ?? (() => performance.now());
   const wallClock = deps.wallClock ?? (() => new Date());
   const roots: HostRoots = { proc: opts.procRoot, sys: opts.sysRoot, etc: opts.etcRoot };
+  const sourceLog = createSourceLog(deps.log);
   let prev: Previous | undefined;
 
   async function sample(): Promise<HostSample> {
     const timestamp = wallClock();
+    const sources: SourceStatus[] = [];
+    const read = <T>(file: string, effect: string, fn: () => Promise<T>) => attempt(sources, procPath(roots, file), effect, fn);
     const [stat, meminfo, huge, load, uptime, disks, network, filesystems, kernel] = await Promise.all([
-      readProcStat(io, roots),
-      readMeminfo(io, roots),
-      readHugePages(io, roots),
-      readLoadAvg(io, roots),
-      readUptime(io, roots),
-      readDiskSamples(io, roots),
-      readNetDev(io, roots),
-      readFilesystems(io, roots, opts.filesystemPaths),
-      // uname labels only decorate the sample: a proc tree without them must not fail it.
-      readKernelIdentity(io, roots).catch((err: unknown) => {
-        if (isAbsent(err)) return undefined;
-        throw err;
-      }),
+      read("stat", "CPU times from the os module, kernel counters absent", () => readProcStat(io, roots)),
+      read("meminfo", "memory from the os module, swap absent", () => readMeminfo(io, roots)),
+      // Huge pages are optional (readHugePages is undefined without the sysfs folder).
+      attempt(sources, sysPath(roots, "kernel/mm/hugepages"), "huge page counts absent", () => readHugePages(io, roots)),
+      read("loadavg", "load from the os module", () => readLoadAvg(io, roots)),
+      read("uptime", "uptime from the os module", () => readUptime(io, roots)),
+      read("diskstats", "disk figures absent", () => readDiskSamples(io, roots)),
+      read("net/dev", "network figures absent", () => readNetDev(io, roots)),
+      attempt(sources, "statfs", "filesystem figures absent", () => readFilesystems(io, roots, opts.filesystemPaths)),
+      read("sys/kernel", "uname from the os module", () => readKernelIdentity(io, roots)),
     ]);
+    sourceLog.report(sources);
     const atMs = monotonicMs();
     const before = prev;
     const dt = before === undefined ? 0 : (atMs - before.atMs) / 1000;
 
+    const cpuFrom = stat === undefined ? "os" : "proc";
+    const cpuTimes = stat ?? cpuTimesFromOs(osFacts.cpus());
+    // Rates only between two readings from the same source (/proc/stat and the os module count differently).
+    const cpuBefore = before?.cpuFrom === cpuFrom ? before.cpu : undefined;
     const perCpuUsagePercent = new Map<string, number>();
-    for (const [cpu, times] of stat.perCpu) {
-      const pct = cpuUsagePercent(before?.stat.perCpu.get(cpu), times);
+    for (const [cpu, times] of cpuTimes.perCpu) {
+      const pct = cpuUsagePercent(cpuBefore?.perCpu.get(cpu), times);
       if (pct !== undefined) perCpuUsagePercent.set(cpu, pct);
     }
-    for (const d of disks) {
+    for (const d of disks ?? []) {
       const p = before?.disks.get(d.device);
       setIfDefined(d, "readBytesPerSecond", counterRate(p?.readBytes, d.readBytes, dt));
       setIfDefined(d, "writeBytesPerSecond", counterRate(p?.writeBytes, d.writeBytes, dt));
@@ -74,7 +88,7 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
       const busyMs = counterRate(p?.ioTimeMs, d.ioTimeMs, dt);
       if (busyMs !== undefined) d.utilizationPercent = Math.min(100, busyMs / 10);
     }
-    for (const n of network) {
+    for (const n of network ?? []) {
       const p = before?.network.get(n.name);
       setIfDefined(n, "rxBytesPerSecond", counterRate(p?.rxBytes, n.rxBytes, dt));
       setIfDefined(n, "txBytesPerSecond", counterRate(p?.txBytes, n.txBytes, dt));
@@ -84,52 +98,60 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
     if (prev === undefined || atMs >= prev.atMs) {
       prev = {
         atMs,
-        stat,
-        disks: new Map(disks.map((d) => [d.device, d])),
-        network: new Map(network.map((n) => [n.name, n])),
+        cpu: { total: cpuTimes.total, perCpu: cpuTimes.perCpu },
+        cpuFrom,
+        disks: new Map((disks ?? []).map((d) => [d.device, d])),
+        network: new Map((network ?? []).map((n) => [n.name, n])),
       };
     }
 
-    const usagePercent = cpuUsagePercent(before?.stat.total, stat.total);
-    return {
+    const usagePercent = cpuUsagePercent(cpuBefore?.total, cpuTimes.total);
+    const cpu: CpuSample = {
+      total: cpuTimes.total,
+      perCpu: cpuTimes.perCpu,
+      ...(usagePercent === undefined ? {} : { usagePercent }),
+      ...(cpuBefore === undefined ? {} : { perCpuUsagePercent }),
+    };
+    const uname = kernel ?? kernelFromOs(osFacts);
+    const loadSample = load ?? loadFromOs(osFacts);
+    const out: HostSample = {
       timestamp,
-      cpu: {
-        total: stat.total,
-        perCpu: stat.perCpu,
-        ...(usagePercent === undefined ? {} : { usagePercent }),
-        ...(before === undefined ? {} : { perCpuUsagePercent }),
+      cpu,
+      memory: toMemorySample(meminfo ?? memoryFromOs(osFacts), huge),
+      uptimeSeconds: uptime?.uptimeSeconds ?? osFacts.uptime(),
+      filesystems: filesystems ?? [],
+      uname: {
+        sysname: kernel === undefined ? osFacts.type() : "Linux",
+        nodename: uname.hostname,
+        release: uname.release,
+        machine: uname.arch,
+        ...(uname.version === undefined ? {} : { version: uname.version }),
+        ...(uname.domainname === undefined ? {} : { domainname: uname.domainname }),
       },
-      memory: toMemorySample(meminfo, huge),
-      load,
-      uptimeSeconds: uptime.uptimeSeconds,
-      disks,
-      filesystems,
-      network,
-      kernel: {
+      sources,
+    };
+    if (loadSample !== undefined) out.load = loadSample;
+    if (disks !== undefined) out.disks = disks;
+    if (network !== undefined) out.network = network;
+    if (stat !== undefined) {
+      out.kernel = {
         bootTimeSeconds: stat.bootTimeSeconds,
         contextSwitches: stat.contextSwitches,
         interrupts: stat.interrupts,
         forks: stat.forks,
         procsRunning: stat.procsRunning,
         procsBlocked: stat.procsBlocked,
-      },
-      ...(kernel === undefined
-        ? {}
-        : {
-            uname: {
-              nodename: kernel.hostname,
-              release: kernel.release,
-              machine: kernel.arch,
-              ...(kernel.version === undefined ? {} : { version: kernel.version }),
-              ...(kernel.domainname === undefined ? {} : { domainname: kernel.domainname }),
-            },
-          }),
-    };
+      };
+    }
+    return out;
   }
 
   return {
     sample,
-    identity: (): Promise<HostIdentity> => readIdentity(io, roots),
+    identity: (): Promise<HostIdentity> => readIdentity(io, roots, osFacts).then((identity) => {
+      sourceLog.report(identity.sources ?? []);
+      return identity;
+    }),
   };
 }
 

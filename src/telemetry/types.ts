@@ -8,12 +8,13 @@ export interface CpuTimes {
   nice: number;
   system: number;
   idle: number;
-  iowait: number;
   irq: number;
-  softirq: number;
-  steal: number;
-  guest: number;
-  guestNice: number;
+  /** Modes only Linux's /proc/stat splits out; absent when the times come from the os module. */
+  iowait?: number;
+  softirq?: number;
+  steal?: number;
+  guest?: number;
+  guestNice?: number;
 }
 
 export interface CpuSample {
@@ -119,21 +120,45 @@ export interface KernelCounters {
   procsBlocked?: number;
 }
 
+/**
+ * One source of host figures (a /proc or /sys file, statfs) and how its last read went. A source
+ * that failed leaves only the figures it feeds absent, or taken from the os module (`effect` says which).
+ */
+export interface SourceStatus {
+  /** The file read ("/proc/meminfo"), or what was read ("statfs /var/lib/limiquantix"). */
+  source: string;
+  /** Why it could not be read; absent when the read worked. */
+  error?: string;
+  /** What its failure costs, e.g. "memory from the os module, swap absent". */
+  effect?: string;
+}
+
+/**
+ * One reading of the host. Every source is read on its own: a figure whose source failed is
+ * undefined (a list: undefined, not empty) unless the os module supplies it (CPU times, memory,
+ * load, uptime, uname), and the failure is in `sources`.
+ */
 export interface HostSample {
   timestamp: Date;
-  cpu: CpuSample;
-  memory: MemorySample;
-  load: LoadSample;
-  uptimeSeconds: number;
-  disks: DiskSample[];
+  cpu?: CpuSample;
+  memory?: MemorySample;
+  load?: LoadSample;
+  uptimeSeconds?: number;
+  /** Undefined when /proc/diskstats could not be read (an empty list means no disks). */
+  disks?: DiskSample[];
   filesystems: FilesystemSample[];
-  network: NetInterfaceSample[];
+  /** Undefined when /proc/net/dev could not be read. */
+  network?: NetInterfaceSample[];
   kernel?: KernelCounters;
   /** What uname reports, read each sample (the hostname can change at run time). */
   uname?: UnameSample;
+  /** Every source this sample read, with the failures; absent in samples built by hand. */
+  sources?: SourceStatus[];
 }
 
 export interface UnameSample {
+  /** "Linux" from /proc; os.type() otherwise ("Darwin"). */
+  sysname?: string;
   nodename: string;
   release: string;
   machine: string;
@@ -153,31 +178,40 @@ export interface PciDeviceInfo {
   vendorName?: string;
 }
 
+/**
+ * Who the host is. /proc and /sys first; where they are missing (a Mac in --dev, a wrong proc
+ * root) the os module supplies hostname, kernel, CPU model and count, and memory. What neither
+ * knows stays undefined.
+ */
 export interface HostIdentity {
   hostname: string;
-  os: { name: string; version: string; kernel: string; arch: string };
+  os: { name: string; version?: string; kernel: string; arch: string };
   cpu: {
     model: string;
-    sockets: number;
-    coresPerSocket: number;
-    threadsPerCore: number;
+    sockets?: number;
+    coresPerSocket?: number;
+    threadsPerCore?: number;
     totalThreads: number;
     onlineCpus: number;
-    mhz: number;
-    flags: string[];
-    virtualization: boolean;
+    mhz?: number;
+    flags?: string[];
+    /** Hardware virtualization (vmx/svm) in the CPU flags; undefined without flags. */
+    virtualization?: boolean;
   };
   memory: {
     totalBytes: number;
-    availableBytes: number;
-    hugepages2mTotal: number;
-    hugepages2mFree: number;
-    hugepages1gTotal: number;
-    hugepages1gFree: number;
+    availableBytes?: number;
+    hugepages2mTotal?: number;
+    hugepages2mFree?: number;
+    hugepages1gTotal?: number;
+    hugepages1gFree?: number;
   };
-  numaNodes: number;
-  /** Devices that can be passed through to VMs, GPUs first. */
-  pciDevices: PciDeviceInfo[];
+  /** Undefined when /sys/devices/system cannot be read. */
+  numaNodes?: number;
+  /** Devices that can be passed through to VMs, GPUs first; undefined when /sys/bus/pci cannot be read. */
+  pciDevices?: PciDeviceInfo[];
+  /** Every source the identity read, with the failures. */
+  sources?: SourceStatus[];
 }
 
 /** Reads the host. One instance per daemon; the proc and sys roots are configurable. */

@@ -66,6 +66,7 @@ describe("--dev", () => {
         libvirtUri: "qemu:///system",
         storagePath: "/var/lib/limiquantix/vms",
         consoleListen: "0.0.0.0",
+        defaultNetwork: "default",
         stopTimeoutSeconds: 60,
         cpuDisabledFeatures: [],
       },
@@ -77,7 +78,7 @@ describe("--dev", () => {
       controlPlane: { registrationEnabled: false, heartbeatIntervalSecs: 30 },
       tls: { enabled: false, certPath: "/etc/limiquantix/certs/node.crt", keyPath: "/etc/limiquantix/certs/node.key" },
       telemetry: { procRoot: "/proc", sysRoot: "/sys", etcRoot: "/etc" },
-      agent: { socketDir: "/var/run/limiquantix/vms" },
+      agent: { socketDir: "/var/run/limiquantix/vms", restListenAddress: "0.0.0.0:8443", pingIntervalSecs: 30, requestTimeoutSecs: 30 },
       log: { level: "info", format: "text" },
     });
   });

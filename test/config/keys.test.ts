@@ -121,6 +121,12 @@ const CASES: KeyCase[] = [
     good: [["127.0.0.1", "127.0.0.1"]],
     bad: [['"a b"', "is not a valid host", "IPv4"]],
   },
+  {
+    key: "hypervisor.default_network",
+    get: (c) => c.hypervisor.defaultNetwork,
+    good: [["br-mgmt", "br-mgmt"], ["default", "default"]],
+    bad: [['"a/b"', "is not a network name", "libvirt network name"]],
+  },
   intCase("hypervisor.stop_timeout_seconds", (c) => c.hypervisor.stopTimeoutSeconds, 1, 3600),
   {
     key: "hypervisor.cpu_disabled_features",
@@ -177,6 +183,24 @@ const CASES: KeyCase[] = [
   pathCase("telemetry.sys_root", (c) => c.telemetry.sysRoot),
   pathCase("telemetry.etc_root", (c) => c.telemetry.etcRoot),
   pathCase("agent.socket_dir", (c) => c.agent.socketDir),
+  {
+    key: "agent.allowed_callers",
+    get: (c) => c.agent.allowedCallers,
+    good: [["[10.0.0.0/8, \"::1\", cp.lan, \"*\"]", ["10.0.0.0/8", "::1", "cp.lan", "*"]]],
+    bad: [['["10.0.0.0/33"]', "has a prefix length outside 0-32", "a CIDR range", "agent.allowed_callers[0]"]],
+  },
+  pathCase("agent.bearer_token_file", (c) => c.agent.bearerTokenFile),
+  {
+    key: "agent.rest_listen_address",
+    get: (c) => c.agent.restListenAddress,
+    good: [['"127.0.0.1:8443"', "127.0.0.1:8443"], ["off", undefined]],
+    bad: [['"127.0.0.1"', "is not a valid host:port (missing :port, e.g. 0.0.0.0:9090)", "host:port"]],
+  },
+  pathCase("agent.rest_cert_path", (c) => c.agent.restCertPath),
+  pathCase("agent.rest_key_path", (c) => c.agent.restKeyPath),
+  pathCase("agent.rest_client_ca_path", (c) => c.agent.restClientCaPath),
+  { key: "agent.ping_interval_secs", get: (c) => c.agent.pingIntervalSecs, good: [["5", 5]], bad: [["0", "is not an integer from 1 to 3600", "1"]] },
+  { key: "agent.request_timeout_secs", get: (c) => c.agent.requestTimeoutSecs, good: [["5", 5]], bad: [["0", "is not an integer from 1 to 3600", "1"]] },
   {
     key: "log.level",
     get: (c) => c.log.level,

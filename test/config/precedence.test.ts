@@ -70,6 +70,7 @@ const ROWS: Row[] = [
   },
   path("hypervisor.storage_path", (c) => c.hypervisor.storagePath, "/var/lib/limiquantix/vms", true),
   { key: "hypervisor.console_listen", get: (c) => c.hypervisor.consoleListen, def: "0.0.0.0", file: ["10.0.0.1", "10.0.0.1"], env: ["10.0.0.2", "10.0.0.2"] },
+  { key: "hypervisor.default_network", get: (c) => c.hypervisor.defaultNetwork, def: "default", file: ["br-a", "br-a"], env: ["br-b", "br-b"] },
   { key: "hypervisor.stop_timeout_seconds", get: (c) => c.hypervisor.stopTimeoutSeconds, def: 60, file: ["5", 5], env: ["6", 6] },
   {
     key: "hypervisor.cpu_disabled_features",
@@ -108,6 +109,14 @@ const ROWS: Row[] = [
   path("telemetry.sys_root", (c) => c.telemetry.sysRoot, "/sys"),
   path("telemetry.etc_root", (c) => c.telemetry.etcRoot, "/etc"),
   path("agent.socket_dir", (c) => c.agent.socketDir, "/var/run/limiquantix/vms"),
+  { key: "agent.allowed_callers", get: (c) => c.agent.allowedCallers, def: undefined, file: ["[10.0.0.1]", ["10.0.0.1"]], env: ["10.0.0.2,::1", ["10.0.0.2", "::1"]] },
+  path("agent.bearer_token_file", (c) => c.agent.bearerTokenFile, undefined as unknown as string),
+  { key: "agent.rest_listen_address", get: (c) => c.agent.restListenAddress, def: "0.0.0.0:8443", file: ["127.0.0.1:8443", "127.0.0.1:8443"], env: ["127.0.0.2:8443", "127.0.0.2:8443"] },
+  path("agent.rest_cert_path", (c) => c.agent.restCertPath, undefined as unknown as string),
+  path("agent.rest_key_path", (c) => c.agent.restKeyPath, undefined as unknown as string),
+  path("agent.rest_client_ca_path", (c) => c.agent.restClientCaPath, undefined as unknown as string),
+  { key: "agent.ping_interval_secs", get: (c) => c.agent.pingIntervalSecs, def: 30, file: ["10", 10], env: ["20", 20] },
+  { key: "agent.request_timeout_secs", get: (c) => c.agent.requestTimeoutSecs, def: 30, file: ["10", 10], env: ["20", 20] },
   { key: "log.level", get: (c) => c.log.level, def: "info", file: ["warn", "warn"], env: ["debug", "debug"], flag: ["trace", "trace"] },
   { key: "log.format", get: (c) => c.log.format, def: "text", file: ["json", "json"], env: ["text", "text"], flag: ["json", "json"] },
 ];

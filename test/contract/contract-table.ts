@@ -71,7 +71,8 @@ export const REQUIRED_RPCS: readonly string[] = [
   "ChangeMedia", "InitStoragePool", "ListStoragePoolFiles",
   // in the CP client without a caller yet
   "GetNodeInfo", "ListVMs", "StreamMetrics", "StreamEvents", "MigrateVM", "GetStoragePoolInfo",
-  "ListStoragePools",
+  "ListStoragePools", "DestroyStoragePool", "CreateVolume", "DeleteVolume", "CloneVolume",
+  "GetVolumeAttachInfo", "CreateVolumeSnapshot",
 ];
 
 /** Contract section 2.2: every message, its fields as "<number> <name> <type>". */

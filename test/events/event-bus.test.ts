@@ -151,4 +151,35 @@ describe("event bus", () => {
     expect(cutOffs).toEqual(["too_slow"]);
     expect(bus.subscriberCount()).toBe(0);
   });
+
+  test("from the oldest: every buffered event first, in order, then live ones", async () => {
+    const bus = createEventBus({ capacity: 100 });
+    for (let i = 0; i < 3; i++) bus.publish(ev(`vm${i}`));
+    const it = bus.subscribe({ fromOldest: true });
+    expect((await take(it, 3)).map((e) => e.id)).toEqual([1, 2, 3]);
+    bus.publish(ev("live"));
+    expect((await take(it, 1)).map((e) => e.vmId)).toEqual(["live"]);
+    await it.return?.();
+  });
+
+  test.each([
+    ["a ring that has wrapped starts at the oldest event it still holds", 5, 12, {}, [8, 9, 10, 11, 12]],
+    ["from the oldest wins over an id to resume after", 100, 4, { afterId: 3 }, [1, 2, 3, 4]],
+    ["filters apply to the replay", 100, 6, { filter: (e: NodeEventRecord) => e.id % 2 === 0 }, [2, 4, 6]],
+  ] as const)("from the oldest: %s", async (_name, capacity, published, extra, ids) => {
+    const bus = createEventBus({ capacity });
+    for (let i = 0; i < published; i++) bus.publish(ev(`vm${i}`));
+    const it = bus.subscribe({ ...extra, fromOldest: true });
+    expect((await take(it, ids.length)).map((e) => e.id)).toEqual([...ids]);
+    await it.return?.();
+  });
+
+  test("from the oldest on a bus with no events: new events only, no error", async () => {
+    const bus = createEventBus();
+    const it = bus.subscribe({ fromOldest: true });
+    expect(bus.subscriberCount()).toBe(1);
+    bus.publish(ev("first"));
+    expect((await take(it, 1)).map((e) => [e.id, e.vmId])).toEqual([[1, "first"]]);
+    await it.return?.();
+  });
 });

@@ -33,6 +33,16 @@ import {
   type UpdateHeartbeatRequest,
   type VMChangeNotification,
 } from "../../src/gen/limiquantix/compute/v1/node_service_pb.ts";
+import {
+  ImageService,
+  ScanLocalImagesResponseSchema,
+  StoragePoolSchema,
+  StoragePoolService,
+  type GetPoolRequest,
+  type ScanLocalImagesRequest,
+  type StoragePool,
+} from "../../src/gen/limiquantix/storage/v1/storage_service_pb.ts";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 
 export type Fault = "none" | "http500" | "slow" | "drop";
 
@@ -42,6 +52,8 @@ interface Requests {
   SyncNodeVMs: SyncNodeVMsRequest;
   SyncFullState: SyncFullStateRequest;
   NotifyVMChange: VMChangeNotification;
+  ScanLocalImages: ScanLocalImagesRequest;
+  GetPool: GetPoolRequest;
 }
 export type Method = keyof Requests;
 
@@ -99,6 +111,10 @@ export interface FakeControlPlane {
   holdCalls(method: Method): () => void;
   /** Heartbeat answers ask for a full sync (request_full_sync) while set. */
   setRequestFullSync(on: boolean): void;
+  /** Heartbeat answers name these pools as assigned to the node (assigned_pool_ids). */
+  setAssignedPoolIds(ids: string[]): void;
+  /** What GetPool answers for the pool's id; unknown ids are NOT_FOUND. */
+  setPool(pool: MessageInitShape<typeof StoragePoolSchema>): void;
   /** Forgets every node, as a control plane with a fresh database would. */
   forgetNodes(): void;
   /** READY while heartbeats arrive within `staleMs`, NOT_READY after, as the real one marks them. */
@@ -122,6 +138,9 @@ export async function startFakeControlPlane(
   let fault: Fault = "none";
   let intervalSecs = options.heartbeatIntervalSecs ?? 0;
   let requestFullSync = false;
+  let assignedPoolIds: string[] = [];
+  const poolsById = new Map<string, StoragePool>();
+  const imagePaths = new Set<string>();
   const slowMs = options.slowMs ?? 2000;
   // Per request, not per server: notifications arrive while a heartbeat is in flight.
   const wire = createContextKey<{ contentType: string; json?: JsonValue }>({ contentType: "" });
@@ -171,6 +190,7 @@ export async function startFakeControlPlane(
         serverTimeUnix: BigInt(Math.floor(Date.now() / 1000)),
         heartbeatIntervalSecs: intervalSecs,
         requestFullSync,
+        assignedPoolIds,
       });
     },
     async syncNodeVMs(request, ctx) {
@@ -192,6 +212,22 @@ export async function startFakeControlPlane(
             ? "marked_lost"
             : "status_updated";
       return create(VMChangeAckSchema, { acknowledged: true, action });
+    },
+  });
+  router.service(ImageService, {
+    async scanLocalImages(request, ctx) {
+      await record("ScanLocalImages", request, ctx);
+      const known = request.images.filter((i) => imagePaths.has(i.path)).length;
+      for (const i of request.images) imagePaths.add(i.path);
+      return create(ScanLocalImagesResponseSchema, { registeredCount: request.images.length - known, existingCount: known });
+    },
+  });
+  router.service(StoragePoolService, {
+    async getPool(request, ctx) {
+      await record("GetPool", request, ctx);
+      const pool = poolsById.get(request.id);
+      if (pool === undefined) throw new ConnectError(`pool ${request.id} not found`, Code.NotFound);
+      return pool;
     },
   });
   const routes = new Map(router.handlers.map((h) => [h.requestPath, h]));
@@ -320,6 +356,13 @@ export async function startFakeControlPlane(
     },
     setRequestFullSync(on) {
       requestFullSync = on;
+    },
+    setAssignedPoolIds(ids) {
+      assignedPoolIds = [...ids];
+    },
+    setPool(pool) {
+      const p = create(StoragePoolSchema, pool);
+      poolsById.set(p.id, p);
     },
     forgetNodes() {
       nodes.clear();

@@ -20,6 +20,9 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
+/** One turn of the event loop's I/O phase: sockets get written, no time is waited for. */
+const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const publish = (n: number, text = "") => {
   for (let i = 0; i < n; i++) h.daemon.events.publish({ type: "node", message: `synthetic ${i} ${text}` });
 };
@@ -95,7 +98,7 @@ describe("slow subscribers", () => {
     // The client stops reading; HTTP/2 flow control stalls the server, the bus queue fills.
     for (let i = 0; i < 8; i++) {
       publish(QUEUE_LIMIT / 2, "x".repeat(200));
-      await Bun.sleep(5);
+      await ioTurn(); // the server writes what the window takes
     }
     await waitFor("cut off", () => h.daemon.stats().eventSubscribers === 0);
     const received: NodeEvent[] = [first];
@@ -130,7 +133,7 @@ describe("slow subscribers", () => {
     const heapBefore = process.memoryUsage().heapUsed;
     for (let i = 0; i < 20; i++) {
       publish(QUEUE_LIMIT / 4, "y".repeat(500));
-      await Bun.sleep(2);
+      await ioTurn();
     }
     await waitFor("cut off", () => h.daemon.stats().eventSubscribers === 0);
     // The server sent what the window allowed and no more.
@@ -177,7 +180,8 @@ describe("slow subscribers", () => {
     socket.on("close", () => (clientSawEnd = true));
     socket.on("error", () => {});
     await waitFor("subscription", () => h.daemon.stats().eventSubscribers === before.eventSubscribers + 1);
-    // TCP buffers on loopback hold megabytes: publish until the server gives up on this reader.
+    // TCP buffers on loopback hold megabytes: publish until the server gives up on this reader
+    // (a bounded wait whose every poll pumps another batch).
     for (let round = 0; round < 60 && h.daemon.stats().eventSubscribers > before.eventSubscribers; round++) {
       publish(QUEUE_LIMIT, "w".repeat(1000));
       await Bun.sleep(10);

@@ -217,6 +217,16 @@ describe("numbers from the compute API and values this build does not know", () 
   });
 });
 
+describe("zero values", () => {
+  test("mean the contract's first value (virtio, qcow2, BIOS) or the node's default (0 sockets: 1)", () => {
+    const s = fromWire({ cpuCores: 2, disks: [{ id: "d", sizeGib: 1n }], nics: [{ id: "n", network: "lan" }] });
+    expect(s.cpu).toEqual({ sockets: 1, coresPerSocket: 2, threadsPerCore: 1, mode: "auto" });
+    expect(s.disks[0]).toMatchObject({ bus: "virtio", readonly: false, device: "disk", newImage: { format: "qcow2" } });
+    expect(s.nics[0]!.model).toBe("virtio");
+    expect([s.firmware, s.hugepages, s.guestOs, s.description]).toEqual(["bios", false, "", ""]);
+  });
+});
+
 describe("the model back on the wire", () => {
   test("name and labels come from the request's top; every field survives the round trip", () => {
     const wire = request(

@@ -1,85 +1,13 @@
-import { create } from "@bufbuild/protobuf";
+// The server's one error mapping (every failure kind to its gRPC code) and ListVMs' pages.
+// The spec, enum, event and name conversions have their own files (convert-*.test.ts).
+
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, test } from "bun:test";
-import {
-  ConsoleType,
-  CpuMode,
-  DiskBus,
-  DiskDevice,
-  DiskFormat,
-  Firmware,
-  NicModel,
-  VMSpecSchema,
-} from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
-import { HypervisorError } from "../../src/hypervisor/errors.ts";
+import { HypervisorError, notFound } from "../../src/hypervisor/errors.ts";
 import { EventBusError } from "../../src/events/event-bus.ts";
 import { toConnectError } from "../../src/server/errors.ts";
-import { vmSpecFromWire, vmSpecToWire } from "../../src/server/convert/vm-spec.ts";
 import { paginate } from "../../src/server/services/paginate.ts";
 import type { VmStatus } from "../../src/hypervisor/types.ts";
-
-const full = () =>
-  create(VMSpecSchema, {
-    name: "db-1",
-    cpu: { sockets: 2, coresPerSocket: 4, threadsPerCore: 2, mode: CpuMode.CUSTOM, model: "Skylake-Server" },
-    memory: { sizeMib: 8192n, hugepages: true },
-    disks: [
-      { id: "root", source: { case: "newImage", value: { sizeBytes: 20n << 30n, format: DiskFormat.QCOW2, backingPath: "/var/lib/limiquantix/vms/cloud/debian.qcow2" } }, bus: DiskBus.VIRTIO, bootOrder: 1, device: DiskDevice.DISK },
-      { id: "iso", source: { case: "path", value: "/var/lib/limiquantix/vms/iso/debian.iso" }, bus: DiskBus.SATA, readonly: true, device: DiskDevice.CDROM, bootOrder: 2 },
-    ],
-    nics: [
-      { id: "eth0", attachment: { case: "bridge", value: "br0" }, mac: "52:54:00:AA:BB:CC", model: NicModel.VIRTIO },
-      { id: "eth1", attachment: { case: "network", value: "default" }, model: NicModel.E1000 },
-    ],
-    firmware: Firmware.UEFI,
-    console: { type: ConsoleType.SPICE, listen: "0.0.0.0" },
-    hostDevices: [{ pciAddress: "0000:65:00.0", disableRomBar: true }],
-    labels: { tier: "db" },
-    description: "primary",
-  });
-
-describe("VMSpec conversion", () => {
-  test("wire -> model -> wire keeps every field (MACs lower-cased)", () => {
-    const wire = full();
-    const model = vmSpecFromWire(wire);
-    expect(model.cpu).toEqual({ sockets: 2, coresPerSocket: 4, threadsPerCore: 2, mode: "custom", model: "Skylake-Server" });
-    expect(model.disks[0]!.newImage).toEqual({ sizeBytes: 20 * 2 ** 30, format: "qcow2", backingPath: "/var/lib/limiquantix/vms/cloud/debian.qcow2" });
-    expect(model.disks[1]).toMatchObject({ path: "/var/lib/limiquantix/vms/iso/debian.iso", bus: "sata", device: "cdrom", readonly: true });
-    expect(model.nics[0]!.mac).toBe("52:54:00:aa:bb:cc");
-    expect(model.firmware).toBe("uefi");
-    const back = vmSpecToWire(model);
-    wire.nics[0]!.mac = "52:54:00:aa:bb:cc";
-    expect(back).toEqual(wire);
-  });
-
-  test("UNSPECIFIED enums take the defaults", () => {
-    const model = vmSpecFromWire(create(VMSpecSchema, { name: "x", disks: [{ id: "d", source: { case: "path", value: "/a" } }], nics: [{ id: "n", attachment: { case: "network", value: "default" } }] }));
-    expect(model.cpu.mode).toBe("host-passthrough");
-    expect(model.cpu.sockets).toBe(1);
-    expect(model.disks[0]).toMatchObject({ bus: "virtio", device: "disk" });
-    expect(model.nics[0]!.model).toBe("virtio");
-    expect(model.firmware).toBe("bios");
-    expect(model.console.type).toBe("vnc");
-  });
-
-  test("an enum value this build does not know is INVALID_ARGUMENT naming the field", () => {
-    const wire = full();
-    wire.disks[1]!.bus = 42 as DiskBus;
-    expect(() => vmSpecFromWire(wire)).toThrow("spec.disks[1].bus: unknown value 42; allowed: virtio, scsi, sata, ide");
-  });
-
-  test("sizes beyond 2^53 are refused, not rounded", () => {
-    const wire = full();
-    wire.memory!.sizeMib = 1n << 60n;
-    expect(() => vmSpecFromWire(wire)).toThrow("spec.memory.size_mib");
-  });
-
-  test("the console password never leaves in a spec", () => {
-    const model = vmSpecFromWire(create(VMSpecSchema, { name: "x", console: { type: ConsoleType.VNC, password: "pw" } }));
-    expect(model.console.password).toBe("pw");
-    expect(vmSpecToWire(model).console!.password).toBe("");
-  });
-});
 
 describe("error mapping", () => {
   test.each([
@@ -89,6 +17,7 @@ describe("error mapping", () => {
     ["invalid_argument", Code.InvalidArgument],
     ["unavailable", Code.Unavailable],
     ["timeout", Code.DeadlineExceeded],
+    ["resource_exhausted", Code.ResourceExhausted],
     ["unsupported", Code.FailedPrecondition],
     ["cancelled", Code.Canceled],
     ["internal", Code.Internal],
@@ -96,6 +25,16 @@ describe("error mapping", () => {
     const err = toConnectError(new HypervisorError(kind, "msg"));
     expect(err.code).toBe(code);
     expect(err.rawMessage).toBe("msg");
+  });
+
+  test("an unknown VM is NOT_FOUND with the text the control plane matches", () => {
+    const id = "6f1c2a9e-4b7d-4e21-9a3c-5d8e7f6a1b20";
+    const err = toConnectError(notFound(id));
+    expect([err.code, err.rawMessage]).toEqual([Code.NotFound, `VM not found: ${id} is not defined on this node`]);
+    // grpc-go renders it as "rpc error: code = NotFound desc = VM not found: ...": both of the
+    // control plane's substrings ("VM not found", "not found") are in it.
+    expect(err.rawMessage).toContain("VM not found");
+    expect(err.rawMessage).toContain("not found");
   });
 
   test("unexpected errors are INTERNAL without their details, and reported with them", () => {

@@ -19,5 +19,8 @@ export function tempDaemonConfig(prefix: string, flags: ConfigFlags = { dev: tru
   config.server.listenAddress = "127.0.0.1:0";
   config.node.stateDir = dir;
   config.server.metricsEnabled = false;
+  // No agent REST listener on a fixed port (8443): tests that want it set an ephemeral one.
+  delete config.agent.restListenAddress;
+  config.agent.socketDir = join(dir, "agent");
   return { config, dir };
 }

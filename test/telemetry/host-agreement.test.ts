@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { createTelemetry } from "../../src/telemetry/telemetry.ts";
+import { complete } from "./complete-sample.ts";
 import type { HostIdentity } from "../../src/telemetry/types.ts";
 
 const telemetry = createTelemetry({ procRoot: "/proc", sysRoot: "/sys", etcRoot: "/etc", filesystemPaths: ["/"] });
@@ -65,7 +66,7 @@ describe("agreement with standard tools", () => {
       return { total: f[1] as number, available: f[6] as number };
     };
     const before = mem();
-    const s = await telemetry.sample();
+    const s = complete(await telemetry.sample());
     const after = mem();
     expect(s.memory.totalBytes).toBe(before.total);
     within(s.memory.availableBytes as number, before.available, after.available, 64 * MiB);
@@ -78,7 +79,7 @@ describe("agreement with standard tools", () => {
       return { size: size as number, used: used as number, avail: avail as number };
     };
     const before = df();
-    const s = await telemetry.sample();
+    const s = complete(await telemetry.sample());
     const after = df();
     const root = s.filesystems.find((f) => f.path === "/");
     expect(root?.totalBytes).toBe(before.size);
@@ -90,7 +91,7 @@ describe("agreement with standard tools", () => {
   test("/proc/loadavg read by cat", async () => {
     const cat = () => run(["cat", "/proc/loadavg"]).trim().split(/\s+/).slice(0, 3).map(Number);
     const before = cat();
-    const s = await telemetry.sample();
+    const s = complete(await telemetry.sample());
     const after = cat();
     within(s.load.load1, before[0] as number, after[0] as number, 0.001);
     within(s.load.load5, before[1] as number, after[1] as number, 0.001);
@@ -101,7 +102,7 @@ describe("agreement with standard tools", () => {
     type Link = { ifname: string; stats64?: { rx: { bytes: number; packets: number }; tx: { bytes: number; packets: number } } };
     const links = (): Link[] => JSON.parse(run([tools.ip as string, "-s", "-j", "link", "show"]));
     const before = links();
-    const s = await telemetry.sample();
+    const s = complete(await telemetry.sample());
     const after = links();
     // Same interfaces (ip may print altnames; compare the names).
     expect(s.network.map((n) => n.name).sort()).toEqual(after.map((l) => l.ifname).sort());
@@ -123,7 +124,7 @@ describe("agreement with standard tools", () => {
   test("usage over a real interval is a percentage", async () => {
     await telemetry.sample();
     await Bun.sleep(250);
-    const s = await telemetry.sample();
+    const s = complete(await telemetry.sample());
     expect(s.cpu.usagePercent).toBeGreaterThanOrEqual(0);
     expect(s.cpu.usagePercent).toBeLessThanOrEqual(100);
     expect(s.cpu.perCpuUsagePercent?.size).toBe(identity.cpu.onlineCpus);

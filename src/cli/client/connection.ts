@@ -18,7 +18,9 @@ export interface DaemonTarget {
   tls: boolean;
 }
 
-const DEFAULT_PORT = "9090";
+/** The daemon's default API port (server.listen_address) and Prometheus port (server.metrics_port). */
+export const DEFAULT_PORT = "9090";
+export const DEFAULT_METRICS_PORT = "9091";
 
 /** host:port, [v6]:port, host, or http(s)://host:port. */
 export function parseAddress(addr: string, forceTls = false): DaemonTarget {

@@ -6,7 +6,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { HypervisorError } from "../../hypervisor/errors.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "../usage-error.ts";
 import type { ConnectionFlags } from "./client-args.ts";
-import { connect, type Connection, type DaemonTarget } from "./connection.ts";
+import { connect, type Connection, type DaemonTarget, DEFAULT_METRICS_PORT, DEFAULT_PORT } from "./connection.ts";
 
 /** A failure the command decided on itself (ambiguous name, unhealthy daemon, ...). */
 export class CliFailure extends Error {
@@ -49,6 +49,8 @@ export interface Unreachable {
   reason: string;
   /** Nothing answered at all (as opposed to a daemon that refused the handshake). */
   nobodyThere: boolean;
+  /** Something answered, but not the node API (another protocol on that port). */
+  notTheApi?: boolean;
 }
 
 /** Whether the daemon could not be reached at all (as opposed to answering with an error). */
@@ -63,6 +65,16 @@ export function unreachable(err: unknown, target: DaemonTarget): Unreachable | u
     const hint = /SELF_SIGNED|UNABLE_TO/.test(code) ? " (pass the CA that signed the daemon's certificate with --ca)" : "";
     return { reason: `TLS: ${err.rawMessage}${hint}`, nobodyThere: false };
   }
+  // Something answered, but not in HTTP/2: an HTTP/1.1 server (the Prometheus endpoint), SSH, ...
+  if (code === "ERR_HTTP2_ERROR" || code === "ERR_HTTP2_SESSION_ERROR") {
+    return {
+      reason:
+        `it does not speak gRPC over HTTP/2 (the Prometheus endpoint, port ${DEFAULT_METRICS_PORT} by default, is such an address); ` +
+        `the API listens on port ${DEFAULT_PORT} unless server.listen_address says otherwise`,
+      nobodyThere: false,
+      notTheApi: true,
+    };
+  }
   if (err.code === Code.Canceled && !target.tls && /stream closed with error code/.test(err.rawMessage)) {
     return { reason: `the connection was closed during the call (${err.rawMessage}); if the daemon serves TLS, add --tls and --ca`, nobodyThere: false };
   }
@@ -71,7 +83,9 @@ export function unreachable(err: unknown, target: DaemonTarget): Unreachable | u
 }
 
 export const daemonDownMessage = (target: DaemonTarget, u: Unreachable) =>
-  `cannot reach the daemon at ${target.display}: ${u.reason}${u.nobodyThere ? " — is limiquantix-node running?" : ""}`;
+  u.notTheApi
+    ? `${target.display} answers, but it is not the node API: ${u.reason}`
+    : `cannot reach the daemon at ${target.display}: ${u.reason}${u.nobodyThere ? " — is limiquantix-node running?" : ""}`;
 
 /** The message and exit code for any failure a client command can meet. */
 export function describeFailure(err: unknown, target: DaemonTarget | undefined): { message: string; exitCode: number } {

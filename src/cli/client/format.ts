@@ -110,6 +110,31 @@ export function parseDurationMs(text: string): number | undefined {
   return Math.round(Number(m[1]) * scale);
 }
 
-/** Proto JSON with every field, defaults included, so scripts never meet a missing key. */
-export const jsonText = <Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): string =>
-  toJsonString(schema, message, { alwaysEmitImplicit: true });
+/**
+ * Proto JSON with every field, defaults included, so scripts never meet a missing key; except
+ * the fields the daemon says it could not measure (`absent`, proto paths such as "cpu.sockets"
+ * from a message's absent_fields): those are left out, so a script never reads them as 0.
+ */
+export function jsonText<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, absent: readonly string[] = []): string {
+  const text = toJsonString(schema, message, { alwaysEmitImplicit: true });
+  if (absent.length === 0) return text;
+  const json = JSON.parse(text) as Record<string, unknown>;
+  for (const path of absent) dropPath(schema, json, path.split("."));
+  return JSON.stringify(json);
+}
+
+/** Removes one proto path (field names) from proto JSON (json names); unknown paths are ignored. */
+function dropPath(desc: DescMessage, json: Record<string, unknown>, path: string[]): void {
+  const [name, ...rest] = path;
+  const field = desc.fields.find((f) => f.name === name);
+  if (field === undefined) return;
+  if (rest.length === 0) {
+    delete json[field.jsonName];
+    return;
+  }
+  const child = json[field.jsonName];
+  if (field.fieldKind === "message" && child !== null && typeof child === "object") dropPath(field.message, child as Record<string, unknown>, rest);
+}
+
+/** A figure the daemon did not measure: "–", never 0. */
+export const NOT_MEASURED = "–";

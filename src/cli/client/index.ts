@@ -12,6 +12,7 @@ import { vmDeviceCommands } from "./vm-device-commands.ts";
 import { vmLifecycleCommands } from "./vm-lifecycle-commands.ts";
 import { migrateCommand } from "./vm-migrate-command.ts";
 import { vmViewCommands } from "./vm-view-commands.ts";
+import { agentCommand, logsCommand } from "./vm-agent-commands.ts";
 
 export const vmCommand = defineCommand({
   meta: { name: "vm", description: "The node's VMs (e.g. `vm list`, `vm create -f spec.yaml --start`, `vm media web-1 --cdrom installer --eject`)" },
@@ -21,6 +22,8 @@ export const vmCommand = defineCommand({
     console: consoleCommand,
     ...vmDeviceCommands,
     migrate: migrateCommand,
+    agent: agentCommand,
+    logs: logsCommand,
   },
 });
 

@@ -23,13 +23,13 @@ export function intervalMs(text: string | undefined): number {
 }
 
 /**
- * Proto JSON of a sample with every field, except a host CPU figure that is not measured yet:
- * that key is left out (as the daemon's own JSON does), so a script never reads it as 0% busy.
+ * Proto JSON of a sample with every field, except the figures the daemon did not measure (its
+ * absent_fields, and a host CPU figure not measured yet): those keys are left out, as the
+ * daemon's own JSON does, so a script never reads them as 0.
  */
 export function metricsJson(m: NodeMetrics): string {
-  if (m.cpuMeasured) return jsonText(NodeMetricsSchema, m);
-  const { cpuUsagePercent: _notMeasured, ...rest } = JSON.parse(jsonText(NodeMetricsSchema, m)) as Record<string, unknown>;
-  return JSON.stringify(rest);
+  const absent = m.cpuMeasured || m.absentFields.includes("cpu_usage_percent") ? m.absentFields : [...m.absentFields, "cpu_usage_percent"];
+  return jsonText(NodeMetricsSchema, m, absent);
 }
 
 export const metricsCommand = defineCommand({
@@ -56,7 +56,7 @@ export const metricsCommand = defineCommand({
         for await (const sample of stream) {
           if (previous) {
             stop.abort();
-            out(args.json ? metricsJson(sample) : view(sample, previous, Number.MAX_SAFE_INTEGER, false).join("\n"));
+            out(args.json ? metricsJson(sample) : renderMetrics(sample, previous, { width: Number.MAX_SAFE_INTEGER, address: conn.target.display, intervalMs: every, live: false, once: true }).join("\n"));
             return;
           }
           previous = sample;

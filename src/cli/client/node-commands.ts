@@ -11,7 +11,7 @@ import {
 import { EXIT_FAILURE } from "../usage-error.ts";
 import { clientArgs, withExamples } from "./client-args.ts";
 import { runClient } from "./failures.ts";
-import { bytes, duration, enumLabel, fields, jsonText, labelsText } from "./format.ts";
+import { bytes, duration, enumLabel, fields, jsonText, labelsText, NOT_MEASURED } from "./format.ts";
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
 
@@ -68,12 +68,17 @@ const infoCommand = defineCommand({
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       const n = await conn.client.getNodeInfo({});
-      if (args.json) return void out(jsonText(NodeInfoResponseSchema, n));
+      // What the host could not report (a host without /sys, a Mac in dev mode) is left out of the JSON and shows as –.
+      if (args.json) return void out(jsonText(NodeInfoResponseSchema, n, n.absentFields));
+      const absent = new Set(n.absentFields);
       const cpu = n.cpu;
       const mem = n.memory;
       const caps = n.capabilities;
       const hv = n.hypervisor;
       const gpus = n.pciDevices.filter((d) => d.isGpu).length;
+      const topology = (c: NonNullable<typeof cpu>) =>
+        absent.has("cpu.sockets") ? `${c.onlineCpus || c.totalThreads} cpus online (topology unknown)` : `${c.sockets} socket(s) x ${c.coresPerSocket} core(s) x ${c.threadsPerCore} thread(s), ${c.onlineCpus || c.totalThreads} online`;
+      const memory = (m: NonNullable<typeof mem>) => `${bytes(m.totalBytes)} total${absent.has("memory.available_bytes") ? "" : `, ${bytes(m.availableBytes)} available`}`;
       out(
         fields([
           ["node id", n.nodeId || "(not assigned yet)"],
@@ -81,17 +86,17 @@ const infoCommand = defineCommand({
           ["management ip", n.managementIp || "-"],
           ["os", [n.os?.name, n.os?.version].filter(Boolean).join(" ") || "-"],
           ["kernel", `${n.os?.kernel ?? "-"} (${n.os?.arch ?? "?"})`],
-          ["cpu", cpu ? `${cpu.model} — ${cpu.sockets} socket(s) x ${cpu.coresPerSocket} core(s) x ${cpu.threadsPerCore} thread(s), ${cpu.onlineCpus || cpu.totalThreads} online` : "-"],
-          ["virtualization", cpu ? yesNo(cpu.virtualization) : "-"],
-          ["memory", mem ? `${bytes(mem.totalBytes)} total, ${bytes(mem.availableBytes)} available` : "-"],
-          ["numa nodes", String(n.numaNodes)],
+          ["cpu", cpu ? `${cpu.model} — ${topology(cpu)}` : "-"],
+          ["virtualization", cpu && !absent.has("cpu.virtualization") ? yesNo(cpu.virtualization) : NOT_MEASURED],
+          ["memory", mem ? memory(mem) : "-"],
+          ["numa nodes", absent.has("numa_nodes") ? NOT_MEASURED : String(n.numaNodes)],
           ["filesystems", filesystems(n.storage)],
           ["hypervisor", hv ? `${hv.backend}: ${[hv.name, hv.version].filter(Boolean).join(" ")}${hv.uri ? ` (${hv.uri})` : ""}` : "-"],
           ["acceleration", caps ? acceleration(caps) : "-"],
           ["capabilities", (caps && capabilityList(caps)) || "-"],
           ["max per vm", caps ? `${caps.maxVcpus} vCPUs, ${bytes(caps.maxMemoryBytes)}` : "-"],
           ["disk formats", caps?.diskFormats.map((f) => enumLabel(DiskFormatSchema, f)).join(", ") || "-"],
-          ["pci devices", `${n.pciDevices.length} (${gpus} GPU)`],
+          ["pci devices", absent.has("pci_devices") ? NOT_MEASURED : `${n.pciDevices.length} (${gpus} GPU)`],
           ["labels", labelsText(n.labels)],
           ["daemon", `${n.daemonVersion}, up ${duration(n.daemonUptimeSeconds)}`],
         ]),

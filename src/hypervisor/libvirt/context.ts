@@ -31,6 +31,12 @@ export interface Settings {
   migrationPollMs: number;
   /** Written into every new domain's host CPU definition; see configureCpu. */
   cpuDisabledFeatures: readonly string[];
+  /** Folder of the Quantix agent sockets (agent.socket_dir); absent: domains get no agent channel. */
+  agentSocketDir?: string;
+  /** Deadline of one libvirt storage call (default 60 s); tests shorten it. */
+  storageDeadlineMs?: number;
+  /** How network pools' servers are probed before libvirt is asked to reach them. */
+  probe?: { timeoutMs?: number; connect?: import("../storage/reachability.ts").Connector };
 }
 
 export interface HostProfile {

@@ -12,7 +12,8 @@ import { attachDisk, attachNic, detachDisk, detachNic } from "./devices.ts";
 import { posix } from "node:path";
 import { changeMedia } from "./media.ts";
 import { checkOwnPoolName } from "./pool-rules.ts";
-import { getPool, initPool, listPools, ownPoolXml } from "./pools.ts";
+import { destroyPool, getPool, initPool, listPools, ownPoolXml } from "./pools.ts";
+import * as volumeOps from "./volume-ops.ts";
 import { resizeVolume } from "./volumes.ts";
 import { createEventSource, type EventSource } from "./event-source.ts";
 import { handleRawEvent, reconcile } from "./events.ts";
@@ -45,6 +46,8 @@ export interface LibvirtHypervisorOptions {
   domainType?: "kvm" | "qemu";
   /** CPU features turned off on host-passthrough/host-model CPUs of new VMs (hypervisor.cpu_disabled_features). */
   cpuDisabledFeatures?: readonly string[];
+  /** agent.socket_dir: every domain defined gets the Quantix agent channel bound in it. */
+  agentSocketDir?: string;
   /** Worker entry files; defaults suit both `bun src/main.ts` and the compiled binary. */
   workerPath?: string;
   eventWorkerPath?: string;
@@ -55,6 +58,10 @@ export interface LibvirtHypervisorOptions {
   /** libvirt's pid files of running QEMU domains; default: /run/libvirt/qemu for qemu:///system. */
   qemuRunDir?: string;
   log?: Logger;
+  /** Deadline of one libvirt storage call (default 60 s). */
+  storageDeadlineMs?: number;
+  /** How network pools' servers are probed before libvirt is asked to reach them (tests replace the connect). */
+  probe?: Settings["probe"];
   stopPollMs?: number;
   detachWaitMs?: number;
   migrationPollMs?: number;
@@ -82,6 +89,9 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
     detachWaitMs: opts.detachWaitMs ?? 1000,
     migrationPollMs: opts.migrationPollMs ?? 500,
     cpuDisabledFeatures: [...(opts.cpuDisabledFeatures ?? [])],
+    ...(opts.agentSocketDir !== undefined ? { agentSocketDir: opts.agentSocketDir } : {}),
+    ...(opts.storageDeadlineMs !== undefined ? { storageDeadlineMs: opts.storageDeadlineMs } : {}),
+    ...(opts.probe !== undefined ? { probe: opts.probe } : {}),
   };
   checkOwnPoolName(settings.poolName);
   const processRoots: QemuProcessRoots = { procRoot: opts.procRoot ?? "/proc" };
@@ -207,6 +217,13 @@ function backendOf(ctx: LibvirtContext, hostFacts: HostFacts, events: EventSourc
     getPool: (id) => unlessClosed(ctx, () => getPool(ctx, id)),
     listPools: () => unlessClosed(ctx, () => listPools(ctx)),
     resizeVolume: (poolId, volume, bytes) => unlessClosed(ctx, () => resizeVolume(ctx, poolId, volume, bytes)),
+    destroyPool: (id) => unlessClosed(ctx, () => destroyPool(ctx, id, (pool) => volumeOps.poolUsers(ctx, pool))),
+    listVolumes: (poolId) => unlessClosed(ctx, () => volumeOps.listVolumes(ctx, poolId)),
+    createVolume: (poolId, v) => unlessClosed(ctx, () => volumeOps.createVolume(ctx, poolId, v)),
+    deleteVolume: (poolId, v) => unlessClosed(ctx, () => volumeOps.deleteVolume(ctx, poolId, v)),
+    cloneVolume: (poolId, src, dest) => unlessClosed(ctx, () => volumeOps.cloneVolume(ctx, poolId, src, dest)),
+    volumeAttachInfo: (poolId, v) => unlessClosed(ctx, () => volumeOps.volumeAttachInfo(ctx, poolId, v)),
+    snapshotVolume: (poolId, v, snap) => unlessClosed(ctx, () => volumeOps.snapshotVolume(ctx, poolId, v, snap)),
     vmMetrics: (ids) => vmMetrics(ctx, ids),
     onEvent: (listener) => {
       ctx.listeners.add(listener);

@@ -2,6 +2,8 @@
 // the state first (so an illegal transition gets a clear invalid_state on every driver), acts,
 // and answers with the status libvirt reports afterwards.
 
+import { mkdir } from "node:fs/promises";
+import { agentSocketPath } from "../../agent/socket-path.ts";
 import { HypervisorError } from "../errors.ts";
 import { generateMac, specsEqual } from "../defaults.ts";
 import type { DiskFormat, DiskSpec, VmSpec, VmState, VmStatus } from "../types.ts";
@@ -91,7 +93,9 @@ export async function createVm(ctx: LibvirtContext, id: string, spec: VmSpec): P
         createdAt: new Date(),
         diskFormats: formats,
         cpuDisabledFeatures: ctx.settings.cpuDisabledFeatures,
+        ...(ctx.settings.agentSocketDir !== undefined ? { agentSocketPath: agentSocketPath(ctx.settings.agentSocketDir, id) } : {}),
       });
+      await ensureAgentSocketDir(ctx);
       await ctx.pool.call("define", xml);
       ctx.known.set(id, "stopped");
     } catch (err) {
@@ -113,6 +117,17 @@ async function cleanUp(ctx: LibvirtContext, id: string, created: string[]): Prom
   if (iso !== undefined) await removeNodeFile(ctx, iso);
 }
 
+/** The agent socket folder exists before every define and start (contract 4.1). */
+async function ensureAgentSocketDir(ctx: LibvirtContext): Promise<void> {
+  const dir = ctx.settings.agentSocketDir;
+  if (dir === undefined) return;
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+  } catch (err) {
+    throw new HypervisorError("unavailable", `cannot create the guest agent socket folder ${dir} (agent.socket_dir): ${(err as Error).message}`);
+  }
+}
+
 function uefiFor(ctx: LibvirtContext, id: string) {
   const loader = ctx.host.uefiLoader;
   if (loader === undefined) {
@@ -128,6 +143,8 @@ async function transition(ctx: LibvirtContext, id: string, step: Step): Promise<
   return ctx.locks.run(id, async () => {
     const state = await currentState(ctx, id);
     if (!step.allowed.includes(state)) throw invalidState(id, state, step.hint(state));
+    // /run may have been wiped since the domain was defined: libvirt binds the socket there.
+    if (step.op === "start") await ensureAgentSocketDir(ctx);
     await vmCall(ctx, id, step.op, id);
     if (step.op === "start") ctx.startedAt.set(id, new Date());
     if (step.op === "destroy") ctx.startedAt.delete(id);

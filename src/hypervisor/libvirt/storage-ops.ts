@@ -6,11 +6,13 @@ import type { Pointer } from "bun:ffi";
 import * as ffi from "./ffi/index.ts";
 import { HypervisorError } from "../errors.ts";
 import { parsePoolXml } from "./domain-xml/pool-xml.ts";
-import { initPoolDecision, samePath, type ExistingPools } from "./pool-rules.ts";
+import { initPoolDecision, samePath, type ExistingPools, type PoolWish as ModelWish } from "./pool-rules.ts";
 import { growOnly } from "../storage/grow-only.ts";
 
 export interface RawPool {
   name: string;
+  /** libvirt pool type (dir, netfs, rbd, iscsi, logical), from the definition. */
+  type: string;
   uuid: string;
   /** Inactive (persistent) XML: type and target path. */
   xml: string;
@@ -45,9 +47,14 @@ function definitionXml(c: ffi.Connection, p: Pointer): string {
   }
 }
 
-function rawPool(c: ffi.Connection, p: Pointer, refresh: boolean): RawPool {
+/** Pools whose refresh touches only local storage: a network pool's refresh can wait on a dead server. */
+const LOCAL_TYPES = new Set(["dir", "logical"]);
+
+function rawPool(c: ffi.Connection, p: Pointer, refresh: boolean | "all"): RawPool {
   let refreshError: string | undefined;
-  if (refresh && ffi.poolIsActive(c, p)) {
+  const xml = definitionXml(c, p);
+  const type = parsePoolXml(xml).type;
+  if ((refresh === "all" || (refresh && LOCAL_TYPES.has(type))) && ffi.poolIsActive(c, p)) {
     try {
       ffi.refreshPool(c, p);
     } catch (err) {
@@ -58,8 +65,9 @@ function rawPool(c: ffi.Connection, p: Pointer, refresh: boolean): RawPool {
   const active = info.state === ffi.POOL_STATE.RUNNING || info.state === ffi.POOL_STATE.DEGRADED;
   const raw: RawPool = {
     name: ffi.poolName(c, p),
+    type,
     uuid: ffi.poolUuid(c, p),
-    xml: definitionXml(c, p),
+    xml,
     state: info.state,
     capacity: info.capacity,
     allocation: info.allocation,
@@ -72,15 +80,57 @@ function rawPool(c: ffi.Connection, p: Pointer, refresh: boolean): RawPool {
   return raw;
 }
 
-/** Builds (mkdir), starts and autostarts a pool; a transient one is made persistent first. */
-function bringUp(c: ffi.Connection, p: Pointer): void {
-  if (!ffi.poolIsPersistent(c, p)) ffi.freePool(c, ffi.definePool(c, definitionXml(c, p)));
-  if (!ffi.poolIsActive(c, p)) {
-    // The directory may have been removed since: building a dir pool only makes it.
+/** Pool types whose build only makes their directory (safe to repeat). */
+const MKDIR_TYPES = new Set(["dir", "netfs"]);
+
+/**
+ * Starts a pool: dir and netfs pools are built first (mkdir: the directory may have been removed
+ * since); a logical pool is built (its volume group made on the device) only when starting it
+ * fails, i.e. the group does not exist yet.
+ */
+function start(c: ffi.Connection, p: Pointer, type: string): void {
+  if (MKDIR_TYPES.has(type)) ffi.buildPool(c, p);
+  if (type !== "logical") return ffi.startPool(c, p);
+  try {
+    ffi.startPool(c, p);
+  } catch {
     ffi.buildPool(c, p);
     ffi.startPool(c, p);
   }
+}
+
+/** Starts and autostarts a pool; a transient one is made persistent first. */
+function bringUp(c: ffi.Connection, p: Pointer): void {
+  if (!ffi.poolIsPersistent(c, p)) ffi.freePool(c, ffi.definePool(c, definitionXml(c, p)));
+  if (!ffi.poolIsActive(c, p)) start(c, p, parsePoolXml(definitionXml(c, p)).type);
   if (!ffi.poolAutostart(c, p)) ffi.setPoolAutostart(c, p, true);
+}
+
+export type PoolModelWish = Omit<ModelWish, "model"> & { model: ModelWish["model"] };
+
+export interface RawVolume {
+  name: string;
+  /** virStorageVolType */
+  type: number;
+  path: string;
+  capacity: number;
+  allocation: number;
+  xml: string;
+}
+
+function rawVolume(c: ffi.Connection, v: Pointer): RawVolume {
+  const info = ffi.volumeInfo(c, v);
+  return { name: ffi.volumeName(c, v), type: info.type, path: ffi.volumePath(c, v), capacity: info.capacity, allocation: info.allocation, xml: ffi.volumeXml(c, v) };
+}
+
+/** The pool by libvirt name, active (started when not); not_found naming it otherwise. */
+function activePool<T>(c: ffi.Connection, name: string, fn: (p: Pointer) => T): T {
+  const r = ffi.withPoolNamed(c, name, (p) => {
+    if (!ffi.poolIsActive(c, p)) start(c, p, parsePoolXml(definitionXml(c, p)).type);
+    return { value: fn(p) };
+  });
+  if (r === null) throw new HypervisorError("not_found", `storage pool ${name} is not defined in libvirt`, "pool_id");
+  return r.value;
 }
 
 /** The volume at path, refreshing the pool of its directory once when libvirt has not seen it. */
@@ -104,7 +154,7 @@ export function createStorageOps(conn: () => ffi.Connection) {
     pools(refresh: boolean): RawPool[] {
       const c = conn();
       const out: RawPool[] = [];
-      ffi.forEachPool(c, ffi.LIST_POOLS.DIR, (p) => {
+      ffi.forEachPool(c, ffi.OUR_POOL_TYPES, (p) => {
         try {
           out.push(rawPool(c, p, refresh));
         } catch (err) {
@@ -115,7 +165,7 @@ export function createStorageOps(conn: () => ffi.Connection) {
       return out;
     },
 
-    pool(name: string, refresh: boolean): RawPool | null {
+    pool(name: string, refresh: boolean | "all"): RawPool | null {
       const c = conn();
       return ffi.withPoolNamed(c, name, (p) => rawPool(c, p, refresh));
     },
@@ -176,6 +226,134 @@ export function createStorageOps(conn: () => ffi.Connection) {
       } finally {
         ffi.freePool(c, p);
       }
+    },
+
+    /**
+     * InitStoragePool for any pool type: each wish (libvirt pool) in order is adopted when it is
+     * the same, defined otherwise, then started and autostarted; a secret (Ceph key, CHAP
+     * password) is defined first when given. What this call defined is undefined again when a
+     * later step fails. Returns the last pool (the one named by the id).
+     */
+    initPools(wishes: PoolModelWish[], ownPool: string, secret?: { uuid: string; xml: string; value?: Uint8Array }): { pool: RawPool; created: boolean } {
+      const c = conn();
+      if (secret) ffi.ensureSecret(c, secret.uuid, secret.xml, secret.value);
+      const defined: Pointer[] = [];
+      let last: { pool: RawPool; created: boolean } | undefined;
+      try {
+        for (const want of wishes) {
+          const byName = ffi.lookupPoolByName(c, want.name);
+          if (byName !== null) {
+            try {
+              initPoolDecision(want, { byName: parsePoolXml(definitionXml(c, byName)) }, ownPool);
+              bringUp(c, byName);
+              last = { pool: rawPool(c, byName, "all"), created: false };
+            } finally {
+              ffi.freePool(c, byName);
+            }
+            continue;
+          }
+          const found: ExistingPools = {};
+          ffi.forEachPool(c, 0, (p) => {
+            const other = parsePoolXml(definitionXml(c, p));
+            if (want.path !== undefined && other.targetPath !== undefined && samePath(other.targetPath, want.path)) found.byPath = other.name;
+            if (want.uuid !== undefined && other.uuid?.toLowerCase() === want.uuid.toLowerCase()) found.byUuid = other.name;
+          });
+          initPoolDecision(want, found, ownPool);
+          const p = ffi.definePool(c, want.xml);
+          defined.push(p);
+          start(c, p, want.model.type);
+          ffi.setPoolAutostart(c, p, true);
+          last = { pool: rawPool(c, p, "all"), created: true };
+        }
+      } catch (err) {
+        // Leave nothing half made: defined pools whose storage cannot be reached would stay.
+        for (const p of defined.reverse()) {
+          try {
+            if (ffi.poolIsActive(c, p)) ffi.stopPool(c, p);
+            ffi.undefinePool(c, p);
+          } catch {}
+        }
+        throw err;
+      } finally {
+        for (const p of defined) ffi.freePool(c, p);
+      }
+      if (!last) throw new HypervisorError("internal", "no storage pool to initialise");
+      return last;
+    },
+
+    /** Stops and undefines the pools with these libvirt names (missing ones are skipped), then the secret. */
+    destroyPools(names: string[], secretUuid?: string): number {
+      const c = conn();
+      let removed = 0;
+      for (const name of names) {
+        ffi.withPoolNamed(c, name, (p) => {
+          if (ffi.poolIsActive(c, p)) ffi.stopPool(c, p);
+          ffi.undefinePool(c, p);
+          removed++;
+        });
+      }
+      if (secretUuid !== undefined) ffi.undefineSecret(c, secretUuid);
+      return removed;
+    },
+
+    /** Every volume of the pool (refreshed first: files put there from outside count). */
+    volumes(poolName: string): RawVolume[] {
+      const c = conn();
+      return activePool(c, poolName, (p) => {
+        ffi.refreshPool(c, p);
+        const out: RawVolume[] = [];
+        ffi.forEachVolume(c, p, (v) => out.push(rawVolume(c, v)));
+        return out;
+      });
+    },
+
+    /** One volume by name; null when the pool has none of that name (after a refresh). */
+    volume(poolName: string, name: string): RawVolume | null {
+      const c = conn();
+      return activePool(c, poolName, (p) => {
+        const once = ffi.withVolumeNamed(c, p, name, (v) => rawVolume(c, v));
+        if (once !== null) return once;
+        ffi.refreshPool(c, p);
+        return ffi.withVolumeNamed(c, p, name, (v) => rawVolume(c, v));
+      });
+    },
+
+    /** A new volume from XML; with `from`, its content copied from that volume of the same pool. */
+    createVolumeIn(poolName: string, xml: string, from?: string): RawVolume {
+      const c = conn();
+      return activePool(c, poolName, (p) => {
+        const path =
+          from === undefined
+            ? ffi.createVolume(c, p, xml)
+            : (ffi.withVolumeNamed(c, p, from, (src) => ffi.createVolumeFrom(c, p, xml, src)) ??
+              (() => {
+                throw new HypervisorError("not_found", `volume ${from} not found in storage pool ${poolName}`, "source_id");
+              })());
+        const made = ffi.withVolumeAt(c, path, (v) => rawVolume(c, v));
+        if (made === null) throw new HypervisorError("internal", `volume ${path} vanished right after it was made`);
+        return made;
+      });
+    },
+
+    /** Deletes a volume by name; false when the pool has none of that name. */
+    deleteVolumeNamed(poolName: string, name: string): boolean {
+      const c = conn();
+      return activePool(c, poolName, (p) => ffi.withVolumeNamed(c, p, name, (v) => (ffi.deleteVolume(c, v, name), true)) ?? false);
+    },
+
+    /** Grows a volume of the pool by name (growOnly); the capacity before and after. */
+    resizeVolumeNamed(poolName: string, name: string, bytes: number): { before: number; after: number } {
+      const c = conn();
+      const r = activePool(c, poolName, (p) =>
+        ffi.withVolumeNamed(c, p, name, (v) => {
+          const before = ffi.volumeInfo(c, v).capacity;
+          if (growOnly(name, before, bytes) === "unchanged") return { before, after: before };
+          ffi.resizeVolume(c, v, bytes);
+          return { before, after: ffi.volumeInfo(c, v).capacity };
+        }),
+      );
+      if (r === null) throw new HypervisorError("not_found", `volume ${name} not found in storage pool ${poolName}`, "volume_id");
+      return r;
     },
 
     /**

@@ -144,6 +144,13 @@ export function createMockHypervisor(options: MockOptions = {}): Hypervisor {
     getPool: (id) => storage.getPool(ctx, id),
     listPools: () => storage.listPools(ctx),
     resizeVolume: (poolId, volume, bytes) => storage.resizeVolume(ctx, poolId, volume, bytes),
+    destroyPool: (id) => storage.destroyPool(ctx, id),
+    listVolumes: (poolId) => storage.listVolumes(ctx, poolId),
+    createVolume: (poolId, v) => storage.createVolume(ctx, poolId, v),
+    deleteVolume: (poolId, v) => storage.deleteVolume(ctx, poolId, v),
+    cloneVolume: (poolId, src, dest) => storage.cloneVolume(ctx, poolId, src, dest),
+    volumeAttachInfo: (poolId, v) => storage.volumeAttachInfo(ctx, poolId, v),
+    snapshotVolume: (poolId, v, snap) => storage.snapshotVolume(ctx, poolId, v, snap),
 
     async vmMetrics(ids?: string[]): Promise<VmMetrics[]> {
       assertOpen(ctx);

@@ -24,6 +24,8 @@ const byType: Record<Exclude<HypervisorEventType, "vm_state_changed">, EventType
   migration_failed: EventType.MIGRATION_FAILED,
   operation_failed: EventType.OPERATION_FAILED,
   media_changed: EventType.MEDIA_CHANGED,
+  agent_connected: EventType.AGENT_CONNECTED,
+  agent_disconnected: EventType.AGENT_DISCONNECTED,
   node: EventType.NODE,
 };
 

@@ -1,6 +1,7 @@
 // Telemetry figures to protobuf messages. Pure functions; the only place telemetry types meet
-// the generated code. proto3 has no "absent" for scalars: a figure the kernel did not report
-// goes out as 0, and the node CPU rate, which needs two samples, says whether it was measured.
+// the generated code. proto3 has no "absent" for scalars: a figure the host did not report goes
+// out as 0 and is named in the message's absent_fields (the node CPU rate, which needs two
+// samples, also says so in cpu_measured).
 
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -40,7 +41,7 @@ export function vmCounts(vms: VmMetrics[]): VmCounts {
   return { running: vms.filter((v) => v.state === "running").length, total: vms.length };
 }
 
-/** free(1)'s "used": total - available; without MemAvailable (kernels < 3.14), total - free - buffers - cache. */
+/** free(1)'s "used": total - available; without MemAvailable (kernels < 3.14, macOS), total - free - buffers - cache. */
 export function memoryUsedBytes(m: MemorySample): number {
   if (m.availableBytes !== undefined) return m.totalBytes - m.availableBytes;
   return m.totalBytes - (m.freeBytes ?? 0) - (m.buffersBytes ?? 0) - (m.cachedBytes ?? 0);
@@ -49,20 +50,42 @@ export function memoryUsedBytes(m: MemorySample): number {
 /** Operations per second from a counter's rate in bytes when only bytes have rates: none here. */
 const perSecond = (x: number | undefined) => x ?? 0;
 
-export function toNodeMetrics(tick: { host: HostSample; vms: VmMetrics[] }, counts: VmCounts): NodeMetrics {
+/**
+ * NodeMetrics fields (proto names) that carry no figure in this sample. proto3 scalars cannot be
+ * absent, so they go out as 0 and this list says which zeros mean "not measured".
+ */
+export function absentMetricsFields(tick: { host: HostSample; vmsMeasured?: boolean }): string[] {
+  const { host } = tick;
+  const out: string[] = [];
+  if (host.cpu?.usagePercent === undefined) out.push("cpu_usage_percent");
+  if (host.cpu?.perCpuUsagePercent === undefined) out.push("per_cpu_usage_percent");
+  const m = host.memory;
+  if (m === undefined) out.push("memory_used_bytes", "memory_total_bytes");
+  if (m?.availableBytes === undefined) out.push("memory_available_bytes");
+  if (m?.swapTotalBytes === undefined) out.push("swap_total_bytes");
+  if (m?.swapTotalBytes === undefined || m.swapFreeBytes === undefined) out.push("swap_used_bytes");
+  if (host.load === undefined) out.push("load_1m", "load_5m", "load_15m");
+  if (host.uptimeSeconds === undefined) out.push("uptime_seconds");
+  if (host.disks === undefined) out.push("disks");
+  if (host.network === undefined) out.push("networks");
+  if (tick.vmsMeasured === false) out.push("vms", "running_vms", "total_vms");
+  return out;
+}
+
+export function toNodeMetrics(tick: { host: HostSample; vms: VmMetrics[]; vmsMeasured?: boolean }, counts: VmCounts): NodeMetrics {
   const { host } = tick;
   const m = host.memory;
   // Repeated by CPU number; offline CPUs are absent, so the list follows the kernel's numbering of online CPUs.
-  const perCpu = [...(host.cpu.perCpuUsagePercent ?? new Map<string, number>())]
+  const perCpu = [...(host.cpu?.perCpuUsagePercent ?? new Map<string, number>())]
     .sort((a, b) => Number(a[0]) - Number(b[0]))
     .map(([, pct]) => pct);
   return create(NodeMetricsSchema, {
     timestamp: timestampFromDate(host.timestamp),
-    cpuUsagePercent: host.cpu.usagePercent ?? 0,
-    cpuMeasured: host.cpu.usagePercent !== undefined,
-    memoryUsedBytes: u64(memoryUsedBytes(m)),
-    memoryTotalBytes: u64(m.totalBytes),
-    disks: host.disks.map((d) =>
+    cpuUsagePercent: host.cpu?.usagePercent ?? 0,
+    cpuMeasured: host.cpu?.usagePercent !== undefined,
+    memoryUsedBytes: u64(m === undefined ? undefined : memoryUsedBytes(m)),
+    memoryTotalBytes: u64(m?.totalBytes),
+    disks: (host.disks ?? []).map((d) =>
       create(DiskMetricsSchema, {
         device: d.device,
         readBytes: u64(d.readBytes),
@@ -77,15 +100,15 @@ export function toNodeMetrics(tick: { host: HostSample; vms: VmMetrics[] }, coun
         writeBytesPerSecond: d.writeBytesPerSecond ?? 0,
       }),
     ),
-    networks: host.network.map(toNetworkMetrics),
+    networks: (host.network ?? []).map(toNetworkMetrics),
     vms: tick.vms.map(toVmMetrics),
     perCpuUsagePercent: perCpu,
-    memoryAvailableBytes: u64(m.availableBytes),
-    swapTotalBytes: u64(m.swapTotalBytes),
-    swapUsedBytes: u64((m.swapTotalBytes ?? 0) - (m.swapFreeBytes ?? 0)),
-    load1m: host.load.load1,
-    load5m: host.load.load5,
-    load15m: host.load.load15,
+    memoryAvailableBytes: u64(m?.availableBytes),
+    swapTotalBytes: u64(m?.swapTotalBytes),
+    swapUsedBytes: u64(m?.swapTotalBytes === undefined ? undefined : m.swapTotalBytes - (m.swapFreeBytes ?? 0)),
+    load1m: host.load?.load1 ?? 0,
+    load5m: host.load?.load5 ?? 0,
+    load15m: host.load?.load15 ?? 0,
     uptimeSeconds: u64(host.uptimeSeconds),
     filesystems: host.filesystems.map((f) =>
       create(FilesystemMetricsSchema, {
@@ -97,6 +120,7 @@ export function toNodeMetrics(tick: { host: HostSample; vms: VmMetrics[] }, coun
     ),
     runningVms: counts.running,
     totalVms: counts.total,
+    absentFields: absentMetricsFields(tick),
   });
 }
 
@@ -138,7 +162,7 @@ export function toVmMetrics(m: VmMetrics): VMMetrics {
 }
 
 /** Mounted filesystems for NodeInfo. */
-export function toStorageInfo(host: HostSample): StorageInfo[] {
+export function toStorageInfo(host: Pick<HostSample, "filesystems">): StorageInfo[] {
   return host.filesystems.map((f) =>
     create(StorageInfoSchema, {
       device: f.device ?? "",
@@ -161,13 +185,13 @@ export function toCpuInfo(identity: HostIdentity): CpuInfo {
   const c = identity.cpu;
   return create(CpuInfoSchema, {
     model: c.model,
-    sockets: c.sockets,
-    coresPerSocket: c.coresPerSocket,
-    threadsPerCore: c.threadsPerCore,
+    sockets: c.sockets ?? 0,
+    coresPerSocket: c.coresPerSocket ?? 0,
+    threadsPerCore: c.threadsPerCore ?? 0,
     totalThreads: c.totalThreads,
     frequencyMhz: u64(c.mhz),
-    features: c.flags,
-    virtualization: c.virtualization,
+    features: c.flags ?? [],
+    virtualization: c.virtualization ?? false,
     onlineCpus: c.onlineCpus,
   });
 }
@@ -186,11 +210,34 @@ export function toMemoryInfo(identity: HostIdentity): MemoryInfo {
 }
 
 export function toOsInfo(identity: HostIdentity): OsInfo {
-  return create(OsInfoSchema, { ...identity.os });
+  return create(OsInfoSchema, { ...identity.os, version: identity.os.version ?? "" });
+}
+
+/** NodeInfoResponse fields (proto paths) this host could not report; they go out as 0 or empty. */
+export function absentNodeInfoFields(identity: HostIdentity): string[] {
+  const { cpu, memory: m } = identity;
+  const absent: Array<[string, unknown]> = [
+    ["cpu.sockets", cpu.sockets],
+    ["cpu.cores_per_socket", cpu.coresPerSocket],
+    ["cpu.threads_per_core", cpu.threadsPerCore],
+    ["cpu.frequency_mhz", cpu.mhz],
+    ["cpu.features", cpu.flags],
+    ["cpu.virtualization", cpu.virtualization],
+    ["memory.available_bytes", m.availableBytes],
+    ["memory.used_bytes", m.availableBytes],
+    ["memory.hugepages_2mb_total", m.hugepages2mTotal],
+    ["memory.hugepages_2mb_free", m.hugepages2mFree],
+    ["memory.hugepages_1gb_total", m.hugepages1gTotal],
+    ["memory.hugepages_1gb_free", m.hugepages1gFree],
+    ["os.version", identity.os.version],
+    ["numa_nodes", identity.numaNodes],
+    ["pci_devices", identity.pciDevices],
+  ];
+  return absent.filter(([, v]) => v === undefined).map(([name]) => name);
 }
 
 export function toPciDevices(identity: HostIdentity): PciDevice[] {
-  return identity.pciDevices.map((d) =>
+  return (identity.pciDevices ?? []).map((d) =>
     create(PciDeviceSchema, {
       address: d.address,
       vendorId: d.vendorId,

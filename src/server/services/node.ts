@@ -10,7 +10,7 @@ import {
   NodeInfoResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { diskFormat } from "../convert/enums.ts";
-import { toCpuInfo, toMemoryInfo, toNetworkInfo, toOsInfo, toPciDevices, toStorageInfo } from "../convert/telemetry.ts";
+import { absentNodeInfoFields, toCpuInfo, toMemoryInfo, toNetworkInfo, toOsInfo, toPciDevices, toStorageInfo } from "../convert/telemetry.ts";
 import type { ServiceDeps } from "../deps.ts";
 
 type Impl = Pick<ServiceImpl<typeof NodeDaemonService>, "healthCheck" | "getNodeInfo">;
@@ -81,10 +81,11 @@ export function nodeHandlers(deps: ServiceDeps): Impl {
           libvirtVersion: info.libvirtVersion ?? "",
         },
         pciDevices: toPciDevices(identity),
-        numaNodes: identity.numaNodes,
+        numaNodes: identity.numaNodes ?? 0,
         labels: deps.node.labels(),
         daemonVersion: deps.version,
         daemonUptimeSeconds: daemonUptimeSeconds(),
+        absentFields: absentNodeInfoFields(identity),
       });
     },
   };

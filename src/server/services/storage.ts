@@ -1,74 +1,52 @@
 // Storage pools and volumes. Pools live in the hypervisor (libvirt's persistent pools, the
-// mock's memory); this layer maps the contract's pool types and shapes onto them.
+// mock's memory); this layer maps the contract's pool types, configs and shapes onto them.
 
-import { join } from "node:path";
+import { posix } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import {
-  type InitStoragePoolRequest,
+  CloneVolumeResponseSchema,
+  CreateVolumeResponseSchema,
+  CreateVolumeSnapshotResponseSchema,
+  DeleteVolumeResponseSchema,
+  DestroyStoragePoolResponseSchema,
+  ListImagesResponseSchema,
   ListStoragePoolFilesResponseSchema,
   ListStoragePoolsResponseSchema,
+  ListVolumesResponseSchema,
   type NodeDaemonService,
   ResizeVolumeResponseSchema,
-  type StoragePoolInfoResponse,
-  StoragePoolInfoResponseSchema,
-  StoragePoolType,
+  VolumeAttachInfoResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { HypervisorError } from "../../hypervisor/errors.ts";
-import { DEFAULT_POOL_ID, type PoolDefinition, type PoolInfo } from "../../hypervisor/types.ts";
+import { DEFAULT_POOL_ID, type PoolInfo } from "../../hypervisor/types.ts";
 import { poolId as validatePoolId } from "../../hypervisor/validation-checks.ts";
-import { u64 } from "../convert/vm-status.ts";
+import { imageToWire, poolDefinitionFromWire, poolToWire, volumeFormatFromWire, volumeSourceFromWire, volumeToWire } from "../convert/storage.ts";
 import type { ServiceDeps } from "../deps.ts";
 import { invalidField } from "../errors.ts";
+import { createStorageRoots } from "../storage-roots.ts";
+import { listImages } from "../storage/images.ts";
 import { listPoolFiles } from "../storage/pool-files.ts";
 
-type Impl = Pick<
+export type StorageImpl = Pick<
   ServiceImpl<typeof NodeDaemonService>,
-  "initStoragePool" | "getStoragePoolInfo" | "listStoragePools" | "listStoragePoolFiles" | "resizeVolume"
+  | "initStoragePool"
+  | "destroyStoragePool"
+  | "getStoragePoolInfo"
+  | "listStoragePools"
+  | "listStoragePoolFiles"
+  | "resizeVolume"
+  | "createVolume"
+  | "deleteVolume"
+  | "cloneVolume"
+  | "getVolumeAttachInfo"
+  | "createVolumeSnapshot"
+  | "listVolumes"
+  | "listImages"
 >;
 
-const GIB = 1024 ** 3;
 /** 1 PiB: beyond any single volume; larger values are typos. */
 const MAX_VOLUME_BYTES = 1024 ** 5;
-
-const poolTypeToWire: Record<PoolInfo["type"], StoragePoolType> = { dir: StoragePoolType.LOCAL_DIR };
-
-function poolToWire(p: PoolInfo): StoragePoolInfoResponse {
-  return create(StoragePoolInfoResponseSchema, {
-    poolId: p.id,
-    type: poolTypeToWire[p.type],
-    mountPath: p.path,
-    totalBytes: u64(p.totalBytes),
-    availableBytes: u64(p.availableBytes),
-    usedBytes: u64(p.usedBytes),
-    volumeCount: p.volumeCount,
-    name: p.id,
-    active: p.active,
-  });
-}
-
-/** The contract's pool request as a pool definition; types this node cannot serve are refused. */
-function poolDefinition(req: InitStoragePoolRequest, poolsDir: string): PoolDefinition {
-  const id = validatePoolId(req.poolId, "pool_id");
-  switch (req.type) {
-    case StoragePoolType.LOCAL_DIR: {
-      const local = req.config?.local;
-      const path = local?.path || join(poolsDir, id);
-      if (!path.startsWith("/")) throw invalidField("config.local.path", `must be an absolute path, got ${JSON.stringify(path)}`);
-      const gib = local?.capacityGib;
-      return { id, type: "dir", path, ...(gib ? { capacityBytes: Number(gib) * GIB } : {}) };
-    }
-    case StoragePoolType.NFS:
-    case StoragePoolType.CEPH_RBD:
-    case StoragePoolType.ISCSI:
-      throw new ConnectError(
-        `${StoragePoolType[req.type]} pools are not served by this node version; only LOCAL_DIR pools are`,
-        Code.Unimplemented,
-      );
-    default:
-      throw invalidField("type", `Invalid pool type ${StoragePoolType[req.type] ?? req.type}; this node serves STORAGE_POOL_TYPE_LOCAL_DIR`);
-  }
-}
 
 /** The reference node answered NOT_FOUND "Pool '<id>' not found": the control plane then re-sends InitStoragePool. */
 async function getPool(deps: ServiceDeps, id: string): Promise<PoolInfo> {
@@ -82,30 +60,91 @@ async function getPool(deps: ServiceDeps, id: string): Promise<PoolInfo> {
   }
 }
 
-export function storageHandlers(deps: ServiceDeps): Impl {
+/** A pool id of a request: "default" when empty where the contract allows it. */
+const poolIdOf = (id: string, emptyIsDefault = false) => (id === "" && emptyIsDefault ? DEFAULT_POOL_ID : validatePoolId(id, "pool_id"));
+
+const volumeId = (v: string, field = "volume_id") => {
+  if (v === "") throw invalidField(field, "is required");
+  if (v.includes("/") || v === "." || v === ".." || v.includes("\0")) throw invalidField(field, `${JSON.stringify(v.slice(0, 80))} is not a volume name (one name in the pool, no "/")`);
+  return v;
+};
+
+function bytesField(v: bigint, field: string, allowZero: boolean): number {
+  if ((v === 0n && !allowZero) || v > BigInt(MAX_VOLUME_BYTES)) {
+    throw invalidField(field, `must be between 1 and ${MAX_VOLUME_BYTES} (1 PiB), got ${v}`);
+  }
+  return Number(v);
+}
+
+export function storageHandlers(deps: ServiceDeps): StorageImpl {
   const hv = deps.hypervisor;
+  const folders = { poolsDir: deps.poolsDir, mountsDir: deps.mountsDir ?? posix.join(posix.dirname(deps.poolsDir), "mnt") };
+  // An IMAGE source named by path must lie in the storage roots, as disk paths of CreateVM do.
+  const roots = createStorageRoots(deps.storageRoots, async () => (await hv.listPools()).map((p) => p.path).filter((p) => p !== ""));
   return {
-    initStoragePool: async (req) => poolToWire(await hv.initPool(poolDefinition(req, deps.poolsDir))),
-    getStoragePoolInfo: async (req) => poolToWire(await getPool(deps, validatePoolId(req.poolId, "pool_id"))),
+    initStoragePool: async (req) => poolToWire(await hv.initPool(poolDefinitionFromWire(req, folders))),
+    async destroyStoragePool(req) {
+      const id = poolIdOf(req.poolId);
+      await getPool(deps, id);
+      await hv.destroyPool(id);
+      return create(DestroyStoragePoolResponseSchema, { poolId: id });
+    },
+    getStoragePoolInfo: async (req) => poolToWire(await getPool(deps, poolIdOf(req.poolId))),
     listStoragePools: async () => create(ListStoragePoolsResponseSchema, { pools: (await hv.listPools()).map(poolToWire) }),
     async listStoragePoolFiles(req) {
-      const pool = await getPool(deps, validatePoolId(req.poolId, "pool_id"));
+      const pool = await getPool(deps, poolIdOf(req.poolId));
+      if (pool.path === "") {
+        throw new ConnectError(`Pool ${pool.id} has no mount path: its volumes are ${pool.type === "rbd" ? "Ceph RBD images" : "block devices"}, not files`, Code.FailedPrecondition);
+      }
       const entries = await listPoolFiles(pool.path, pool.id, req.path);
       return create(ListStoragePoolFilesResponseSchema, {
-        entries: entries.map((e) => ({ ...e, sizeBytes: u64(e.sizeBytes) })),
+        entries: entries.map((e) => ({ ...e, sizeBytes: BigInt(e.sizeBytes) })),
         currentPath: req.path,
       });
     },
     async resizeVolume(req) {
-      const poolId = req.poolId === "" ? DEFAULT_POOL_ID : validatePoolId(req.poolId, "pool_id");
-      if (req.volumeId === "") throw invalidField("volume_id", "is required");
-      if (req.newSizeBytes === 0n || req.newSizeBytes > BigInt(MAX_VOLUME_BYTES)) {
-        throw invalidField("new_size_bytes", `must be between 1 and ${MAX_VOLUME_BYTES} (1 PiB), got ${req.newSizeBytes}`);
-      }
-      const v = await hv.resizeVolume(poolId, req.volumeId, Number(req.newSizeBytes));
-      return create(ResizeVolumeResponseSchema, {
-        volume: { volumeId: v.name, poolId: v.poolId, sizeBytes: u64(v.sizeBytes), format: v.format, path: v.path, attachedTo: v.attachedTo ?? "" },
+      const poolId = poolIdOf(req.poolId, true);
+      const volume = volumeId(req.volumeId);
+      const v = await hv.resizeVolume(poolId, volume, bytesField(req.newSizeBytes, "new_size_bytes", false));
+      return create(ResizeVolumeResponseSchema, { volume: volumeToWire(v) });
+    },
+    async createVolume(req) {
+      const poolId = poolIdOf(req.poolId, true);
+      const source = volumeSourceFromWire(req);
+      if (source.kind === "image" && source.image.startsWith("/")) await roots.check(source.image, "source_id");
+      const v = await hv.createVolume(poolId, {
+        name: volumeId(req.volumeId),
+        sizeBytes: bytesField(req.sizeBytes, "size_bytes", source.kind !== "empty"),
+        format: volumeFormatFromWire(req.format),
+        source,
       });
+      return create(CreateVolumeResponseSchema, { volume: volumeToWire(v) });
+    },
+    async deleteVolume(req) {
+      const v = await hv.deleteVolume(poolIdOf(req.poolId, true), volumeId(req.volumeId));
+      return create(DeleteVolumeResponseSchema, { volume: volumeToWire(v) });
+    },
+    async cloneVolume(req) {
+      const v = await hv.cloneVolume(poolIdOf(req.poolId, true), volumeId(req.sourceVolumeId, "source_volume_id"), volumeId(req.destVolumeId, "dest_volume_id"));
+      return create(CloneVolumeResponseSchema, { volume: volumeToWire(v) });
+    },
+    async getVolumeAttachInfo(req) {
+      const a = await hv.volumeAttachInfo(poolIdOf(req.poolId, true), volumeId(req.volumeId));
+      return create(VolumeAttachInfoResponseSchema, { volumeId: a.volume.name, path: a.path, diskXml: a.diskXml });
+    },
+    async createVolumeSnapshot(req) {
+      const snapshot = volumeId(req.snapshotId, "snapshot_id");
+      const v = await hv.snapshotVolume(poolIdOf(req.poolId, true), volumeId(req.volumeId), snapshot);
+      return create(CreateVolumeSnapshotResponseSchema, { snapshotId: snapshot, volume: volumeToWire(v) });
+    },
+    async listVolumes(req) {
+      const volumes = await hv.listVolumes(poolIdOf(req.poolId, true));
+      return create(ListVolumesResponseSchema, { volumes: volumes.map(volumeToWire) });
+    },
+    async listImages() {
+      const pools = (await hv.listPools()).filter((p) => p.path !== "");
+      const dirs = [...pools.map((p) => ({ path: p.path, poolId: p.id })), ...deps.storageRoots.map((path) => ({ path }))];
+      return create(ListImagesResponseSchema, { images: (await listImages(dirs)).map(imageToWire) });
     },
   };
 }

@@ -11,7 +11,8 @@ import { invalidField } from "../errors.ts";
 import type { MetricsTick, ServiceDeps } from "../deps.ts";
 import { peerKey } from "../peer.ts";
 import { toNodeMetrics, vmCounts } from "../convert/telemetry.ts";
-import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../../telemetry/index.ts";
+import { guestAgentToWire } from "../convert/guest-agent.ts";
+import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../../metrics/index.ts";
 import { vmId } from "./vms.ts";
 import { validateMigrationUri } from "../../hypervisor/validation.ts";
 
@@ -78,15 +79,25 @@ export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): I
       const signal = until(ctx.signal);
       const backlog: MetricsTick[] = [];
       let wake: (() => void) | undefined;
-      const unsubscribe = deps.metrics.subscribe(interval, (tick) => {
-        backlog.push(tick);
-        if (backlog.length > METRICS_BACKLOG) backlog.shift();
-        wake?.();
-      });
+      // A sampling failure ends the stream with it (logged by the server), never a silent stall.
+      let failure: { err: unknown } | undefined;
+      const unsubscribe = deps.metrics.subscribe(
+        interval,
+        (tick) => {
+          backlog.push(tick);
+          if (backlog.length > METRICS_BACKLOG) backlog.shift();
+          wake?.();
+        },
+        (err) => {
+          failure ??= { err };
+          wake?.();
+        },
+      );
       const onAbort = () => wake?.();
       signal.addEventListener("abort", onAbort);
       try {
         while (!signal.aborted) {
+          if (failure !== undefined) throw failure.err;
           const tick = backlog.shift();
           if (!tick) {
             await new Promise<void>((resolve) => (wake = resolve));
@@ -95,7 +106,13 @@ export function streamHandlers(deps: ServiceDeps & { shutdown: AbortSignal }): I
           }
           const counts = vmCounts(tick.vms);
           const vms = req.nodeOnly ? [] : wanted ? tick.vms.filter((v) => wanted.has(v.vmId)) : tick.vms;
-          yield toNodeMetrics({ host: tick.host, vms }, counts);
+          const metrics = toNodeMetrics({ host: tick.host, vms, vmsMeasured: tick.vmsError === undefined }, counts);
+          // The guest's own view of itself, where its agent reports one.
+          for (const m of metrics.vms) {
+            const facts = deps.agents?.facts(m.vmId);
+            if (facts) m.guestAgent = guestAgentToWire(facts);
+          }
+          yield metrics;
         }
       } finally {
         unsubscribe();

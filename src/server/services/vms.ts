@@ -34,6 +34,9 @@ import { consoleToWire, snapshotToWire, vmStatusToWire } from "../convert/vm-sta
 import type { ServiceDeps } from "../deps.ts";
 import { invalidField } from "../errors.ts";
 import { createStorageRoots, type StorageRoots } from "../storage-roots.ts";
+import { guestAgentToWire } from "../convert/guest-agent.ts";
+import type { AgentImpl } from "./agent.ts";
+import type { StorageImpl } from "./storage.ts";
 import { paginate } from "./paginate.ts";
 
 type Impl = Omit<
@@ -43,11 +46,8 @@ type Impl = Omit<
   | "migrateVM"
   | "streamMetrics"
   | "streamEvents"
-  | "initStoragePool"
-  | "getStoragePoolInfo"
-  | "listStoragePools"
-  | "listStoragePoolFiles"
-  | "resizeVolume"
+  | keyof StorageImpl
+  | keyof AgentImpl
 >;
 
 /** States with a QEMU process whose memory a snapshot holds. */
@@ -95,7 +95,7 @@ const ALREADY: Record<"start" | "stop" | "pause" | "resume", readonly VmState[]>
 
 export function vmHandlers(deps: ServiceDeps): Impl {
   const hv = deps.hypervisor;
-  const roots = createStorageRoots(deps.storageRoots, async () => (await hv.listPools()).map((p) => p.path));
+  const roots = createStorageRoots(deps.storageRoots, async () => (await hv.listPools()).map((p) => p.path).filter((p) => p !== ""));
   const specDefaults = { defaultNetwork: deps.defaultNetwork };
   const op = (vm: VmStatus) => create(VMOperationResponseSchema, { vm: vmStatusToWire(vm) });
 
@@ -107,6 +107,48 @@ export function vmHandlers(deps: ServiceDeps): Impl {
       const vm = await hv.getVm(id);
       if (ALREADY[kind].includes(vm.state)) return op(vm);
       throw err;
+    }
+  }
+
+  /** Freezes through the Quantix agent when it answers; undefined when it cannot (qemu-ga's turn). */
+  async function freezeThroughAgent(id: string): Promise<{ thaw(): Promise<void> } | undefined> {
+    const agents = deps.agents;
+    if (!agents?.connected(id)) return undefined;
+    try {
+      const q = await agents.quiesce(id, { timeoutSeconds: 30 });
+      if (!q.success) {
+        deps.log.warn(`vm ${id}: the guest agent could not freeze its filesystems (${q.error}); trying qemu-ga`);
+        if (q.token) await agents.thaw(id, { token: q.token }).catch(() => undefined);
+        return undefined;
+      }
+      return {
+        async thaw() {
+          const t = await agents.thaw(id, { token: q.token }).catch((err: Error) => ({ success: false, error: err.message }));
+          if (!t.success) deps.log.error(`vm ${id}: thawing the guest's filesystems after a snapshot failed: ${t.error}`);
+        },
+      };
+    } catch (err) {
+      deps.log.warn(`vm ${id}: the guest agent did not freeze its filesystems (${(err as Error).message}); trying qemu-ga`);
+      return undefined;
+    }
+  }
+
+  /**
+   * ACPI first; a guest that ignores it (no ACPI daemon) but whose Quantix agent answers is asked
+   * to power off through the agent halfway through the timeout.
+   */
+  async function stopGracefully(id: string, timeoutMs: number): Promise<VmStatus> {
+    const agents = deps.agents;
+    if (!agents?.connected(id)) return hv.stopVm(id, timeoutMs);
+    const half = Math.max(1000, Math.floor(timeoutMs / 2));
+    try {
+      return await hv.stopVm(id, half);
+    } catch (err) {
+      if (!(err instanceof HypervisorError && err.kind === "timeout")) throw err;
+      const r = await agents.shutdown(id, "poweroff").catch((e: Error) => ({ accepted: false, error: e.message }));
+      deps.log.info(`vm ${id} ignored ACPI for ${half} ms; asked its guest agent to power off: ${r.accepted ? "accepted" : r.error}`);
+      if (!r.accepted) throw err;
+      return hv.stopVm(id, Math.max(1000, timeoutMs - half));
     }
   }
 
@@ -137,7 +179,7 @@ export function vmHandlers(deps: ServiceDeps): Impl {
       }
       const id = vmId(req.vmId);
       const seconds = req.timeoutSeconds || deps.defaultStopTimeoutSeconds;
-      return idempotent("stop", id, () => hv.stopVm(id, seconds * 1000));
+      return idempotent("stop", id, () => stopGracefully(id, seconds * 1000));
     },
     async forceStopVM(req) {
       const id = vmId(req.vmId);
@@ -158,7 +200,13 @@ export function vmHandlers(deps: ServiceDeps): Impl {
       return create(DeleteVMResponseSchema, { vmId: id, deletedDisks });
     },
 
-    getVMStatus: async (req) => vmStatusToWire(await hv.getVm(vmId(req.vmId))),
+    async getVMStatus(req) {
+      const vm = await hv.getVm(vmId(req.vmId));
+      const wire = vmStatusToWire(vm);
+      const facts = deps.agents?.facts(vm.id);
+      if (facts) wire.guestAgent = guestAgentToWire(facts);
+      return wire;
+    },
     async listVMs(req) {
       validateLabels(req.labelSelector, "label_selector");
       if (req.states.length > MAX_STATES) throw invalidField("states", `at most ${MAX_STATES} entries are allowed, got ${req.states.length}`);
@@ -182,14 +230,24 @@ export function vmHandlers(deps: ServiceDeps): Impl {
     async createSnapshot(req) {
       const id = vmId(req.vmId);
       const { state } = await hv.getVm(id);
-      const snapshot = await hv.createSnapshot(id, {
-        ...(req.name ? { name: snapshotName(req.name, "name") } : {}),
-        description: validateDescription(req.description, "description"),
-        // QEMU snapshots a live guest only with its memory; the request has no say (proto).
-        includeMemory: LIVE_STATES.has(state),
-        quiesce: req.quiesce,
-      });
-      return snapshotToWire(snapshot);
+      const name = req.name ? snapshotName(req.name, "name") : undefined;
+      const description = validateDescription(req.description, "description");
+      // The Quantix agent freezes the guest's filesystems when it answers; otherwise the backend
+      // asks qemu-ga (libvirt's quiesce flag). Either way the guest is thawed, even on failure.
+      const frozen = req.quiesce && state === "running" ? await freezeThroughAgent(id) : undefined;
+      let snapshot;
+      try {
+        snapshot = await hv.createSnapshot(id, {
+          ...(name ? { name } : {}),
+          description,
+          // QEMU snapshots a live guest only with its memory; the request has no say (proto).
+          includeMemory: LIVE_STATES.has(state),
+          quiesce: req.quiesce && frozen === undefined,
+        });
+      } finally {
+        if (frozen) await frozen.thaw();
+      }
+      return snapshotToWire(frozen ? { ...snapshot, quiesced: true } : snapshot);
     },
     revertSnapshot: async (req) => op(await hv.revertSnapshot(vmId(req.vmId), snapshotName(req.snapshotId, "snapshot_id"))),
     async deleteSnapshot(req) {

@@ -55,11 +55,13 @@ describe("--help", () => {
     }
     // ...and every command through renderHelp, which is what run.ts prints for --help.
     const leaves: [string, CommandDef, CommandDef][] = [];
-    for (const [name, cmd] of Object.entries(clientCommands) as [string, CommandDef][]) {
+    // Groups nest (vm agent exec): every command without sub-commands is a leaf.
+    const collect = (words: string, cmd: CommandDef, parent: CommandDef) => {
       const subs = cmd.subCommands as Record<string, CommandDef> | undefined;
-      if (subs) for (const [sub, c] of Object.entries(subs)) leaves.push([`${name} ${sub}`, c, cmd]);
-      else leaves.push([name, cmd, rootCommand as CommandDef]);
-    }
+      if (subs) for (const [sub, c] of Object.entries(subs)) collect(`${words} ${sub}`, c, cmd);
+      else leaves.push([words, cmd, parent]);
+    };
+    for (const [name, cmd] of Object.entries(clientCommands) as [string, CommandDef][]) collect(name, cmd, rootCommand as CommandDef);
     expect(leaves.length).toBeGreaterThan(20);
     for (const [words, cmd, parent] of leaves) {
       const usage = stripVTControlCharacters(await renderHelp(cmd, parent));

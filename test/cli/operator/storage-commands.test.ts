@@ -84,3 +84,33 @@ describe("volume resize", () => {
     expect(badSize.stderr).toBe('error: --size "big": give a size like 20G or 512M\n');
   });
 });
+
+describe("pool create|destroy and volume list|create|clone|delete", () => {
+  test("an NFS pool (dev mode: no mount), volumes made, cloned, listed and deleted, then the pool destroyed", async () => {
+    const nfs = await run("pool", "create", "--id", "nas", "--type", "nfs", "--server", "nas.example", "--export", "/exports/vms", "--nfs-version", "4.1", "--path", join(dir, "nas"));
+    expect(nfs.stderr).toBe("");
+    expect(nfs.stdout).toMatch(new RegExp(`^pool nas ready at ${join(dir, "nas")} `));
+    expect((await run("pool", "list")).stdout).toMatch(/^nas\s+nfs\s+yes\s/m);
+    const made = await run("volume", "create", "nas", "web-1", "--size", "2G");
+    expect(made.stdout).toBe(`volume web-1.qcow2 created in pool nas: 2.0 GiB qcow2 at ${join(dir, "nas", "web-1.qcow2")}\n`);
+    const cow = JSON.parse((await run("volume", "create", "nas", "web-2", "--clone", "web-1", "--json")).stdout);
+    expect(cow.volume).toMatchObject({ volumeId: "web-2.qcow2", backingPath: join(dir, "nas", "web-1.qcow2"), sizeBytes: String(2 * GIB) });
+    expect((await run("volume", "clone", "nas", "web-1", "--to", "web-3")).code).toBe(0);
+    const list = (await run("volume", "list", "nas")).stdout.trimEnd().split("\n");
+    expect(list[0]).toMatch(/^VOLUME\s+FORMAT\s+SIZE\s+ALLOCATED\s+VM\s+BACKING\s+PATH$/);
+    expect(list.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["web-1.qcow2", "web-2.qcow2", "web-3.qcow2"]);
+    const base = await run("volume", "delete", "nas", "web-1");
+    expect(base.code).toBe(1);
+    expect(base.stderr).toMatch(/base image of web-2\.qcow2/);
+    for (const v of ["web-2", "web-3", "web-1"]) expect((await run("volume", "delete", "nas", v)).code).toBe(0);
+    expect((await run("volume", "list", "nas")).stdout).toBe("pool nas has no volumes\n");
+    expect((await run("pool", "destroy", "nas")).stdout).toBe("pool nas destroyed (its data stays)\n");
+    expect((await run("pool", "info", "nas")).code).toBe(1);
+  });
+
+  test("bad usage: an unknown type, two sources, no size for an empty volume", async () => {
+    expect((await run("pool", "create", "--id", "x", "--type", "zfs")).code).toBe(2);
+    expect((await run("volume", "create", "default", "v", "--clone", "a", "--image", "b")).code).toBe(2);
+    expect((await run("volume", "create", "default", "v")).code).toBe(2);
+  });
+});

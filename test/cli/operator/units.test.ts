@@ -201,6 +201,33 @@ describe("renderMetrics", () => {
     expect(JSON.parse(metricsJson(m))).toMatchObject({ cpuMeasured: false, runningVms: 0 });
     expect(JSON.parse(metricsJson(sample(0n, 1000, true)))).toMatchObject({ cpuMeasured: true, cpuUsagePercent: 50 });
   });
+
+  test("figures the daemon could not read (absent_fields) are –, never 0; their JSON keys are left out", () => {
+    const m = create(NodeMetricsSchema, {
+      ...sample(0n, 1000),
+      absentFields: ["memory_available_bytes", "swap_total_bytes", "swap_used_bytes", "disks", "networks", "vms", "running_vms", "total_vms"],
+      vms: [],
+    });
+    const lines = renderMetrics(m, undefined, { width: 200, address: "h:1", intervalMs: 1000, live: false });
+    const memory = lines.find((l) => l.startsWith("host memory"))!;
+    expect(memory).toContain("256 MiB used of 1.0 GiB");
+    expect(memory).not.toContain("available");
+    expect(lines).toContainEqual("disks        – (not readable on this host)");
+    expect(lines).toContainEqual("network      – (not readable on this host)");
+    expect(lines.find((l) => l.startsWith("host uptime"))).toMatch(/vms –$/);
+    expect(lines).toContainEqual(expect.stringContaining("VM figures unavailable"));
+    const json = JSON.parse(metricsJson(m)) as Record<string, unknown>;
+    for (const key of ["memoryAvailableBytes", "swapTotalBytes", "swapUsedBytes", "disks", "networks", "vms", "runningVms", "totalVms"]) expect(json).not.toHaveProperty(key);
+    expect(json).toMatchObject({ memoryTotalBytes: String(1024 ** 3), cpuUsagePercent: 50 });
+  });
+
+  test("one sample printed once gives the rates' interval, not a refresh period", () => {
+    const once = renderMetrics(sample(0n, 1000), undefined, { width: 200, address: "h:1", intervalMs: 1000, live: false, once: true });
+    expect(once[0]).toContain("rates over 1s");
+    expect(once[0]).not.toContain("every");
+    const watching = renderMetrics(sample(0n, 1000), undefined, { width: 200, address: "h:1", intervalMs: 500, live: true });
+    expect(watching[0]).toContain("every 500ms");
+  });
 });
 
 describe("eventLine and --since", () => {

@@ -46,6 +46,8 @@ export interface DomainBuildInput {
    * limit the Windows profiles' set; undefined: the profile's set as it is.
    */
   hypervFeatures?: readonly string[];
+  /** The Quantix agent channel's socket (<agent.socket_dir>/<uuid>.agent.sock); absent: no channel. */
+  agentSocketPath?: string;
 }
 
 /** Reject, with the spec field that holds it, any string XML 1.0 cannot carry (NUL, ESC, ...). */
@@ -77,7 +79,7 @@ export function buildDomainDef(input: DomainBuildInput): DomainDef {
     disks: diskDefs,
     controllers,
     interfaces: configureNics(spec.nics),
-    ...configureSupportDevices(),
+    ...configureSupportDevices(input.agentSocketPath),
     ...configureGraphics(spec.console, input.consoleListen),
     videos,
     hostdevs: configureHostDevices(spec.hostDevices),

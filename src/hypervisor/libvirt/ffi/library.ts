@@ -108,6 +108,17 @@ const symbols = {
   virStorageVolGetPath: { args: [P], returns: P },
   virStorageVolDelete: { args: [P, U], returns: I },
   virStorageVolFree: { args: [P], returns: I },
+  virStorageVolCreateXMLFrom: { args: [P, P, P, U], returns: P },
+  virStorageVolGetXMLDesc: { args: [P, U], returns: P },
+  virStorageVolGetName: { args: [P], returns: P },
+  virStoragePoolListAllVolumes: { args: [P, P, U], returns: I },
+  virStoragePoolDelete: { args: [P, U], returns: I },
+  // secrets (Ceph keys, iSCSI CHAP passwords)
+  virSecretDefineXML: { args: [P, P, U], returns: P },
+  virSecretLookupByUUIDString: { args: [P, P], returns: P },
+  virSecretSetValue: { args: [P, P, "u64", U], returns: I },
+  virSecretUndefine: { args: [P], returns: I },
+  virSecretFree: { args: [P], returns: I },
   // events
   virEventRegisterDefaultImpl: { args: [], returns: I },
   virEventRunDefaultImpl: { args: [], returns: I },

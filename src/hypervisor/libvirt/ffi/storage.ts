@@ -6,13 +6,13 @@ import type { Connection } from "./connection.ts";
 import { fail, readLastError, toLibvirtError } from "./errors.ts";
 import { borrowString, cstr, outPointer, pointerAt, takeString, toPtr, type RawPtr } from "./memory.ts";
 
-export { LIST_POOLS, POOL_STATE, POOL_XML } from "./flags-storage.ts";
+export { LIST_POOLS, OUR_POOL_TYPES, POOL_STATE, POOL_XML, VOL_TYPE } from "./flags-storage.ts";
 
 export function freePool(c: Connection, p: Pointer): void {
   c.lv.sym.virStoragePoolFree(p);
 }
 
-function freeVolume(c: Connection, v: Pointer): void {
+export function freeVolume(c: Connection, v: Pointer): void {
   c.lv.sym.virStorageVolFree(v);
 }
 
@@ -237,4 +237,86 @@ export function deleteVolumeByPath(c: Connection, path: string): boolean {
 
 export function volumeExists(c: Connection, path: string): boolean {
   return withVolumeAt(c, path, () => true) ?? false;
+}
+
+/** Calls fn for each volume of the pool; every handle is freed, the array too. */
+export function forEachVolume(c: Connection, pool: Pointer, fn: (v: Pointer) => void): void {
+  const out = outPointer();
+  const n = c.lv.sym.virStoragePoolListAllVolumes(pool, out.addr, 0);
+  if (n < 0) fail(c.lv, "list volumes");
+  const arr = out.value();
+  if (arr === null) return;
+  const handles: Pointer[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = pointerAt(arr, i);
+    if (v) handles.push(v);
+  }
+  c.lv.free(arr);
+  try {
+    for (const v of handles) fn(v);
+  } finally {
+    for (const v of handles) freeVolume(c, v);
+  }
+}
+
+/** Runs fn with the pool's volume of that name and frees it; null when the pool has none. */
+export function withVolumeNamed<T>(c: Connection, pool: Pointer, name: string, fn: (v: Pointer) => T): T | null {
+  const v = lookupVolumeByName(c, pool, name);
+  if (v === null) return null;
+  try {
+    return fn(v);
+  } finally {
+    freeVolume(c, v);
+  }
+}
+
+export function volumeName(c: Connection, v: Pointer): string {
+  return borrowString(c.lv.sym.virStorageVolGetName(v)) ?? fail(c.lv, "volume name");
+}
+
+export function volumeXml(c: Connection, v: Pointer): string {
+  return takeString(c.lv, c.lv.sym.virStorageVolGetXMLDesc(v, 0)) ?? fail(c.lv, "volume XML");
+}
+
+/** A new volume of pool from XML, its content copied from `from` (any pool); returns its path. */
+export function createVolumeFrom(c: Connection, pool: Pointer, xml: string, from: Pointer): string {
+  const vol = toPtr(c.lv.sym.virStorageVolCreateXMLFrom(pool, cstr(xml), from, 0)) ?? fail(c.lv, "copy volume");
+  try {
+    return volumePath(c, vol);
+  } finally {
+    freeVolume(c, vol);
+  }
+}
+
+export function deleteVolume(c: Connection, v: Pointer, what: string): void {
+  if (c.lv.sym.virStorageVolDelete(v, 0) < 0) fail(c.lv, `delete volume ${what}`);
+}
+
+function freeSecret(c: Connection, s: Pointer): void {
+  c.lv.sym.virSecretFree(s);
+}
+
+/** The secret with this uuid, defined from xml when libvirt has none; then its value set when given. */
+export function ensureSecret(c: Connection, uuid: string, xml: string, value?: Uint8Array): { defined: boolean } {
+  let s = lookupOrNull(c, c.lv.sym.virSecretLookupByUUIDString(c.ptr, cstr(uuid)), `secret ${uuid}`);
+  const defined = s === null;
+  s ??= toPtr(c.lv.sym.virSecretDefineXML(c.ptr, cstr(xml), 0)) ?? fail(c.lv, "define secret");
+  try {
+    if (value !== undefined && c.lv.sym.virSecretSetValue(s, value, BigInt(value.length), 0) < 0) fail(c.lv, `set the value of secret ${uuid}`);
+    return { defined };
+  } finally {
+    freeSecret(c, s);
+  }
+}
+
+/** Undefines the secret with this uuid; false when libvirt has none. */
+export function undefineSecret(c: Connection, uuid: string): boolean {
+  const s = lookupOrNull(c, c.lv.sym.virSecretLookupByUUIDString(c.ptr, cstr(uuid)), `secret ${uuid}`);
+  if (s === null) return false;
+  try {
+    if (c.lv.sym.virSecretUndefine(s) < 0) fail(c.lv, `undefine secret ${uuid}`);
+    return true;
+  } finally {
+    freeSecret(c, s);
+  }
 }

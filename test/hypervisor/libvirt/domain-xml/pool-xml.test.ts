@@ -67,7 +67,7 @@ describe("parsePoolXml over libvirt's output", () => {
 
   test("units other than bytes; pools without a target", () => {
     const xml = "<pool type='rbd'><name>ceph</name><capacity unit='GiB'>2</capacity><source><name>rbd</name></source></pool>";
-    expect(parsePoolXml(xml)).toEqual({ type: "rbd", name: "ceph", capacityBytes: 2 * 1024 ** 3 });
+    expect(parsePoolXml(xml)).toEqual({ type: "rbd", name: "ceph", sourceName: "rbd", capacityBytes: 2 * 1024 ** 3 });
   });
 
   test.each([

@@ -300,7 +300,7 @@ export const limitsSpec: VmSpec = {
   },
 };
 
-export const profiles: Record<string, DomainBuildInput> = {
+const baseProfiles: Record<string, DomainBuildInput> = {
   "minimal-bios": {
     id: "8f0e4d52-6a1b-4c3e-9f2a-1d7c5b3a9e01",
     spec: minimalSpec,
@@ -423,3 +423,8 @@ export function expectedSpec(input: DomainBuildInput, targets: string[]): VmSpec
         : { ...input.spec.console, listen: input.spec.console.listen ?? input.consoleListen },
   };
 }
+
+/** Every domain the node defines carries the Quantix agent channel, bound under agent.socket_dir. */
+export const profiles: Record<string, DomainBuildInput> = Object.fromEntries(
+  Object.entries(baseProfiles).map(([name, p]) => [name, { ...p, agentSocketPath: `/var/run/limiquantix/vms/${p.id}.agent.sock` }]),
+);

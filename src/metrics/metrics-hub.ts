@@ -1,10 +1,14 @@
 // One sampler shared by every metrics consumer (StreamMetrics subscribers, the heartbeat, the
 // Prometheus endpoint). Subscribers with the same interval share one timer and so one read per
 // tick; subscribers with other intervals reuse a sample taken within half the smallest interval
-// in use, so the host is never read once per subscriber.
+// in use, so the host is never read once per subscriber. A tick always goes out: a host source
+// that fails costs its own figures (telemetry reads source by source), a hypervisor that fails
+// costs the VM figures, and neither silences the other.
 
+import type { Logger } from "../common/logger.ts";
 import type { Hypervisor, VmMetrics } from "../hypervisor/types.ts";
-import type { HostSample, Telemetry } from "./types.ts";
+import { failureReason } from "../telemetry/sources.ts";
+import type { HostSample, Telemetry } from "../telemetry/types.ts";
 
 export const MIN_INTERVAL_MS = 250;
 export const MAX_INTERVAL_MS = 3_600_000;
@@ -18,8 +22,13 @@ export interface MetricsTick {
 }
 
 export type MetricsListener = (tick: MetricsTick) => void;
-/** Called when the host could not be read for a tick, or the listener threw. */
+/** Called when the listener threw on a tick (it is still subscribed). */
 export type MetricsErrorListener = (err: unknown) => void;
+
+/** A host sample with no figures, for a sampler that failed as a whole (a bug, not a missing file). */
+export function unreadHost(err: unknown, timestamp = new Date()): HostSample {
+  return { timestamp, filesystems: [], sources: [{ source: "host", error: failureReason(err), effect: "no host figures" }] };
+}
 
 export interface MetricsHub {
   subscribe(intervalMs: number, listener: MetricsListener, onError?: MetricsErrorListener): () => void;
@@ -33,6 +42,8 @@ export interface MetricsHub {
 export interface MetricsHubDeps {
   telemetry: Telemetry;
   hypervisor: Pick<Hypervisor, "vmMetrics">;
+  /** Where a sampler that fails as a whole is reported (telemetry logs its own sources). */
+  log?: Logger;
   /** Monotonic milliseconds (performance.now by default). */
   now?: () => number;
   /** The interval timers (the global ones by default); tests pass a manual clock. */
@@ -81,7 +92,10 @@ export function createMetricsHub(deps: MetricsHubDeps): MetricsHub {
 
   async function takeTick(): Promise<MetricsTick> {
     const [host, vms] = await Promise.all([
-      deps.telemetry.sample(),
+      deps.telemetry.sample().catch((err: unknown) => {
+        deps.log?.error("host sample failed:", err);
+        return unreadHost(err);
+      }),
       deps.hypervisor.vmMetrics().then(
         (v) => ({ ok: true as const, v }),
         (err: unknown) => ({ ok: false as const, err }),
@@ -107,7 +121,7 @@ export function createMetricsHub(deps: MetricsHubDeps): MetricsHub {
         entry.pending = false;
       },
       () => {
-        // A failed read is not kept: the next tick tries again.
+        // Not expected (takeTick catches both sides), but a failed read is never kept.
         entry.pending = false;
         if (cache === entry) cache = undefined;
       },

@@ -3,9 +3,10 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { VmMetrics } from "../../src/hypervisor/types.ts";
-import { createMetricsHub, DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS, resolveIntervalMs, type MetricsTick } from "../../src/telemetry/metrics-hub.ts";
+import { createMetricsHub, DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS, resolveIntervalMs, type MetricsTick } from "../../src/metrics/metrics-hub.ts";
 import { createTelemetry } from "../../src/telemetry/telemetry.ts";
-import { createMemoryIo } from "./memory-io.ts";
+import { fakeOs } from "../telemetry/fake-os.ts";
+import { createMemoryIo } from "../telemetry/memory-io.ts";
 
 const vm: VmMetrics = {
   vmId: "0b7c1f9e-0000-4000-8000-000000000001", name: "web-1", state: "running", cpuUsagePercent: 12.5, cpuTimeNs: 5e9, vcpus: 2,
@@ -22,7 +23,7 @@ function setup(vmMetrics: () => Promise<VmMetrics[]> = async () => [vm], clock?:
     "/p/diskstats": "",
     "/p/net/dev": "",
   });
-  const telemetry = createTelemetry({ procRoot: "/p", sysRoot: "/s", etcRoot: "/e", filesystemPaths: [] }, { io });
+  const telemetry = createTelemetry({ procRoot: "/p", sysRoot: "/s", etcRoot: "/e", filesystemPaths: [] }, { io, os: fakeOs() });
   const hub = createMetricsHub({ telemetry, hypervisor: { vmMetrics }, ...(clock ? { now: clock.now, timers: clock.timers } : {}) });
   return { io, hub };
 }
@@ -194,10 +195,10 @@ describe("sharing", () => {
   });
 
   test("timers are unref'd: a process with a live subscription still exits", async () => {
-    const src = join(import.meta.dir, "../../src/telemetry");
+    const src = join(import.meta.dir, "../../src");
     const script = `
-      import { createMetricsHub } from ${JSON.stringify(join(src, "metrics-hub.ts"))};
-      import { createTelemetry } from ${JSON.stringify(join(src, "telemetry.ts"))};
+      import { createMetricsHub } from ${JSON.stringify(join(src, "metrics/metrics-hub.ts"))};
+      import { createTelemetry } from ${JSON.stringify(join(src, "telemetry/telemetry.ts"))};
       const telemetry = createTelemetry({ procRoot: "/proc", sysRoot: "/sys", etcRoot: "/etc", filesystemPaths: [] });
       const hub = createMetricsHub({ telemetry, hypervisor: { vmMetrics: async () => [] } });
       hub.subscribe(250, () => {});
@@ -217,22 +218,48 @@ describe("failures", () => {
     const tick = await hub.sampleNow();
     expect(tick.vms).toEqual([]);
     expect(String(tick.vmsError)).toContain("libvirt gone");
-    expect(tick.host.memory.totalBytes).toBe(1024000);
+    expect(tick.host.memory?.totalBytes).toBe(1024000);
     hub.close();
   });
 
-  test("a host read failure goes to onError and is not cached", async () => {
+  test("a host file that cannot be read costs its own figures only: the tick still goes out, VMs included", async () => {
     const { io, hub } = setup();
     io.files.delete("/p/meminfo");
+    io.files.delete("/p/diskstats");
     const errors: unknown[] = [];
     const ticks: MetricsTick[] = [];
     const unsub = hub.subscribe(250, (t) => ticks.push(t), (e) => errors.push(e));
-    await until(() => errors.length >= 1);
-    expect(String(errors[0])).toContain("/p/meminfo");
-    io.files.set("/p/meminfo", "MemTotal: 2000 kB\n");
     await until(() => ticks.length >= 1);
-    expect(ticks[0]?.host.memory.totalBytes).toBe(2048000);
+    const first = ticks[0] as MetricsTick;
+    expect(first.vms).toEqual([vm]);
+    // Memory from the os module, disks absent (not an empty list), the rest from the tree.
+    expect(first.host.memory?.totalBytes).toBe(16 * 2 ** 30);
+    expect(first.host.disks).toBeUndefined();
+    expect(first.host.uptimeSeconds).toBe(10);
+    // (This tree never had /proc/sys/kernel.)
+    expect(first.host.sources?.filter((s) => s.error !== undefined).map((s) => s.source)).toEqual(["/p/meminfo", "/p/diskstats", "/p/sys/kernel"]);
+    io.files.set("/p/meminfo", "MemTotal: 2000 kB\n");
+    await until(() => ticks.some((t) => t.host.memory?.totalBytes === 2048000));
+    expect(errors).toEqual([]);
     unsub();
+    hub.close();
+  });
+
+  test("a sampler that fails as a whole still delivers the VMs, and is not cached", async () => {
+    let broken = true;
+    const telemetry = {
+      identity: () => Promise.reject(new Error("unused")),
+      sample: async () => {
+        if (broken) throw new Error("sampler bug");
+        return { timestamp: new Date(), filesystems: [] };
+      },
+    };
+    const hub = createMetricsHub({ telemetry, hypervisor: { vmMetrics: async () => [vm] } });
+    const tick = await hub.sampleNow();
+    expect(tick.vms).toEqual([vm]);
+    expect(tick.host.sources).toEqual([{ source: "host", error: "sampler bug", effect: "no host figures" }]);
+    broken = false;
+    expect((await hub.sampleNow()).host.sources).toBeUndefined();
     hub.close();
   });
 

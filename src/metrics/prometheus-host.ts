@@ -1,7 +1,7 @@
 // node_exporter's names and labels for the figures it also exports, so existing dashboards
 // (Node Exporter Full and friends) work against the daemon unchanged.
 
-import type { CpuTimes, HostSample } from "./types.ts";
+import type { CpuTimes, HostSample } from "../telemetry/types.ts";
 
 export type MetricType = "counter" | "gauge";
 export type Series = Array<[labels: Record<string, string>, value: number]>;
@@ -23,23 +23,26 @@ function single(name: string, help: string, type: MetricType, get: (h: HostSampl
   return { name, help, type, labelNames: [], series: (h) => present([{}, get(h)]) };
 }
 
-function perDisk(suffix: string, help: string, type: MetricType, get: (d: HostSample["disks"][number]) => number | undefined): MetricDef<HostSample> {
+type Disk = NonNullable<HostSample["disks"]>[number];
+type Nic = NonNullable<HostSample["network"]>[number];
+
+function perDisk(suffix: string, help: string, type: MetricType, get: (d: Disk) => number | undefined): MetricDef<HostSample> {
   return {
     name: `node_disk_${suffix}`,
     help,
     type,
     labelNames: ["device"],
-    series: (h) => present(...h.disks.map((d): [Record<string, string>, number | undefined] => [{ device: d.device }, get(d)])),
+    series: (h) => present(...(h.disks ?? []).map((d): [Record<string, string>, number | undefined] => [{ device: d.device }, get(d)])),
   };
 }
 
-function perNic(suffix: string, help: string, get: (n: HostSample["network"][number]) => number | undefined): MetricDef<HostSample> {
+function perNic(suffix: string, help: string, get: (n: Nic) => number | undefined): MetricDef<HostSample> {
   return {
     name: `node_network_${suffix}_total`,
     help,
     type: "counter",
     labelNames: ["device"],
-    series: (h) => present(...h.network.map((n): [Record<string, string>, number | undefined] => [{ device: n.name }, get(n)])),
+    series: (h) => present(...(h.network ?? []).map((n): [Record<string, string>, number | undefined] => [{ device: n.name }, get(n)])),
   };
 }
 
@@ -67,7 +70,8 @@ export const HOST_METRICS: Array<MetricDef<HostSample>> = [
     help: "Seconds the CPUs spent in each mode.",
     type: "counter",
     labelNames: ["cpu", "mode"],
-    series: (h) => [...h.cpu.perCpu].flatMap(([cpu, t]) => CPU_MODES.map((mode): [Record<string, string>, number] => [{ cpu, mode }, t[mode]])),
+    // Only the modes the source splits out: the os module (no /proc) has no iowait, softirq or steal.
+    series: (h) => present(...[...(h.cpu?.perCpu ?? [])].flatMap(([cpu, t]) => CPU_MODES.map((mode): [Record<string, string>, number | undefined] => [{ cpu, mode }, t[mode]]))),
   },
   {
     name: "node_cpu_guest_seconds_total",
@@ -75,10 +79,12 @@ export const HOST_METRICS: Array<MetricDef<HostSample>> = [
     type: "counter",
     labelNames: ["cpu", "mode"],
     series: (h) =>
-      [...h.cpu.perCpu].flatMap(([cpu, t]): Series => [
-        [{ cpu, mode: "user" }, t.guest],
-        [{ cpu, mode: "nice" }, t.guestNice],
-      ]),
+      present(
+        ...[...(h.cpu?.perCpu ?? [])].flatMap(([cpu, t]): Array<[Record<string, string>, number | undefined]> => [
+          [{ cpu, mode: "user" }, t.guest],
+          [{ cpu, mode: "nice" }, t.guestNice],
+        ]),
+      ),
   },
   {
     // Dashboards (Node Exporter Full among them) list hosts by this series' nodename label.
@@ -89,11 +95,11 @@ export const HOST_METRICS: Array<MetricDef<HostSample>> = [
     series: (h) =>
       h.uname === undefined
         ? []
-        : [[{ sysname: "Linux", release: h.uname.release, version: h.uname.version ?? "", machine: h.uname.machine, nodename: h.uname.nodename, domainname: h.uname.domainname ?? "" }, 1]],
+        : [[{ sysname: h.uname.sysname ?? "Linux", release: h.uname.release, version: h.uname.version ?? "", machine: h.uname.machine, nodename: h.uname.nodename, domainname: h.uname.domainname ?? "" }, 1]],
   },
-  single("node_load1", "1m load average.", "gauge", (h) => h.load.load1),
-  single("node_load5", "5m load average.", "gauge", (h) => h.load.load5),
-  single("node_load15", "15m load average.", "gauge", (h) => h.load.load15),
+  single("node_load1", "1m load average.", "gauge", (h) => h.load?.load1),
+  single("node_load5", "5m load average.", "gauge", (h) => h.load?.load5),
+  single("node_load15", "15m load average.", "gauge", (h) => h.load?.load15),
   single("node_boot_time_seconds", "Node boot time, in unixtime.", "gauge", (h) => h.kernel?.bootTimeSeconds),
   single("node_time_seconds", "System time in seconds since epoch (1970).", "gauge", (h) => h.timestamp.getTime() / 1000),
   single("node_context_switches_total", "Total number of context switches.", "counter", (h) => h.kernel?.contextSwitches),

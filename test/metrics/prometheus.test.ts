@@ -4,11 +4,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { VmMetrics } from "../../src/hypervisor/types.ts";
-import { createMetricsHub } from "../../src/telemetry/metrics-hub.ts";
-import { createPrometheusExporter } from "../../src/telemetry/prometheus.ts";
-import { meminfoMetricName } from "../../src/telemetry/prometheus-host.ts";
-import { startMetricsServer, type MetricsServer } from "../../src/telemetry/metrics-server.ts";
+import { createMetricsHub } from "../../src/metrics/metrics-hub.ts";
+import { createPrometheusExporter } from "../../src/metrics/prometheus.ts";
+import { meminfoMetricName } from "../../src/metrics/prometheus-host.ts";
+import { startMetricsServer, type MetricsServer } from "../../src/metrics/metrics-server.ts";
 import { createTelemetry } from "../../src/telemetry/telemetry.ts";
+import { fakeOs } from "../telemetry/fake-os.ts";
+import { createMemoryIo } from "../telemetry/memory-io.ts";
 
 const root = join(import.meta.dir, "../fixtures/host/xeon-silver-2s-ht-ubuntu2204");
 const telemetry = createTelemetry({ procRoot: join(root, "proc"), sysRoot: join(root, "sys"), etcRoot: join(root, "etc"), filesystemPaths: ["/"] });
@@ -196,17 +198,48 @@ test("exporter over a telemetry of its own, without process metrics", async () =
   expect(find(samples, "limiquantix_vm_vcpus")).toHaveLength(2);
 });
 
-test("a host that cannot be read is a 500 with the reason, and the server keeps serving", async () => {
-  const broken = createTelemetry({ procRoot: "/nonexistent/proc", sysRoot: "/nonexistent/sys", etcRoot: "/nonexistent/etc", filesystemPaths: [] });
+test("a host without /proc answers 200 with what it has: VM series, os-module figures, and which sources failed", async () => {
+  const broken = createTelemetry(
+    { procRoot: "/nonexistent/proc", sysRoot: "/nonexistent/sys", etcRoot: "/nonexistent/etc", filesystemPaths: [] },
+    { os: fakeOs() },
+  );
   const exporter = createPrometheusExporter({ telemetry: broken, hypervisor, processMetrics: false });
   const srv = await startMetricsServer({ host: "127.0.0.1", port: 0, exporter });
   try {
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`http://127.0.0.1:${srv.port}/metrics`);
-      expect(res.status).toBe(500);
-      expect(await res.text()).toContain("/nonexistent/proc");
+      expect(res.status).toBe(200);
+      const { samples } = parseExposition(await res.text());
+      expect(find(samples, "limiquantix_vm_vcpus")).toHaveLength(2);
+      expect(find(samples, "limiquantix_vm_metrics_up")[0]?.value).toBe(1);
+      // From the os module: load, memory, CPU time of the modes it has (no iowait), uname.
+      expect(find(samples, "node_load1")[0]?.value).toBe(1.5);
+      expect(find(samples, "node_memory_MemTotal_bytes")[0]?.value).toBe(16 * 2 ** 30);
+      expect(find(samples, "node_memory_MemFree_bytes")[0]?.value).toBe(2 * 2 ** 30);
+      expect(find(samples, "node_cpu_seconds_total", { cpu: "1", mode: "user" })[0]?.value).toBe(2);
+      expect(find(samples, "node_cpu_seconds_total", { mode: "iowait" })).toHaveLength(0);
+      expect(find(samples, "node_uname_info")[0]?.labels).toMatchObject({ sysname: "Darwin", nodename: "laptop.local", machine: "arm64" });
+      // What only /proc knows is absent, not zero.
+      expect(find(samples, "node_disk_reads_completed_total")).toHaveLength(0);
+      expect(find(samples, "node_network_receive_bytes_total")).toHaveLength(0);
+      expect(find(samples, "node_boot_time_seconds")).toHaveLength(0);
+      expect(find(samples, "node_memory_SwapTotal_bytes")).toHaveLength(0);
+      expect(find(samples, "limiquantix_host_source_up", { source: "/nonexistent/proc/meminfo" })[0]?.value).toBe(0);
+      expect(find(samples, "limiquantix_host_source_up", { source: "/nonexistent/proc/diskstats" })[0]?.value).toBe(0);
     }
   } finally {
     await srv.close();
   }
+});
+
+test("a meminfo key that can no longer be read goes instead of keeping its last value", async () => {
+  const io = createMemoryIo({ "/p/meminfo": "MemTotal: 1000 kB\nSwapTotal: 10 kB\n" });
+  const t = createTelemetry({ procRoot: "/p", sysRoot: "/s", etcRoot: "/e", filesystemPaths: [] }, { io, os: fakeOs() });
+  const exporter = createPrometheusExporter({ telemetry: t, hypervisor, processMetrics: false });
+  expect(find(parseExposition(await exporter.metrics()).samples, "node_memory_SwapTotal_bytes")[0]?.value).toBe(10240);
+  io.files.delete("/p/meminfo");
+  const { samples } = parseExposition(await exporter.metrics());
+  expect(find(samples, "node_memory_SwapTotal_bytes")).toHaveLength(0);
+  expect(find(samples, "node_memory_MemTotal_bytes")[0]?.value).toBe(16 * 2 ** 30);
+  expect(find(samples, "limiquantix_host_source_up", { source: "/p/meminfo" })[0]?.value).toBe(0);
 });

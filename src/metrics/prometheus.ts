@@ -1,11 +1,14 @@
 // The Prometheus exporter: at each scrape it takes one tick (host and VMs), sets every series
 // from it and lets prom-client write the text format. Series are rebuilt on each scrape, so a
-// deleted VM or a removed disk disappears instead of lingering with its last value.
+// deleted VM or a removed disk disappears instead of lingering with its last value. A host
+// source that cannot be read costs its own series only: the scrape answers with the rest, and
+// limiquantix_host_source_up says which source is missing (as node_exporter's
+// node_scrape_collector_success does).
 
-import { Counter, Gauge, Registry } from "./prom-client-parts.ts";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { Hypervisor, VmMetrics } from "../hypervisor/types.ts";
-import type { MetricsHub, MetricsTick } from "./metrics-hub.ts";
-import type { Telemetry } from "./types.ts";
+import { type MetricsHub, type MetricsTick, unreadHost } from "./metrics-hub.ts";
+import type { Telemetry } from "../telemetry/types.ts";
 import { registerProcessMetrics } from "./process-metrics.ts";
 import { HOST_METRICS, meminfoMetricName, type MetricDef, type MetricType, type Series } from "./prometheus-host.ts";
 
@@ -68,11 +71,21 @@ function makeMetric(registry: Registry, name: string, help: string, type: Metric
   return type === "counter" ? new Counter(config) : new Gauge(config);
 }
 
-/** Replaces every series of a metric with the given ones. */
-function setSeries(metric: AnyMetric, series: Series): void {
+/**
+ * Replaces every series of a metric with the given ones. prom-client gives a metric without
+ * labels a value of 0 even when nothing was set, so such a metric leaves the registry while
+ * its figure is absent (a missing node_boot_time_seconds, not a boot time of 1970).
+ */
+function setSeries(registry: Registry, def: Pick<MetricDef<unknown>, "name" | "labelNames">, metric: AnyMetric, series: Series): void {
   metric.reset();
-  for (const [labels, value] of series) {
-    if (!Number.isFinite(value)) continue;
+  const values = series.filter(([, value]) => Number.isFinite(value));
+  if (def.labelNames.length === 0) {
+    const name = def.name;
+    const registered = registry.getSingleMetric(name) !== undefined;
+    if (values.length === 0 && registered) registry.removeSingleMetric(name);
+    else if (values.length > 0 && !registered) registry.registerMetric(metric);
+  }
+  for (const [labels, value] of values) {
     if (metric instanceof Counter) metric.inc(labels, Math.max(0, value));
     else metric.set(labels, value);
   }
@@ -92,6 +105,12 @@ export function createPrometheusExporter(opts: PrometheusExporterOptions): Prome
     help: "1 when the hypervisor reported VM figures at this scrape, 0 when it failed.",
     registers: [registry],
   });
+  const sourceUp = new Gauge({
+    name: "limiquantix_host_source_up",
+    help: "1 when this host source (a /proc or /sys file, statfs) was read at this scrape, 0 when it failed (its figures are absent or come from the os module).",
+    labelNames: ["source"],
+    registers: [registry],
+  });
   // meminfo keys differ between kernels: a gauge per key, made the first time the key is seen.
   const memory = new Map<string, Gauge<string>>();
 
@@ -99,7 +118,7 @@ export function createPrometheusExporter(opts: PrometheusExporterOptions): Prome
     if (source !== undefined) return source.sampleNow();
     const t = telemetry as Telemetry;
     const [h, vms] = await Promise.all([
-      t.sample(),
+      t.sample().catch((err: unknown) => unreadHost(err)),
       opts.hypervisor.vmMetrics().then(
         (v) => ({ v, err: undefined as unknown }),
         (err: unknown) => ({ v: [] as VmMetrics[], err }),
@@ -109,9 +128,17 @@ export function createPrometheusExporter(opts: PrometheusExporterOptions): Prome
   }
 
   function update(t: MetricsTick): void {
-    for (const { d, m } of host) setSeries(m, d.series(t.host));
-    for (const [key, value] of t.host.memory.raw) {
-      const isCount = t.host.memory.countKeys?.has(key) ?? false;
+    for (const { d, m } of host) setSeries(registry, d, m, d.series(t.host));
+    // A meminfo key not read this time (the file could not be read) goes, rather than keep a stale value.
+    const mem = t.host.memory;
+    const names = new Set([...(mem?.raw.keys() ?? [])].map((key) => meminfoMetricName(key, mem?.countKeys?.has(key) ?? false)));
+    for (const name of memory.keys()) {
+      if (names.has(name)) continue;
+      registry.removeSingleMetric(name);
+      memory.delete(name);
+    }
+    for (const [key, value] of mem?.raw ?? []) {
+      const isCount = mem?.countKeys?.has(key) ?? false;
       const name = meminfoMetricName(key, isCount);
       let g = memory.get(name);
       if (g === undefined) {
@@ -120,8 +147,9 @@ export function createPrometheusExporter(opts: PrometheusExporterOptions): Prome
       }
       g.set(value);
     }
-    for (const { d, m } of vm) setSeries(m, d.series(t.vms));
+    for (const { d, m } of vm) setSeries(registry, d, m, d.series(t.vms));
     vmUp.set(t.vmsError === undefined ? 1 : 0);
+    setSeries(registry, { name: "limiquantix_host_source_up", labelNames: ["source"] }, sourceUp, (t.host.sources ?? []).map((s): [Record<string, string>, number] => [{ source: s.source }, s.error === undefined ? 1 : 0]));
   }
 
   // Scrapes run one at a time so one response never mixes two samples.
