@@ -2,6 +2,7 @@
 // back to a default, so every --flag is checked against the command's definitions.
 
 import type { ArgsDef } from "citty";
+import { nearest } from "../common/suggest.ts";
 import { UsageError } from "./usage-error.ts";
 
 export function rejectUnknownFlags(rawArgs: string[], args: ArgsDef): void {
@@ -19,7 +20,8 @@ export function rejectUnknownFlags(rawArgs: string[], args: ArgsDef): void {
     const name = m[1]!;
     // Short flags may be bundled (-c path); only long ones are checked by name.
     if (arg.startsWith("--") && !known.has(name)) {
-      throw new UsageError(`unknown flag --${name}; see --help`);
+      const near = nearest(name, [...known].filter((k) => k.length > 1));
+      throw new UsageError(`unknown flag --${name}${near === undefined ? "" : `; did you mean --${near}?`} (see --help)`);
     }
   }
 }

@@ -6,7 +6,7 @@
 
 import { CONFIG_ENV, envName, flagName, KEYS } from "./keys.ts";
 import type { RawEntry } from "./parse-value.ts";
-import { nearest } from "./suggest.ts";
+import { nearest } from "../common/suggest.ts";
 import type { ConfigFlags } from "./types.ts";
 
 /** Every variable the daemon reads, in table order. */

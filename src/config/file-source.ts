@@ -7,7 +7,7 @@ import type { Document, Node, YAMLMap } from "yaml";
 import { ConfigError, valueError } from "./config-error.ts";
 import { SECTIONS, SPEC_BY_PATH } from "./keys.ts";
 import type { RawEntry, Where } from "./parse-value.ts";
-import { nearest } from "./suggest.ts";
+import { nearest } from "../common/suggest.ts";
 import { yaml } from "./yaml-lib.ts";
 
 export interface FileSettings {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 // Turns what a caller asked for into a complete VmSpec, so backends never guess a default.
 // Only `undefined` is filled: mapping proto3 zero values ("", 0, *_UNSPECIFIED) to undefined
 // is the caller's job, because only the caller knows which zeros mean "not set".
@@ -139,6 +140,20 @@ export function specsEqual(a: VmSpec, b: VmSpec): boolean {
 
 const zeroUnset = (n: number | undefined) => (n === 0 ? undefined : n);
 
+/** SHA-256 over the four NoCloud parts, each length-prefixed so no two requests share a digest. */
+export function cloudInitDigest(ci: CloudInit): string {
+  const h = createHash("sha256");
+  for (const part of [ci.userData, ci.metaData, ci.networkConfig, ci.vendorData]) {
+    const bytes = Buffer.from(part ?? "", "utf8");
+    h.update(`${bytes.length}:`);
+    h.update(bytes);
+  }
+  return h.digest("hex");
+}
+
+/** A read-back spec carries the digest; a request the data: both compare as the digest. */
+const cloudInitKey = (ci: CloudInit | undefined) => (ci === undefined ? undefined : (ci.digest ?? cloudInitDigest(ci)));
+
 function stripOutputs(spec: VmSpec): unknown {
   return {
     ...spec,
@@ -151,6 +166,7 @@ function stripOutputs(spec: VmSpec): unknown {
       })),
     nics: spec.nics.map((n) => ({ ...n, bandwidthMbps: zeroUnset(n.bandwidthMbps), bootOrder: zeroUnset(n.bootOrder) })),
     console: { ...spec.console, port: zeroUnset(spec.console.port) },
+    cloudInit: cloudInitKey(spec.cloudInit),
     // As sorted entries, so a label with an empty value still differs from no label.
     labels: Object.entries(spec.labels).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
   };

@@ -33,10 +33,6 @@ export function diskSuffix(index: number): string {
   return out;
 }
 
-export function targetPrefix(bus: DiskBus, machine?: string): string {
-  return PREFIX[busOnMachine(bus, machine)];
-}
-
 /** The lowest free target on the disk's bus among the disks the VM already has (hot-plug). */
 export function nextTarget(bus: DiskBus, existing: readonly DiskSpec[], machine?: string): string {
   const [disk] = assignDiskTargets([{ id: "new", bus } as DiskSpec], existing.flatMap((d) => (d.target ? [d.target] : [])), machine);

@@ -95,6 +95,11 @@ export interface CloudInit {
   metaData: string;
   networkConfig: string;
   vendorData: string;
+  /**
+   * Set on a spec read back from a backend, whose data parts are then empty: the data can hold
+   * secrets (passwords, keys), so backends keep only this digest (cloudInitDigest) beside the VM.
+   */
+  digest?: string;
 }
 
 /** Id of the CD-ROM the node adds for cloud-init; callers may not use it. */

@@ -2,7 +2,7 @@
 // when one is close, the key that was probably meant.
 
 import { describe, expect, test } from "bun:test";
-import { nearest } from "../../src/config/suggest.ts";
+import { nearest } from "../../src/common/suggest.ts";
 import { load } from "./helpers.ts";
 
 describe("unknown keys in the file", () => {

@@ -4,12 +4,13 @@ import { defineCommand } from "citty";
 import {
   DeleteSnapshotResponseSchema,
   ListSnapshotsResponseSchema,
+  PowerState,
   PowerStateSchema,
   SnapshotResponseSchema,
   VMStatusResponseSchema,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { clientArgs, withExamples } from "./client-args.ts";
-import { runClient } from "./failures.ts";
+import { CliFailure, runClient } from "./failures.ts";
 import { enumLabel, jsonText, table, when } from "./format.ts";
 import { resolveVm, vmLabel } from "./resolve-vm.ts";
 import { stateOf } from "./vm-state.ts";
@@ -72,12 +73,39 @@ const createCommand = defineCommand({
     }),
 });
 
+/** States the guest is up in: reverting to a snapshot without memory ends it. */
+const UP = new Set([PowerState.RUNNING, PowerState.PAUSED, PowerState.SUSPENDED]);
+
 const revertCommand = defineCommand({
-  meta: { name: "revert", description: "Return a VM to a snapshot (its disks, and memory when the snapshot has it)" },
-  args: withExamples({ ...vmArg, ...snapshotArg, ...clientArgs }, ["snapshot revert web-1 before-upgrade", "snapshot revert web-1 before-upgrade --json"]),
+  meta: {
+    name: "revert",
+    description:
+      "Return a VM to a snapshot: its disks, and its memory when the snapshot has it (the VM then runs from that moment). " +
+      "A snapshot without memory powers the VM off, so an up VM needs --force, as vm delete does",
+  },
+  args: withExamples(
+    {
+      ...vmArg,
+      ...snapshotArg,
+      force: { type: "boolean", description: "Revert even when it powers off the running VM (a snapshot taken while it was stopped has no memory)" },
+      ...clientArgs,
+    },
+    ["snapshot revert web-1 before-upgrade", "snapshot revert web-1 fresh-install --force", "snapshot revert web-1 before-upgrade --json"],
+  ),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       const ref = await resolveVm(conn.client, args.vm);
+      if (args.force !== true) {
+        // The same rule as vm delete: what would end a running guest is refused without --force.
+        const [status, { snapshots }] = await Promise.all([conn.client.getVMStatus({ vmId: ref.id }), conn.client.listSnapshots({ vmId: ref.id })]);
+        const snap = snapshots.find((s) => s.snapshotId === args.snapshot);
+        if (snap !== undefined && !snap.hasMemory && UP.has(status.state)) {
+          throw new CliFailure(
+            `vm ${vmLabel(ref, status)} is ${stateOf(status)} and snapshot ${args.snapshot} holds no memory (it was taken while the vm was ` +
+              `${enumLabel(PowerStateSchema, snap.vmState)}): reverting powers the vm off. Stop it first, or pass --force`,
+          );
+        }
+      }
       const { vm } = await conn.client.revertSnapshot({ vmId: ref.id, snapshotId: args.snapshot });
       if (!vm) throw new Error("the daemon answered RevertSnapshot without the VM's status");
       if (args.json) return void out(jsonText(VMStatusResponseSchema, vm));

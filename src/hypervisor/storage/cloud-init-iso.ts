@@ -1,5 +1,6 @@
 // A VM's NoCloud seed as a file: `<vm id>-cloud-init.iso` in the node's default storage, mode
-// 0644 (QEMU runs as another user and only reads it). Written to a temporary name and renamed,
+// 0600: its data can hold secrets. libvirt hands it to QEMU's user while the VM runs, as it does
+// every disk image (its dynamic ownership). Written to a temporary name and renamed,
 // so a VM never sees half an ISO. A seed that cannot be written fails the create (the reference
 // node created the VM without it, which then boots unconfigured). The ISO is built in memory (src/cloud-init) and depends only
 // on its input, so the same request writes the same bytes.
@@ -24,9 +25,9 @@ export async function writeCloudInitIso(dir: string, vm: { id: string; name: str
   const bytes = cloudInitIsoBytes(vm, ci);
   try {
     await mkdir(dir, { recursive: true });
-    await writeFile(tmp, bytes, { mode: 0o644 });
-    // The umask may have taken bits off.
-    await chmod(tmp, 0o644);
+    await writeFile(tmp, bytes, { mode: 0o600 });
+    // Whatever the umask and an earlier file: owner only.
+    await chmod(tmp, 0o600);
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -78,6 +78,28 @@ describe("--help", () => {
   });
 });
 
+describe("typos", () => {
+  test("an unknown command names the nearest one, or lists the commands; exit 2", async () => {
+    const lst = await cli(["vm", "lst"]);
+    expect(lst.code).toBe(2);
+    expect(lst.stderr).toBe("limiquantix-node: unknown command lst; did you mean vm list? (see limiquantix-node vm --help)\n");
+    expect((await cli(["snapshot", "revrt", "web-1", "s1"])).stderr).toContain("did you mean snapshot revert?");
+    const far = await cli(["zzz"]);
+    expect(far.code).toBe(2);
+    expect(far.stderr).toContain("unknown command zzz; the commands are: serve, config, status, node, vm,");
+  });
+  test("an unknown flag names the nearest one", async () => {
+    const r = await cli(["vm", "list", "--lable", "a=b"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown flag --lable; did you mean --label?");
+  });
+  test("--help lists --help and --version", async () => {
+    const r = await cli(["--help"]);
+    expect(r.stdout).toMatch(/^\s+-v, --version\s+Print the version and exit/m);
+    expect(r.stdout).toMatch(/^\s+-h, --help\s/m);
+  });
+});
+
 describe("bad usage exits 2", () => {
   test("unknown flag, missing argument, missing -f, bad filter values", async () => {
     const unknown = await run("vm", "list", "--lable", "a=b");

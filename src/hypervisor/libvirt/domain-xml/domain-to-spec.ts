@@ -135,6 +135,6 @@ export function domainToSpec(def: DomainDef): VmSpec {
     description: meta?.description ?? def.description ?? "",
     guestOs: meta?.guestOs ?? "",
   };
-  if (meta?.cloudInit) spec.cloudInit = { ...meta.cloudInit };
+  if (meta?.cloudInitDigest !== undefined) spec.cloudInit = { userData: "", metaData: "", networkConfig: "", vendorData: "", digest: meta.cloudInitDigest };
   return spec;
 }

@@ -3,19 +3,11 @@
 // the inner prefixes) or a default namespace, so the reader matches on the namespace URI, never on
 // the prefix. Inside our element, children without any namespace are accepted too.
 
-import type { LqCloudInit, LqDiskMeta, LqMetadata } from "./model.ts";
+import type { LqDiskMeta, LqMetadata } from "./model.ts";
 import { attr, child, el, serializeXml, textOf, type XmlElement, type XmlNode } from "./xml-tree.ts";
 
 export const METADATA_NS = "https://limiquantix.io/xmlns/node/v1";
 export const METADATA_PREFIX = "lq";
-
-/** The NoCloud files, named as cloud-init names them. */
-const CLOUD_INIT_PARTS: [keyof LqCloudInit, string][] = [
-  ["userData", "user-data"],
-  ["metaData", "meta-data"],
-  ["networkConfig", "network-config"],
-  ["vendorData", "vendor-data"],
-];
 
 /**
  * In a domain definition the element is `<lq:vm xmlns:lq=...>`. For virDomainSetMetadata it must
@@ -50,12 +42,7 @@ export function writeMetadata(meta: LqMetadata, form: "prefixed" | "default-ns" 
           ]),
         ),
       ),
-    meta.cloudInit &&
-      el(
-        q("cloud-init"),
-        {},
-        CLOUD_INIT_PARTS.map(([key, local]) => el(q(local), {}, meta.cloudInit?.[key] ?? "")),
-      ),
+    meta.cloudInitDigest !== undefined && el(q("cloud-init"), { sha256: meta.cloudInitDigest }),
   ]);
 }
 
@@ -101,13 +88,8 @@ export function readMetadata(vm: XmlNode): LqMetadata {
   if (cpuMode !== undefined) out.cpuMode = cpuMode;
   const guestOs = attr(mine(vm, "guest-os"), "name");
   if (guestOs !== undefined) out.guestOs = guestOs;
-  const cloudInit = mine(vm, "cloud-init");
-  if (cloudInit) {
-    // The user's text, whitespace and all; an absent part is empty.
-    const part = (local: string) => mine(cloudInit, local)?.text ?? "";
-    out.cloudInit = { userData: "", metaData: "", networkConfig: "", vendorData: "" };
-    for (const [key, local] of CLOUD_INIT_PARTS) out.cloudInit[key] = part(local);
-  }
+  const cloudInitDigest = attr(mine(vm, "cloud-init"), "sha256");
+  if (cloudInitDigest !== undefined) out.cloudInitDigest = cloudInitDigest;
   const createdAt = mine(vm, "created-at");
   if (createdAt) out.createdAt = textOf(createdAt);
   // Descriptions keep their whitespace: they are the user's text.

@@ -203,15 +203,12 @@ export interface LqMetadata {
   cpuMode?: string;
   /** The spec's guest_os profile as asked (unknown names included); absent: "". */
   guestOs?: string;
-  /** The NoCloud data as asked; the node writes it to its cloud-init CD-ROM. */
-  cloudInit?: LqCloudInit;
-}
-
-export interface LqCloudInit {
-  userData: string;
-  metaData: string;
-  networkConfig: string;
-  vendorData: string;
+  /**
+   * SHA-256 of the NoCloud data asked for (cloudInitDigest): enough to answer a repeated
+   * CreateVM. Never the data: it can hold secrets, and a domain's XML is readable by anyone
+   * with a read-only libvirt connection.
+   */
+  cloudInitDigest?: string;
 }
 
 export interface LqDiskMeta {
@@ -226,16 +223,3 @@ export interface LqDiskMeta {
   newImage?: { sizeBytes: number; format: string; backingPath?: string };
 }
 
-export const emptyDevices = (): DevicesDef => ({
-  disks: [],
-  controllers: [],
-  interfaces: [],
-  serials: [],
-  consoles: [],
-  channels: [],
-  inputs: [],
-  graphics: [],
-  videos: [],
-  hostdevs: [],
-  rngs: [],
-});

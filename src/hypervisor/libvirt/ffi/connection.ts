@@ -34,12 +34,6 @@ export function isAlive(c: Connection): boolean {
 
 export { formatVersion } from "./flags.ts";
 
-export function libraryVersion(lv: Libvirt): number {
-  const out = new BigUint64Array(1);
-  if (lv.sym.virGetVersion(out, null, null) < 0) fail(lv, "virGetVersion");
-  return Number(out[0]);
-}
-
 export function hypervisorVersion(c: Connection): number {
   const out = new BigUint64Array(1);
   if (c.lv.sym.virConnectGetVersion(c.ptr, out) < 0) fail(c.lv, "hypervisor version");

@@ -96,28 +96,6 @@ export function domainState(c: Connection, d: Pointer): DomainState {
   return { state: st[0] ?? 0, reason: st[1] ?? 0 };
 }
 
-export interface DomainInfo {
-  state: number;
-  maxMemKib: number;
-  memoryKib: number;
-  vcpus: number;
-  cpuTimeNs: number;
-}
-
-export function domainInfo(c: Connection, d: Pointer): DomainInfo {
-  // struct _virDomainInfo { unsigned char state; unsigned long maxMem, memory; unsigned short nrVirtCpu; unsigned long long cpuTime; }
-  const buf = new Uint8Array(40);
-  check(c, c.lv.sym.virDomainGetInfo(d, buf), "info");
-  const dv = new DataView(buf.buffer);
-  return {
-    state: dv.getUint8(0),
-    maxMemKib: Number(dv.getBigUint64(8, true)),
-    memoryKib: Number(dv.getBigUint64(16, true)),
-    vcpus: dv.getUint16(24, true),
-    cpuTimeNs: Number(dv.getBigUint64(32, true)),
-  };
-}
-
 export function domainXml(c: Connection, d: Pointer, flags = 0): string {
   return takeString(c.lv, c.lv.sym.virDomainGetXMLDesc(d, flags)) ?? fail(c.lv, "domain XML");
 }

@@ -17,7 +17,6 @@ export const MIGRATE = {
   OFFLINE: 1024,
   ABORT_ON_ERROR: 4096,
 } as const;
-export const SNAPSHOT_CREATE = { QUIESCE: 64, ATOMIC: 128 } as const;
 /** virDomainJobType */
 export const JOB_TYPE = { NONE: 0, BOUNDED: 1, UNBOUNDED: 2, COMPLETED: 3, FAILED: 4, CANCELLED: 5 } as const;
 

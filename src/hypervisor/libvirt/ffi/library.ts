@@ -14,7 +14,6 @@ const symbols = {
   virGetLastError: { args: [], returns: P },
   virResetLastError: { args: [], returns: "void" },
   virSetErrorFunc: { args: [P, P], returns: "void" },
-  virGetVersion: { args: [P, P, P], returns: I },
   // connection
   virConnectOpen: { args: [P], returns: P },
   virConnectClose: { args: [P], returns: I },
@@ -47,7 +46,6 @@ const symbols = {
   virDomainResume: { args: [P], returns: I },
   virDomainUndefineFlags: { args: [P, U], returns: I },
   virDomainGetState: { args: [P, P, P, U], returns: I },
-  virDomainGetInfo: { args: [P, P], returns: I },
   virDomainGetXMLDesc: { args: [P, U], returns: P },
   virDomainGetUUIDString: { args: [P, P], returns: I },
   virDomainGetName: { args: [P], returns: P },
@@ -71,7 +69,6 @@ const symbols = {
   virDomainListAllSnapshots: { args: [P, P, U], returns: I },
   virDomainRevertToSnapshot: { args: [P, U], returns: I },
   virDomainSnapshotDelete: { args: [P, U], returns: I },
-  virDomainSnapshotGetParent: { args: [P, U], returns: P },
   virDomainSnapshotGetXMLDesc: { args: [P, U], returns: P },
   virDomainSnapshotGetName: { args: [P], returns: P },
   virDomainSnapshotIsCurrent: { args: [P, U], returns: I },

@@ -5,7 +5,6 @@ import type { Connection } from "./connection.ts";
 import { fail } from "./errors.ts";
 import { borrowString, cstr, outPointer, pointerAt, takeString, toPtr } from "./memory.ts";
 
-export { SNAPSHOT_CREATE } from "./flags.ts";
 
 export function createSnapshot(c: Connection, d: Pointer, xml: string, flags: number): Pointer {
   return toPtr(c.lv.sym.virDomainSnapshotCreateXML(d, cstr(xml), flags)) ?? fail(c.lv, "create snapshot");
@@ -40,24 +39,6 @@ export function snapshotIsCurrent(c: Connection, s: Pointer): boolean {
   const r = c.lv.sym.virDomainSnapshotIsCurrent(s, 0);
   if (r < 0) fail(c.lv, "snapshot is current");
   return r === 1;
-}
-
-/** The parent's name, or undefined for a root snapshot. */
-export function snapshotParentName(c: Connection, s: Pointer): string | undefined {
-  const p = toPtr(c.lv.sym.virDomainSnapshotGetParent(s, 0));
-  if (p === null) {
-    try {
-      fail(c.lv);
-    } catch (err) {
-      if ((err as { kind?: string }).kind === "not_found") return undefined;
-      throw err;
-    }
-  }
-  try {
-    return snapshotName(c, p);
-  } finally {
-    freeSnapshot(c, p);
-  }
 }
 
 export function revertSnapshot(c: Connection, s: Pointer, flags = 0): void {

@@ -1,3 +1,4 @@
+import { cloudInitDigest } from "../../../../src/hypervisor/defaults.ts";
 // Everything the user controls is text: it must come back unchanged and never become structure.
 
 import { describe, expect, test } from "bun:test";
@@ -53,7 +54,9 @@ describe("hostile strings", () => {
     expect(parsed.domain.name).toBe("</name><devices>");
     expect(parsed.domain.devices.disk.source["@_file"]).toBe(`/var/lib/limiquantix/images/it's "x" & <y>.qcow2`);
     expect(parsed.domain.devices.graphics["@_passwd"]).toBe(`p"a'ss<&>`);
-    expect(parsed.domain.metadata["lq:vm"]["lq:cloud-init"]["lq:user-data"]).toBe(hostileSpec.cloudInit?.userData);
+    // cloud-init data never reaches the domain XML (it can hold secrets): only its digest.
+    expect(parsed.domain.metadata["lq:vm"]["lq:cloud-init"]["@_sha256"]).toBe(cloudInitDigest(hostileSpec.cloudInit!));
+    expect(buildDomainXml(hostile)).not.toContain("user-data");
   });
 
   test("parse gives back every hostile value, including a __proto__ label key", () => {

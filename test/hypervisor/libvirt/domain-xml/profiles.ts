@@ -1,3 +1,4 @@
+import { cloudInitDigest } from "../../../../src/hypervisor/defaults.ts";
 // Representative build inputs, shared by the golden, round-trip and libvirt test-driver tests.
 
 import type { DomainBuildInput } from "../../../../src/hypervisor/libvirt/domain-xml/index.ts";
@@ -414,8 +415,11 @@ export const profileTargets: Record<string, string[]> = {
 
 /** What parse should give back for a built profile: the spec with guest device names filled in. */
 export function expectedSpec(input: DomainBuildInput, targets: string[]): VmSpec {
+  const ci = input.spec.cloudInit;
   return {
     ...input.spec,
+    // Only the digest of cloud-init data is kept beside the domain (the data can hold secrets).
+    ...(ci ? { cloudInit: { userData: "", metaData: "", networkConfig: "", vendorData: "", digest: cloudInitDigest(ci) } } : {}),
     disks: input.spec.disks.map((d, i) => ({ ...d, target: targets[i] })),
     console:
       input.spec.console.type === "none"

@@ -1,3 +1,4 @@
+import { cloudInitDigest } from "../../../../src/hypervisor/defaults.ts";
 // The new request facts: volumes and pools, I/O and bandwidth limits, NIC boot order, a fixed
 // console port, cloud-init data and the guest_os name. What they write, and that the spec reads
 // back as asked (specsEqual, CreateVM's idempotency check, holds).
@@ -101,8 +102,8 @@ describe("reading back", () => {
     expect(meta).toContain(`<disk id="root" volume="app-1-root.qcow2" pool="nvme-0"/>`);
     expect(meta).toContain(`<disk id="old" bus="ide"/>`);
     expect(meta).toContain(`<guest-os name="rhel"/>`);
-    expect(meta).toContain(`<network-config>version: 2&#10;ethernets:&#10;  eth0:&#10;    dhcp4: true&#10;</network-config>`);
-    expect(meta).toContain("<meta-data/>");
+    expect(meta).toContain(`<cloud-init sha256="${cloudInitDigest(limitsSpec.cloudInit!)}"/>`);
+    expect(meta).not.toContain("network-config");
     // On a pc machine IDE stays IDE: nothing to remember.
     expect(buildMetadataXml({ ...minimalSpec, disks: [{ ...minimalSpec.disks[0]!, bus: "ide" }] }, new Date(0), "pc")).not.toContain("bus=");
   });
@@ -150,7 +151,7 @@ const xmlChar = fc.oneof(
 const xmlText = fc.string({ unit: xmlChar, maxLength: 40 });
 
 describe("round trip property", () => {
-  test("any cloud-init text, volume, pool, limits, port and profile name come back unchanged", () => {
+  test("any cloud-init text (as its digest), volume, pool, limits, port and profile name come back unchanged", () => {
     fc.assert(
       fc.property(
         fc.record({ userData: xmlText, metaData: xmlText, networkConfig: xmlText, vendorData: xmlText }),
@@ -187,7 +188,8 @@ describe("round trip property", () => {
             guestOs,
           };
           const parsed = parseDomainXml(buildDomainXml({ ...minimal, spec }));
-          expect(parsed.spec).toStrictEqual({ ...spec, disks: [{ ...disk, target: "vda" }] });
+          const readBackCloudInit = { userData: "", metaData: "", networkConfig: "", vendorData: "", digest: cloudInitDigest(cloudInit) };
+          expect(parsed.spec).toStrictEqual({ ...spec, disks: [{ ...disk, target: "vda" }], cloudInit: readBackCloudInit });
           expect(specsEqual(spec, parsed.spec)).toBe(true);
         },
       ),

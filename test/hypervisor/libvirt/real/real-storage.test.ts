@@ -118,7 +118,7 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
     expect(root["backing-filename"]).toBe(join(cloud, `base-${run}.qcow2`));
     expect(vm.spec.disks.map((d) => [d.id, d.target])).toEqual([["root", "vda"], ["data", "vdb"], ["cloud-init", "sda"], ["cdrom-0", "sdb"]]);
     expect(blockList(id, true)).toEqual({ vda: rootPath, vdb: dataPath, sda: cloudIso, sdb: "-" });
-    expect(statSync(cloudIso).mode & 0o777).toBe(0o644);
+    expect(statSync(cloudIso).mode & 0o777).toBe(0o600);
     expect((await hv.createVm(id, spec)).created).toBe(false);
   }, STEP_MS);
 

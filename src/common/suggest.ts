@@ -1,4 +1,4 @@
-// "Did you mean ...?" for unknown keys and environment variables.
+// "Did you mean ...?" for unknown config keys, environment variables, commands and flags.
 
 export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);

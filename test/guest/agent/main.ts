@@ -1,0 +1,93 @@
+// The Quantix guest agent of the real-tier test guest (contract 4.2-4.4), compiled with
+// `bun build --compile` into the guest image by scripts/build-test-guest.sh. It keeps
+// /dev/virtio-ports/org.quantix.agent.0 open, speaks QTX1 with the daemon's own framing module
+// and generated messages, sends AgentReady whenever a host connects and Telemetry every few
+// seconds while one is, and answers each request with the request's message_id. Requests run
+// concurrently; replies leave in the order they complete.
+//
+// Its log (/var/log/quantix-agent.log, also on the console) is what tests read back through the
+// agent itself: "froze /mnt/data", "thawed /mnt/data", "shutdown requested by the host: reboot".
+
+import { appendFileSync } from "node:fs";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { createFrameDecoder, encodeFrame, FrameError } from "../../../src/agent/framing.ts";
+import { type AgentMessage, AgentMessageSchema } from "../../../src/gen/limiquantix/agent/v1/agent_pb.ts";
+import { agentReady, telemetry } from "./facts.ts";
+import { createHandlers, type Reply } from "./handlers.ts";
+import { openPort } from "./port.ts";
+
+const PORTS = ["/dev/virtio-ports/org.quantix.agent.0", "/dev/virtio-ports/org.limiquantix.agent.0", "/dev/vport0p1", "/dev/vport1p1"];
+const LOG_FILE = process.env.QUANTIX_AGENT_LOG ?? "/var/log/quantix-agent.log";
+const TELEMETRY_MS = Number(process.env.QUANTIX_AGENT_TELEMETRY_MS ?? 5000);
+
+function log(message: string) {
+  const line = `${new Date().toISOString()} quantix-agent: ${message}\n`;
+  try {
+    appendFileSync(LOG_FILE, line);
+  } catch {}
+  process.stderr.write(line);
+}
+
+const handle = createHandlers({
+  log,
+  power(kind) {
+    log(`running /sbin/${kind}`);
+    Bun.spawn([`/sbin/${kind}`], { stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+  },
+});
+
+const newDecoder = () => createFrameDecoder({ parse: (p) => fromBinary(AgentMessageSchema, p) });
+let decoder = newDecoder();
+
+const port = await openPort(
+  PORTS,
+  {
+    onConnect() {
+      log("host connected");
+      decoder = newDecoder();
+      send("", { case: "agentReady", value: agentReady() });
+    },
+    onDisconnect() {
+      log("host disconnected");
+    },
+    onData(chunk) {
+      let messages: AgentMessage[];
+      try {
+        messages = decoder.push(chunk);
+      } catch (err) {
+        // Out of step beyond the resync budget: start afresh with the next bytes.
+        log(err instanceof FrameError ? err.message : String(err));
+        decoder = newDecoder();
+        return;
+      }
+      for (const m of messages) void answer(m);
+    },
+  },
+  log,
+);
+
+function send(messageId: string, payload: Reply): Promise<void> {
+  const frame = encodeFrame(toBinary(AgentMessageSchema, create(AgentMessageSchema, { messageId, timestamp: timestampNow(), payload })));
+  return port.write(frame);
+}
+
+async function answer(m: AgentMessage) {
+  let reply: Reply | undefined;
+  try {
+    reply = await handle(m);
+  } catch (err) {
+    log(`${m.payload.case} ${m.messageId} failed: ${(err as Error).message}`);
+    return;
+  }
+  if (!reply) return;
+  // Ping sequence 1: the host asks for a telemetry report now.
+  if (m.payload.case === "ping" && m.payload.value.sequence === 1n) await send("", { case: "telemetry", value: telemetry() });
+  await send(m.messageId, reply);
+}
+
+setInterval(() => {
+  if (port.connected) void send("", { case: "telemetry", value: telemetry() });
+}, TELEMETRY_MS);
+
+log(`started, pid ${process.pid}`);
