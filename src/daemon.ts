@@ -223,6 +223,7 @@ export async function startDaemon(config: NodeConfig, log: TaggedLogger, overrid
       storageRoots: [config.hypervisor.storagePath, config.storage.cloudImages, config.storage.isoImages, poolsDir],
       defaultNetwork: config.hypervisor.defaultNetwork,
       poolsDir,
+      stateDir: config.node.stateDir,
       log: log.withTag("api"),
       agents,
       agentAccess,

@@ -10,7 +10,7 @@ import type { AgentMessage } from "../gen/limiquantix/agent/v1/agent_pb.ts";
 import { ShutdownType } from "../gen/limiquantix/agent/v1/agent_pb.ts";
 import { HypervisorError } from "../hypervisor/errors.ts";
 import type { Hypervisor, HypervisorEvent, VmState } from "../hypervisor/types.ts";
-import { backoffDelay, type BackoffOptions } from "../registration/backoff.ts";
+import { backoffDelay, type BackoffOptions } from "../common/backoff.ts";
 import type { Logger } from "../common/logger.ts";
 import { sleep } from "../common/sleep.ts";
 import { type AgentConnection, type AgentRequest, openAgentConnection, type PayloadCase, type PayloadOf } from "./agent-connection.ts";

@@ -1,4 +1,3 @@
-export { backoffDelay, backoffCeiling, defaultBackoff, type BackoffOptions, type Jitter } from "./backoff.ts";
 export { describeRegistration } from "./describe.ts";
 export { detectManagementIp, managementEndpoint, type InterfaceMap } from "./management-ip.ts";
 export { hypervisorVmSource } from "./hypervisor-vms.ts";
@@ -13,6 +12,7 @@ export { loadNodeId, saveNodeId } from "./node-id-store.ts";
 export {
   createRegistrar,
   clampIntervalSecs,
+  defaultBackoff,
   heartbeatFailuresBeforeReregister,
   type NodeVm,
   type NodeVmChange,

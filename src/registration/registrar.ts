@@ -5,7 +5,8 @@
 // Nothing here throws out of the loop: a control plane that is down only changes status().
 import { networkInterfaces } from "node:os";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { backoffDelay, defaultBackoff } from "./backoff.ts";
+import { sleep as sleepFor } from "../common/sleep.ts";
+import { type BackoffOptions, backoffDelay } from "../common/backoff.ts";
 import { managementEndpoint } from "./management-ip.ts";
 import { buildHeartbeatRequest, buildRegisterRequest, type HeartbeatFigures, type StoragePoolReport } from "./messages.ts";
 import { loadNodeId, saveNodeId } from "./node-id-store.ts";
@@ -29,22 +30,12 @@ export const heartbeatFailuresBeforeReregister = 3;
 const minIntervalSecs = 1;
 const maxIntervalSecs = 3600;
 
+/** Retries of an unreachable control plane: 1 s, doubling, at most a minute (with jitter). */
+export const defaultBackoff: BackoffOptions = { initialMs: 1000, maxMs: 60_000 };
+
 export function clampIntervalSecs(secs: number): number {
   if (!Number.isFinite(secs)) return 30;
   return Math.min(maxIntervalSecs, Math.max(minIntervalSecs, Math.round(secs)));
-}
-
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, ms));
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Throws at once on an address that is not an http(s) URL: a configuration error. */
@@ -55,7 +46,7 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
   }
   const log = deps.logger;
   const now = deps.now ?? (() => new Date());
-  const sleep = deps.sleep ?? abortableSleep;
+  const sleep = deps.sleep ?? sleepFor;
   const random = deps.random ?? Math.random;
   const backoff = { ...defaultBackoff, ...deps.backoff };
   const secondMs = deps.secondMs ?? 1000;

@@ -1,6 +1,6 @@
 // The registrar's public shapes: what it needs (deps) and what it tells (status).
 import type { HostIdentity } from "../telemetry/types.ts";
-import type { BackoffOptions, Jitter } from "./backoff.ts";
+import type { BackoffOptions, Jitter } from "../common/backoff.ts";
 import type { InterfaceMap } from "./management-ip.ts";
 import type { HeartbeatFigures } from "./messages.ts";
 import type { Encoding, HttpVersion } from "./transport.ts";

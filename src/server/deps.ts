@@ -50,6 +50,8 @@ export interface ServiceDeps {
   defaultNetwork: string;
   /** Where InitStoragePool puts a local pool that names no path: <dir>/<pool id>. */
   poolsDir: string;
+  /** The node's own state (node id, TLS keys): no storage pool may contain it. */
+  stateDir: string;
   /** Where an NFS pool that names no mount point is mounted: <dir>/nfs-<pool id>; default <poolsDir>/../mnt. */
   mountsDir?: string;
   log: Logger;

@@ -3,13 +3,12 @@
 // last sequence printed, so nothing buffered in between is lost. No I/O of its own: tests drive it.
 
 import { Code, ConnectError } from "@connectrpc/connect";
+import { backoffCeiling, type BackoffOptions } from "../../common/backoff.ts";
 import { EventTypeSchema, type NodeEvent, PowerState, PowerStateSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { enumLabel, when } from "./format.ts";
 import { stateOf } from "./vm-state.ts";
 
-export interface Backoff {
-  initialMs: number;
-  maxMs: number;
+export interface Backoff extends BackoffOptions {
   /** Failed reconnection attempts in a row before giving up. */
   maxAttempts: number;
 }
@@ -54,8 +53,6 @@ export function eventLine(e: NodeEvent): string {
   return `#${e.sequence} ${when(e.timestamp)} ${enumLabel(EventTypeSchema, e.type)} ${who}${change} ${e.message}`.trimEnd();
 }
 
-export const backoffMs = (attempt: number, b: Backoff) => Math.min(b.maxMs, b.initialMs * 2 ** Math.max(0, attempt - 1));
-
 /** Reads one stream to its end; returns normally when it ended or went idle (without --follow). */
 async function readStream(deps: FollowDeps, from: StreamStart, onEvent: (e: NodeEvent) => void): Promise<void> {
   const call = new AbortController();
@@ -85,7 +82,8 @@ async function readStream(deps: FollowDeps, from: StreamStart, onEvent: (e: Node
 async function reconnect(deps: FollowDeps, reason: string): Promise<void> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= deps.backoff.maxAttempts; attempt++) {
-    const wait = backoffMs(attempt, deps.backoff);
+    // No jitter: one operator's client, not a fleet.
+    const wait = backoffCeiling(attempt - 1, deps.backoff);
     deps.notice(`${reason}; reconnecting in ${wait} ms (attempt ${attempt} of ${deps.backoff.maxAttempts})`);
     await deps.sleep(wait, deps.signal);
     if (deps.signal.aborted) return;

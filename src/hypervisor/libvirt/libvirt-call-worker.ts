@@ -3,6 +3,7 @@
 // (libvirtd restarted), backing off so a down daemon is answered "unavailable" at once.
 
 import * as ffi from "./ffi/index.ts";
+import { backoffCeiling } from "../../common/backoff.ts";
 import { HypervisorError } from "../errors.ts";
 import { createOps, type Ops } from "./ops.ts";
 import { toWireError, type FromCallWorker, type ToCallWorker } from "./protocol.ts";
@@ -14,8 +15,10 @@ const post = (m: FromCallWorker) => self.postMessage(m);
 let lv: ffi.Libvirt | undefined;
 let uri = "";
 let conn: ffi.Connection | null = null;
+/** Reconnection: 250 ms after the first failure, doubling up to 4 s. */
+const RECONNECT = { initialMs: 250, maxMs: 4000 };
 let nextAttemptAt = 0;
-let backoffMs = 0;
+let failures = 0;
 let lastFailure = "";
 
 /** The live connection, reopened when needed. */
@@ -33,12 +36,11 @@ function connection(): ffi.Connection {
   try {
     conn = ffi.openConnection(lv, uri);
     ffi.setKeepAlive(conn, 5, 3);
-    backoffMs = 0;
+    failures = 0;
     nextAttemptAt = 0;
     return conn;
   } catch (err) {
-    backoffMs = Math.min(backoffMs === 0 ? 250 : backoffMs * 2, 4000);
-    nextAttemptAt = now + backoffMs;
+    nextAttemptAt = now + backoffCeiling(failures++, RECONNECT);
     lastFailure = err instanceof Error ? err.message : String(err);
     throw new HypervisorError("unavailable", `libvirt at ${uri} is unreachable: ${lastFailure}`);
   }
@@ -81,7 +83,7 @@ self.onmessage = (ev: MessageEvent<ToCallWorker>) => {
       break;
     case "retry-now":
       nextAttemptAt = 0;
-      backoffMs = 0;
+      failures = 0;
       break;
     case "close":
       if (conn !== null) ffi.closeConnection(conn);

@@ -6,6 +6,7 @@
 
 import { JSCallback, type Pointer } from "bun:ffi";
 import * as ffi from "./ffi/index.ts";
+import { backoffCeiling } from "../../common/backoff.ts";
 import { toWireError, type FromEventWorker, type RawDomainEvent, type ToEventWorker } from "./protocol.ts";
 
 declare const self: Worker;
@@ -21,8 +22,10 @@ let closeRegistered = false;
 let lostReason: string | null = null;
 let stopping = false;
 let attempt = 0;
+/** Reconnection: 250 ms after the first failure, doubling up to 5 s. */
+const RECONNECT = { initialMs: 250, maxMs: 5000 };
 let nextAttemptAt = 0;
-let backoffMs = 0;
+let failures = 0;
 let timerId = -1;
 
 function domainIdentity(dom: Pointer | null): { uuid: string; name: string } | null {
@@ -109,16 +112,15 @@ function checkConnection(): void {
     const reason = lostReason ?? "connection lost";
     disconnect();
     post({ kind: "disconnected", reason });
-    backoffMs = 0;
+    failures = 0;
     nextAttemptAt = 0;
   }
   if (conn === null && Date.now() >= nextAttemptAt) {
     try {
       connect();
-      backoffMs = 0;
+      failures = 0;
     } catch (err) {
-      backoffMs = Math.min(backoffMs === 0 ? 250 : backoffMs * 2, 5000);
-      nextAttemptAt = Date.now() + backoffMs;
+      nextAttemptAt = Date.now() + backoffCeiling(failures++, RECONNECT);
       lv.sym.virResetLastError();
       void err;
     }

@@ -27,6 +27,7 @@ import { invalidField } from "../errors.ts";
 import { createStorageRoots } from "../storage-roots.ts";
 import { listImages } from "../storage/images.ts";
 import { listPoolFiles } from "../storage/pool-files.ts";
+import { checkPoolPlacement } from "../storage/pool-placement.ts";
 
 export type StorageImpl = Pick<
   ServiceImpl<typeof NodeDaemonService>,
@@ -82,7 +83,12 @@ export function storageHandlers(deps: ServiceDeps): StorageImpl {
   // An IMAGE source named by path must lie in the storage roots, as disk paths of CreateVM do.
   const roots = createStorageRoots(deps.storageRoots, async () => (await hv.listPools()).map((p) => p.path).filter((p) => p !== ""));
   return {
-    initStoragePool: async (req) => poolToWire(await hv.initPool(poolDefinitionFromWire(req, folders))),
+    async initStoragePool(req) {
+      const def = poolDefinitionFromWire(req, folders);
+      // A pool folder becomes a storage root: never a system folder, nor one holding the node's state.
+      if (def.type === "dir" || def.type === "netfs") checkPoolPlacement(def.path, def.type === "netfs" ? "config.nfs.mount_point" : "config.local.path", deps.stateDir);
+      return poolToWire(await hv.initPool(def));
+    },
     async destroyStoragePool(req) {
       const id = poolIdOf(req.poolId);
       await getPool(deps, id);

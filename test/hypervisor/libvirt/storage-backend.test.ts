@@ -1,3 +1,4 @@
+import { cloudInitDigest } from "../../../src/hypervisor/defaults.ts";
 // The libvirt backend's pools, volumes, disk placement, node CD-ROMs and cloud-init ISO over the
 // test:///default driver. That driver keeps no files, cannot resize volumes and cannot update
 // devices: where it says so the backend must report it, and the real tier covers the rest.
@@ -160,7 +161,7 @@ describe("disks in pools", () => {
     await expectKind(hv.getVm(id), "not_found");
   });
 
-  test("cloud-init: the ISO is written 0644, its CD-ROM first among CD-ROMs; the same request twice is one vm; delete removes the ISO", async () => {
+  test("cloud-init: the ISO is written 0600, its CD-ROM first among CD-ROMs; the same request twice is one vm; delete removes the ISO", async () => {
     const id = crypto.randomUUID();
     const s = spec({ disks: [{ id: "root", newImage: { sizeBytes: 1 << 20 }, bootOrder: 1 }, { id: "install", device: "cdrom", path: "/srv/isos/x.iso" }] });
     s.cloudInit = { userData: "#cloud-config\nhostname: x\n", metaData: "", networkConfig: "", vendorData: "" };
@@ -168,9 +169,10 @@ describe("disks in pools", () => {
     const iso = join(storage, `${id}-cloud-init.iso`);
     expect(vm.spec.disks.map((d) => d.id)).toEqual(["root", "cloud-init", "install"]);
     expect(vm.spec.disks[1]).toMatchObject({ device: "cdrom", bus: "sata", readonly: true, bootOrder: 0, resolvedPath: iso });
-    expect(statSync(iso).mode & 0o777).toBe(0o644);
+    expect(statSync(iso).mode & 0o777).toBe(0o600);
     expect(new TextDecoder().decode(readFileSync(iso).subarray(32769, 32774))).toBe("CD001");
-    expect(vm.spec.cloudInit).toEqual(s.cloudInit);
+    // The status keeps only the data's digest (the data can hold secrets); the same request is still the same VM.
+    expect(vm.spec.cloudInit).toEqual({ userData: "", metaData: "", networkConfig: "", vendorData: "", digest: cloudInitDigest(s.cloudInit) });
     expect((await hv.createVm(id, s)).created).toBe(false);
     await expectKind(hv.createVm(id, { ...s, cloudInit: { ...s.cloudInit, userData: "#cloud-config\n" } }), "already_exists");
     await hv.deleteVm(id, { deleteDisks: false, force: true });

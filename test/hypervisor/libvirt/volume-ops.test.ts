@@ -53,7 +53,7 @@ describe("network pools: probed before libvirt, bounded in time", () => {
   test("an NFS server that refuses: unavailable naming it, nothing defined", async () => {
     const id = `vo${run}-nfs-down`;
     await expectKind(hv.initPool(nfs(id)), "unavailable");
-    const err = await hv.initPool(nfs(id)).catch((e: Error) => e);
+    const err = await hv.initPool(nfs(id)).then(() => new Error("no error"), (e: Error) => e);
     expect(err.message).toContain("NFS server not reachable from this node (nas.test:2049: connection refused)");
     await expectKind(hv.getPool(id), "not_found");
   });
@@ -66,7 +66,7 @@ describe("network pools: probed before libvirt, bounded in time", () => {
     const pool = await hv.initPool(nfs(id));
     expect(pool).toMatchObject({ id, type: "netfs", path: join(root, "mnt", id), active: true, source: "nas.test:/exports/vms" });
     expect(ffi.withPoolNamed(keeper, id, (p) => [ffi.poolIsPersistent(keeper, p), ffi.poolAutostart(keeper, p)])).toEqual([true, true]);
-    const moved = await hv.initPool({ ...nfs(id), nfs: { server: "nas.test", exportPath: "/other", version: "4.1", options: [] } }).catch((e: Error) => e);
+    const moved = await hv.initPool({ id, type: "netfs", path: join(root, "mnt", id), nfs: { server: "nas.test", exportPath: "/other", version: "4.1", options: [] } }).then(() => new Error("no error"), (e: Error) => e);
     expect(moved).toMatchObject({ kind: "already_exists" });
     expect(moved.message).toContain("already exists as an NFS pool of nas.test:/exports/vms");
     expect((await hv.listPools()).map((p) => p.id)).toContain(id);
@@ -74,14 +74,14 @@ describe("network pools: probed before libvirt, bounded in time", () => {
 
   test("Ceph: every monitor is tried; none answering is unavailable naming each", async () => {
     const def: PoolDefinition = { id: `vo${run}-ceph`, type: "rbd", ceph: { clusterId: "", pool: "vms", monitors: [{ host: "mon1", port: 6789 }, { host: "mon2", port: 3300 }], user: "libvirt", keyringPath: join(root, "none.keyring"), namespace: "", secretUuid: "b4c5d6e7-f8a9-4b0c-9d1e-2f3a4b5c6d7e" } };
-    const err = await hv.initPool(def).catch((e: Error) => e);
+    const err = await hv.initPool(def).then(() => new Error("no error"), (e: Error) => e);
     expect(err).toMatchObject({ kind: "unavailable" });
     expect(err.message).toContain("mon1:6789: connection refused; mon2:3300: connection refused");
   });
 
   test("iSCSI: the portal is probed", async () => {
     const def: PoolDefinition = { id: `vo${run}-iscsi`, type: "iscsi", iscsi: { portal: { host: "san", port: 3260 }, target: "iqn.2026-01.com.example:vms", lun: 0 } };
-    const err = await hv.initPool(def).catch((e: Error) => e);
+    const err = await hv.initPool(def).then(() => new Error("no error"), (e: Error) => e);
     expect(err).toMatchObject({ kind: "unavailable" });
     expect(err.message).toContain("iSCSI portal not reachable from this node (san:3260");
   });

@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { backoffCeiling, backoffDelay, defaultBackoff } from "../../src/registration/backoff.ts";
+import { backoffCeiling, backoffDelay } from "../../src/common/backoff.ts";
+
+/** The registrar's: 1 s doubling up to a minute. */
+const defaultBackoff = { initialMs: 1000, maxMs: 60_000 };
 
 describe("backoffDelay", () => {
   test("grows from 1 s by doubling and is capped at 60 s (upper end of the jitter)", () => {

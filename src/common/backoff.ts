@@ -1,6 +1,8 @@
-// Retry delays for an unreachable control plane. Exponential from initialMs, capped at maxMs,
-// with jitter so a fleet of nodes that lost the control plane at the same moment does not
-// come back at the same moment.
+// Retry delays, one helper for every retry loop: the registrar (an unreachable control plane),
+// the libvirt Workers (a libvirtd that went away) and `events --follow` (a daemon restarting).
+// Exponential from initialMs, capped at maxMs; jitter, where many clients retry at once (a
+// fleet of nodes that lost the control plane at the same moment), keeps them from coming back
+// at the same moment.
 
 export interface BackoffOptions {
   initialMs: number;
@@ -13,8 +15,6 @@ export interface BackoffOptions {
  */
 export type Jitter = "equal" | "full";
 
-export const defaultBackoff: BackoffOptions = { initialMs: 1000, maxMs: 60_000 };
-
 /** The ceiling for a given attempt (0-based) before jitter: initialMs * 2^attempt, capped. */
 export function backoffCeiling(attempt: number, options: BackoffOptions): number {
   const n = Math.max(0, Math.floor(attempt));
@@ -22,13 +22,8 @@ export function backoffCeiling(attempt: number, options: BackoffOptions): number
   return Math.min(options.maxMs, options.initialMs * 2 ** n);
 }
 
-/** Milliseconds to wait before retry number `attempt` (0 for the first retry). */
-export function backoffDelay(
-  attempt: number,
-  options: BackoffOptions,
-  random: () => number,
-  jitter: Jitter = "equal",
-): number {
+/** Milliseconds to wait before retry number `attempt` (0 for the first retry), with jitter. */
+export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number, jitter: Jitter = "equal"): number {
   const ceiling = backoffCeiling(attempt, options);
   // Clamp a misbehaving random source into [0, 1] so the delay stays within its bounds.
   const r = Math.min(1, Math.max(0, random()));
