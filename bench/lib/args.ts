@@ -12,7 +12,7 @@ export interface BenchArgs {
 }
 
 export const USAGE = `usage: bun run bench [--quick | --smoke] [--only name,...] [--out FILE]
-  --quick   shorter runs, fewer repeats (about a minute)
+  --quick   shorter runs, fewer repeats (about 3 minutes)
   --smoke   a handful of requests per benchmark; proves the suite works, checks no budget
   --only    run only these sections
   --out     Markdown table (default bench/results.md; smoke: not written unless given)`;

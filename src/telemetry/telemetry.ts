@@ -1,5 +1,8 @@
 // The host sampler: reads every source once per sample (in parallel) and turns counters into
-// usage and per-second rates against the previous sample, timed with a monotonic clock.
+// usage and per-second rates against the previous sample, timed with a monotonic clock. A
+// source that cannot be read costs only its own figures: the os module stands in where it can
+// (os-facts.ts), the rest stays undefined, and the sample says which source failed (logged
+// once, see sources.ts). A sample never fails as a whole.
 
 import type { Logger } from "../common/logger.ts";
 import type { CpuSample, DiskSample, HostIdentity, HostSample, NetInterfaceSample, SourceStatus, Telemetry, TelemetryOptions } from "./types.ts";

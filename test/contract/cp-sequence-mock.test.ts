@@ -6,7 +6,7 @@ import { afterAll, beforeAll, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BinaryDaemon, startBinaryDaemon } from "../support/binary-daemon.ts";
-import { NETINST_ISO, replayControlPlaneSequence } from "./cp-sequence.ts";
+import { NETINST_ISO, replayControlPlaneSequence, replayNetworkPools } from "./cp-sequence.ts";
 
 const MANAGEMENT_IP = "192.0.2.10";
 let daemon: BinaryDaemon;
@@ -41,3 +41,7 @@ test("the control plane's sequence succeeds step by step on the compiled binary 
     guestReleasesDevices: true,
   });
 }, 120_000);
+
+test("the control plane's NFS, Ceph RBD and iSCSI pools are defined as it sends them (mock: no network)", async () => {
+  await replayNetworkPools(daemon.client, undefined);
+}, 60_000);

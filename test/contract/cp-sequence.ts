@@ -30,6 +30,32 @@ export const NETINST_ISO = "debian-12.7.0-amd64-netinst.iso";
 
 const Code = { OK: 0, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5 } as const;
 
+/**
+ * The control plane's NFS, Ceph RBD and iSCSI pool vectors. Their servers are 10.x addresses,
+ * which no test may reach: a backend that dials them (libvirt probes before it mounts) gets them
+ * rewritten to a closed loopback port and must answer UNAVAILABLE naming the endpoint.
+ */
+export async function replayNetworkPools(client: RawGrpcClient, closedPort: number | undefined): Promise<void> {
+  for (const note of ["NFS", "CEPH_RBD", "ISCSI"]) {
+    const v = vector("InitStoragePool", note);
+    const request =
+      closedPort === undefined
+        ? bytesOf(v)
+        : rewritten(v, InitStoragePoolRequestSchema, (m) => {
+            const c = m.config!;
+            if (c.nfs) c.nfs.server = "127.0.0.1";
+            if (c.ceph) c.ceph.monitors = [`127.0.0.1:${closedPort}`];
+            if (c.iscsi) c.iscsi.portal = `127.0.0.1:${closedPort}`;
+          });
+    const reply = await client.call("InitStoragePool", request);
+    if (closedPort === undefined) {
+      ok(reply, `InitStoragePool ${note}`);
+    } else {
+      expect({ note, status: reply.status, names: reply.message.includes("127.0.0.1") }).toEqual({ note, status: 14, names: true });
+    }
+  }
+}
+
 export interface SequenceHooks {
   afterCreate?(status: VMStatusResponse): Promise<void>;
   afterStart?(status: VMStatusResponse): Promise<void>;

@@ -11,7 +11,7 @@ import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { detectManagementIp } from "../../src/registration/management-ip.ts";
 import { type BinaryDaemon, startBinaryDaemon } from "../support/binary-daemon.ts";
-import { CLONE_ID, NETINST_ISO, POOL_ID, replayControlPlaneSequence, VM_ID } from "../contract/cp-sequence.ts";
+import { CLONE_ID, NETINST_ISO, POOL_ID, replayControlPlaneSequence, replayNetworkPools, VM_ID } from "../contract/cp-sequence.ts";
 import { REAL, realCpuDisabledFeatures, realNetwork, realTierStorage, type RealTierStorage, URI, virsh } from "../hypervisor/libvirt/real/helpers.ts";
 
 const OWN_POOL = "limiquantix";
@@ -159,4 +159,9 @@ describe.skipIf(!REAL)(`the control plane's sequence on the compiled binary, lib
       },
     });
   }, 600_000);
+
+  test("NFS, Ceph RBD and iSCSI pools whose server does not answer: UNAVAILABLE naming it, at once", async () => {
+    // Port 1 on loopback: nothing listens, so every probe is refused.
+    await replayNetworkPools(daemon.client, 1);
+  }, 120_000);
 });

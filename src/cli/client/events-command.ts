@@ -3,6 +3,7 @@
 // sequence N; --since-start (or --since 0) everything it buffers, from the oldest.
 
 import { defineCommand } from "citty";
+import { sleep } from "../../common/sleep.ts";
 import { NodeEventSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { UsageError } from "../usage-error.ts";
 import { clientArgs, withExamples } from "./client-args.ts";
@@ -26,17 +27,6 @@ export function streamStart(since: string | undefined, sinceStart: boolean): Str
   const afterSequence = BigInt(since.trim());
   return { afterSequence, fromOldest: afterSequence === 0n };
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 export const eventsCommand = defineCommand({
   meta: {
