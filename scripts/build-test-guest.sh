@@ -32,12 +32,13 @@ KPKG=${KPKG:-linux-image-amd64}
 CACHE=${LQ_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/limiquantix/guest}
 DEBS=${LQ_DEB_CACHE:-$(dirname "$CACHE")/debs}
 log() { echo "[build-test-guest] $*" >&2; }
+trap 'log "failed at line $LINENO: $BASH_COMMAND"' ERR
 
 # ---------------------------------------------------------------- host tools
 # tool:package. The libraries are what qemu-ga links against: ldd resolves them here and they
 # are copied into the image.
 need=()
-for entry in cpio:cpio depmod:kmod grub-mkrescue:grub-common xorriso:xorriso mformat:mtools \
+for entry in cpio:cpio mke2fs:e2fsprogs /usr/lib/grub/x86_64-efi/modinfo.sh:grub-efi-amd64-bin depmod:kmod grub-mkrescue:grub-common xorriso:xorriso mformat:mtools \
              /usr/lib/grub/i386-pc/modinfo.sh:grub-pc-bin \
              /usr/lib/x86_64-linux-gnu/libglib-2.0.so.0:libglib2.0-0 /usr/lib/x86_64-linux-gnu/libnuma.so.1:libnuma1 \
              /usr/lib/x86_64-linux-gnu/liburing.so.2:liburing2 /usr/lib/x86_64-linux-gnu/libudev.so.1:libudev1; do
@@ -61,7 +62,7 @@ candidate() { apt-cache policy "$1" | awk '/Candidate:/{print $2}'; }
 declare -A VER
 for p in "$KIMG" busybox-static qemu-guest-agent; do VER[$p]=$(candidate "$p"); done
 AGENT_SOURCES=(test/guest/agent/*.ts src/agent/framing.ts src/gen/limiquantix/agent/v1/agent_pb.ts package-lock.json)
-HOST_LIBS=$(dpkg-query -W -f '${Package}=${Version}\n' libc6 libglib2.0-0 libnuma1 liburing2 libudev1 libpcre2-8-0 libffi8 libselinux1 2>/dev/null | sort)
+HOST_LIBS=$(dpkg-query -W -f '${Package}=${Version}\n' libc6 libglib2.0-0 libnuma1 liburing2 libudev1 libpcre2-8-0 libffi8 libselinux1 e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 2>/dev/null | sort || true)
 HASH=$({
   sha256sum "$0" "${AGENT_SOURCES[@]}"
   for p in "$KIMG" busybox-static qemu-guest-agent; do echo "$p=${VER[$p]}"; done
@@ -111,7 +112,7 @@ R=$WORK/rootfs
 mkdir -p "$R"/{bin,sbin,dev,proc,sys,run,tmp,root,mnt/data,etc/acpi/PWRF,lib/modules/$KVER,var/log,var/lib}
 ln -s ../run "$R/var/run"
 cp "$BB" "$R/bin/busybox"
-for a in $("$BB" --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; done
+for a in $("$BB" --list); do [ "$a" = busybox ] || [ "$a" = mke2fs ] || ln -sf busybox "$R/bin/$a"; done
 for a in poweroff reboot halt modprobe acpid; do ln -sf ../bin/busybox "$R/sbin/$a"; done
 
 # Modules: the closure of what the guest needs, from modules.dep.
@@ -140,6 +141,10 @@ copy_libs "$QGA"
 # GRUB reads the initramfs through the BIOS, at about 1 MB/s from a SATA CD-ROM under KVM,
 # while Linux's own AHCI driver reads the CD at disk speed.
 copy_libs "$WORK/quantix-agent"
+# busybox's mke2fs makes only ext2, which cannot be frozen: e2fsprogs' from this host.
+cp /sbin/mke2fs "$R/sbin/mke2fs"
+copy_libs /sbin/mke2fs
+cp /etc/mke2fs.conf "$R/etc/mke2fs.conf"
 if [ -e "$R/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" ] && [ ! -e "$R/lib64/ld-linux-x86-64.so.2" ]; then
   mkdir -p "$R/lib64"; ln -s ../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$R/lib64/ld-linux-x86-64.so.2"
 fi
@@ -262,10 +267,6 @@ set default=0
 serial --unit=0 --speed=115200
 terminal_input serial console
 terminal_output serial console
-# GRUB's own disk drivers: through the BIOS (real mode for each read) the kernel and initramfs
-# load at well under 1 MB/s under nested KVM.
-nativedisk
-search --no-floppy --file --set=root /quantix/quantix-agent
 menuentry "Quantix test guest" {
   linux /boot/vmlinuz console=ttyS0 quiet
   initrd /boot/initrd.gz

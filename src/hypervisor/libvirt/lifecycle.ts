@@ -201,7 +201,7 @@ export async function deleteVm(ctx: LibvirtContext, id: string, opts: { deleteDi
   return ctx.locks.run(id, async () => {
     const status = await fetchStatus(ctx, id);
     if (status.state !== "stopped" && status.state !== "crashed") {
-      if (!opts.force) throw invalidState(id, status.state, "stop it first, or delete with force");
+      if (!opts.force) throw invalidState(id, status.state, "stop it first, or delete it with force (CLI: --force)");
       await vmCall(ctx, id, "destroy", id).catch((err) => {
         // It may have stopped by itself in between; anything else is a real failure.
         if (!(err instanceof HypervisorError && err.kind === "invalid_state")) throw err;
