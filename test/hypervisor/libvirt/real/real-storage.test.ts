@@ -16,6 +16,8 @@ import { REAL, realCpuDisabledFeatures, realDomainType, realTierStorage, type Re
 
 const STEP_MS = 90_000;
 const MiB = 1024 * 1024;
+/** A disk id no other VM on this libvirtd has: pool "default" + a disk id must name one disk. */
+const dataId = `data-${crypto.randomUUID().slice(0, 8)}`;
 const domainType = realDomainType();
 const cpuDisabledFeatures = domainType === "kvm" ? realCpuDisabledFeatures() : [];
 
@@ -75,7 +77,7 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
       disks: [
         // An overlay in the custom pool on a cloud image named relative: smaller than its base.
         { id: "root", volume: `vm-root-${run}`, pool: poolId, newImage: { sizeBytes: 32 * MiB, backingPath: `base-${run}` }, bootOrder: 1 },
-        { id: "data", newImage: { sizeBytes: 64 * MiB } },
+        { id: dataId, newImage: { sizeBytes: 64 * MiB } },
       ],
       console: { type: "vnc" },
     });
@@ -108,7 +110,7 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
     const { vm, created } = await hv.createVm(id, spec);
     expect(created).toBe(true);
     rootPath = vm.spec.disks.find((d) => d.id === "root")?.resolvedPath ?? "";
-    dataPath = vm.spec.disks.find((d) => d.id === "data")?.resolvedPath ?? "";
+    dataPath = vm.spec.disks.find((d) => d.id === dataId)?.resolvedPath ?? "";
     cloudIso = vm.spec.disks.find((d) => d.id === "cloud-init")?.resolvedPath ?? "";
     expect(rootPath).toBe(join(poolPath, `vm-root-${run}.qcow2`));
     expect(dataPath).toBe(join(store.storagePath, `${id}-data.qcow2`));
@@ -116,7 +118,7 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
     const root = qemuImgInfo(rootPath);
     expect(root["virtual-size"]).toBe(64 * MiB);
     expect(root["backing-filename"]).toBe(join(cloud, `base-${run}.qcow2`));
-    expect(vm.spec.disks.map((d) => [d.id, d.target])).toEqual([["root", "vda"], ["data", "vdb"], ["cloud-init", "sda"], ["cdrom-0", "sdb"]]);
+    expect(vm.spec.disks.map((d) => [d.id, d.target])).toEqual([["root", "vda"], [dataId, "vdb"], ["cloud-init", "sda"], ["cdrom-0", "sdb"]]);
     expect(blockList(id, true)).toEqual({ vda: rootPath, vdb: dataPath, sda: cloudIso, sdb: "-" });
     expect(statSync(cloudIso).mode & 0o777).toBe(0o600);
     expect((await hv.createVm(id, spec)).created).toBe(false);
@@ -148,15 +150,15 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
     expect(grown).toMatchObject({ poolId, path: rootPath, sizeBytes: 128 * MiB, attachedTo: id, format: "qcow2" });
     expect(blockCapacity(id, "vda")).toBe(128 * MiB);
     // Pool "default" with a disk id, as the control plane's ResizeDisk sends it.
-    await hv.resizeVolume("default", "data", 96 * MiB);
+    await hv.resizeVolume("default", dataId, 96 * MiB);
     expect(blockCapacity(id, "vdb")).toBe(96 * MiB);
-    const shrink = await hv.resizeVolume("default", "data", 64 * MiB).catch((e: unknown) => e);
+    const shrink = await hv.resizeVolume("default", dataId, 64 * MiB).catch((e: unknown) => e);
     expect(shrink).toMatchObject({ kind: "invalid_argument" });
   }, STEP_MS);
 
   test("a stopped vm's disk is resized through libvirt's volume resize", async () => {
     await hv.forceStopVm(id);
-    const r = await hv.resizeVolume("default", "data", 160 * MiB);
+    const r = await hv.resizeVolume("default", dataId, 160 * MiB);
     expect(r).toMatchObject({ sizeBytes: 160 * MiB, attachedTo: id });
     expect(qemuImgInfo(dataPath)["virtual-size"]).toBe(160 * MiB);
   }, STEP_MS);
