@@ -113,7 +113,7 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
     dataPath = vm.spec.disks.find((d) => d.id === dataId)?.resolvedPath ?? "";
     cloudIso = vm.spec.disks.find((d) => d.id === "cloud-init")?.resolvedPath ?? "";
     expect(rootPath).toBe(join(poolPath, `vm-root-${run}.qcow2`));
-    expect(dataPath).toBe(join(store.storagePath, `${id}-data.qcow2`));
+    expect(dataPath).toBe(join(store.storagePath, `${id}-${dataId}.qcow2`));
     expect(cloudIso).toBe(join(store.storagePath, `${id}-cloud-init.iso`));
     const root = qemuImgInfo(rootPath);
     expect(root["virtual-size"]).toBe(64 * MiB);
