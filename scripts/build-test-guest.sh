@@ -228,8 +228,9 @@ fi
 
 # The data disk: the first virtio disk, formatted on first boot.
 if [ -b /dev/vda ]; then
-  blkid /dev/vda >/dev/null 2>&1 || { mke2fs -q -t ext4 -L data /dev/vda && say "formatted /dev/vda"; }
-  mount -t ext4 /dev/vda /mnt/data && say "/dev/vda on /mnt/data"
+  mount -t ext4 /dev/vda /mnt/data 2>/dev/null ||
+    { mke2fs -q -F -t ext4 -L data /dev/vda && say "formatted /dev/vda" && mount -t ext4 /dev/vda /mnt/data; }
+  grep -q " /mnt/data " /proc/mounts && say "/dev/vda on /mnt/data"
 fi
 power_log() { [ -d /mnt/data/lost+found ] && echo "$(date -u +%FT%TZ) $*" >>/mnt/data/power.log; }
 power_log "boot $(cat /proc/sys/kernel/random/boot_id)"

@@ -124,12 +124,15 @@ export async function startDaemon(config: NodeConfig, log: TaggedLogger, overrid
   const events = createEventBus(overrides.eventBus);
   const unsubscribeBackend = hypervisor.onEvent((e) => events.publish(e));
 
-  const telemetry = createTelemetry({
-    procRoot: config.telemetry.procRoot,
-    sysRoot: config.telemetry.sysRoot,
-    etcRoot: config.telemetry.etcRoot,
-    filesystemPaths: [...new Set([config.hypervisor.storagePath, "/"])],
-  }, { log: log.withTag("telemetry") });
+  const telemetry = createTelemetry(
+    {
+      procRoot: config.telemetry.procRoot,
+      sysRoot: config.telemetry.sysRoot,
+      etcRoot: config.telemetry.etcRoot,
+      filesystemPaths: [...new Set([config.hypervisor.storagePath, "/"])],
+    },
+    { log: log.withTag("telemetry") },
+  );
   const hub = createMetricsHub({ telemetry, hypervisor, log: log.withTag("metrics") });
   // Local pools that name no path (InitStoragePool) go here, as the control plane's own paths do.
   const poolsDir = posix.join(config.node.stateDir, "pools");
@@ -138,30 +141,31 @@ export async function startDaemon(config: NodeConfig, log: TaggedLogger, overrid
 
   // Loaded only when registration is on: the control plane's client, its generated messages and
   // their descriptors are otherwise dead weight in the daemon's idle memory.
-  const registrar = config.controlPlane.registrationEnabled && config.controlPlane.address
-    ? (await import("./registration/registrar.ts")).createRegistrar({
-        address: config.controlPlane.address,
-        ...(config.controlPlane.caFile ? { caFile: config.controlPlane.caFile } : {}),
-        ...(config.controlPlane.managementIp ? { managementIp: config.controlPlane.managementIp } : {}),
-        heartbeatIntervalSecs: config.controlPlane.heartbeatIntervalSecs,
-        grpcPort: port,
-        labels: config.node.labels,
-        ...(config.node.hostname ? { hostname: config.node.hostname } : {}),
-        stateDir: config.node.stateDir,
-        ...(config.node.id ? { nodeIdOverride: config.node.id } : {}),
-        collectIdentity: () => telemetry.identity(),
-        collectFigures: () => heartbeatFigures(),
-        vms: (await import("./registration/hypervisor-vms.ts")).hypervisorVmSource(hypervisor),
-        storage: (await import("./registration/storage-sync.ts")).createStorageSync({
-          hypervisor,
-          cloudImagesDir: config.storage.cloudImages,
-          localPoolsDir: poolsDir,
-          mountsDir: posix.join(config.node.stateDir, "mnt"),
-          log: log.withTag("storage"),
-        }),
-        logger: log.withTag("registration"),
-      })
-    : undefined;
+  const registrar =
+    config.controlPlane.registrationEnabled && config.controlPlane.address
+      ? (await import("./registration/registrar.ts")).createRegistrar({
+          address: config.controlPlane.address,
+          ...(config.controlPlane.caFile ? { caFile: config.controlPlane.caFile } : {}),
+          ...(config.controlPlane.managementIp ? { managementIp: config.controlPlane.managementIp } : {}),
+          heartbeatIntervalSecs: config.controlPlane.heartbeatIntervalSecs,
+          grpcPort: port,
+          labels: config.node.labels,
+          ...(config.node.hostname ? { hostname: config.node.hostname } : {}),
+          stateDir: config.node.stateDir,
+          ...(config.node.id ? { nodeIdOverride: config.node.id } : {}),
+          collectIdentity: () => telemetry.identity(),
+          collectFigures: () => heartbeatFigures(),
+          vms: (await import("./registration/hypervisor-vms.ts")).hypervisorVmSource(hypervisor),
+          storage: (await import("./registration/storage-sync.ts")).createStorageSync({
+            hypervisor,
+            cloudImagesDir: config.storage.cloudImages,
+            localPoolsDir: poolsDir,
+            mountsDir: posix.join(config.node.stateDir, "mnt"),
+            log: log.withTag("storage"),
+          }),
+          logger: log.withTag("registration"),
+        })
+      : undefined;
 
   async function heartbeatFigures() {
     // Through the hub, so the heartbeat, streams and scrapes share one read of the host.

@@ -50,12 +50,34 @@ export interface AgentManager {
   /** The file from offset, chunk by chunk (64 KiB), until eof or maxBytes. */
   readFile(vmId: string, path: string, opts?: { offset?: number; maxBytes?: number; signal?: AbortSignal }): AsyncGenerator<FileChunk>;
   /** Writes what `data` yields in 64 KiB chunks; never holds more than one chunk ahead. */
-  writeFile(vmId: string, path: string, data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts?: { mode?: number; createParents?: boolean; signal?: AbortSignal }): Promise<{ bytesWritten: number }>;
-  shutdown(vmId: string, kind: ShutdownKind, opts?: { delaySeconds?: number; message?: string; signal?: AbortSignal }): Promise<{ accepted: boolean; error: string }>;
-  quiesce(vmId: string, opts?: { mountPoints?: string[]; timeoutSeconds?: number; runScripts?: boolean; signal?: AbortSignal }): Promise<{ success: boolean; token: string; frozen: FrozenFilesystem[]; error: string }>;
-  thaw(vmId: string, opts?: { token?: string; mountPoints?: string[]; runScripts?: boolean; signal?: AbortSignal }): Promise<{ success: boolean; thawed: string[]; frozenDurationMs: number; error: string }>;
-  syncTime(vmId: string, opts?: { force?: boolean; signal?: AbortSignal }): Promise<{ success: boolean; offsetSeconds: number; timeSource: string; error: string }>;
-  listDirectory(vmId: string, path: string, opts?: { includeHidden?: boolean; signal?: AbortSignal }): Promise<{ success: boolean; entries: DirectoryEntry[]; error: string }>;
+  writeFile(
+    vmId: string,
+    path: string,
+    data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    opts?: { mode?: number; createParents?: boolean; signal?: AbortSignal },
+  ): Promise<{ bytesWritten: number }>;
+  shutdown(
+    vmId: string,
+    kind: ShutdownKind,
+    opts?: { delaySeconds?: number; message?: string; signal?: AbortSignal },
+  ): Promise<{ accepted: boolean; error: string }>;
+  quiesce(
+    vmId: string,
+    opts?: { mountPoints?: string[]; timeoutSeconds?: number; runScripts?: boolean; signal?: AbortSignal },
+  ): Promise<{ success: boolean; token: string; frozen: FrozenFilesystem[]; error: string }>;
+  thaw(
+    vmId: string,
+    opts?: { token?: string; mountPoints?: string[]; runScripts?: boolean; signal?: AbortSignal },
+  ): Promise<{ success: boolean; thawed: string[]; frozenDurationMs: number; error: string }>;
+  syncTime(
+    vmId: string,
+    opts?: { force?: boolean; signal?: AbortSignal },
+  ): Promise<{ success: boolean; offsetSeconds: number; timeSource: string; error: string }>;
+  listDirectory(
+    vmId: string,
+    path: string,
+    opts?: { includeHidden?: boolean; signal?: AbortSignal },
+  ): Promise<{ success: boolean; entries: DirectoryEntry[]; error: string }>;
   /** Open connections and pending requests (leak checks). */
   stats(): { connections: number; pending: number };
 }
@@ -87,8 +109,14 @@ function emptyFacts(): GuestFacts {
 
 /** The guest's addresses as the node reports them: IPv4 first, loopback and link-local left out. */
 function addressesOf(interfaces: GuestFacts["interfaces"]): string[] {
-  const v4 = interfaces.flatMap((i) => i.ipv4Addresses).map((a) => a.split("/")[0] ?? a).filter((a) => !a.startsWith("127."));
-  const v6 = interfaces.flatMap((i) => i.ipv6Addresses).map((a) => a.split("/")[0] ?? a).filter((a) => a !== "::1" && !a.toLowerCase().startsWith("fe80"));
+  const v4 = interfaces
+    .flatMap((i) => i.ipv4Addresses)
+    .map((a) => a.split("/")[0] ?? a)
+    .filter((a) => !a.startsWith("127."));
+  const v6 = interfaces
+    .flatMap((i) => i.ipv6Addresses)
+    .map((a) => a.split("/")[0] ?? a)
+    .filter((a) => a !== "::1" && !a.toLowerCase().startsWith("fe80"));
   return [...v4, ...v6];
 }
 
@@ -199,7 +227,9 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
       type: answering ? "agent_connected" : "agent_disconnected",
       vmId: vm.id,
       ...(vm.name ? { vmName: vm.name } : {}),
-      message: answering ? `the guest agent of vm ${vm.name ?? vm.id} answers${vm.facts?.version ? ` (version ${vm.facts.version})` : ""}` : `the guest agent of vm ${vm.name ?? vm.id} stopped answering: ${why}`,
+      message: answering
+        ? `the guest agent of vm ${vm.name ?? vm.id} answers${vm.facts?.version ? ` (version ${vm.facts.version})` : ""}`
+        : `the guest agent of vm ${vm.name ?? vm.id} stopped answering: ${why}`,
     });
   }
 
@@ -217,7 +247,11 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
 
   async function openOnce(vm: VmAgent): Promise<AgentConnection> {
     const path = findAgentSocket(opts.socketDir, vm.id, opts.channelRoots);
-    if (!path) throw new HypervisorError("unavailable", `Agent socket not found for vm ${vm.id}: the VM is not running, or was defined without the Quantix agent channel`);
+    if (!path)
+      throw new HypervisorError(
+        "unavailable",
+        `Agent socket not found for vm ${vm.id}: the VM is not running, or was defined without the Quantix agent channel`,
+      );
     const conn = await openAgentConnection(path, connectTimeoutMs, {
       onFrame: (m) => onMessage(vm, conn, m),
       onClose: (reason) => {
@@ -403,7 +437,13 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
       const limit = o.maxBytes && o.maxBytes > 0 ? offset + o.maxBytes : Number.POSITIVE_INFINITY;
       for (;;) {
         const want = Math.min(FILE_CHUNK_BYTES, limit - offset);
-        const r = await call(id, { case: "fileRead", value: { path, offset: BigInt(offset), length: BigInt(want), chunkSize: FILE_CHUNK_BYTES } }, "fileReadResponse", requestTimeoutMs, o.signal);
+        const r = await call(
+          id,
+          { case: "fileRead", value: { path, offset: BigInt(offset), length: BigInt(want), chunkSize: FILE_CHUNK_BYTES } },
+          "fileReadResponse",
+          requestTimeoutMs,
+          o.signal,
+        );
         if (!r.success) throw new HypervisorError("invalid_argument", `guest file ${path}: ${r.error || "read failed"}`, "path");
         offset += r.data.length;
         const eof = r.eof || offset >= num(r.totalSize) || offset >= limit;
@@ -420,7 +460,16 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
           id,
           {
             case: "fileWrite",
-            value: { path, data: chunk, offset: BigInt(written), eof, mode: o.mode || 0o644, createParents: o.createParents ?? true, chunkNumber: index, totalChunks: 0 },
+            value: {
+              path,
+              data: chunk,
+              offset: BigInt(written),
+              eof,
+              mode: o.mode || 0o644,
+              createParents: o.createParents ?? true,
+              chunkNumber: index,
+              totalChunks: 0,
+            },
           },
           "fileWriteResponse",
           requestTimeoutMs,
@@ -441,7 +490,13 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
     },
     async shutdown(id, kind, o = {}) {
       const type = kind === "reboot" ? ShutdownType.REBOOT : kind === "halt" ? ShutdownType.HALT : ShutdownType.POWEROFF;
-      const r = await call(id, { case: "shutdown", value: { type, delaySeconds: o.delaySeconds ?? 0, message: o.message ?? "" } }, "shutdownResponse", requestTimeoutMs, o.signal);
+      const r = await call(
+        id,
+        { case: "shutdown", value: { type, delaySeconds: o.delaySeconds ?? 0, message: o.message ?? "" } },
+        "shutdownResponse",
+        requestTimeoutMs,
+        o.signal,
+      );
       return { accepted: r.accepted, error: r.error };
     },
     async quiesce(id, o = {}) {
@@ -453,10 +508,21 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
         (timeoutSeconds + 10) * 1000,
         o.signal,
       );
-      return { success: r.success, token: r.quiesceToken, frozen: r.frozen.map((f) => ({ mountPoint: f.mountPoint, device: f.device, filesystem: f.filesystem, frozen: f.frozen, error: f.error })), error: r.error };
+      return {
+        success: r.success,
+        token: r.quiesceToken,
+        frozen: r.frozen.map((f) => ({ mountPoint: f.mountPoint, device: f.device, filesystem: f.filesystem, frozen: f.frozen, error: f.error })),
+        error: r.error,
+      };
     },
     async thaw(id, o = {}) {
-      const r = await call(id, { case: "thaw", value: { quiesceToken: o.token ?? "", mountPoints: o.mountPoints ?? [], runPostThawScripts: o.runScripts ?? false } }, "thawResponse", requestTimeoutMs, o.signal);
+      const r = await call(
+        id,
+        { case: "thaw", value: { quiesceToken: o.token ?? "", mountPoints: o.mountPoints ?? [], runPostThawScripts: o.runScripts ?? false } },
+        "thawResponse",
+        requestTimeoutMs,
+        o.signal,
+      );
       return { success: r.success, thawed: [...r.thawedMountPoints], frozenDurationMs: num(r.frozenDurationMs), error: r.error };
     },
     async syncTime(id, o = {}) {
@@ -464,7 +530,13 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
       return { success: r.success, offsetSeconds: r.offsetSeconds, timeSource: r.timeSource, error: r.error };
     },
     async listDirectory(id, path, o = {}) {
-      const r = await call(id, { case: "listDirectory", value: { path, includeHidden: o.includeHidden ?? false } }, "listDirectoryResponse", requestTimeoutMs, o.signal);
+      const r = await call(
+        id,
+        { case: "listDirectory", value: { path, includeHidden: o.includeHidden ?? false } },
+        "listDirectoryResponse",
+        requestTimeoutMs,
+        o.signal,
+      );
       return {
         success: r.success,
         error: r.error,

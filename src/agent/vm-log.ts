@@ -39,7 +39,7 @@ export function qemuLogPath(dir: string, vmName: string): string {
 }
 
 export async function tailLog(path: string, count: number, maxBytes = MAX_TAIL_BYTES): Promise<LogTail> {
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch {

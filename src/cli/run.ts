@@ -39,9 +39,7 @@ export const rootCommand = defineCommand({
   subCommands: {
     serve: () => import("./serve.ts").then((m) => m.serveCommand),
     config: () => import("./config-check.ts").then((m) => m.configCommand),
-    ...Object.fromEntries(
-      CLIENT_COMMANDS.map((name) => [name, () => import("./client/index.ts").then((m) => m.clientCommands[name])]),
-    ),
+    ...Object.fromEntries(CLIENT_COMMANDS.map((name) => [name, () => import("./client/index.ts").then((m) => m.clientCommands[name])])),
   },
 });
 
@@ -109,7 +107,7 @@ async function unknownCommand(s: Selected & { unknown: string }): Promise<UsageE
 export async function renderHelp(cmd: CommandDef, parent?: CommandDef): Promise<string> {
   const examples = examplesOf(cmd.args);
   const section = examples.length ? `\nEXAMPLES\n\n${examples.map((e) => `  ${e}`).join("\n")}\n` : "";
-  return (await renderUsage(cmd, parent)) + "\n" + section;
+  return `${await renderUsage(cmd, parent)}\n${section}`;
 }
 
 /** citty colours its output unconditionally; pipes and journald get plain text. */

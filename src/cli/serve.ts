@@ -25,10 +25,13 @@ export const serveCommand = defineCommand({
       if (stopping) return;
       stopping = true;
       log.info(`${signal}: shutting down (calls in flight get up to ${config.server.shutdownTimeoutSeconds}s)`);
-      const hardStop = setTimeout(() => {
-        log.error("shutdown took too long; exiting anyway");
-        process.exit(1);
-      }, (config.server.shutdownTimeoutSeconds + 5) * 1000);
+      const hardStop = setTimeout(
+        () => {
+          log.error("shutdown took too long; exiting anyway");
+          process.exit(1);
+        },
+        (config.server.shutdownTimeoutSeconds + 5) * 1000,
+      );
       hardStop.unref();
       try {
         await daemon.stop();

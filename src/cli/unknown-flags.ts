@@ -20,7 +20,10 @@ export function rejectUnknownFlags(rawArgs: string[], args: ArgsDef): void {
     const name = m[1]!;
     // Short flags may be bundled (-c path); only long ones are checked by name.
     if (arg.startsWith("--") && !known.has(name)) {
-      const near = nearest(name, [...known].filter((k) => k.length > 1));
+      const near = nearest(
+        name,
+        [...known].filter((k) => k.length > 1),
+      );
       throw new UsageError(`unknown flag --${name}${near === undefined ? "" : `; did you mean --${near}?`} (see --help)`);
     }
   }

@@ -2,16 +2,7 @@
 // (same layout; identifiers in UCS-2 and the escape sequence that announces Joliet) and the
 // set terminator. Offsets below are 0-based (the standard counts from 1).
 
-import {
-  SECTOR,
-  ascii,
-  bothEndian16,
-  bothEndian32,
-  paddedAscii,
-  paddedUcs2,
-  uint32,
-  volumeDate,
-} from "./iso9660-records.ts";
+import { SECTOR, ascii, bothEndian16, bothEndian32, paddedAscii, paddedUcs2, uint32, volumeDate } from "./iso9660-records.ts";
 
 export type DescriptorKind = "primary" | "joliet";
 

@@ -39,7 +39,7 @@ export function packRecords(lengths: readonly number[]): { offsets: number[]; si
 export function packDirectory(records: readonly Uint8Array[]): Uint8Array {
   const { offsets, size } = packRecords(records.map((r) => r.length));
   const out = new Uint8Array(size);
-  records.forEach((r, i) => out.set(r, offsets[i] as number));
+  for (const [i, r] of records.entries()) out.set(r, offsets[i] as number);
   return out;
 }
 

@@ -28,10 +28,7 @@ export function noCloudFiles(vm: NoCloudVm, ci: NoCloudData): NoCloudFile[] {
     },
     {
       name: "meta-data",
-      content:
-        ci.metaData !== ""
-          ? ci.metaData
-          : `instance-id: ${yamlString(vm.id)}\nlocal-hostname: ${yamlString(vm.name)}\n`,
+      content: ci.metaData !== "" ? ci.metaData : `instance-id: ${yamlString(vm.id)}\nlocal-hostname: ${yamlString(vm.name)}\n`,
     },
   ];
   if (ci.networkConfig !== "") files.push({ name: "network-config", content: ci.networkConfig });
@@ -55,8 +52,5 @@ const PLAIN = /^[A-Za-z][A-Za-z0-9._-]*$/;
  */
 export function yamlString(text: string): string {
   if (PLAIN.test(text) && !YAML_WORDS.test(text) && !EXPONENT_ONLY.test(text)) return text;
-  return JSON.stringify(text).replace(
-    /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

@@ -7,25 +7,8 @@
 // the same file extents. Output depends only on the input (not on file order or the clock):
 // dates come from opts.date, by default the Unix epoch.
 
-import {
-  SECTOR,
-  ascii,
-  directoryRecord,
-  directoryRecordLength,
-  rootPathTableRecord,
-  ucs2,
-  MAX_YEAR,
-  MIN_YEAR,
-} from "./iso9660-records.ts";
-import {
-  checkFileNames,
-  compareJoliet,
-  comparePrimary,
-  invalidCloudInit,
-  primaryIdentifier,
-  primaryNames,
-  type PrimaryName,
-} from "./iso9660-names.ts";
+import { SECTOR, ascii, directoryRecord, directoryRecordLength, rootPathTableRecord, ucs2, MAX_YEAR, MIN_YEAR } from "./iso9660-records.ts";
+import { checkFileNames, compareJoliet, comparePrimary, invalidCloudInit, primaryIdentifier, primaryNames, type PrimaryName } from "./iso9660-names.ts";
 import { terminatorDescriptor, volumeDescriptor, type DescriptorKind } from "./iso9660-descriptors.ts";
 import { FIXED_SECTORS, packDirectory, packRecords, planLayout } from "./iso9660-layout.ts";
 
@@ -75,15 +58,18 @@ export function buildNoCloudIso(files: readonly NoCloudIsoFile[], opts: NoCloudI
   const primaryTree = [...entries].sort((a, b) => comparePrimary(a.primaryName, b.primaryName));
   const primaryRootSize = rootSize(primaryTree.map((e) => e.primaryId));
   const jolietRootSize = rootSize(jolietTree.map((e) => e.jolietId));
-  const layout = planLayout(primaryRootSize, jolietRootSize, entries.map((e) => e.data.length));
+  const layout = planLayout(
+    primaryRootSize,
+    jolietRootSize,
+    entries.map((e) => e.data.length),
+  );
   const extentOf = new Map(entries.map((e, i) => [e, layout.fileExtents[i] as number]));
 
   const image = new Uint8Array(layout.totalSectors * SECTOR);
   const put = (sector: number, bytes: Uint8Array) => image.set(bytes, sector * SECTOR);
 
   const writeTree = (kind: DescriptorKind, root: number, size: number, children: { id: Uint8Array; entry: Entry }[]) => {
-    const self = (identifier: number) =>
-      directoryRecord({ extent: root, size, date, directory: true, identifier: Uint8Array.of(identifier) });
+    const self = (identifier: number) => directoryRecord({ extent: root, size, date, directory: true, identifier: Uint8Array.of(identifier) });
     const fileRecords = children.map(({ id, entry }) =>
       directoryRecord({ extent: extentOf.get(entry) as number, size: entry.data.length, date, directory: false, identifier: id }),
     );
@@ -109,8 +95,18 @@ export function buildNoCloudIso(files: readonly NoCloudIsoFile[], opts: NoCloudI
     });
     put(primaryKind ? FIXED_SECTORS.primaryDescriptor : FIXED_SECTORS.jolietDescriptor, descriptor);
   };
-  writeTree("primary", layout.primaryRoot, primaryRootSize, primaryTree.map((e) => ({ id: e.primaryId, entry: e })));
-  writeTree("joliet", layout.jolietRoot, jolietRootSize, jolietTree.map((e) => ({ id: e.jolietId, entry: e })));
+  writeTree(
+    "primary",
+    layout.primaryRoot,
+    primaryRootSize,
+    primaryTree.map((e) => ({ id: e.primaryId, entry: e })),
+  );
+  writeTree(
+    "joliet",
+    layout.jolietRoot,
+    jolietRootSize,
+    jolietTree.map((e) => ({ id: e.jolietId, entry: e })),
+  );
   put(FIXED_SECTORS.terminator, terminatorDescriptor());
   for (const e of entries) if (e.data.length > 0) put(extentOf.get(e) as number, e.data);
   return image;

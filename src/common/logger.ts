@@ -36,7 +36,7 @@ function jsonLine(obj: LogObject): string {
   };
   if (obj.tag) line.component = obj.tag;
   if (errors.length) line.error = errors.map((e) => e.stack ?? e.message).join("\n");
-  return JSON.stringify(line) + "\n";
+  return `${JSON.stringify(line)}\n`;
 }
 
 export function createLogger(opts: { level: LogLevelName; format: LogFormat; stream?: NodeJS.WriteStream }): ConsolaInstance {

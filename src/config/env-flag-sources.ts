@@ -10,10 +10,7 @@ import { nearest } from "../common/suggest.ts";
 import type { ConfigFlags } from "./types.ts";
 
 /** Every variable the daemon reads, in table order. */
-export const ENV_VARS: readonly string[] = [
-  CONFIG_ENV,
-  ...KEYS.flatMap((spec) => [spec.key, ...spec.aliases].map(envName)),
-];
+export const ENV_VARS: readonly string[] = [CONFIG_ENV, ...KEYS.flatMap((spec) => [spec.key, ...spec.aliases].map(envName))];
 const ENV_SET: ReadonlySet<string> = new Set(ENV_VARS);
 
 export function readEnvSettings(env: Record<string, string | undefined>): { entries: RawEntry[]; warnings: string[] } {

@@ -86,8 +86,7 @@ function unknownKeyWarning(path: string, where: Where): string {
 function syntaxError(text: string, file: string, message: string, where: Where): ConfigError {
   const source = text.split(/\r?\n/)[where.line - 1];
   const gutter = String(where.line);
-  const excerpt =
-    source === undefined ? "" : `\n  ${gutter} | ${source}\n  ${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, where.column - 1))}^`;
+  const excerpt = source === undefined ? "" : `\n  ${gutter} | ${source}\n  ${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, where.column - 1))}^`;
   return new ConfigError(`config: ${where.location}: YAML syntax error: ${message}${excerpt}`, {
     key: file,
     allowed: "a valid YAML document",

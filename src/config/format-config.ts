@@ -79,7 +79,8 @@ export function formatEffectiveConfig(config: NodeConfig, origins: ConfigOrigins
     if (dot < 0) tree[key] = value;
     else {
       const section = key.slice(0, dot);
-      const sectionTree = (tree[section] ??= {}) as Record<string, unknown>;
+      tree[section] ??= {};
+      const sectionTree = tree[section] as Record<string, unknown>;
       sectionTree[key.slice(dot + 1)] = value;
     }
   }

@@ -77,11 +77,15 @@ function readConfigText(file: ConfigFileChoice, readFile: (p: string) => string 
     text = readFile(file.path);
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new ConfigError(`config: ${key}: ${formatValue(file.path)} cannot be read (${reason})`, {
-      key,
-      value: file.path,
-      allowed: "a readable YAML file",
-    }, { cause: err });
+    throw new ConfigError(
+      `config: ${key}: ${formatValue(file.path)} cannot be read (${reason})`,
+      {
+        key,
+        value: file.path,
+        allowed: "a readable YAML file",
+      },
+      { cause: err },
+    );
   }
   if (text === undefined && file.explicit) {
     throw new ConfigError(`config: ${key}: ${formatValue(file.path)} does not exist`, {
@@ -145,10 +149,11 @@ function crossCheck(config: NodeConfig, merged: ReadonlyMap<string, Resolved>): 
   const { host: listenHost, port: listenPort } = splitHostPort(server.listenAddress);
   if (server.metricsEnabled && server.metricsPort === listenPort && hostsOverlap(listenHost, server.metricsListen)) {
     const key = labelOf("server.metrics_port");
-    throw new ConfigError(
-      `config: ${key}: ${server.metricsPort} is also the API port of server.listen_address (${server.listenAddress}); pick another port`,
-      { key, value: server.metricsPort, allowed: `a port other than ${listenPort}, or server.metrics_enabled: false` },
-    );
+    throw new ConfigError(`config: ${key}: ${server.metricsPort} is also the API port of server.listen_address (${server.listenAddress}); pick another port`, {
+      key,
+      value: server.metricsPort,
+      allowed: `a port other than ${listenPort}, or server.metrics_enabled: false`,
+    });
   }
   if (server.http1ListenAddress !== undefined) checkHttp1Listener(config, labelOf("server.http1_listen_address"));
   const warnings: string[] = [];
@@ -181,16 +186,18 @@ function checkHttp1Listener({ server, tls }: NodeConfig, key: string): void {
   const { host, port } = splitHostPort(address);
   const api = splitHostPort(server.listenAddress);
   if (port === api.port && hostsOverlap(host, api.host)) {
-    throw new ConfigError(
-      `config: ${key}: ${formatValue(address)} uses the API port of server.listen_address (${server.listenAddress}); pick another port`,
-      { key, value: address, allowed: `a port other than ${api.port}` },
-    );
+    throw new ConfigError(`config: ${key}: ${formatValue(address)} uses the API port of server.listen_address (${server.listenAddress}); pick another port`, {
+      key,
+      value: address,
+      allowed: `a port other than ${api.port}`,
+    });
   }
   if (server.metricsEnabled && port === server.metricsPort && hostsOverlap(host, server.metricsListen)) {
-    throw new ConfigError(
-      `config: ${key}: ${formatValue(address)} uses the metrics port of server.metrics_port (${server.metricsPort}); pick another port`,
-      { key, value: address, allowed: `a port other than ${server.metricsPort}, or server.metrics_enabled: false` },
-    );
+    throw new ConfigError(`config: ${key}: ${formatValue(address)} uses the metrics port of server.metrics_port (${server.metricsPort}); pick another port`, {
+      key,
+      value: address,
+      allowed: `a port other than ${server.metricsPort}, or server.metrics_enabled: false`,
+    });
   }
 }
 

@@ -91,7 +91,10 @@ function parseList(entry: RawEntry, layer: Layer, check: (s: string) => Check<st
     items = raw;
   } else {
     if (typeof raw !== "string") throw valueError(label, raw, `is not a string (expected ${allowed})`, allowed, where);
-    items = raw.split(",").map((p) => p.trim()).filter((p) => p !== "");
+    items = raw
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== "");
   }
   return items.map((item, i) => {
     const sub = `${label}[${i}]`;
@@ -104,8 +107,7 @@ function parseList(entry: RawEntry, layer: Layer, check: (s: string) => Check<st
 
 function parseLabels(entry: RawEntry, layer: Layer): Record<string, string> {
   const { label, raw, where } = entry;
-  const allowed =
-    layer === "file" ? "a mapping of label names to values, e.g. {rack: A1}" : "name=value pairs separated by commas, e.g. rack=A1,zone=z1";
+  const allowed = layer === "file" ? "a mapping of label names to values, e.g. {rack: A1}" : "name=value pairs separated by commas, e.g. rack=A1,zone=z1";
   let pairs: [string, unknown][];
   if (layer === "file") {
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
@@ -115,7 +117,10 @@ function parseLabels(entry: RawEntry, layer: Layer): Record<string, string> {
   } else {
     if (typeof raw !== "string") throw valueError(label, raw, `is not a string (expected ${allowed})`, allowed, where);
     pairs = [];
-    for (const part of raw.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+    for (const part of raw
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== "")) {
       const eq = part.indexOf("=");
       if (eq <= 0) throw valueError(label, raw, `has ${JSON.stringify(part)}, which is not name=value`, allowed, where);
       pairs.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);

@@ -80,9 +80,7 @@ export function createEventBus(opts: EventBusOptions = {}): EventBus {
     if (sub.queue.length - sub.head >= queueLimit) {
       sub.failure = new EventBusError(
         "too_slow",
-        `subscriber fell ${queueLimit} events behind and was cut off; reconnect with after_sequence=${
-          sub.queue[sub.head]!.id - 1
-        } to resume`,
+        `subscriber fell ${queueLimit} events behind and was cut off; reconnect with after_sequence=${sub.queue[sub.head]!.id - 1} to resume`,
       );
       sub.ended = true;
       sub.queue = [];

@@ -119,7 +119,10 @@ export function withDefaults(input: VmSpecInput): VmSpec {
 
 /** A locally administered-looking QEMU/KVM MAC (52:54:00 is the prefix libvirt uses). */
 export function generateMac(random: () => number = Math.random): string {
-  const octet = () => Math.min(255, Math.floor(random() * 256)).toString(16).padStart(2, "0");
+  const octet = () =>
+    Math.min(255, Math.floor(random() * 256))
+      .toString(16)
+      .padStart(2, "0");
   return `${DEFAULT_MAC_PREFIX}:${octet()}:${octet()}:${octet()}`;
 }
 

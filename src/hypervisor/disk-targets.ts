@@ -35,7 +35,11 @@ export function diskSuffix(index: number): string {
 
 /** The lowest free target on the disk's bus among the disks the VM already has (hot-plug). */
 export function nextTarget(bus: DiskBus, existing: readonly DiskSpec[], machine?: string): string {
-  const [disk] = assignDiskTargets([{ id: "new", bus } as DiskSpec], existing.flatMap((d) => (d.target ? [d.target] : [])), machine);
+  const [disk] = assignDiskTargets(
+    [{ id: "new", bus } as DiskSpec],
+    existing.flatMap((d) => (d.target ? [d.target] : [])),
+    machine,
+  );
   return disk!.target!;
 }
 

@@ -39,5 +39,4 @@ export const notFound = (vmId: string) => new HypervisorError("not_found", `VM n
 export const isVmNotFound = (err: unknown, vmId: string): boolean =>
   err instanceof HypervisorError && err.kind === "not_found" && err.message === notFound(vmId).message;
 
-export const invalidArgument = (field: string, rule: string) =>
-  new HypervisorError("invalid_argument", `${field}: ${rule}`, field);
+export const invalidArgument = (field: string, rule: string) => new HypervisorError("invalid_argument", `${field}: ${rule}`, field);

@@ -2,14 +2,7 @@
 // it; only server/ translates it to and from protobuf. Sizes are bytes or MiB as named,
 // durations milliseconds, times Date.
 
-export type VmState =
-  | "stopped"
-  | "running"
-  | "paused"
-  | "shutting_down"
-  | "crashed"
-  | "suspended"
-  | "migrating";
+export type VmState = "stopped" | "running" | "paused" | "shutting_down" | "crashed" | "suspended" | "migrating";
 
 /** auto: the host's CPU under KVM, QEMU's "maximum" CPU under TCG (hosts without /dev/kvm). */
 export type CpuMode = "auto" | "host-passthrough" | "host-model" | "custom" | "maximum";

@@ -150,7 +150,7 @@ function validateCpu(v: unknown, field: string): void {
   const mode = oneOf(cpu.mode, `${field}.mode`, CPU_MODES);
   const model = optionalString(cpu.model, `${field}.model`);
   if (mode === "custom") {
-    if (model === undefined) throw invalidArgument(`${field}.model`, "must be set when mode is custom (e.g. \"Skylake-Server\")");
+    if (model === undefined) throw invalidArgument(`${field}.model`, 'must be set when mode is custom (e.g. "Skylake-Server")');
     if (!CPU_MODEL_RE.test(model)) throw invalidArgument(`${field}.model`, `must be a CPU model name like "EPYC-Rome", got ${show(model)}`);
   } else if (model !== undefined) {
     throw invalidArgument(`${field}.model`, `must be empty unless mode is custom (mode is ${mode})`);
@@ -267,7 +267,7 @@ export function validateVmSpec(spec: VmSpec, path = "spec", options: ValidationO
   }
 
   const disks = list(s.disks, `${path}.disks`, LIMITS.disksMax, "disks");
-  disks.forEach((d, i) => validateDiskSpec(d as DiskSpec, `${path}.disks[${i}]`, options));
+  for (const [i, d] of disks.entries()) validateDiskSpec(d as DiskSpec, `${path}.disks[${i}]`, options);
   const diskObjs = disks as Obj[];
   unique(diskObjs, (d) => d.id, `${path}.disks`, "disks", "id");
   unique(diskObjs, (d) => (d.bootOrder === 0 ? undefined : d.bootOrder), `${path}.disks`, "disks", "boot_order");
@@ -282,7 +282,7 @@ export function validateVmSpec(spec: VmSpec, path = "spec", options: ValidationO
   );
 
   const nics = list(s.nics, `${path}.nics`, LIMITS.nicsMax, "NICs");
-  nics.forEach((n, i) => validateNicSpec(n as NicSpec, `${path}.nics[${i}]`));
+  for (const [i, n] of nics.entries()) validateNicSpec(n as NicSpec, `${path}.nics[${i}]`);
   const nicObjs = nics as Obj[];
   unique(nicObjs, (n) => n.id, `${path}.nics`, "nics", "id");
   unique(nicObjs, (n) => (typeof n.mac === "string" && n.mac !== "" ? n.mac.toLowerCase() : undefined), `${path}.nics`, "nics", "mac");

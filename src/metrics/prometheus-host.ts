@@ -71,7 +71,10 @@ export const HOST_METRICS: Array<MetricDef<HostSample>> = [
     type: "counter",
     labelNames: ["cpu", "mode"],
     // Only the modes the source splits out: the os module (no /proc) has no iowait, softirq or steal.
-    series: (h) => present(...[...(h.cpu?.perCpu ?? [])].flatMap(([cpu, t]) => CPU_MODES.map((mode): [Record<string, string>, number | undefined] => [{ cpu, mode }, t[mode]]))),
+    series: (h) =>
+      present(
+        ...[...(h.cpu?.perCpu ?? [])].flatMap(([cpu, t]) => CPU_MODES.map((mode): [Record<string, string>, number | undefined] => [{ cpu, mode }, t[mode]])),
+      ),
   },
   {
     name: "node_cpu_guest_seconds_total",
@@ -80,10 +83,12 @@ export const HOST_METRICS: Array<MetricDef<HostSample>> = [
     labelNames: ["cpu", "mode"],
     series: (h) =>
       present(
-        ...[...(h.cpu?.perCpu ?? [])].flatMap(([cpu, t]): Array<[Record<string, string>, number | undefined]> => [
-          [{ cpu, mode: "user" }, t.guest],
-          [{ cpu, mode: "nice" }, t.guestNice],
-        ]),
+        ...[...(h.cpu?.perCpu ?? [])].flatMap(
+          ([cpu, t]): Array<[Record<string, string>, number | undefined]> => [
+            [{ cpu, mode: "user" }, t.guest],
+            [{ cpu, mode: "nice" }, t.guestNice],
+          ],
+        ),
       ),
   },
   {
@@ -95,7 +100,19 @@ export const HOST_METRICS: Array<MetricDef<HostSample>> = [
     series: (h) =>
       h.uname === undefined
         ? []
-        : [[{ sysname: h.uname.sysname ?? "Linux", release: h.uname.release, version: h.uname.version ?? "", machine: h.uname.machine, nodename: h.uname.nodename, domainname: h.uname.domainname ?? "" }, 1]],
+        : [
+            [
+              {
+                sysname: h.uname.sysname ?? "Linux",
+                release: h.uname.release,
+                version: h.uname.version ?? "",
+                machine: h.uname.machine,
+                nodename: h.uname.nodename,
+                domainname: h.uname.domainname ?? "",
+              },
+              1,
+            ],
+          ],
   },
   single("node_load1", "1m load average.", "gauge", (h) => h.load?.load1),
   single("node_load5", "5m load average.", "gauge", (h) => h.load?.load5),

@@ -149,7 +149,12 @@ export function createPrometheusExporter(opts: PrometheusExporterOptions): Prome
     }
     for (const { d, m } of vm) setSeries(registry, d, m, d.series(t.vms));
     vmUp.set(t.vmsError === undefined ? 1 : 0);
-    setSeries(registry, { name: "limiquantix_host_source_up", labelNames: ["source"] }, sourceUp, (t.host.sources ?? []).map((s): [Record<string, string>, number] => [{ source: s.source }, s.error === undefined ? 1 : 0]));
+    setSeries(
+      registry,
+      { name: "limiquantix_host_source_up", labelNames: ["source"] },
+      sourceUp,
+      (t.host.sources ?? []).map((s): [Record<string, string>, number] => [{ source: s.source }, s.error === undefined ? 1 : 0]),
+    );
   }
 
   // Scrapes run one at a time so one response never mixes two samples.

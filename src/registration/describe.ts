@@ -6,16 +6,11 @@ export function describeRegistration(status: RegistrationStatus | undefined): st
   const id = status.nodeId === undefined ? "" : ` as node ${status.nodeId}`;
   switch (status.phase) {
     case "idle":
-      return status.lastError === undefined
-        ? "registration not running"
-        : `registration stopped: ${status.lastError}`;
+      return status.lastError === undefined ? "registration not running" : `registration stopped: ${status.lastError}`;
     case "registering":
       return `registering with control plane${id}`;
     case "registered": {
-      const beat =
-        status.lastHeartbeatAt === undefined
-          ? "no heartbeat yet"
-          : `last heartbeat ${status.lastHeartbeatAt.toISOString()}`;
+      const beat = status.lastHeartbeatAt === undefined ? "no heartbeat yet" : `last heartbeat ${status.lastHeartbeatAt.toISOString()}`;
       return `registered${id}; ${beat}; heartbeat every ${status.intervalSecs} s`;
     }
     case "retrying":

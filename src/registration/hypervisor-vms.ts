@@ -27,9 +27,7 @@ export function changeOf(event: HypervisorEvent): NodeVmChange | undefined {
     case "vm_created":
     case "vm_state_changed":
       // Both backends always say the state; an event without one says nothing to report.
-      return event.state === undefined
-        ? undefined
-        : { kind: "present", id: event.vmId, name: event.vmName ?? "", state: event.state };
+      return event.state === undefined ? undefined : { kind: "present", id: event.vmId, name: event.vmName ?? "", state: event.state };
     case "vm_deleted":
       return { kind: "gone", id: event.vmId };
     default:

@@ -34,11 +34,7 @@ function hasPort(value: string): boolean {
  * "ip:grpcPort" for RegisterNode's management_ip. A configured value may carry its own port
  * (kept as given); a bare IPv6 address is bracketed.
  */
-export function managementEndpoint(
-  configured: string | undefined,
-  interfaces: InterfaceMap,
-  grpcPort: number,
-): string {
+export function managementEndpoint(configured: string | undefined, interfaces: InterfaceMap, grpcPort: number): string {
   const value = configured?.trim();
   if (value !== undefined && value !== "") {
     if (hasPort(value)) return value;

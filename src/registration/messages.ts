@@ -115,19 +115,13 @@ export interface HeartbeatState {
   storagePools: readonly StoragePoolReport[];
 }
 
-export function buildHeartbeatRequest(
-  nodeId: string,
-  figures: HeartbeatFigures,
-  state: HeartbeatState,
-): UpdateHeartbeatRequest {
+export function buildHeartbeatRequest(nodeId: string, figures: HeartbeatFigures, state: HeartbeatState): UpdateHeartbeatRequest {
   return create(UpdateHeartbeatRequestSchema, {
     nodeId,
     cpuUsagePercent: finite(figures.cpuUsagePercent, 0, 100),
     // The contract counts memory in MiB; whole MiB, rounded down.
     memoryUsedMib: u64(figures.memoryUsedBytes === undefined ? undefined : figures.memoryUsedBytes / MIB),
-    memoryTotalMib: u64(
-      figures.memoryTotalBytes === undefined ? undefined : figures.memoryTotalBytes / MIB,
-    ),
+    memoryTotalMib: u64(figures.memoryTotalBytes === undefined ? undefined : figures.memoryTotalBytes / MIB),
     runningVmCount: u32(figures.runningVmCount),
     diskUsedBytes: u64(figures.diskUsedBytes),
     diskTotalBytes: u64(figures.diskTotalBytes),

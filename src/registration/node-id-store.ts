@@ -27,7 +27,9 @@ async function ensureStateDir(stateDir: string): Promise<void> {
   const first = await mkdir(stateDir, { recursive: true, mode: createdFolderMode });
   if (first === undefined) return;
   // mkdir returns the first folder it created: that one and every folder below it down to stateDir.
-  const below = relative(first, stateDir).split(sep).filter((p) => p !== "");
+  const below = relative(first, stateDir)
+    .split(sep)
+    .filter((p) => p !== "");
   await chmod(first, createdFolderMode);
   for (let i = 1; i <= below.length; i++) await chmod(join(first, ...below.slice(0, i)), createdFolderMode);
 }

@@ -11,7 +11,14 @@ import {
   StorageBackend_BackendType as BackendType,
   type StoragePool,
 } from "../gen/limiquantix/storage/v1/storage_service_pb.ts";
-import { CEPH_MONITOR_PORT, DEFAULT_CEPH_KEYRING, DEFAULT_CEPH_USER, DEFAULT_NFS_VERSION, ISCSI_PORT, parseHostPort } from "../hypervisor/storage/pool-definition.ts";
+import {
+  CEPH_MONITOR_PORT,
+  DEFAULT_CEPH_KEYRING,
+  DEFAULT_CEPH_USER,
+  DEFAULT_NFS_VERSION,
+  ISCSI_PORT,
+  parseHostPort,
+} from "../hypervisor/storage/pool-definition.ts";
 import type { PoolDefinition, PoolInfo } from "../hypervisor/types.ts";
 import type { PoolHealth, StoragePoolReport } from "./messages.ts";
 import { posix } from "node:path";
@@ -48,8 +55,16 @@ export function poolDefinitionFromCp(pool: StoragePool, dirs: AssignedPoolFolder
     case BackendType.NFS: {
       if (config?.case !== "nfs") throw new Error(`pool ${id}: NFS backend without an nfs config`);
       const n = config.value;
-      const options = n.options.split(",").map((o) => o.trim()).filter((o) => o !== "");
-      return { id, type: "netfs", path: n.mountPoint || posix.join(dirs.mountsDir, `nfs-${id}`), nfs: { server: n.server, exportPath: n.exportPath, version: n.version || DEFAULT_NFS_VERSION, options } };
+      const options = n.options
+        .split(",")
+        .map((o) => o.trim())
+        .filter((o) => o !== "");
+      return {
+        id,
+        type: "netfs",
+        path: n.mountPoint || posix.join(dirs.mountsDir, `nfs-${id}`),
+        nfs: { server: n.server, exportPath: n.exportPath, version: n.version || DEFAULT_NFS_VERSION, options },
+      };
     }
     case BackendType.CEPH_RBD: {
       if (config?.case !== "ceph") throw new Error(`pool ${id}: Ceph backend without a ceph config`);

@@ -108,10 +108,7 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
   const fail = (call: string, err: unknown) => {
     reporter.unreachable();
     lastError = reason(err);
-    const what =
-      err instanceof ConnectError
-        ? `control plane unreachable: ${lastError} (${call})`
-        : `${call} failed: ${lastError}`;
+    const what = err instanceof ConnectError ? `control plane unreachable: ${lastError} (${call})` : `${call} failed: ${lastError}`;
     if (phase !== "retrying") {
       log.warn(`${what}; retrying with backoff`);
       setPhase("retrying");
@@ -136,15 +133,11 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
     nodeId = node.id;
     if (changed) {
       // The id is in use even if it cannot be stored; the next restart registers by hostname again.
-      await saveNodeId(deps.stateDir, node.id).catch((err: unknown) =>
-        log.error(`cannot store node id in ${deps.stateDir}: ${reason(err)}`),
-      );
+      await saveNodeId(deps.stateDir, node.id).catch((err: unknown) => log.error(`cannot store node id in ${deps.stateDir}: ${reason(err)}`));
     }
     lastError = undefined;
     log.info(
-      everRegistered
-        ? `registered again as node ${node.id}`
-        : `registered with control plane ${deps.address} as node ${node.id} (management ${endpoint})`,
+      everRegistered ? `registered again as node ${node.id}` : `registered with control plane ${deps.address} as node ${node.id} (management ${endpoint})`,
     );
     everRegistered = true;
     setPhase("registered");
@@ -183,7 +176,12 @@ export function createRegistrar(deps: RegistrarDeps): Registrar {
     let heartbeatFailures = 0;
     let needRegister = true;
     let delayMs = 0;
-    const link = (): ControlPlaneLink & { pools?: ControlPlaneClient["pools"] } => ({ client: client.client, pools: client.pools, nodeId: nodeId ?? "", signal });
+    const link = (): ControlPlaneLink & { pools?: ControlPlaneClient["pools"] } => ({
+      client: client.client,
+      pools: client.pools,
+      nodeId: nodeId ?? "",
+      signal,
+    });
     while (true) {
       await sleep(delayMs, signal);
       if (signal.aborted) return;

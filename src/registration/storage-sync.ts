@@ -94,7 +94,9 @@ export function createStorageSync(deps: StorageSyncDeps): StorageSync {
       if (found.length === 0) return;
       try {
         const r = await images.scanLocalImages(create(ScanLocalImagesRequestSchema, { nodeId, images: found }), { signal, timeoutMs: 10_000 });
-        deps.log.info(`reported ${found.length} local image(s) from ${dir}: ${r.registeredCount} new, ${r.existingCount} known${r.errors.length ? `; errors: ${r.errors.join("; ")}` : ""}`);
+        deps.log.info(
+          `reported ${found.length} local image(s) from ${dir}: ${r.registeredCount} new, ${r.existingCount} known${r.errors.length ? `; errors: ${r.errors.join("; ")}` : ""}`,
+        );
       } catch (err) {
         deps.log.warn(`ScanLocalImages failed: ${reason(err)}`);
       }

@@ -34,9 +34,7 @@ export function defaultHttpVersion(address: string): HttpVersion {
 }
 
 /** Throws on an address that is not an http(s) URL or a CA file that cannot be read. */
-export async function createControlPlaneClient(
-  options: ControlPlaneClientOptions,
-): Promise<ControlPlaneClient> {
+export async function createControlPlaneClient(options: ControlPlaneClientOptions): Promise<ControlPlaneClient> {
   const url = new URL(options.address);
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new Error(`control plane address must be http:// or https://, got ${options.address}`);
@@ -52,11 +50,7 @@ export async function createControlPlaneClient(
 
   if (httpVersion === "2") {
     // Our own session manager, so close() can end the session instead of waiting for its idle timeout.
-    const sessionManager = new Http2SessionManager(
-      baseUrl,
-      { idleConnectionTimeoutMs: 5 * 60_000 },
-      ca === undefined ? {} : { ca },
-    );
+    const sessionManager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 5 * 60_000 }, ca === undefined ? {} : { ca });
     const transport = createConnectTransport({ baseUrl, httpVersion, sessionManager, useBinaryFormat });
     return {
       client: createClient(NodeService, transport),

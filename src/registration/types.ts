@@ -36,9 +36,7 @@ export interface NodeVm {
 }
 
 /** A VM appeared or changed state ("present", with its state now), or disappeared ("gone"). */
-export type NodeVmChange =
-  | { kind: "present"; id: string; name: string; state: VmState }
-  | { kind: "gone"; id: string };
+export type NodeVmChange = { kind: "present"; id: string; name: string; state: VmState } | { kind: "gone"; id: string };
 
 /** The node's VMs as registration needs them: a listing, and a push of every change. */
 export interface NodeVmSource {

@@ -99,10 +99,7 @@ const eventTypes: Record<VmChangeEvent["type"], VMChangeEventType> = {
 
 export function buildVmChangeNotification(nodeId: string, event: VmChangeEvent): VMChangeNotification {
   // A deleted VM is reported stopped with no changes, as the control plane expects from the reference.
-  const vm =
-    event.type === "deleted"
-      ? { ...event.vm, power: VMPowerState.VM_POWER_STATE_STOPPED, changeCount: 0, changedAt: event.at }
-      : event.vm;
+  const vm = event.type === "deleted" ? { ...event.vm, power: VMPowerState.VM_POWER_STATE_STOPPED, changeCount: 0, changedAt: event.at } : event.vm;
   return create(VMChangeNotificationSchema, {
     nodeId,
     vm: buildVmStatusReport(vm),

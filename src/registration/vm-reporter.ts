@@ -11,12 +11,7 @@ import { createNotifyQueue } from "./notify-queue.ts";
 import { createOptionalRpcs, type Failure, type OptionalRpc } from "./optional-rpcs.ts";
 import { reason } from "./reason.ts";
 import type { NodeVm, NodeVmSource } from "./types.ts";
-import {
-  buildSyncFullStateRequest,
-  buildSyncNodeVmsRequest,
-  buildVmChangeNotification,
-  type HostInfoInput,
-} from "./vm-messages.ts";
+import { buildSyncFullStateRequest, buildSyncNodeVmsRequest, buildVmChangeNotification, type HostInfoInput } from "./vm-messages.ts";
 import { createVmTracker, type VmChangeEvent } from "./vm-tracker.ts";
 
 /** A registered node's way to its control plane; the signal ends when the registrar stops. */
@@ -84,10 +79,7 @@ export function createVmReporter(deps: VmReporterDeps): VmReporter {
   function noteDropped() {
     if (dropLogged) return;
     dropLogged = true;
-    log.warn(
-      `VM changes for more than ${limit} VMs are waiting for the control plane; dropping the oldest ` +
-        `(the next full sync corrects what it missed)`,
-    );
+    log.warn(`VM changes for more than ${limit} VMs are waiting for the control plane; dropping the oldest (the next full sync corrects what it missed)`);
   }
 
   function enqueue(event: VmChangeEvent) {
@@ -114,9 +106,7 @@ export function createVmReporter(deps: VmReporterDeps): VmReporter {
         return;
       }
       const taken = generation;
-      const result = await attempt("NotifyVMChange", link, (o) =>
-        link.client.notifyVMChange(buildVmChangeNotification(link.nodeId, event), o),
-      );
+      const result = await attempt("NotifyVMChange", link, (o) => link.client.notifyVMChange(buildVmChangeNotification(link.nodeId, event), o));
       if (result === "unsupported") {
         queue.clear();
         return;
@@ -149,13 +139,9 @@ export function createVmReporter(deps: VmReporterDeps): VmReporter {
 
   async function syncNodeVms(link: ControlPlaneLink, listed: NodeVm[]): Promise<Failure | undefined> {
     if (listed.length === 0 || !rpcs.supported("SyncNodeVMs")) return undefined;
-    const result = await attempt("SyncNodeVMs", link, (o) =>
-      link.client.syncNodeVMs(buildSyncNodeVmsRequest(link.nodeId, listed), o),
-    );
+    const result = await attempt("SyncNodeVMs", link, (o) => link.client.syncNodeVMs(buildSyncNodeVmsRequest(link.nodeId, listed), o));
     if (typeof result === "string") return result;
-    log.info(
-      `sent ${listed.length} VMs to the control plane: ${result.importedCount} imported, ${result.existingCount} already known`,
-    );
+    log.info(`sent ${listed.length} VMs to the control plane: ${result.importedCount} imported, ${result.existingCount} already known`);
     if (result.errors.length > 0) {
       log.warn(`the control plane could not import ${result.errors.length} VMs: ${result.errors.join("; ")}`);
     }

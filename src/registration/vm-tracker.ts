@@ -93,9 +93,7 @@ export function createVmTracker(): VmTracker {
       held = undefined;
       let snapshot: TrackedVm[] | undefined;
       if (listed !== undefined) {
-        vms = new Map(
-          listed.map((vm) => [vm.id, { id: vm.id, name: vm.name, power: powerStateOf(vm.state), changeCount: 0, changedAt: at }]),
-        );
+        vms = new Map(listed.map((vm) => [vm.id, { id: vm.id, name: vm.name, power: powerStateOf(vm.state), changeCount: 0, changedAt: at }]));
         snapshot = sorted();
       }
       const events: VmChangeEvent[] = [];

@@ -59,11 +59,7 @@ export function createNodeApi(deps: ServiceDeps, opts: ApiOptions): NodeApi {
       { interceptors },
     );
     registerHealth(router, { healthy: () => deps.hypervisor.healthy().ok, shutdown: shutdown.signal });
-    registerReflection(
-      router,
-      [file_limiquantix_node_v1_node_daemon, file_grpc_health_v1_health],
-      [NodeDaemonService.typeName, Health.typeName],
-    );
+    registerReflection(router, [file_limiquantix_node_v1_node_daemon, file_grpc_health_v1_health], [NodeDaemonService.typeName, Health.typeName]);
   };
   const handler = connectNodeAdapter({
     routes,

@@ -37,7 +37,7 @@ export interface ErrorPolicy {
 
 // An absolute path starts a message or follows a space, quote, bracket or '='; "qemu+tcp://h/x"
 // (after ':') and "a-z / -" (a lone slash) are not paths.
-const PATH_RE = /(^|[\s"'`(\[=])(\/[^\s"'`)\],;]+)/g;
+const PATH_RE = /(^|[\s"'`([=])(\/[^\s"'`)\],;]+)/g;
 
 function insideRoots(path: string, roots: readonly string[]): boolean {
   if (path.split("/").includes("..")) return false;

@@ -45,7 +45,9 @@ export function errorInterceptor(log: Logger, storageRoots: readonly string[] = 
 export function callLogInterceptor(log: Logger): Interceptor {
   return (next) => async (req) => {
     const peer = req.contextValues.get(peerKey);
-    const who = peer ? `${peer.address}${peer.certificate ? ` (certificate CN=${peer.certificate.subjectCn}, serial ${peer.certificate.serialNumber})` : ""}` : "unknown";
+    const who = peer
+      ? `${peer.address}${peer.certificate ? ` (certificate CN=${peer.certificate.subjectCn}, serial ${peer.certificate.serialNumber})` : ""}`
+      : "unknown";
     log.debug(`${req.method.name} from ${who}`);
     return next(req);
   };

@@ -18,8 +18,8 @@ export function indexFiles(roots: DescFile[]) {
     for (const n of m.nestedMessages) addMessage(file, n);
   };
   const visit = (file: DescFile) => {
-    if (files.has(file.name + ".proto")) return;
-    files.set(file.name + ".proto", file);
+    if (files.has(`${file.name}.proto`)) return;
+    files.set(`${file.name}.proto`, file);
     for (const m of file.messages) addMessage(file, m);
     for (const e of file.enums) symbols.set(e.typeName, file);
     for (const s of file.services) {
@@ -83,7 +83,8 @@ function answer(mod: ReflectionModule, req: Request, services: string[], index: 
 }
 
 /** The file that defines each module's ServerReflection: it is listed, so it must be describable. */
-const ownFile = (mod: ReflectionModule): DescFile => ("file_grpc_reflection_v1_reflection" in mod ? mod.file_grpc_reflection_v1_reflection : mod.file_grpc_reflection_v1alpha_reflection);
+const ownFile = (mod: ReflectionModule): DescFile =>
+  "file_grpc_reflection_v1_reflection" in mod ? mod.file_grpc_reflection_v1_reflection : mod.file_grpc_reflection_v1alpha_reflection;
 
 function register(router: ConnectRouter, mod: ReflectionModule, roots: DescFile[], services: string[]) {
   const index = indexFiles([...roots, ownFile(mod)]);

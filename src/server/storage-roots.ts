@@ -33,7 +33,10 @@ async function resolveDeepest(path: string): Promise<Resolved> {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== "ENOENT" && code !== "ENOTDIR") return { kind: "unreadable" };
-      const isLink = await lstat(current).then((s) => s.isSymbolicLink(), () => false);
+      const isLink = await lstat(current).then(
+        (s) => s.isSymbolicLink(),
+        () => false,
+      );
       if (isLink) return { kind: "dangling" };
       const parent = posix.dirname(current);
       if (parent === current) return { kind: "ok", real: posix.join("/", ...missing.reverse()) };

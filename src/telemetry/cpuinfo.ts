@@ -98,10 +98,7 @@ export function summarizeCpu(entries: CpuInfoEntry[], inputs: CpuSummaryInputs):
   const online = inputs.online?.length ?? entries.length;
   const totalThreads = inputs.present?.length ?? Math.max(online, entries.length);
   const flags = first?.flags ?? [];
-  const model =
-    first?.modelName ??
-    (first?.implementer !== undefined ? armModelName(first.implementer, first.part) : undefined) ??
-    "unknown";
+  const model = first?.modelName ?? (first?.implementer !== undefined ? armModelName(first.implementer, first.part) : undefined) ?? "unknown";
   const { sockets, coresPerSocket, threadsPerCore } = topologyOf(entries, inputs.topology, online);
   const out: HostIdentity["cpu"] = {
     model,

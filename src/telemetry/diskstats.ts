@@ -72,9 +72,7 @@ export function isReportedDisk(device: string, wholeDevices: ReadonlySet<string>
 }
 
 export function toDiskSamples(stats: DiskStatsLine[], wholeDevices: ReadonlySet<string> | undefined): DiskSample[] {
-  return stats
-    .filter((s) => isReportedDisk(s.device, wholeDevices))
-    .map(({ major: _major, minor: _minor, ...s }) => ({ ...s }));
+  return stats.filter((s) => isReportedDisk(s.device, wholeDevices)).map(({ major: _major, minor: _minor, ...s }) => ({ ...s }));
 }
 
 export async function readDiskSamples(io: HostIo, roots: HostRoots): Promise<DiskSample[]> {

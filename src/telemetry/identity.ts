@@ -33,10 +33,7 @@ async function readTopology(io: HostIo, roots: HostRoots, cpus: number[]): Promi
   await Promise.all(
     cpus.map(async (cpu) => {
       const dir = sysPath(roots, `devices/system/cpu/cpu${cpu}/topology`);
-      const [packageId, coreId] = await Promise.all([
-        readUint(io, join(dir, "physical_package_id")),
-        readUint(io, join(dir, "core_id")),
-      ]);
+      const [packageId, coreId] = await Promise.all([readUint(io, join(dir, "physical_package_id")), readUint(io, join(dir, "core_id"))]);
       if (packageId !== undefined && coreId !== undefined) out.set(cpu, { packageId, coreId });
     }),
   );

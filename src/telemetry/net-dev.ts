@@ -7,8 +7,22 @@ import { type HostIo, type HostRoots, procPath } from "./host-io.ts";
 import { fields, lines, TelemetryParseError, uintField } from "./parse-error.ts";
 
 const NAMES = [
-  "rxBytes", "rxPackets", "rxErrors", "rxDropped", "rxFifo", "rxFrame", "rxCompressed", "rxMulticast",
-  "txBytes", "txPackets", "txErrors", "txDropped", "txFifo", "txCollisions", "txCarrier", "txCompressed",
+  "rxBytes",
+  "rxPackets",
+  "rxErrors",
+  "rxDropped",
+  "rxFifo",
+  "rxFrame",
+  "rxCompressed",
+  "rxMulticast",
+  "txBytes",
+  "txPackets",
+  "txErrors",
+  "txDropped",
+  "txFifo",
+  "txCollisions",
+  "txCarrier",
+  "txCompressed",
 ] as const;
 
 export function parseNetDev(text: string, file = "/proc/net/dev"): NetInterfaceSample[] {

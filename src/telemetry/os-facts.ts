@@ -45,7 +45,13 @@ export function cpuTimesFromOs(cpus: ReturnType<OsFacts["cpus"]>): { total: CpuT
   const total: CpuTimes = { user: 0, nice: 0, system: 0, idle: 0, irq: 0 };
   const perCpu = new Map<string, CpuTimes>();
   cpus.forEach((c, i) => {
-    const t: CpuTimes = { user: c.times.user / 1000, nice: c.times.nice / 1000, system: c.times.sys / 1000, idle: c.times.idle / 1000, irq: c.times.irq / 1000 };
+    const t: CpuTimes = {
+      user: c.times.user / 1000,
+      nice: c.times.nice / 1000,
+      system: c.times.sys / 1000,
+      idle: c.times.idle / 1000,
+      irq: c.times.irq / 1000,
+    };
     perCpu.set(String(i), t);
     total.user += t.user;
     total.nice += t.nice;

@@ -151,10 +151,11 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
 
   return {
     sample,
-    identity: (): Promise<HostIdentity> => readIdentity(io, roots, osFacts).then((identity) => {
-      sourceLog.report(identity.sources ?? []);
-      return identity;
-    }),
+    identity: (): Promise<HostIdentity> =>
+      readIdentity(io, roots, osFacts).then((identity) => {
+        sourceLog.report(identity.sources ?? []);
+        return identity;
+      }),
   };
 }
 

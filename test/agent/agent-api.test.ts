@@ -21,13 +21,20 @@ let n = 0;
 const rest = (path: string, init: RequestInit = {}, headers: Record<string, string> = {}) =>
   fetch(`https://127.0.0.1:${t.daemon.agentRest?.port}${path}`, { ...init, headers, tls: { rejectUnauthorized: false } } as RequestInit);
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON bodies checked field by field below
 const body = async (r: Response | Promise<Response>): Promise<any> => (await r).json();
 
 function spec() {
   return {
     name: `agent-vm-${++n}`,
-    spec: { cpuSockets: 1, cpuCores: 1, cpuThreadsPerCore: 1, memoryMib: 256n, disks: [{ id: "root", sizeGib: 1n, bootable: true }], nics: [], console: { vncEnabled: false } },
+    spec: {
+      cpuSockets: 1,
+      cpuCores: 1,
+      cpuThreadsPerCore: 1,
+      memoryMib: 256n,
+      disks: [{ id: "root", sizeGib: 1n, bootable: true }],
+      nics: [],
+      console: { vncEnabled: false },
+    },
   };
 }
 
@@ -153,13 +160,21 @@ describe("agent RPCs against the guest double", () => {
     const before = guest.received.length;
     const s = await t.grpc.createSnapshot({ vmId, name: "q1", quiesce: true });
     expect(s.quiesced).toBe(true);
-    const kinds = guest.received.slice(before).map((m) => m.payload.case).filter((k) => k === "quiesce" || k === "thaw");
+    const kinds = guest.received
+      .slice(before)
+      .map((m) => m.payload.case)
+      .filter((k) => k === "quiesce" || k === "thaw");
     expect(kinds).toEqual(["quiesce", "thaw"]);
     expect(guest.frozen).toBe(false);
     // A snapshot that fails (duplicate name) still thaws.
     const again = guest.received.length;
     await failure(t.grpc.createSnapshot({ vmId, name: "q1", quiesce: true }));
-    expect(guest.received.slice(again).map((m) => m.payload.case).filter((k) => k === "quiesce" || k === "thaw")).toEqual(["quiesce", "thaw"]);
+    expect(
+      guest.received
+        .slice(again)
+        .map((m) => m.payload.case)
+        .filter((k) => k === "quiesce" || k === "thaw"),
+    ).toEqual(["quiesce", "thaw"]);
     expect(guest.frozen).toBe(false);
   });
 
@@ -184,7 +199,14 @@ describe("agent RPCs against the guest double", () => {
 describe("REST calls on the HTTPS listener (contract 5.2, rows 1-12)", () => {
   test("agent/ping and agent/refresh answer the cached facts", async () => {
     const ping = await body(rest(`/api/v1/vms/${vmId}/agent/ping`));
-    expect(ping).toMatchObject({ connected: true, version: "0.1.27-double", hostname: "guest-double", kernelVersion: GUEST_KERNEL, ipAddresses: ["10.0.2.15"], latestAgentVersion: "0.1.27" });
+    expect(ping).toMatchObject({
+      connected: true,
+      version: "0.1.27-double",
+      hostname: "guest-double",
+      kernelVersion: GUEST_KERNEL,
+      ipAddresses: ["10.0.2.15"],
+      latestAgentVersion: "0.1.27",
+    });
     expect(ping.resourceUsage).toMatchObject({ memoryTotalBytes: 256 * 1024 * 1024, processCount: 12 });
     const refresh = await rest(`/api/v1/vms/${vmId}/agent/refresh`, { method: "POST", body: "{}" });
     expect(refresh.status).toBe(200);
@@ -321,10 +343,16 @@ describe("access control", () => {
   });
 
   test("the bearer token lets a caller in from any address", async () => {
-    const authed = createClient(NodeDaemonService, createGrpcTransport({ baseUrl: locked.baseUrl, interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] }));
+    const authed = createClient(
+      NodeDaemonService,
+      createGrpcTransport({ baseUrl: locked.baseUrl, interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] }),
+    );
     await waitFor("the agent", async () => (await authed.pingAgent({ vmId: lockedVm })).connected);
     expect(await authed.executeInGuest({ vmId: lockedVm, command: "uname -r" })).toMatchObject({ stdout: `${GUEST_KERNEL}\n` });
-    const wrong = createClient(NodeDaemonService, createGrpcTransport({ baseUrl: locked.baseUrl, interceptors: [(next) => (req) => (req.header.set("authorization", "Bearer nope"), next(req))] }));
+    const wrong = createClient(
+      NodeDaemonService,
+      createGrpcTransport({ baseUrl: locked.baseUrl, interceptors: [(next) => (req) => (req.header.set("authorization", "Bearer nope"), next(req))] }),
+    );
     expect((await failure(wrong.pingAgent({ vmId: lockedVm }))).code).toBe(Code.PermissionDenied);
   });
 

@@ -7,7 +7,13 @@ import fc from "fast-check";
 import { AgentMessageSchema } from "../../src/gen/limiquantix/agent/v1/agent_pb.ts";
 import { createFrameDecoder, encodeFrame, FrameError, HEADER_BYTES, MAGIC, MAX_PAYLOAD_BYTES, RESYNC_BUDGET_BYTES } from "../../src/agent/framing.ts";
 
-const hex = (s: string) => Uint8Array.from(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
+const hex = (s: string) =>
+  Uint8Array.from(
+    s
+      .trim()
+      .split(/\s+/)
+      .map((b) => parseInt(b, 16)),
+  );
 const raw = () => createFrameDecoder<Uint8Array>({ parse: (p) => p });
 
 function header(len: number): Uint8Array {

@@ -69,7 +69,10 @@ export async function startGuestDouble(path: string): Promise<GuestDouble> {
         if (cmd === "sleep-forever") return;
         const out = cmd === "uname -r" ? `${GUEST_KERNEL}\n` : cmd.startsWith("echo ") ? `${cmd.slice(5)}\n` : "";
         const exitCode = cmd === "false" ? 1 : cmd === "uname -r" || cmd.startsWith("echo ") || cmd === "true" ? 0 : 127;
-        return send(socket, id, { case: "executeResponse", value: { exitCode, stdout: out, stderr: exitCode === 127 ? `sh: ${cmd}: not found\n` : "", durationMs: 3n } });
+        return send(socket, id, {
+          case: "executeResponse",
+          value: { exitCode, stdout: out, stderr: exitCode === 127 ? `sh: ${cmd}: not found\n` : "", durationMs: 3n },
+        });
       }
       case "fileWrite": {
         const w = p.value;
@@ -87,14 +90,20 @@ export async function startGuestDouble(path: string): Promise<GuestDouble> {
         const start = Number(r.offset);
         const len = Number(r.length) || r.chunkSize || 65536;
         const data = file.subarray(start, Math.min(file.length, start + Math.min(len, r.chunkSize || 65536)));
-        return send(socket, id, { case: "fileReadResponse", value: { success: true, data, eof: start + data.length >= file.length, totalSize: BigInt(file.length), offset: r.offset } });
+        return send(socket, id, {
+          case: "fileReadResponse",
+          value: { success: true, data, eof: start + data.length >= file.length, totalSize: BigInt(file.length), offset: r.offset },
+        });
       }
       case "shutdown":
         double.shutdowns.push(p.value.type === 1 ? "reboot" : "poweroff");
         return send(socket, id, { case: "shutdownResponse", value: { accepted: true } });
       case "quiesce":
         double.frozen = true;
-        return send(socket, id, { case: "quiesceResponse", value: { success: true, quiesceToken: "tok-1", frozen: [{ mountPoint: "/mnt/data", device: "/dev/vda", filesystem: "ext4", frozen: true }] } });
+        return send(socket, id, {
+          case: "quiesceResponse",
+          value: { success: true, quiesceToken: "tok-1", frozen: [{ mountPoint: "/mnt/data", device: "/dev/vda", filesystem: "ext4", frozen: true }] },
+        });
       case "thaw":
         double.frozen = false;
         return send(socket, id, { case: "thawResponse", value: { success: true, thawedMountPoints: ["/mnt/data"], frozenDurationMs: 5n } });
@@ -103,7 +112,15 @@ export async function startGuestDouble(path: string): Promise<GuestDouble> {
       case "listDirectory":
         return send(socket, id, {
           case: "listDirectoryResponse",
-          value: { success: true, entries: [...double.files.keys()].map((k) => ({ name: k.split("/").pop() ?? k, path: k, sizeBytes: BigInt(double.files.get(k)?.length ?? 0), mode: 0o644 })) },
+          value: {
+            success: true,
+            entries: [...double.files.keys()].map((k) => ({
+              name: k.split("/").pop() ?? k,
+              path: k,
+              sizeBytes: BigInt(double.files.get(k)?.length ?? 0),
+              mode: 0o644,
+            })),
+          },
         });
       default:
         // Requests it does not handle, and responses or events it receives: no reply.
@@ -129,7 +146,16 @@ export async function startGuestDouble(path: string): Promise<GuestDouble> {
     if (double.mode === "normal" || double.mode === "partial") {
       send(socket, "", {
         case: "agentReady",
-        value: { version: "0.1.27-double", osName: "Test Linux", osVersion: "1", kernelVersion: GUEST_KERNEL, architecture: "x86_64", hostname: "guest-double", ipAddresses: ["10.0.2.15"], capabilities: ["execute", "file_read", "file_write", "shutdown", "quiesce", "thaw", "sync_time"] },
+        value: {
+          version: "0.1.27-double",
+          osName: "Test Linux",
+          osVersion: "1",
+          kernelVersion: GUEST_KERNEL,
+          architecture: "x86_64",
+          hostname: "guest-double",
+          ipAddresses: ["10.0.2.15"],
+          capabilities: ["execute", "file_read", "file_write", "shutdown", "quiesce", "thaw", "sync_time"],
+        },
       });
     }
   });
@@ -169,7 +195,17 @@ export function telemetry() {
       { name: "lo", ipv4Addresses: ["127.0.0.1/8"], state: InterfaceState.UP },
       { name: "eth0", macAddress: "52:54:00:12:34:56", ipv4Addresses: ["10.0.2.15/24"], state: InterfaceState.UP },
     ],
-    disks: [{ mountPoint: "/mnt/data", filesystem: "ext4", device: "/dev/vda", totalBytes: 16n << 20n, usedBytes: 1n << 20n, availableBytes: 15n << 20n, usagePercent: 6.25 }],
+    disks: [
+      {
+        mountPoint: "/mnt/data",
+        filesystem: "ext4",
+        device: "/dev/vda",
+        totalBytes: 16n << 20n,
+        usedBytes: 1n << 20n,
+        availableBytes: 15n << 20n,
+        usagePercent: 6.25,
+      },
+    ],
     processCount: 12,
     uptimeSeconds: 42n,
   };

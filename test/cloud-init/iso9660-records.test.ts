@@ -70,8 +70,20 @@ describe("directory records (9.1)", () => {
   test("a file record, even identifier length: one padding byte", () => {
     const r = directoryRecord({ extent: 26, size: 15, date, directory: false, identifier: Uint8Array.from(ascii("A.;1")) });
     expect(hex(r)).toBe(
-      "26" + "00" + "1a0000000000001a" + "0f0000000000000f" + "7c0506070809" + "00" + "00" + "00" + "00" +
-        "0100" + "0001" + "04" + Buffer.from("A.;1").toString("hex") + "00",
+      "26" +
+        "00" +
+        "1a0000000000001a" +
+        "0f0000000000000f" +
+        "7c0506070809" +
+        "00" +
+        "00" +
+        "00" +
+        "00" +
+        "0100" +
+        "0001" +
+        "04" +
+        Buffer.from("A.;1").toString("hex") +
+        "00",
     );
     // 33 + 4 = 37 is odd, so a padding byte makes it even: 38.
     expect(r.length).toBe(38);

@@ -66,7 +66,31 @@ describe("yamlString", () => {
 
 // Names of every kind: plain-looking words, YAML keywords and numbers, full Unicode, the
 // characters YAML treats specially, and lone surrogates.
-const SPECIAL = ["\u0085", "\u2028", "\u2029", "\ufeff", "\ufffe", "\u007f", "\u0000", "\ud800", "\udc00", '"', "\\", "#", ":", "-", " ", "\n", "\t", "'", "!", "&", "*", "{", "["];
+const SPECIAL = [
+  "\u0085",
+  "\u2028",
+  "\u2029",
+  "\ufeff",
+  "\ufffe",
+  "\u007f",
+  "\u0000",
+  "\ud800",
+  "\udc00",
+  '"',
+  "\\",
+  "#",
+  ":",
+  "-",
+  " ",
+  "\n",
+  "\t",
+  "'",
+  "!",
+  "&",
+  "*",
+  "{",
+  "[",
+];
 const anyName = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.string({ unit: "binary", maxLength: 12 }),
@@ -91,10 +115,7 @@ describe("names read back as themselves", () => {
   const py = python("yaml");
   test.skipIf(!py)("PyYAML safe_load, as cloud-init reads meta-data (one process, many names)", () => {
     const names = [...fc.sample(anyName, { numRuns: 1500, seed: 42 }), ...SPECIAL, "web-01", "é😀"];
-    const script =
-      "import json, sys, yaml\n" +
-      "docs = json.load(sys.stdin)\n" +
-      "print(json.dumps([yaml.safe_load(d) for d in docs], default=repr))\n";
+    const script = "import json, sys, yaml\n" + "docs = json.load(sys.stdin)\n" + "print(json.dumps([yaml.safe_load(d) for d in docs], default=repr))\n";
     const loaded = JSON.parse(run([py as string, "-c", script], JSON.stringify(names.map(metaData))).stdout.toString());
     expect(loaded).toEqual(names.map((n) => ({ "instance-id": n, "local-hostname": n })));
   });

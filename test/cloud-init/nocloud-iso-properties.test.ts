@@ -23,8 +23,7 @@ const anyName = fc
   .string({ unit: fc.constantFrom("a", "Z", "0", "-", "_", ".", " ", "é", "€", "ß", "+", "~"), minLength: 1, maxLength: 64 })
   .filter((n) => !n.endsWith("."));
 
-const fileSets = (name: fc.Arbitrary<string>, maxLength: number) =>
-  fc.uniqueArray(fc.record({ name, content }), { maxLength, selector: (f) => f.name });
+const fileSets = (name: fc.Arbitrary<string>, maxLength: number) => fc.uniqueArray(fc.record({ name, content }), { maxLength, selector: (f) => f.name });
 
 describe("pure properties", () => {
   test("length is whole sectors and matches both descriptors; every file reads back", () => {

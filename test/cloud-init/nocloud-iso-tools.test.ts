@@ -26,7 +26,7 @@ function bytes(length: number, seed: number): Uint8Array {
 
 const FILES: { name: string; content: Uint8Array }[] = [
   ...noCloudFiles(
-    { id: "6c2b1a8e-4f0d-4c1e-9a57-0d6c2f1b3e9a", name: "web 01: \"prod\"" },
+    { id: "6c2b1a8e-4f0d-4c1e-9a57-0d6c2f1b3e9a", name: 'web 01: "prod"' },
     { userData: "", metaData: "", networkConfig: "version: 2\nethernets: {}\n", vendorData: "#cloud-config\n{}\n" },
   ).map((f) => ({ name: f.name, content: new TextEncoder().encode(f.content) })),
   { name: "all-bytes.bin", content: Uint8Array.from({ length: 512 }, (_, i) => i % 256) },
@@ -66,7 +66,7 @@ describe("isoinfo (genisoimage)", () => {
   test.skipIf(!tools.isoinfo)("-J -l lists the real names and sizes; -J -x extracts each byte for byte", () => {
     // isoinfo knows no UTF-8: names are listed in ISO 8859-1, which holds every name used here.
     const listing = run([tools.isoinfo as string, "-J", "-j", "iso8859-1", "-l", "-i", img]).stdout.toString("latin1");
-    const entries = [...listing.matchAll(/^-\S+\s+\d+\s+\d+\s+\d+\s+(\d+) .*?\]  (.*?) ?$/gm)].map((m) => `${m[2]} ${m[1]}`);
+    const entries = [...listing.matchAll(/^-\S+\s+\d+\s+\d+\s+\d+\s+(\d+) .*?\] {2}(.*?) ?$/gm)].map((m) => `${m[2]} ${m[1]}`);
     expect(sorted(entries)).toEqual(sorted(FILES.map((f) => `${f.name} ${f.content.length}`)));
     // -x takes the path as bytes in that charset, which an argument from here (UTF-8) is not:
     // the non-ASCII name is extracted by xorriso and pycdlib below instead.
@@ -77,7 +77,7 @@ describe("isoinfo (genisoimage)", () => {
 
   test.skipIf(!tools.isoinfo)("the primary tree's d-character names reach the same data", () => {
     const listing = run([tools.isoinfo as string, "-l", "-i", img]).stdout.toString();
-    const names = [...listing.matchAll(/^-.*\]  (\S+) ?$/gm)].map((m) => m[1]);
+    const names = [...listing.matchAll(/^-.*\] {2}(\S+) ?$/gm)].map((m) => m[1]);
     expect(names).toContain("USER_DATA.;1");
     expect(names).toContain("MIXED_CASE__.TXT;1");
     const user = FILES.find((f) => f.name === "user-data") as (typeof FILES)[number];

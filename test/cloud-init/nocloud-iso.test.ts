@@ -69,7 +69,10 @@ describe("structure", () => {
     const svd = readDescriptor(image, 17);
     const primary = readDirectory(image, pvd.root.extent, pvd.root.size, false);
     const joliet = readDirectory(image, svd.root.extent, svd.root.size, true);
-    for (const [tree, d] of [[primary, pvd], [joliet, svd]] as const) {
+    for (const [tree, d] of [
+      [primary, pvd],
+      [joliet, svd],
+    ] as const) {
       expect(tree.slice(0, 2).map((r) => [r.name, r.extent, r.size, r.directory])).toEqual([
         [".", d.root.extent, d.root.size, true],
         ["..", d.root.extent, d.root.size, true],

@@ -33,18 +33,17 @@ describe("backoffDelay", () => {
         const ceiling = backoffCeiling(attempt, defaultBackoff);
         const equal = backoffDelay(attempt, defaultBackoff, () => r);
         const full = backoffDelay(attempt, defaultBackoff, () => r, "full");
-        return (
-          equal >= Math.floor(ceiling / 2) && equal <= ceiling && full >= 0 && full <= ceiling &&
-          ceiling >= 1000 && ceiling <= 60000
-        );
+        return equal >= Math.floor(ceiling / 2) && equal <= ceiling && full >= 0 && full <= ceiling && ceiling >= 1000 && ceiling <= 60000;
       }),
     );
   });
 
   test("is non-decreasing in the attempt for a fixed random value", () => {
     fc.assert(
-      fc.property(fc.nat(60), fc.double({ min: 0, max: 1, noNaN: true }), (attempt, r) =>
-        backoffDelay(attempt + 1, defaultBackoff, () => r) >= backoffDelay(attempt, defaultBackoff, () => r),
+      fc.property(
+        fc.nat(60),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (attempt, r) => backoffDelay(attempt + 1, defaultBackoff, () => r) >= backoffDelay(attempt, defaultBackoff, () => r),
       ),
     );
   });

@@ -52,7 +52,11 @@ describe("formatEffectiveConfig", () => {
   });
 
   test("comments where each value came from", () => {
-    const { config, origins } = load({ yaml: "log:\n  level: warn\nnode:\n  labels: {a: b}\n", flags: { listen: "127.0.0.1:1" }, env: { LIMIQUANTIX_LOG_FORMAT: "json" } });
+    const { config, origins } = load({
+      yaml: "log:\n  level: warn\nnode:\n  labels: {a: b}\n",
+      flags: { listen: "127.0.0.1:1" },
+      env: { LIMIQUANTIX_LOG_FORMAT: "json" },
+    });
     const text = formatEffectiveConfig(config, origins);
     expect(text).toContain("  level: warn # file /etc/limiquantix/node.yaml:2:10\n");
     expect(text).toContain("  format: json # env LIMIQUANTIX_LOG_FORMAT\n");
@@ -106,9 +110,21 @@ describe("round trip over generated configs", () => {
         { listen_address: listen, metrics_port: metricsPort, metrics_enabled: fc.boolean(), max_message_bytes: fc.integer({ min: 1024, max: 1 << 28 }) },
         { requiredKeys: [] },
       ),
-      hypervisor: fc.record({ backend: fc.constantFrom("mock", "libvirt"), storage_path: absPath, console_listen: fc.oneof(ipv4, fc.ipV6()) }, { requiredKeys: [] }),
-      control_plane: fc.record({ address: fc.tuple(fc.constantFrom("http", "https"), host, port, absPath).map(([s, h, p, path]) => `${s}://${h}:${p}${path}`), heartbeat_interval_secs: fc.integer({ min: 1, max: 3600 }) }, { requiredKeys: [] }),
-      log: fc.record({ level: fc.constantFrom("silent", "error", "warn", "info", "debug", "trace"), format: fc.constantFrom("text", "json") }, { requiredKeys: [] }),
+      hypervisor: fc.record(
+        { backend: fc.constantFrom("mock", "libvirt"), storage_path: absPath, console_listen: fc.oneof(ipv4, fc.ipV6()) },
+        { requiredKeys: [] },
+      ),
+      control_plane: fc.record(
+        {
+          address: fc.tuple(fc.constantFrom("http", "https"), host, port, absPath).map(([s, h, p, path]) => `${s}://${h}:${p}${path}`),
+          heartbeat_interval_secs: fc.integer({ min: 1, max: 3600 }),
+        },
+        { requiredKeys: [] },
+      ),
+      log: fc.record(
+        { level: fc.constantFrom("silent", "error", "warn", "info", "debug", "trace"), format: fc.constantFrom("text", "json") },
+        { requiredKeys: [] },
+      ),
     },
     { requiredKeys: [] },
   );

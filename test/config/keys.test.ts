@@ -20,19 +20,32 @@ const PATH_BAD: [string, string, string][] = [["relative/dir", "is not an absolu
 const pathCase = (key: string, get: (c: NodeConfig) => unknown): KeyCase => ({
   key,
   get,
-  good: [["/data/x", "/data/x"], ['"/data//x/"', "/data/x"]],
+  good: [
+    ["/data/x", "/data/x"],
+    ['"/data//x/"', "/data/x"],
+  ],
   bad: [...PATH_BAD, ["42", "is not a string", "absolute path"]],
 });
 const boolCase = (key: string, get: (c: NodeConfig) => unknown): KeyCase => ({
   key,
   get,
-  good: [["true", true], ["false", false]],
-  bad: [["yes", "is not a boolean", "true or false"], ['"true"', "is not a boolean", "unquoted"], ["1", "is not a boolean", "true or false"]],
+  good: [
+    ["true", true],
+    ["false", false],
+  ],
+  bad: [
+    ["yes", "is not a boolean", "true or false"],
+    ['"true"', "is not a boolean", "unquoted"],
+    ["1", "is not a boolean", "true or false"],
+  ],
 });
 const intCase = (key: string, get: (c: NodeConfig) => unknown, min: number, max: number): KeyCase => ({
   key,
   get,
-  good: [[String(min), min], [String(max), max]],
+  good: [
+    [String(min), min],
+    [String(max), max],
+  ],
   bad: [
     [String(min - 1), `is not an integer from ${min} to ${max}`, `${min} to ${max}`],
     [String(max + 1), `is not an integer from ${min} to ${max}`, `${min} to ${max}`],
@@ -46,19 +59,34 @@ const CASES: KeyCase[] = [
   {
     key: "node.id",
     get: (c) => c.node.id,
-    good: [['"0D6F3A52-9B1C-4E0A-8D7E-2F3C4B5A6978"', "0d6f3a52-9b1c-4e0a-8d7e-2f3c4b5a6978"], ["null", undefined]],
-    bad: [['"node-1"', "is not a valid UUID", "UUID"], ["42", "is not a string", "UUID"]],
+    good: [
+      ['"0D6F3A52-9B1C-4E0A-8D7E-2F3C4B5A6978"', "0d6f3a52-9b1c-4e0a-8d7e-2f3c4b5a6978"],
+      ["null", undefined],
+    ],
+    bad: [
+      ['"node-1"', "is not a valid UUID", "UUID"],
+      ["42", "is not a string", "UUID"],
+    ],
   },
   {
     key: "node.hostname",
     get: (c) => c.node.hostname,
-    good: [["hv-01.example.com", "hv-01.example.com"], ["", undefined]],
-    bad: [['"bad_host!"', "is not a valid hostname", "RFC 1123"], ['"999.1.1.1"', "is not a valid hostname", "RFC 1123"]],
+    good: [
+      ["hv-01.example.com", "hv-01.example.com"],
+      ["", undefined],
+    ],
+    bad: [
+      ['"bad_host!"', "is not a valid hostname", "RFC 1123"],
+      ['"999.1.1.1"', "is not a valid hostname", "RFC 1123"],
+    ],
   },
   {
     key: "node.labels",
     get: (c) => c.node.labels,
-    good: [['{rack: A1, zone: "us-east-1a", tier: 1}', { rack: "A1", zone: "us-east-1a", tier: "1" }], ["{}", {}]],
+    good: [
+      ['{rack: A1, zone: "us-east-1a", tier: 1}', { rack: "A1", zone: "us-east-1a", tier: "1" }],
+      ["{}", {}],
+    ],
     bad: [
       ["[a, b]", "is not a mapping", "mapping of label names"],
       ['{"bad key": x}', "is not a valid label name", "letters, digits", "node.labels.bad key"],
@@ -89,15 +117,30 @@ const CASES: KeyCase[] = [
   {
     key: "server.http1_listen_address",
     get: (c) => c.server.http1ListenAddress,
-    good: [['"127.0.0.1:9092"', "127.0.0.1:9092"], ['"[::1]:9092"', "[::1]:9092"], ["null", undefined]],
-    bad: [['"127.0.0.1:0"', "(port must be 1-65535)", "host:port"], ["9092", "is not a string", "host:port"]],
+    good: [
+      ['"127.0.0.1:9092"', "127.0.0.1:9092"],
+      ['"[::1]:9092"', "[::1]:9092"],
+      ["null", undefined],
+    ],
+    bad: [
+      ['"127.0.0.1:0"', "(port must be 1-65535)", "host:port"],
+      ["9092", "is not a string", "host:port"],
+    ],
   },
   intCase("server.metrics_port", (c) => c.server.metricsPort, 1, 65535),
   {
     key: "server.metrics_listen",
     get: (c) => c.server.metricsListen,
-    good: [['"127.0.0.1"', "127.0.0.1"], ['"::"', "::"], ['"[::1]"', "::1"], ["metrics.lan", "metrics.lan"]],
-    bad: [['"127.0.0.1:9091"', "is not a valid host (give the address without a port)", "without a port"], ['"no such"', "is not a valid host", "IPv4"]],
+    good: [
+      ['"127.0.0.1"', "127.0.0.1"],
+      ['"::"', "::"],
+      ['"[::1]"', "::1"],
+      ["metrics.lan", "metrics.lan"],
+    ],
+    bad: [
+      ['"127.0.0.1:9091"', "is not a valid host (give the address without a port)", "without a port"],
+      ['"no such"', "is not a valid host", "IPv4"],
+    ],
   },
   boolCase("server.metrics_enabled", (c) => c.server.metricsEnabled),
   intCase("server.max_message_bytes", (c) => c.server.maxMessageBytes, 1024, 268435456),
@@ -105,13 +148,22 @@ const CASES: KeyCase[] = [
   {
     key: "hypervisor.backend",
     get: (c) => c.hypervisor.backend,
-    good: [["mock", "mock"], ["LIBVIRT", "libvirt"]],
-    bad: [["kvm", "is not one of: mock, libvirt", "one of: mock, libvirt"], ["1", "is not one of: mock, libvirt", "mock"]],
+    good: [
+      ["mock", "mock"],
+      ["LIBVIRT", "libvirt"],
+    ],
+    bad: [
+      ["kvm", "is not one of: mock, libvirt", "one of: mock, libvirt"],
+      ["1", "is not one of: mock, libvirt", "mock"],
+    ],
   },
   {
     key: "hypervisor.libvirt_uri",
     get: (c) => c.hypervisor.libvirtUri,
-    good: [['"qemu+ssh://root@hv2/system"', "qemu+ssh://root@hv2/system"], ['"test:///default"', "test:///default"]],
+    good: [
+      ['"qemu+ssh://root@hv2/system"', "qemu+ssh://root@hv2/system"],
+      ['"test:///default"', "test:///default"],
+    ],
     bad: [['"qemu/system"', "is not a valid libvirt URI", "qemu:///system"]],
   },
   pathCase("hypervisor.storage_path", (c) => c.hypervisor.storagePath),
@@ -124,14 +176,21 @@ const CASES: KeyCase[] = [
   {
     key: "hypervisor.default_network",
     get: (c) => c.hypervisor.defaultNetwork,
-    good: [["br-mgmt", "br-mgmt"], ["default", "default"]],
+    good: [
+      ["br-mgmt", "br-mgmt"],
+      ["default", "default"],
+    ],
     bad: [['"a/b"', "is not a network name", "libvirt network name"]],
   },
   intCase("hypervisor.stop_timeout_seconds", (c) => c.hypervisor.stopTimeoutSeconds, 1, 3600),
   {
     key: "hypervisor.cpu_disabled_features",
     get: (c) => c.hypervisor.cpuDisabledFeatures,
-    good: [["[arch-capabilities, amd-ssbd]", ["arch-capabilities", "amd-ssbd"]], ["[]", []], ["null", []]],
+    good: [
+      ["[arch-capabilities, amd-ssbd]", ["arch-capabilities", "amd-ssbd"]],
+      ["[]", []],
+      ["null", []],
+    ],
     bad: [
       ["arch-capabilities", "is not a list", "a list of libvirt CPU feature names"],
       ['["Arch Caps"]', "is not a CPU feature name", "lower-case letters", "hypervisor.cpu_disabled_features[0]"],
@@ -143,7 +202,10 @@ const CASES: KeyCase[] = [
   {
     key: "control_plane.address",
     get: (c) => c.controlPlane.address,
-    good: [['"https://cp.example.com:8443"', "https://cp.example.com:8443"], ['"http://[::1]:8080"', "http://[::1]:8080"]],
+    good: [
+      ['"https://cp.example.com:8443"', "https://cp.example.com:8443"],
+      ['"http://[::1]:8080"', "http://[::1]:8080"],
+    ],
     bad: [
       ['"ftp://cp:21"', "is not an http:// or https:// URL (scheme is ftp)", "http://"],
       ['"cp.example.com"', "is not a valid URL", "http://"],
@@ -155,7 +217,10 @@ const CASES: KeyCase[] = [
     key: "control_plane.registration_enabled",
     get: (c) => c.controlPlane.registrationEnabled,
     good: [["false", false]],
-    bad: [["yes", "is not a boolean", "true or false"], ['"false"', "is not a boolean", "unquoted"]],
+    bad: [
+      ["yes", "is not a boolean", "true or false"],
+      ['"false"', "is not a boolean", "unquoted"],
+    ],
   },
   intCase("control_plane.heartbeat_interval_secs", (c) => c.controlPlane.heartbeatIntervalSecs, 1, 3600),
   pathCase("control_plane.ca_file", (c) => c.controlPlane.caFile),
@@ -186,14 +251,17 @@ const CASES: KeyCase[] = [
   {
     key: "agent.allowed_callers",
     get: (c) => c.agent.allowedCallers,
-    good: [["[10.0.0.0/8, \"::1\", cp.lan, \"*\"]", ["10.0.0.0/8", "::1", "cp.lan", "*"]]],
+    good: [['[10.0.0.0/8, "::1", cp.lan, "*"]', ["10.0.0.0/8", "::1", "cp.lan", "*"]]],
     bad: [['["10.0.0.0/33"]', "has a prefix length outside 0-32", "a CIDR range", "agent.allowed_callers[0]"]],
   },
   pathCase("agent.bearer_token_file", (c) => c.agent.bearerTokenFile),
   {
     key: "agent.rest_listen_address",
     get: (c) => c.agent.restListenAddress,
-    good: [['"127.0.0.1:8443"', "127.0.0.1:8443"], ["off", undefined]],
+    good: [
+      ['"127.0.0.1:8443"', "127.0.0.1:8443"],
+      ["off", undefined],
+    ],
     bad: [['"127.0.0.1"', "is not a valid host:port (missing :port, e.g. 0.0.0.0:9090)", "host:port"]],
   },
   pathCase("agent.rest_cert_path", (c) => c.agent.restCertPath),
@@ -204,7 +272,11 @@ const CASES: KeyCase[] = [
   {
     key: "log.level",
     get: (c) => c.log.level,
-    good: [["debug", "debug"], ["TRACE", "trace"], ["silent", "silent"]],
+    good: [
+      ["debug", "debug"],
+      ["TRACE", "trace"],
+      ["silent", "silent"],
+    ],
     bad: [["verbose", "is not one of: silent, error, warn, info, debug, trace", "one of: silent, error, warn, info, debug, trace"]],
   },
   {
@@ -314,11 +386,11 @@ describe("rules between keys", () => {
     for (const listen of ["[::]:9100", "[0:0:0:0:0:0:0:0]:9100", "127.0.0.1:9100"]) {
       expect(loadError({ yaml: `server:\n  listen_address: "${listen}"\n  metrics_port: 9100\n` }).key).toBe("server.metrics_port");
     }
-    expect(loadError({ yaml: "server:\n  listen_address: 10.0.0.5:9100\n  metrics_port: 9100\n  metrics_listen: 0:0::0\n" }).key).toBe(
-      "server.metrics_port",
-    );
+    expect(loadError({ yaml: "server:\n  listen_address: 10.0.0.5:9100\n  metrics_port: 9100\n  metrics_listen: 0:0::0\n" }).key).toBe("server.metrics_port");
     // Different addresses, or metrics off: fine.
-    expect(load({ yaml: "server:\n  listen_address: 10.0.0.5:9100\n  metrics_port: 9100\n  metrics_listen: 127.0.0.1\n" }).config.server.metricsPort).toBe(9100);
+    expect(load({ yaml: "server:\n  listen_address: 10.0.0.5:9100\n  metrics_port: 9100\n  metrics_listen: 127.0.0.1\n" }).config.server.metricsPort).toBe(
+      9100,
+    );
     expect(load({ yaml: "server:\n  listen_address: 0.0.0.0:9100\n  metrics_port: 9100\n  metrics_enabled: false\n" }).warnings).toEqual([]);
   });
 

@@ -74,13 +74,16 @@ describe("a flat key and its nested twin", () => {
     ["storage:\n  vm_images: /a", "hypervisor:\n  storage_path: /b", "storage.vm_images", "hypervisor.storage_path"],
   ];
 
-  test.each(twins.map(([first, second, a, b]) => ({ first, second, a, b })))("$a and $b with different values is an error naming both", ({ first, second, a, b }) => {
-    const err = loadError({ yaml: `${first}\n${second}\n` });
-    expect(err.message).toContain(`config: ${a} (`);
-    expect(err.message).toContain(`and ${b} (`);
-    expect(err.message).toContain("are the same setting with different values; keep one");
-    expect(err.key).toBe(b);
-  });
+  test.each(twins.map(([first, second, a, b]) => ({ first, second, a, b })))(
+    "$a and $b with different values is an error naming both",
+    ({ first, second, a, b }) => {
+      const err = loadError({ yaml: `${first}\n${second}\n` });
+      expect(err.message).toContain(`config: ${a} (`);
+      expect(err.message).toContain(`and ${b} (`);
+      expect(err.message).toContain("are the same setting with different values; keep one");
+      expect(err.key).toBe(b);
+    },
+  );
 
   test("with the same value (after normalizing) is fine", () => {
     const { config, warnings } = load({
@@ -114,9 +117,7 @@ describe("deploy/node.yaml", () => {
 
   test("names every key, set or commented out, and still loads when every commented key is switched on", () => {
     // "# key: value" lines are the optional settings; prose comments never look like that.
-    const uncommented = text
-      .replace(/^([ \t]*)# ?([ \t]*[a-z][a-z0-9_]*:(?:[ \t].*)?)$/gm, "$1$2")
-      .replace(/^[ \t]*labels: \{\}\n/m, "");
+    const uncommented = text.replace(/^([ \t]*)# ?([ \t]*[a-z][a-z0-9_]*:(?:[ \t].*)?)$/gm, "$1$2").replace(/^[ \t]*labels: \{\}\n/m, "");
     const { config, warnings, origins } = load({ yaml: uncommented });
     // No unknown keys; only the two rules that the examples' TLS-off / http:// defaults trip.
     expect(warnings).toEqual([

@@ -35,11 +35,18 @@ describe.skipIf(!pki)("checkTlsFiles", () => {
 
   test("a readable certificate and its own key pass; TLS off checks nothing", () => {
     expect(problem(tlsConfig({ certPath: p("server.crt"), keyPath: p("server.key"), clientCaPath: p("ca.crt") }))).toBeUndefined();
-    expect(problem({ ...tlsConfig({ certPath: "/nope.crt", keyPath: "/nope.key" }), tls: { enabled: false, certPath: "/nope.crt", keyPath: "/nope.key" } })).toBeUndefined();
+    expect(
+      problem({ ...tlsConfig({ certPath: "/nope.crt", keyPath: "/nope.key" }), tls: { enabled: false, certPath: "/nope.crt", keyPath: "/nope.key" } }),
+    ).toBeUndefined();
   });
 
   test.each([
-    ["missing key (the default path)", { keyPath: "/nonexistent/node.key" }, "tls.key_path", 'config: tls.key_path (the default): "/nonexistent/node.key" cannot be read: no such file; tls.enabled is true, so the daemon needs it'],
+    [
+      "missing key (the default path)",
+      { keyPath: "/nonexistent/node.key" },
+      "tls.key_path",
+      'config: tls.key_path (the default): "/nonexistent/node.key" cannot be read: no such file; tls.enabled is true, so the daemon needs it',
+    ],
     ["missing certificate", { certPath: "/nonexistent/node.crt" }, "tls.cert_path", "cannot be read: no such file"],
     ["a folder as the key", { keyPath: tmpdir() }, "tls.key_path", "is a folder, not a file"],
     ["a certificate that is not one", { certPath: "KEY_AS_CERT" }, "tls.cert_path", "is not a PEM certificate"],
@@ -47,7 +54,8 @@ describe.skipIf(!pki)("checkTlsFiles", () => {
     ["the key of another certificate", { keyPath: "OTHER_KEY" }, "tls.key_path", "is not the private key of the certificate in"],
     ["missing client CA", { clientCaPath: "/nonexistent/ca.crt" }, "tls.client_ca_path", "cannot be read: no such file"],
   ])("%s: exit 2 naming the key", (_name, over, key, text) => {
-    const swap = (v: string | undefined) => (v === "KEY_AS_CERT" ? p("server.key") : v === "CERT_AS_KEY" ? p("server.crt") : v === "OTHER_KEY" ? p("server-rotated.key") : v);
+    const swap = (v: string | undefined) =>
+      v === "KEY_AS_CERT" ? p("server.key") : v === "CERT_AS_KEY" ? p("server.crt") : v === "OTHER_KEY" ? p("server-rotated.key") : v;
     const tls = Object.fromEntries(Object.entries(over).map(([k, v]) => [k, swap(v)]));
     const err = problem(tlsConfig({ certPath: p("server.crt"), keyPath: p("server.key"), ...tls }));
     expect(err?.exitCode).toBe(2);
@@ -65,8 +73,15 @@ describe("as an operator meets it", () => {
   async function run(args: string[]) {
     const dir = mkdtempSync(join(tmpdir(), "lq-tlscheck-"));
     const file = join(dir, "node.yaml");
-    writeFileSync(file, `tls:\n  enabled: true\n  cert_path: ${join(dir, "node.crt")}\n  key_path: ${join(dir, "node.key")}\nserver:\n  listen_address: 127.0.0.1:39090\n  metrics_port: 39091\n`);
-    const proc = Bun.spawn([process.execPath, MAIN, ...args, "--config", file], { stdout: "pipe", stderr: "pipe", env: { ...process.env, LIMIQUANTIX_NODE_STATE_DIR: dir } });
+    writeFileSync(
+      file,
+      `tls:\n  enabled: true\n  cert_path: ${join(dir, "node.crt")}\n  key_path: ${join(dir, "node.key")}\nserver:\n  listen_address: 127.0.0.1:39090\n  metrics_port: 39091\n`,
+    );
+    const proc = Bun.spawn([process.execPath, MAIN, ...args, "--config", file], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, LIMIQUANTIX_NODE_STATE_DIR: dir },
+    });
     const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
     const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     clearTimeout(timer);

@@ -2,14 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import {
-  checkAbsolutePath,
-  checkHost,
-  checkHostPort,
-  checkHttpUrl,
-  checkUuid,
-  isHostname,
-} from "../../src/config/validators.ts";
+import { checkAbsolutePath, checkHost, checkHostPort, checkHttpUrl, checkUuid, isHostname } from "../../src/config/validators.ts";
 
 describe("isHostname", () => {
   test.each([

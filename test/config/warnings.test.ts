@@ -7,7 +7,10 @@ import { load } from "./helpers.ts";
 
 describe("unknown keys in the file", () => {
   test.each([
-    ["server:\n  listen_adress: 0.0.0.0:1\n", 'config: /etc/limiquantix/node.yaml:2:3: unknown key "server.listen_adress" ignored; did you mean "server.listen_address"?'],
+    [
+      "server:\n  listen_adress: 0.0.0.0:1\n",
+      'config: /etc/limiquantix/node.yaml:2:3: unknown key "server.listen_adress" ignored; did you mean "server.listen_address"?',
+    ],
     ["controlplane:\n  address: http://x:1\n", 'config: /etc/limiquantix/node.yaml:1:1: unknown key "controlplane" ignored; did you mean "control_plane"?'],
     ["server:\n  backend: mock\n", 'config: /etc/limiquantix/node.yaml:2:3: unknown key "server.backend" ignored; did you mean "hypervisor.backend"?'],
     ["control_plane_uri: http://x:1\n", 'config: /etc/limiquantix/node.yaml:1:1: unknown key "control_plane_uri" ignored; did you mean "control_plane_url"?'],

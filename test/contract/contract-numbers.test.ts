@@ -3,12 +3,8 @@
 // project's own extras and may appear anywhere; below 100 everything must be the contract's.
 import { describe, expect, test } from "bun:test";
 import { createRegistry, type DescMessage } from "@bufbuild/protobuf";
-import {
-  file_limiquantix_node_v1_node_daemon, NodeDaemonService,
-} from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
-import {
-  CONTRACT_ENUMS, CONTRACT_MESSAGES, CONTRACT_RPCS, EMPTY, PACKAGE, REQUIRED_RPCS,
-} from "./contract-table.ts";
+import { file_limiquantix_node_v1_node_daemon, NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { CONTRACT_ENUMS, CONTRACT_MESSAGES, CONTRACT_RPCS, EMPTY, PACKAGE, REQUIRED_RPCS } from "./contract-table.ts";
 import { contractRangeRows, parseRows, type FieldRow } from "./wire-helpers.ts";
 
 const registry = createRegistry(file_limiquantix_node_v1_node_daemon);
@@ -26,8 +22,7 @@ function contractRows(message: string): FieldRow[] {
  * fields below 100 are exactly the contract message's (none for google.protobuf.Empty).
  */
 function expectReadsAs(ours: DescMessage, contract: string): void {
-  expect({ message: ours.typeName, fields: contractRangeRows(ours) })
-    .toEqual({ message: ours.typeName, fields: contractRows(contract) });
+  expect({ message: ours.typeName, fields: contractRangeRows(ours) }).toEqual({ message: ours.typeName, fields: contractRows(contract) });
 }
 
 describe("service", () => {
@@ -85,4 +80,3 @@ describe("enums", () => {
     });
   }
 });
-

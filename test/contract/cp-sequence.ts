@@ -109,7 +109,10 @@ export async function replayControlPlaneSequence(t: SequenceTarget): Promise<voi
   }
 
   // ISO scan: the control plane lists "iso" and keeps the *.iso files.
-  const files = fromBinary(ListStoragePoolFilesResponseSchema, ok(await client.call("ListStoragePoolFiles", bytesOf(vector("ListStoragePoolFiles"))), "ListStoragePoolFiles"));
+  const files = fromBinary(
+    ListStoragePoolFilesResponseSchema,
+    ok(await client.call("ListStoragePoolFiles", bytesOf(vector("ListStoragePoolFiles"))), "ListStoragePoolFiles"),
+  );
   expect(files.currentPath).toBe("iso");
   const netinst = files.entries.find((e) => e.name === NETINST_ISO);
   expect(netinst).toMatchObject({ path: `iso/${NETINST_ISO}`, isDirectory: false, fileType: "iso", permissions: "644" });

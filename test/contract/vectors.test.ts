@@ -3,13 +3,9 @@
 // control plane: fix the proto, never the vectors.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import {
-  createRegistry, equals, fromBinary, fromJson, toBinary, type DescMessage, type JsonValue, type Message,
-} from "@bufbuild/protobuf";
+import { createRegistry, equals, fromBinary, fromJson, toBinary, type DescMessage, type JsonValue, type Message } from "@bufbuild/protobuf";
 import { file_limiquantix_node_v1_node_daemon } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
-import {
-  firstByteDiff, firstDifference, fromHex, toHex, unknownFields, wireTypeMismatches,
-} from "./wire-helpers.ts";
+import { firstByteDiff, firstDifference, fromHex, toHex, unknownFields, wireTypeMismatches } from "./wire-helpers.ts";
 
 interface Vector {
   rpc: string;
@@ -20,17 +16,14 @@ interface Vector {
   hex: string;
 }
 
-const { vectors } = JSON.parse(
-  readFileSync(new URL("../fixtures/cp-wire/vectors.json", import.meta.url), "utf8"),
-) as { vectors: Vector[] };
+const { vectors } = JSON.parse(readFileSync(new URL("../fixtures/cp-wire/vectors.json", import.meta.url), "utf8")) as { vectors: Vector[] };
 
 const registry = createRegistry(file_limiquantix_node_v1_node_daemon);
 
 function schemaOf(v: Vector): DescMessage {
   const schema = registry.getMessage(v.message);
   if (!schema) {
-    throw new Error(`the project does not define ${v.message}, which the control plane uses as the ` +
-      `${v.direction} of ${v.rpc}`);
+    throw new Error(`the project does not define ${v.message}, which the control plane uses as the ` + `${v.direction} of ${v.rpc}`);
   }
   return schema;
 }
@@ -59,9 +52,7 @@ function responseMismatch(schema: DescMessage, expected: Message, cpHex: string)
     `our encoding differs from the control plane's at byte ${at}`,
     `  ours: ${ours.slice(at * 2, at * 2 + 24)}...`,
     `  cp:   ${cpHex.slice(at * 2, at * 2 + 24)}...`,
-    fields
-      ? `  the control plane's bytes read with our schema: ${fields}`
-      : "  same fields and values: only the order or encoding of fields differs",
+    fields ? `  the control plane's bytes read with our schema: ${fields}` : "  same fields and values: only the order or encoding of fields differs",
   ].join("\n");
 }
 

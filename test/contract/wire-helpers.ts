@@ -8,7 +8,11 @@ import { PACKAGE } from "./contract-table.ts";
 /** A field as "<number> <name> <type>", e.g. "4 bus limiquantix.node.v1.DiskBus". */
 export type FieldRow = string;
 
-const SCALARS = new Set(Object.values(ScalarType).filter((v) => typeof v === "string").map((s) => s.toLowerCase()));
+const SCALARS = new Set(
+  Object.values(ScalarType)
+    .filter((v) => typeof v === "string")
+    .map((s) => s.toLowerCase()),
+);
 const KEYWORDS = new Set(["optional", "repeated", "map"]);
 
 const scalarName = (t: ScalarType): string => ScalarType[t].toLowerCase();
@@ -24,16 +28,13 @@ export function fieldType(f: DescField): string {
     case "message":
       return f.message.typeName;
     case "list": {
-      const element = f.listKind === "scalar" ? scalarName(f.scalar)
-        : f.listKind === "enum" ? f.enum.typeName : f.message.typeName;
-      const packable = f.listKind === "enum"
-        || (f.listKind === "scalar" && f.scalar !== ScalarType.STRING && f.scalar !== ScalarType.BYTES);
+      const element = f.listKind === "scalar" ? scalarName(f.scalar) : f.listKind === "enum" ? f.enum.typeName : f.message.typeName;
+      const packable = f.listKind === "enum" || (f.listKind === "scalar" && f.scalar !== ScalarType.STRING && f.scalar !== ScalarType.BYTES);
       // proto3 packs repeated numbers and grpc-go writes them packed.
       return `repeated ${element}${packable && !f.packed ? " [packed=false]" : ""}`;
     }
     case "map": {
-      const value = f.mapKind === "scalar" ? scalarName(f.scalar)
-        : f.mapKind === "enum" ? f.enum.typeName : f.message.typeName;
+      const value = f.mapKind === "scalar" ? scalarName(f.scalar) : f.mapKind === "enum" ? f.enum.typeName : f.message.typeName;
       return `map<${scalarName(f.mapKey)}, ${value}>`;
     }
   }
@@ -49,8 +50,7 @@ export function contractRangeRows(schema: DescMessage): FieldRow[] {
 
 /** Qualifies the contract table's short type names with our package. */
 export function qualify(typeName: string): string {
-  return typeName.replace(/[A-Za-z_][\w.]*/g, (t) =>
-    SCALARS.has(t) || KEYWORDS.has(t) || t.startsWith("google.") ? t : `${PACKAGE}.${t}`);
+  return typeName.replace(/[A-Za-z_][\w.]*/g, (t) => (SCALARS.has(t) || KEYWORDS.has(t) || t.startsWith("google.") ? t : `${PACKAGE}.${t}`));
 }
 
 /** Checks contract rows "<number> <name> <type>" and qualifies their type names. */
@@ -139,9 +139,7 @@ export function firstDifference(schema: DescMessage, got: Message, want: Message
 const WIRE_TYPES = ["varint", "fixed64", "length-delimited", "start-group", "end-group", "fixed32"];
 
 function describeUnknown(fields: UnknownField[] | undefined): string {
-  return (fields ?? [])
-    .map((u) => `#${u.no} ${WIRE_TYPES[u.wireType] ?? u.wireType} (bytes ${Buffer.from(u.data).toString("hex")})`)
-    .join(", ");
+  return (fields ?? []).map((u) => `#${u.no} ${WIRE_TYPES[u.wireType] ?? u.wireType} (bytes ${Buffer.from(u.data).toString("hex")})`).join(", ");
 }
 
 /** Every place in a decoded message holding fields our schema does not define. */
@@ -155,9 +153,12 @@ export function unknownFields(schema: DescMessage, msg: Message, path = ""): str
     const at = path ? `${path}.${f.name}` : f.name;
     const v = valueOf(msg, f);
     if (v === undefined) continue;
-    const entries: [string, unknown][] = f.fieldKind === "list" ? (v as unknown[]).map((e, i) => [`${at}[${i}]`, e])
-      : f.fieldKind === "map" ? Object.entries(v as Fields).map(([k, e]) => [`${at}[${JSON.stringify(k)}]`, e])
-      : [[at, v]];
+    const entries: [string, unknown][] =
+      f.fieldKind === "list"
+        ? (v as unknown[]).map((e, i) => [`${at}[${i}]`, e])
+        : f.fieldKind === "map"
+          ? Object.entries(v as Fields).map(([k, e]) => [`${at}[${JSON.stringify(k)}]`, e])
+          : [[at, v]];
     for (const [where, e] of entries) found.push(...unknownFields(f.message, e as Message, where));
   }
   return found;
@@ -167,10 +168,19 @@ export function unknownFields(schema: DescMessage, msg: Message, path = ""): str
 
 function scalarWireType(t: ScalarType): WireType {
   switch (t) {
-    case ScalarType.STRING: case ScalarType.BYTES: return WireType.LengthDelimited;
-    case ScalarType.DOUBLE: case ScalarType.FIXED64: case ScalarType.SFIXED64: return WireType.Bit64;
-    case ScalarType.FLOAT: case ScalarType.FIXED32: case ScalarType.SFIXED32: return WireType.Bit32;
-    default: return WireType.Varint;
+    case ScalarType.STRING:
+    case ScalarType.BYTES:
+      return WireType.LengthDelimited;
+    case ScalarType.DOUBLE:
+    case ScalarType.FIXED64:
+    case ScalarType.SFIXED64:
+      return WireType.Bit64;
+    case ScalarType.FLOAT:
+    case ScalarType.FIXED32:
+    case ScalarType.SFIXED32:
+      return WireType.Bit32;
+    default:
+      return WireType.Varint;
   }
 }
 
@@ -196,7 +206,9 @@ export function wireTypeMismatches(schema: DescMessage, bytes: Uint8Array, path 
     seen.set(no, index + 1);
     const at = `${path ? `${path}.` : ""}${f?.name ?? `#${no}`}${f?.fieldKind === "list" ? `[${index}]` : ""}`;
     if (f && !acceptedWireTypes(f).includes(wireType)) {
-      const want = acceptedWireTypes(f).map((w) => WIRE_TYPES[w]).join(" or ");
+      const want = acceptedWireTypes(f)
+        .map((w) => WIRE_TYPES[w])
+        .join(" or ");
       found.push(`${at} (#${no} ${fieldType(f)}): control plane sends ${WIRE_TYPES[wireType]}, ours reads ${want}`);
       reader.skip(wireType, no);
     } else if (f?.message && f.fieldKind !== "map" && wireType === WireType.LengthDelimited) {

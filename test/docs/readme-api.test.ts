@@ -39,7 +39,11 @@ export function apiCommands(readme: string): string[] {
 
 /** SIGINT to a process and all its descendants. */
 function interruptTree(pid: number): void {
-  const children = Bun.spawnSync(["pgrep", "-P", String(pid)]).stdout.toString().split("\n").filter(Boolean).map(Number);
+  const children = Bun.spawnSync(["pgrep", "-P", String(pid)])
+    .stdout.toString()
+    .split("\n")
+    .filter(Boolean)
+    .map(Number);
   for (const child of children) interruptTree(child);
   try {
     process.kill(pid, "SIGINT");

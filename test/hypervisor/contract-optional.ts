@@ -23,7 +23,10 @@ export function optionalContractTests(opts: ContractOptions, hv: () => Hyperviso
       });
       // Disks only: every vm also has the node's empty CD-ROM (cdrom-0).
       const disks = (vm: { spec: VmSpec }) => vm.spec.disks.filter((d) => d.device === "disk");
-      expect(disks(withDisk).map((d) => [d.id, d.target])).toEqual([["root", "vda"], ["data", "vdb"]]);
+      expect(disks(withDisk).map((d) => [d.id, d.target])).toEqual([
+        ["root", "vda"],
+        ["data", "vdb"],
+      ]);
       await expectKind(hv().attachDisk(id, { ...(disks(withDisk)[1] as VmSpec["disks"][number]) }), "already_exists");
       await expectKind(hv().detachDisk(id, "nope"), "not_found");
       expect(disks(await hv().detachDisk(id, "data")).map((d) => d.id)).toEqual(["root"]);

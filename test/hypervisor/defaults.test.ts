@@ -7,7 +7,10 @@ describe("withDefaults", () => {
     const spec = withDefaults({
       name: "web-1",
       memoryMib: 2048,
-      disks: [{ id: "root", newImage: { sizeBytes: 2 ** 30 } }, { id: "iso", path: "/iso/a.iso", device: "cdrom" }],
+      disks: [
+        { id: "root", newImage: { sizeBytes: 2 ** 30 } },
+        { id: "iso", path: "/iso/a.iso", device: "cdrom" },
+      ],
       nics: [{ id: "eth0", bridge: "br0" }],
     });
     expect(spec).toEqual({
@@ -67,7 +70,18 @@ test("withDefaults keeps the new request fields and fills only what is unset", (
   });
   expect(spec.cpu.mode).toBe("maximum");
   expect(spec.disks).toEqual([
-    { id: "root", volume: "app-root.qcow2", pool: "fast", newImage: { sizeBytes: 2 ** 30, format: "qcow2" }, iopsLimit: 500, throughputMbps: 100, bus: "virtio", bootOrder: 0, readonly: false, device: "disk" },
+    {
+      id: "root",
+      volume: "app-root.qcow2",
+      pool: "fast",
+      newImage: { sizeBytes: 2 ** 30, format: "qcow2" },
+      iopsLimit: 500,
+      throughputMbps: 100,
+      bus: "virtio",
+      bootOrder: 0,
+      readonly: false,
+      device: "disk",
+    },
     { id: "iso", volume: "iso/debian.iso", bus: "ide", bootOrder: 0, readonly: true, device: "cdrom" },
     { id: "empty", bus: "sata", bootOrder: 0, readonly: true, device: "cdrom" },
   ]);

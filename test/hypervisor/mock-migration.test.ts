@@ -17,12 +17,9 @@ describe("migration", () => {
     const id = await create(hv);
     await hv.startVm(id);
     const seen: string[] = [];
-    const { frames, error } = await collect(
-      hv.migrateVm(id, { targetUri: target, live: true, copyStorage: false }, new AbortController().signal),
-      async () => {
-        seen.push((await hv.getVm(id).catch(() => ({ state: "gone" }))).state);
-      },
-    );
+    const { frames, error } = await collect(hv.migrateVm(id, { targetUri: target, live: true, copyStorage: false }, new AbortController().signal), async () => {
+      seen.push((await hv.getVm(id).catch(() => ({ state: "gone" }))).state);
+    });
     expect(error).toBeUndefined();
     expect(frames[0]).toMatchObject({ phase: "starting", percent: 0, dataTotalBytes: 1024 * 1024 * 1024 });
     const transfers = frames.filter((f) => f.phase === "transferring").map((f) => f.percent);
@@ -69,12 +66,9 @@ describe("migration", () => {
     await hv.startVm(id);
     await hv.pauseVm(id);
     const abort = new AbortController();
-    const { frames, error } = await collect(
-      hv.migrateVm(id, { targetUri: target, live: true, copyStorage: false }, abort.signal),
-      (p) => {
-        if (p.phase === "transferring") abort.abort();
-      },
-    );
+    const { frames, error } = await collect(hv.migrateVm(id, { targetUri: target, live: true, copyStorage: false }, abort.signal), (p) => {
+      if (p.phase === "transferring") abort.abort();
+    });
     expect(frames.at(-1)?.phase).toBe("cancelled");
     expect(error).toMatchObject({ kind: "cancelled" });
     expect((await hv.getVm(id)).state).toBe("paused");

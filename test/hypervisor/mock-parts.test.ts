@@ -21,7 +21,10 @@ describe("console ports", () => {
   test("run out with resource_exhausted and come back when released", async () => {
     const ports = createPortAllocator(5900, 5901);
     expect([ports.allocate(), ports.allocate()]).toEqual([5900, 5901]);
-    await expectKind(Promise.resolve().then(() => ports.allocate()), "resource_exhausted");
+    await expectKind(
+      Promise.resolve().then(() => ports.allocate()),
+      "resource_exhausted",
+    );
     ports.release(5900);
     ports.release(5900); // twice is harmless
     expect(ports.allocate()).toBe(5900);

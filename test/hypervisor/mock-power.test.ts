@@ -69,7 +69,7 @@ describe("metrics", () => {
     let now = 1_700_000_000_000;
     let seed = 42;
     // A small LCG: deterministic "random" numbers.
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const hv = mock({ clock: () => now, random });
     return { hv, tick: (ms: number) => (now += ms) };
   }

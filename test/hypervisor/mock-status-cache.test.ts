@@ -64,25 +64,85 @@ describe("mock status objects", () => {
   test("every change a status shows hands out a new status", async () => {
     const { hv } = clocked();
     const id = await create(hv);
-    await expectNewStatus(hv, id, () => hv.startVm(id), (s) => expect(s.state).toBe("running"));
-    await expectNewStatus(hv, id, () => hv.rebootVm(id), (s) => expect(s.stateReason).toBe("rebooted"));
-    await expectNewStatus(hv, id, () => hv.pauseVm(id), (s) => expect(s.state).toBe("paused"));
-    await expectNewStatus(hv, id, () => hv.resumeVm(id), (s) => expect(s.state).toBe("running"));
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.startVm(id),
+      (s) => expect(s.state).toBe("running"),
+    );
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.rebootVm(id),
+      (s) => expect(s.stateReason).toBe("rebooted"),
+    );
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.pauseVm(id),
+      (s) => expect(s.state).toBe("paused"),
+    );
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.resumeVm(id),
+      (s) => expect(s.state).toBe("running"),
+    );
     await expectNewStatus(
       hv,
       id,
       () => hv.attachDisk(id, { id: "data", newImage: { sizeBytes: 2 ** 30, format: "qcow2" }, bus: "virtio", bootOrder: 0, readonly: false, device: "disk" }),
       (s) => expect(s.spec.disks.map((d) => d.id)).toContain("data"),
     );
-    await expectNewStatus(hv, id, () => hv.detachDisk(id, "data"), (s) => expect(s.spec.disks.map((d) => d.id)).not.toContain("data"));
-    await expectNewStatus(hv, id, () => hv.attachNic(id, { id: "eth1", network: "default", model: "virtio" }), (s) => expect(s.spec.nics.map((n) => n.id)).toContain("eth1"));
-    await expectNewStatus(hv, id, () => hv.detachNic(id, "eth1"), (s) => expect(s.spec.nics.map((n) => n.id)).not.toContain("eth1"));
-    await expectNewStatus(hv, id, () => hv.createSnapshot(id, { name: "s1", includeMemory: true, quiesce: false }), (s) => expect([s.snapshotCount, s.currentSnapshot]).toEqual([1, "s1"]));
-    await expectNewStatus(hv, id, () => hv.createSnapshot(id, { name: "s2", includeMemory: false, quiesce: false }), (s) => expect([s.snapshotCount, s.currentSnapshot]).toEqual([2, "s2"]));
-    await expectNewStatus(hv, id, () => hv.revertSnapshot(id, "s1"), (s) => expect(s.currentSnapshot).toBe("s1"));
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.detachDisk(id, "data"),
+      (s) => expect(s.spec.disks.map((d) => d.id)).not.toContain("data"),
+    );
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.attachNic(id, { id: "eth1", network: "default", model: "virtio" }),
+      (s) => expect(s.spec.nics.map((n) => n.id)).toContain("eth1"),
+    );
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.detachNic(id, "eth1"),
+      (s) => expect(s.spec.nics.map((n) => n.id)).not.toContain("eth1"),
+    );
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.createSnapshot(id, { name: "s1", includeMemory: true, quiesce: false }),
+      (s) => expect([s.snapshotCount, s.currentSnapshot]).toEqual([1, "s1"]),
+    );
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.createSnapshot(id, { name: "s2", includeMemory: false, quiesce: false }),
+      (s) => expect([s.snapshotCount, s.currentSnapshot]).toEqual([2, "s2"]),
+    );
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.revertSnapshot(id, "s1"),
+      (s) => expect(s.currentSnapshot).toBe("s1"),
+    );
     // Deleting a snapshot that is not the current one changes only the count.
-    await expectNewStatus(hv, id, () => hv.deleteSnapshot(id, "s2"), (s) => expect([s.snapshotCount, s.currentSnapshot]).toEqual([1, "s1"]));
-    await expectNewStatus(hv, id, () => hv.forceStopVm(id), (s) => expect([s.state, s.startedAt]).toEqual(["stopped", undefined]));
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.deleteSnapshot(id, "s2"),
+      (s) => expect([s.snapshotCount, s.currentSnapshot]).toEqual([1, "s1"]),
+    );
+    await expectNewStatus(
+      hv,
+      id,
+      () => hv.forceStopVm(id),
+      (s) => expect([s.state, s.startedAt]).toEqual(["stopped", undefined]),
+    );
   });
 
   test("a listing within a step that an earlier listing advanced still shows new, started and deleted VMs", async () => {

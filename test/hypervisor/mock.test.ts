@@ -57,10 +57,7 @@ describe("devices", () => {
 
   test("given MACs are kept (lowercased), missing ones are generated and distinct", async () => {
     const hv = mock();
-    const nics = [
-      { id: "a", bridge: "br0", mac: "52:54:00:AA:BB:CC" },
-      ...Array.from({ length: 20 }, (_, i) => ({ id: `n${i}`, bridge: "br0" })),
-    ];
+    const nics = [{ id: "a", bridge: "br0", mac: "52:54:00:AA:BB:CC" }, ...Array.from({ length: 20 }, (_, i) => ({ id: `n${i}`, bridge: "br0" }))];
     const { vm } = await hv.createVm(crypto.randomUUID(), spec({ nics }));
     expect(vm.spec.nics[0]?.mac).toBe("52:54:00:aa:bb:cc");
     expect(new Set(vm.spec.nics.map((x) => x.mac)).size).toBe(21);
@@ -125,7 +122,13 @@ describe("the node's CD-ROMs and media", () => {
       ["cdrom-0", "cdrom", ""],
     ]);
     const id = crypto.randomUUID();
-    const s = spec({ disks: [{ id: "root", newImage: { sizeBytes: 1 << 30 } }, { id: "cd0", device: "cdrom" }], cloudInit: { userData: "#cloud-config\n" } });
+    const s = spec({
+      disks: [
+        { id: "root", newImage: { sizeBytes: 1 << 30 } },
+        { id: "cd0", device: "cdrom" },
+      ],
+      cloudInit: { userData: "#cloud-config\n" },
+    });
     const { vm } = await hv.createVm(id, s);
     expect(vm.spec.disks.map((d) => [d.id, d.device, d.resolvedPath ?? ""])).toEqual([
       ["root", "disk", `/srv/vms/${id}-root.qcow2`],
@@ -143,7 +146,12 @@ describe("the node's CD-ROMs and media", () => {
       const hv = mock({ storagePath: dir });
       const events: HypervisorEvent[] = [];
       hv.onEvent((e) => events.push(e));
-      const id = await create(hv, { disks: [{ id: "root", newImage: { sizeBytes: 1 << 30 } }, { id: "cd0", device: "cdrom" }] });
+      const id = await create(hv, {
+        disks: [
+          { id: "root", newImage: { sizeBytes: 1 << 30 } },
+          { id: "cd0", device: "cdrom" },
+        ],
+      });
       await hv.startVm(id);
       const drive = async () => (await hv.getVm(id)).spec.disks.find((d) => d.id === "cd0")!;
       await hv.changeMedia(id, "cd0", { path: join(dir, "iso", "debian.iso") });
@@ -236,9 +244,7 @@ describe("scale", () => {
     const hv = mock({ clock: () => 1_700_000_000_000 });
     const base = spec();
     await Promise.all(
-      Array.from({ length: 10_000 }, (_, i) =>
-        hv.createVm(crypto.randomUUID(), { ...base, name: `scale-${i}`, labels: { tier: i % 2 ? "web" : "db" } }),
-      ),
+      Array.from({ length: 10_000 }, (_, i) => hv.createVm(crypto.randomUUID(), { ...base, name: `scale-${i}`, labels: { tier: i % 2 ? "web" : "db" } })),
     );
     const started = performance.now();
     const all = await hv.listVms();

@@ -59,7 +59,12 @@ const rows: Row[] = [
   ["memory above 16 TiB", (s) => (s.memoryMib = 16 * 2 ** 20 + 1), "spec.memory.size_mib"],
   ["memory odd with hugepages", (s) => Object.assign(s, { memoryMib: 1025, hugepages: true }), "spec.memory.size_mib", "multiple of 2"],
   ["hugepages not boolean", (s) => (s.hugepages = "yes"), "spec.memory.hugepages"],
-  ["65 disks", (s) => (s.disks = Array.from({ length: 65 }, (_, i) => ({ ...s.disks[1], id: `d${i}`, path: `/d/${i}` }))), "spec.disks", "at most 64 disks are allowed, got 65"],
+  [
+    "65 disks",
+    (s) => (s.disks = Array.from({ length: 65 }, (_, i) => ({ ...s.disks[1], id: `d${i}`, path: `/d/${i}` }))),
+    "spec.disks",
+    "at most 64 disks are allowed, got 65",
+  ],
   ["disks not a list", (s) => (s.disks = {}), "spec.disks", "must be a list"],
   ["disk id empty", (s) => (s.disks[0].id = ""), "spec.disks[0].id", "must be set"],
   ["disk id uppercase", (s) => (s.disks[0].id = "Root"), "spec.disks[0].id", "a-z 0-9"],
@@ -84,7 +89,15 @@ const rows: Row[] = [
   ["pool of 129 characters", (s) => (s.disks[0].pool = "p".repeat(129)), "spec.disks[0].pool", "1-128"],
   ["pool with a slash", (s) => (s.disks[0].pool = "a/b"), "spec.disks[0].pool"],
   ["pool for a path", (s) => (s.disks[1].pool = "fast"), "spec.disks[1].pool", "unless volume or new_image"],
-  ["duplicate writable volume", (s) => { Object.assign(s.disks[0], { volume: "v.qcow2", pool: "p" }); Object.assign(s.disks[1], { path: undefined, volume: "v.qcow2", pool: "p" }); }, "spec.disks[1].volume", '"v.qcow2" is used by disks[0]'],
+  [
+    "duplicate writable volume",
+    (s) => {
+      Object.assign(s.disks[0], { volume: "v.qcow2", pool: "p" });
+      Object.assign(s.disks[1], { path: undefined, volume: "v.qcow2", pool: "p" });
+    },
+    "spec.disks[1].volume",
+    '"v.qcow2" is used by disks[0]',
+  ],
   ["iops above 10 million", (s) => (s.disks[0].iopsLimit = 10_000_001), "spec.disks[0].iops_limit", "between 0 and 10000000"],
   ["iops negative", (s) => (s.disks[0].iopsLimit = -1), "spec.disks[0].iops_limit"],
   ["throughput above 1 million MB/s", (s) => (s.disks[1].throughputMbps = 1_000_001), "spec.disks[1].throughput_mbps", "between 0 and 1000000"],
@@ -112,7 +125,12 @@ const rows: Row[] = [
   ["cdrom writable", (s) => (s.disks[2].readonly = false), "spec.disks[2].readonly", "must be true for a cdrom"],
   ["cdrom on virtio", (s) => (s.disks[2].bus = "virtio"), "spec.disks[2].bus", "sata, scsi or ide"],
   ["cdrom as new image", (s) => Object.assign(s.disks[0], { device: "cdrom", readonly: true, bus: "sata" }), "spec.disks[0].new_image", "existing ISO"],
-  ["33 nics", (s) => (s.nics = Array.from({ length: 33 }, (_, i) => ({ id: `n${i}`, bridge: "br0", model: "virtio" }))), "spec.nics", "at most 32 NICs are allowed, got 33"],
+  [
+    "33 nics",
+    (s) => (s.nics = Array.from({ length: 33 }, (_, i) => ({ id: `n${i}`, bridge: "br0", model: "virtio" }))),
+    "spec.nics",
+    "at most 32 NICs are allowed, got 33",
+  ],
   ["nic id", (s) => (s.nics[0].id = "eth 0"), "spec.nics[0].id"],
   ["duplicate nic id", (s) => (s.nics[1].id = "eth0"), "spec.nics[1].id", '"eth0" is used by nics[0]'],
   ["nic with bridge and network", (s) => (s.nics[0].network = "default"), "spec.nics[0].attachment", "exactly one of bridge and network"],
@@ -130,7 +148,15 @@ const rows: Row[] = [
   ["nic bandwidth negative", (s) => (s.nics[0].bandwidthMbps = -5), "spec.nics[0].bandwidth_mbps"],
   ["nic boot order negative", (s) => (s.nics[0].bootOrder = -1), "spec.nics[0].boot_order"],
   ["nic boot order of a disk", (s) => (s.nics[0].bootOrder = 1), "spec.nics[0].boot_order", "1 is used by disks[0]"],
-  ["nic boot order twice", (s) => { s.nics[0].bootOrder = 5; s.nics[1].bootOrder = 5; }, "spec.nics[1].boot_order", "5 is used by nics[0]"],
+  [
+    "nic boot order twice",
+    (s) => {
+      s.nics[0].bootOrder = 5;
+      s.nics[1].bootOrder = 5;
+    },
+    "spec.nics[1].boot_order",
+    "5 is used by nics[0]",
+  ],
   ["firmware", (s) => (s.firmware = "coreboot"), "spec.firmware", "bios, uefi"],
   ["console type", (s) => (s.console.type = "rdp"), "spec.console.type"],
   ["vnc password of 9", (s) => (s.console.password = "123456789"), "spec.console.password", "at most 8 characters for vnc"],
@@ -150,7 +176,12 @@ const rows: Row[] = [
   ["guest os with a dash", (s) => (s.guestOs = "windows-server"), "spec.guest_os"],
   ["guest os of 65 characters", (s) => (s.guestOs = "w".repeat(65)), "spec.guest_os", "at most 64"],
   ["guest os not a string", (s) => (s.guestOs = 1), "spec.guest_os", "must be a string"],
-  ["17 host devices", (s) => (s.hostDevices = Array.from({ length: 17 }, (_, i) => ({ pciAddress: `0000:${(i + 16).toString(16)}:00.0`, romBar: true }))), "spec.host_devices", "at most 16"],
+  [
+    "17 host devices",
+    (s) => (s.hostDevices = Array.from({ length: 17 }, (_, i) => ({ pciAddress: `0000:${(i + 16).toString(16)}:00.0`, romBar: true }))),
+    "spec.host_devices",
+    "at most 16",
+  ],
   ["pci short form", (s) => (s.hostDevices[0].pciAddress = "01:00.0"), "spec.host_devices[0].pci_address", "DDDD:BB:SS.F"],
   ["pci function 8", (s) => (s.hostDevices[0].pciAddress = "0000:01:00.8"), "spec.host_devices[0].pci_address"],
   ["pci slot 0x20", (s) => (s.hostDevices[0].pciAddress = "0000:01:20.0"), "spec.host_devices[0].pci_address"],
@@ -193,8 +224,27 @@ describe("validateVmSpec", () => {
   test("accepts every new source, limit and profile at its bounds", () => {
     const spec = valid();
     spec.disks.push(
-      { id: "vol", volume: "vol-1.qcow2", pool: "nvme_0.fast-A", bus: "virtio", bootOrder: 0, readonly: false, device: "disk", iopsLimit: 10_000_000, throughputMbps: 1_000_000 },
-      { id: "new-vol", volume: "v".repeat(255), newImage: { sizeBytes: 2 ** 20, format: "raw" }, bus: "scsi", bootOrder: 0, readonly: false, device: "disk", iopsLimit: 0 },
+      {
+        id: "vol",
+        volume: "vol-1.qcow2",
+        pool: "nvme_0.fast-A",
+        bus: "virtio",
+        bootOrder: 0,
+        readonly: false,
+        device: "disk",
+        iopsLimit: 10_000_000,
+        throughputMbps: 1_000_000,
+      },
+      {
+        id: "new-vol",
+        volume: "v".repeat(255),
+        newImage: { sizeBytes: 2 ** 20, format: "raw" },
+        bus: "scsi",
+        bootOrder: 0,
+        readonly: false,
+        device: "disk",
+        iopsLimit: 0,
+      },
       { id: "iso-vol", volume: "iso/debian-12.iso", bus: "sata", bootOrder: 3, readonly: true, device: "cdrom" },
       { id: "empty-drive", bus: "ide", bootOrder: 0, readonly: true, device: "cdrom" },
       // The same read-only volume twice is fine, like a shared ISO path.
@@ -217,7 +267,7 @@ describe("validateVmSpec", () => {
   test("the node's cloud-init CD-ROM is accepted only when asked for", () => {
     const spec = valid();
     spec.disks.push({ id: "cloud-init", path: "/var/lib/limiquantix/vms/x/cloud-init.iso", bus: "sata", bootOrder: 0, readonly: true, device: "cdrom" });
-    expect(() => validateVmSpec(spec)).toThrow("spec.disks[3].id: \"cloud-init\" is the id of the node's cloud-init CD-ROM");
+    expect(() => validateVmSpec(spec)).toThrow('spec.disks[3].id: "cloud-init" is the id of the node\'s cloud-init CD-ROM');
     expect(() => validateVmSpec(spec, "spec", { allowNodeCdroms: true })).not.toThrow();
     const disk = spec.disks[3]!;
     expect(() => validateDiskSpec(disk)).toThrow("disk.id:");
@@ -267,12 +317,53 @@ describe("device and id checks", () => {
 });
 
 describe("properties", () => {
-  const specFields = ["name", "cpu", "memoryMib", "hugepages", "disks", "nics", "firmware", "console", "hostDevices", "labels", "description", "cloudInit", "guestOs"];
+  const specFields = [
+    "name",
+    "cpu",
+    "memoryMib",
+    "hugepages",
+    "disks",
+    "nics",
+    "firmware",
+    "console",
+    "hostDevices",
+    "labels",
+    "description",
+    "cloudInit",
+    "guestOs",
+  ];
 
   // Starts from a valid spec and overwrites random paths with arbitrary values, so both
   // plausible and absurd inputs reach every rule.
   const mutation = fc.record({
-    path: fc.array(fc.oneof(fc.constantFrom(...specFields, "sockets", "id", "path", "newImage", "sizeBytes", "mac", "bridge", "pciAddress", "type", "password", "volume", "pool", "iopsLimit", "throughputMbps", "bandwidthMbps", "bootOrder", "port", "userData", "mode"), fc.nat(4)), { minLength: 1, maxLength: 3 }),
+    path: fc.array(
+      fc.oneof(
+        fc.constantFrom(
+          ...specFields,
+          "sockets",
+          "id",
+          "path",
+          "newImage",
+          "sizeBytes",
+          "mac",
+          "bridge",
+          "pciAddress",
+          "type",
+          "password",
+          "volume",
+          "pool",
+          "iopsLimit",
+          "throughputMbps",
+          "bandwidthMbps",
+          "bootOrder",
+          "port",
+          "userData",
+          "mode",
+        ),
+        fc.nat(4),
+      ),
+      { minLength: 1, maxLength: 3 },
+    ),
     value: fc.oneof(fc.anything(), fc.string(), fc.integer(), fc.double(), fc.constant(undefined), fc.constant(null)),
   });
 

@@ -17,7 +17,10 @@ import { REAL, realCpuDisabledFeatures, realNetwork, realTierStorage, type RealT
 const OWN_POOL = "limiquantix";
 
 function removeDomain(id: string): void {
-  for (const cmd of [["destroy", id], ["undefine", id, "--snapshots-metadata", "--nvram"]]) {
+  for (const cmd of [
+    ["destroy", id],
+    ["undefine", id, "--snapshots-metadata", "--nvram"],
+  ]) {
     try {
       virsh(...cmd);
     } catch {}
@@ -33,7 +36,10 @@ function removeLeftoverOwnPool(): void {
     return;
   }
   if (!/<path>\/tmp\/lq-/.test(xml)) throw new Error(`a libvirt pool ${OWN_POOL} exists outside the test folders; this test would use it`);
-  for (const cmd of [["pool-destroy", OWN_POOL], ["pool-undefine", OWN_POOL]]) {
+  for (const cmd of [
+    ["pool-destroy", OWN_POOL],
+    ["pool-undefine", OWN_POOL],
+  ]) {
     try {
       virsh(...cmd);
     } catch {}
@@ -86,7 +92,10 @@ describe.skipIf(!REAL)(`the control plane's sequence on the compiled binary, lib
     removeDomain(CLONE_ID);
     await daemon?.stop();
     for (const pool of ["3a9d4c1e-7f2b-4c8a-b6e5-0d1f2e3c4b5a", OWN_POOL]) {
-      for (const cmd of [["pool-destroy", pool], ["pool-undefine", pool]]) {
+      for (const cmd of [
+        ["pool-destroy", pool],
+        ["pool-undefine", pool],
+      ]) {
         try {
           virsh(...cmd);
         } catch {}
@@ -119,7 +128,9 @@ describe.skipIf(!REAL)(`the control plane's sequence on the compiled binary, lib
       hooks: {
         async afterCreate() {
           // The NoCloud ISO: attached as a CD-ROM, labelled cidata, holding the control plane's data.
-          const isoLine = blk().split("\n").find((l) => l.includes("cloud-init.iso"));
+          const isoLine = blk()
+            .split("\n")
+            .find((l) => l.includes("cloud-init.iso"));
           expect(isoLine).toContain("cdrom");
           const iso = isoLine!.trim().split(/\s+/).at(-1)!;
           expect(isoinfo(["-d", "-i", iso])).toMatch(/Volume id: CIDATA/);

@@ -41,7 +41,14 @@ function request(id: string, spec: Record<string, unknown> = {}) {
   return {
     vmId: id,
     name: nameOf(id),
-    spec: { cpuSockets: 1, cpuCores: 2, cpuThreadsPerCore: 1, memoryMib: 128n, disks: [{ id: "root", sizeGib: 1n, format: DiskFormat.QCOW2, bootable: true }], ...spec },
+    spec: {
+      cpuSockets: 1,
+      cpuCores: 2,
+      cpuThreadsPerCore: 1,
+      memoryMib: 128n,
+      disks: [{ id: "root", sizeGib: 1n, format: DiskFormat.QCOW2, bootable: true }],
+      ...spec,
+    },
     labels: { tier: "fast" },
   };
 }
@@ -102,8 +109,16 @@ describe(`the daemon's API on the libvirt backend at ${URI}`, () => {
     const s2 = await t.grpc.createSnapshot({ vmId: id, name: "s2" });
     expect(s2).toMatchObject({ snapshotId: "s2", name: "s2", parentId: "s1", current: true });
     const listed = (await t.grpc.listSnapshots({ vmId: id })).snapshots.map((s) => [s.snapshotId, s.parentId]);
-    expect(listed.sort()).toEqual([["s1", ""], ["s2", "s1"]]);
-    expect(ffi.withDomain(conn, id, (d) => ffi.listSnapshots(conn, d)).map((s) => s.name).sort()).toEqual(["s1", "s2"]);
+    expect(listed.sort()).toEqual([
+      ["s1", ""],
+      ["s2", "s1"],
+    ]);
+    expect(
+      ffi
+        .withDomain(conn, id, (d) => ffi.listSnapshots(conn, d))
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["s1", "s2"]);
     await t.grpc.revertSnapshot({ vmId: id, snapshotId: "s1" });
     expect((await t.grpc.getVMStatus({ vmId: id })).currentSnapshot).toBe("s1");
     expect(ffi.withDomain(conn, id, (d) => ffi.currentSnapshotName(conn, d))).toBe("s1");
@@ -116,7 +131,13 @@ describe(`the daemon's API on the libvirt backend at ${URI}`, () => {
   test("GetVMStatus through the daemon, beside the direct libvirt calls (figures reported, not asserted)", async () => {
     const id = await running();
     const direct = () => readStatusByHand(conn, id);
-    const r = await measureStatusLatency(300, direct, () => t.daemon.hypervisor.getVm(id), () => t.grpc.getVMStatus({ vmId: id }), () => t.grpc.healthCheck({}));
+    const r = await measureStatusLatency(
+      300,
+      direct,
+      () => t.daemon.hypervisor.getVm(id),
+      () => t.grpc.getVMStatus({ vmId: id }),
+      () => t.grpc.healthCheck({}),
+    );
     printTable(`GetVMStatus on ${URI}, ms (median of 300; added = median of paired differences)`, latencyRows(r));
     // The budget (1 ms added) is the bench's to judge (bench/sections/libvirt.ts); here only that
     // all three paths answered about the same VM.

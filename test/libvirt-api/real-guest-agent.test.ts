@@ -49,7 +49,8 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
     } catch (err) {
       last = err;
     }
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `; last error: ${(last as Error).message}` : ""}`);
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `; last error: ${(last as Error).message}` : ""}`);
     await Bun.sleep(intervalMs);
   }
 }
@@ -119,7 +120,12 @@ describe.skipIf(!REAL)(`the guest agent on a real guest, libvirt at ${URI}`, () 
   }, STEP_MS);
 
   afterAll(async () => {
-    for (const cmd of [["destroy", id], ["undefine", id, "--snapshots-metadata", "--nvram"], ["pool-destroy", POOL_ID], ["pool-undefine", POOL_ID]]) {
+    for (const cmd of [
+      ["destroy", id],
+      ["undefine", id, "--snapshots-metadata", "--nvram"],
+      ["pool-destroy", POOL_ID],
+      ["pool-undefine", POOL_ID],
+    ]) {
       try {
         virsh(...cmd);
       } catch {}
@@ -130,119 +136,151 @@ describe.skipIf(!REAL)(`the guest agent on a real guest, libvirt at ${URI}`, () 
     console.table(timings);
   }, STEP_MS);
 
-  test("the VM as the control plane creates it: ISO in a LOCAL_DIR pool, bootable CD-ROM, cloud-init, a data disk", async () => {
-    const poolDir = join(storage.root, "pools", "agent");
-    mkdirSync(join(poolDir, "iso"), { recursive: true });
-    copyFileSync(image.iso, join(poolDir, "iso", ISO_NAME));
-    const pool = await run.grpc.initStoragePool({ poolId: POOL_ID, type: StoragePoolType.LOCAL_DIR, config: { local: { path: poolDir } } });
-    expect(pool.mountPath).toBe(poolDir);
-    const created = await run.grpc.createVM({
-      vmId: id,
-      name,
-      spec: {
-        cpuSockets: 1,
-        cpuCores: 2,
-        cpuThreadsPerCore: 1,
-        memoryMib: 512n,
-        disks: [{ id: "data", sizeGib: 1n, poolId: POOL_ID }],
-        cdroms: [{ id: "cd0", isoPath: `iso/${ISO_NAME}`, bootable: true }],
-        nics: [{ id: "eth0" }],
-        cloudInit: {
-          userData: `#cloud-config\nhostname: ${HOSTNAME}\n`,
-          networkConfig: `version: 2\nethernets:\n  eth0:\n    addresses: [${GUEST_IP}/24]\n`,
+  test(
+    "the VM as the control plane creates it: ISO in a LOCAL_DIR pool, bootable CD-ROM, cloud-init, a data disk",
+    async () => {
+      const poolDir = join(storage.root, "pools", "agent");
+      mkdirSync(join(poolDir, "iso"), { recursive: true });
+      copyFileSync(image.iso, join(poolDir, "iso", ISO_NAME));
+      const pool = await run.grpc.initStoragePool({ poolId: POOL_ID, type: StoragePoolType.LOCAL_DIR, config: { local: { path: poolDir } } });
+      expect(pool.mountPath).toBe(poolDir);
+      const created = await run.grpc.createVM({
+        vmId: id,
+        name,
+        spec: {
+          cpuSockets: 1,
+          cpuCores: 2,
+          cpuThreadsPerCore: 1,
+          memoryMib: 512n,
+          disks: [{ id: "data", sizeGib: 1n, poolId: POOL_ID }],
+          cdroms: [{ id: "cd0", isoPath: `iso/${ISO_NAME}`, bootable: true }],
+          nics: [{ id: "eth0" }],
+          cloudInit: {
+            userData: `#cloud-config\nhostname: ${HOSTNAME}\n`,
+            networkConfig: `version: 2\nethernets:\n  eth0:\n    addresses: [${GUEST_IP}/24]\n`,
+          },
         },
-      },
-    });
-    expect(created.created).toBe(true);
-    expect(created.vm?.spec?.cdroms.find((c) => c.id === "cd0")?.resolvedPath).toBe(join(poolDir, "iso", ISO_NAME));
-    const t = performance.now();
-    await run.grpc.startVM({ vmId: id });
-    const s = await agentAnswers();
-    timings["start to agent answering"] = since(t);
-    timings["domain type"] = /<domain type='(\w+)'/.exec(virsh("dumpxml", id))?.[1] ?? "?";
-    expect(s.state).toBe(PowerState.RUNNING);
-  }, STEP_MS);
+      });
+      expect(created.created).toBe(true);
+      expect(created.vm?.spec?.cdroms.find((c) => c.id === "cd0")?.resolvedPath).toBe(join(poolDir, "iso", ISO_NAME));
+      const t = performance.now();
+      await run.grpc.startVM({ vmId: id });
+      const s = await agentAnswers();
+      timings["start to agent answering"] = since(t);
+      timings["domain type"] = /<domain type='(\w+)'/.exec(virsh("dumpxml", id))?.[1] ?? "?";
+      expect(s.state).toBe(PowerState.RUNNING);
+    },
+    STEP_MS,
+  );
 
-  test("PingAgent, uname -r, the guest's hostname and IP in GetVMStatus", async () => {
-    const pong = await run.grpc.pingAgent({ vmId: id });
-    expect({ connected: pong.connected, error: pong.error, version: pong.version }).toEqual({ connected: true, error: "", version: "0.1.0-test-guest" });
-    expect((await exec("uname -r")).trim()).toBe(image.kernelVersion);
-    const s = await waitFor("the guest's IP in GetVMStatus", async () => {
-      const st = await status();
-      return st.guestAgent?.ipAddresses.includes(GUEST_IP) ? st : undefined;
-    }, 20_000);
-    expect(s.guestAgent).toMatchObject({ connected: true, hostname: HOSTNAME, kernelVersion: image.kernelVersion, osName: "Quantix test guest" });
-    expect(eventsOf(EventType.AGENT_CONNECTED, 0).length).toBeGreaterThanOrEqual(1);
-  }, STEP_MS);
+  test(
+    "PingAgent, uname -r, the guest's hostname and IP in GetVMStatus",
+    async () => {
+      const pong = await run.grpc.pingAgent({ vmId: id });
+      expect({ connected: pong.connected, error: pong.error, version: pong.version }).toEqual({ connected: true, error: "", version: "0.1.0-test-guest" });
+      expect((await exec("uname -r")).trim()).toBe(image.kernelVersion);
+      const s = await waitFor(
+        "the guest's IP in GetVMStatus",
+        async () => {
+          const st = await status();
+          return st.guestAgent?.ipAddresses.includes(GUEST_IP) ? st : undefined;
+        },
+        20_000,
+      );
+      expect(s.guestAgent).toMatchObject({ connected: true, hostname: HOSTNAME, kernelVersion: image.kernelVersion, osName: "Quantix test guest" });
+      expect(eventsOf(EventType.AGENT_CONNECTED, 0).length).toBeGreaterThanOrEqual(1);
+    },
+    STEP_MS,
+  );
 
-  test("a 1 MiB file written and read back byte for byte", async () => {
-    const data = new Uint8Array(1024 * 1024);
-    crypto.getRandomValues(data.subarray(0, 65536));
-    for (let i = 65536; i < data.length; i++) data[i] = (i * 31 + (data[i % 65536] ?? 0)) & 0xff;
-    const w = await run.grpc.writeGuestFile({ vmId: id, path: "/root/probe/one-mib.bin", data, mode: 0o600 });
-    expect({ success: w.success, error: w.error, bytes: w.bytesWritten }).toEqual({ success: true, error: "", bytes: BigInt(data.length) });
-    const parts: Uint8Array[] = [];
-    for await (const chunk of run.grpc.downloadGuestFile({ vmId: id, path: "/root/probe/one-mib.bin" })) parts.push(chunk.data);
-    const back = Buffer.concat(parts);
-    expect(back.length).toBe(data.length);
-    expect(sha256(back)).toBe(sha256(data));
-    expect((await exec("sha256sum /root/probe/one-mib.bin")).split(" ")[0]).toBe(sha256(data));
-    expect((await exec("stat -c %a /root/probe/one-mib.bin")).trim()).toBe("600");
-  }, STEP_MS);
+  test(
+    "a 1 MiB file written and read back byte for byte",
+    async () => {
+      const data = new Uint8Array(1024 * 1024);
+      crypto.getRandomValues(data.subarray(0, 65536));
+      for (let i = 65536; i < data.length; i++) data[i] = (i * 31 + (data[i % 65536] ?? 0)) & 0xff;
+      const w = await run.grpc.writeGuestFile({ vmId: id, path: "/root/probe/one-mib.bin", data, mode: 0o600 });
+      expect({ success: w.success, error: w.error, bytes: w.bytesWritten }).toEqual({ success: true, error: "", bytes: BigInt(data.length) });
+      const parts: Uint8Array[] = [];
+      for await (const chunk of run.grpc.downloadGuestFile({ vmId: id, path: "/root/probe/one-mib.bin" })) parts.push(chunk.data);
+      const back = Buffer.concat(parts);
+      expect(back.length).toBe(data.length);
+      expect(sha256(back)).toBe(sha256(data));
+      expect((await exec("sha256sum /root/probe/one-mib.bin")).split(" ")[0]).toBe(sha256(data));
+      expect((await exec("stat -c %a /root/probe/one-mib.bin")).trim()).toBe("600");
+    },
+    STEP_MS,
+  );
 
-  test("a quiesced snapshot freezes the data disk through the agent and thaws it", async () => {
-    expect((await exec("grep ' /mnt/data ' /proc/mounts")).split(" ")[2]).toBe("ext4");
-    const snap = await run.grpc.createSnapshot({ vmId: id, name: "quiesced", quiesce: true });
-    expect(snap.quiesced).toBe(true);
-    const text = await agentLog();
-    const froze = text.lastIndexOf("froze /mnt/data");
-    const thawed = text.lastIndexOf("thawed /mnt/data");
-    expect({ froze: froze >= 0, thawedAfter: thawed > froze }).toEqual({ froze: true, thawedAfter: true });
-    // Thawed for real: the filesystem takes writes again.
-    await exec("echo after-snapshot > /mnt/data/after && sync");
-  }, STEP_MS);
+  test(
+    "a quiesced snapshot freezes the data disk through the agent and thaws it",
+    async () => {
+      expect((await exec("grep ' /mnt/data ' /proc/mounts")).split(" ")[2]).toBe("ext4");
+      const snap = await run.grpc.createSnapshot({ vmId: id, name: "quiesced", quiesce: true });
+      expect(snap.quiesced).toBe(true);
+      const text = await agentLog();
+      const froze = text.lastIndexOf("froze /mnt/data");
+      const thawed = text.lastIndexOf("thawed /mnt/data");
+      expect({ froze: froze >= 0, thawedAfter: thawed > froze }).toEqual({ froze: true, thawedAfter: true });
+      // Thawed for real: the filesystem takes writes again.
+      await exec("echo after-snapshot > /mnt/data/after && sync");
+    },
+    STEP_MS,
+  );
 
-  test("a graceful StopVM powers the guest off by ACPI", async () => {
-    const t = performance.now();
-    const r = await run.grpc.stopVM({ vmId: id, timeoutSeconds: 90 });
-    timings["graceful stop"] = since(t);
-    expect(r.vm?.state).toBe(PowerState.STOPPED);
-    const t2 = performance.now();
-    await run.grpc.startVM({ vmId: id });
-    await agentAnswers();
-    timings["start again to agent answering"] = since(t2);
-    // The guest wrote why it powered off to its data disk on the way down.
-    const power = (await exec("cat /mnt/data/power.log")).trim().split("\n");
-    expect(power.at(-2)).toMatch(/ poweroff \(acpi power button\s*\)$/);
-  }, STEP_MS);
+  test(
+    "a graceful StopVM powers the guest off by ACPI",
+    async () => {
+      const t = performance.now();
+      const r = await run.grpc.stopVM({ vmId: id, timeoutSeconds: 90 });
+      timings["graceful stop"] = since(t);
+      expect(r.vm?.state).toBe(PowerState.STOPPED);
+      const t2 = performance.now();
+      await run.grpc.startVM({ vmId: id });
+      await agentAnswers();
+      timings["start again to agent answering"] = since(t2);
+      // The guest wrote why it powered off to its data disk on the way down.
+      const power = (await exec("cat /mnt/data/power.log")).trim().split("\n");
+      expect(power.at(-2)).toMatch(/ poweroff \(acpi power button\s*\)$/);
+    },
+    STEP_MS,
+  );
 
-  test("GuestShutdown with reboot brings the guest back and the agent reconnects", async () => {
-    const bootBefore = (await exec("cat /proc/sys/kernel/random/boot_id")).trim();
-    const from = events.length;
-    const t = performance.now();
-    const r = await run.grpc.guestShutdown({ vmId: id, reboot: true });
-    expect({ accepted: r.accepted, error: r.error }).toEqual({ accepted: true, error: "" });
-    await waitFor("AGENT_DISCONNECTED", async () => (eventsOf(EventType.AGENT_DISCONNECTED, from).length > 0 ? true : undefined), BOOT_MS);
-    const down = events.findIndex((e, i) => i >= from && e.vmId === id && e.type === EventType.AGENT_DISCONNECTED);
-    await waitFor("AGENT_CONNECTED after the reboot", async () => (eventsOf(EventType.AGENT_CONNECTED, down).length > 0 ? true : undefined), BOOT_MS);
-    await agentAnswers();
-    timings["guest reboot to agent answering"] = since(t);
-    expect((await exec("cat /proc/sys/kernel/random/boot_id")).trim()).not.toBe(bootBefore);
-    expect((await exec("tail -n 2 /mnt/data/power.log")).split("\n")[0]).toContain(" reboot");
-    expect((await status()).state).toBe(PowerState.RUNNING);
-  }, STEP_MS);
+  test(
+    "GuestShutdown with reboot brings the guest back and the agent reconnects",
+    async () => {
+      const bootBefore = (await exec("cat /proc/sys/kernel/random/boot_id")).trim();
+      const from = events.length;
+      const t = performance.now();
+      const r = await run.grpc.guestShutdown({ vmId: id, reboot: true });
+      expect({ accepted: r.accepted, error: r.error }).toEqual({ accepted: true, error: "" });
+      await waitFor("AGENT_DISCONNECTED", async () => (eventsOf(EventType.AGENT_DISCONNECTED, from).length > 0 ? true : undefined), BOOT_MS);
+      const down = events.findIndex((e, i) => i >= from && e.vmId === id && e.type === EventType.AGENT_DISCONNECTED);
+      await waitFor("AGENT_CONNECTED after the reboot", async () => (eventsOf(EventType.AGENT_CONNECTED, down).length > 0 ? true : undefined), BOOT_MS);
+      await agentAnswers();
+      timings["guest reboot to agent answering"] = since(t);
+      expect((await exec("cat /proc/sys/kernel/random/boot_id")).trim()).not.toBe(bootBefore);
+      expect((await exec("tail -n 2 /mnt/data/power.log")).split("\n")[0]).toContain(" reboot");
+      expect((await status()).state).toBe(PowerState.RUNNING);
+    },
+    STEP_MS,
+  );
 
-  test("a daemon restart reconnects to the running guest's agent", async () => {
-    const pid = virsh("domid", id);
-    await stop(run);
-    const t = performance.now();
-    run = await start();
-    const s = await agentAnswers();
-    timings["daemon restart to agent answering"] = since(t);
-    expect(s.state).toBe(PowerState.RUNNING);
-    expect(virsh("domid", id)).toBe(pid);
-    const pong = await run.grpc.pingAgent({ vmId: id });
-    expect({ connected: pong.connected, error: pong.error }).toEqual({ connected: true, error: "" });
-    expect((await exec("echo still here")).trim()).toBe("still here");
-  }, STEP_MS);
+  test(
+    "a daemon restart reconnects to the running guest's agent",
+    async () => {
+      const pid = virsh("domid", id);
+      await stop(run);
+      const t = performance.now();
+      run = await start();
+      const s = await agentAnswers();
+      timings["daemon restart to agent answering"] = since(t);
+      expect(s.state).toBe(PowerState.RUNNING);
+      expect(virsh("domid", id)).toBe(pid);
+      const pong = await run.grpc.pingAgent({ vmId: id });
+      expect({ connected: pong.connected, error: pong.error }).toEqual({ connected: true, error: "" });
+      expect((await exec("echo still here")).trim()).toBe("still here");
+    },
+    STEP_MS,
+  );
 });

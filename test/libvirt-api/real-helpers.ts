@@ -18,7 +18,12 @@ export function snapshotParents(id: string): Record<string, string> {
 /** `virsh domblklist`: target -> source. */
 export function blockDevices(id: string, inactive = false): Record<string, string> {
   const lines = virsh("domblklist", id, ...(inactive ? ["--inactive"] : [])).split("\n");
-  return Object.fromEntries(lines.map((l) => l.trim().split(/\s+/)).filter((c) => c.length >= 2).map((c) => [c[0], c[1]]));
+  return Object.fromEntries(
+    lines
+      .map((l) => l.trim().split(/\s+/))
+      .filter((c) => c.length >= 2)
+      .map((c) => [c[0], c[1]]),
+  );
 }
 
 /** `virsh domiflist`: the MAC addresses. */

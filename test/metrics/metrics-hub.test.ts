@@ -9,9 +9,22 @@ import { fakeOs } from "../telemetry/fake-os.ts";
 import { createMemoryIo } from "../telemetry/memory-io.ts";
 
 const vm: VmMetrics = {
-  vmId: "0b7c1f9e-0000-4000-8000-000000000001", name: "web-1", state: "running", cpuUsagePercent: 12.5, cpuTimeNs: 5e9, vcpus: 2,
-  memoryUsedBytes: 1 << 30, memoryTotalBytes: 2 << 30, diskReadBytes: 1, diskWriteBytes: 2, diskReadOps: 3, diskWriteOps: 4,
-  networkRxBytes: 5, networkTxBytes: 6, networkRxPackets: 7, networkTxPackets: 8,
+  vmId: "0b7c1f9e-0000-4000-8000-000000000001",
+  name: "web-1",
+  state: "running",
+  cpuUsagePercent: 12.5,
+  cpuTimeNs: 5e9,
+  vcpus: 2,
+  memoryUsedBytes: 1 << 30,
+  memoryTotalBytes: 2 << 30,
+  diskReadBytes: 1,
+  diskWriteBytes: 2,
+  diskReadOps: 3,
+  diskWriteOps: 4,
+  networkRxBytes: 5,
+  networkTxBytes: 6,
+  networkRxPackets: 7,
+  networkTxPackets: 8,
 };
 
 function setup(vmMetrics: () => Promise<VmMetrics[]> = async () => [vm], clock?: ManualClock) {
@@ -116,9 +129,11 @@ describe("sharing", () => {
     const clock = manualClock();
     const { io, hub } = setup(undefined, clock);
     const counts = new Array<number>(50).fill(0);
-    const unsubs = counts.map((_, i) => hub.subscribe(1000, () => {
-      counts[i] = (counts[i] ?? 0) + 1;
-    }));
+    const unsubs = counts.map((_, i) =>
+      hub.subscribe(1000, () => {
+        counts[i] = (counts[i] ?? 0) + 1;
+      }),
+    );
     await clock.advanceTo(10_000);
     // The first tick at subscription, then one per second.
     expect(io.readsOf("/p/stat")).toBe(11);
@@ -149,8 +164,7 @@ describe("sharing", () => {
     const clock = manualClock();
     const { io, hub } = setup(undefined, clock);
     const got = new Map<string, number[]>();
-    const sub = (name: string, ms: number) =>
-      hub.subscribe(ms, () => got.set(name, [...(got.get(name) ?? []), clock.now()]));
+    const sub = (name: string, ms: number) => hub.subscribe(ms, () => got.set(name, [...(got.get(name) ?? []), clock.now()]));
     const unsubs = [sub("a", 250), sub("b", 250), sub("c", 400), sub("d", 400), sub("e", 1000)];
     await clock.advanceTo(1000);
     // Reads at 0 (the first ticks), 250, 400 (150 ms after 250), 750, 1000. The 400-group's tick
@@ -228,7 +242,11 @@ describe("failures", () => {
     io.files.delete("/p/diskstats");
     const errors: unknown[] = [];
     const ticks: MetricsTick[] = [];
-    const unsub = hub.subscribe(250, (t) => ticks.push(t), (e) => errors.push(e));
+    const unsub = hub.subscribe(
+      250,
+      (t) => ticks.push(t),
+      (e) => errors.push(e),
+    );
     await until(() => ticks.length >= 1);
     const first = ticks[0] as MetricsTick;
     expect(first.vms).toEqual([vm]);
@@ -267,9 +285,13 @@ describe("failures", () => {
     const { hub } = setup();
     const errors: unknown[] = [];
     let good = 0;
-    const u1 = hub.subscribe(250, () => {
-      throw new Error("bad listener");
-    }, (e) => errors.push(e));
+    const u1 = hub.subscribe(
+      250,
+      () => {
+        throw new Error("bad listener");
+      },
+      (e) => errors.push(e),
+    );
     const u2 = hub.subscribe(250, () => good++);
     await until(() => good >= 2);
     expect(String(errors[0])).toContain("bad listener");

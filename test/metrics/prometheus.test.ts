@@ -16,11 +16,24 @@ const root = join(import.meta.dir, "../fixtures/host/xeon-silver-2s-ht-ubuntu220
 const telemetry = createTelemetry({ procRoot: join(root, "proc"), sysRoot: join(root, "sys"), etcRoot: join(root, "etc"), filesystemPaths: ["/"] });
 
 const vmA: VmMetrics = {
-  vmId: "11111111-1111-4111-8111-111111111111", name: "db-1", state: "running", cpuUsagePercent: 37.5, cpuTimeNs: 12_500_000_000, vcpus: 4,
-  memoryUsedBytes: 3 * 2 ** 30, memoryTotalBytes: 4 * 2 ** 30, diskReadBytes: 1000, diskWriteBytes: 2000, diskReadOps: 10, diskWriteOps: 20,
-  networkRxBytes: 3000, networkTxBytes: 4000, networkRxPackets: 30, networkTxPackets: 40,
+  vmId: "11111111-1111-4111-8111-111111111111",
+  name: "db-1",
+  state: "running",
+  cpuUsagePercent: 37.5,
+  cpuTimeNs: 12_500_000_000,
+  vcpus: 4,
+  memoryUsedBytes: 3 * 2 ** 30,
+  memoryTotalBytes: 4 * 2 ** 30,
+  diskReadBytes: 1000,
+  diskWriteBytes: 2000,
+  diskReadOps: 10,
+  diskWriteOps: 20,
+  networkRxBytes: 3000,
+  networkTxBytes: 4000,
+  networkRxPackets: 30,
+  networkTxPackets: 40,
 };
-const vmB: VmMetrics = { ...vmA, vmId: "22222222-2222-4222-8222-222222222222", name: "web \"blue\"", state: "paused" };
+const vmB: VmMetrics = { ...vmA, vmId: "22222222-2222-4222-8222-222222222222", name: 'web "blue"', state: "paused" };
 let vms: VmMetrics[] = [vmA, vmB];
 let hypervisorDown = false;
 const hypervisor = {
@@ -97,14 +110,24 @@ describe("GET /metrics", () => {
   test("node_exporter names, labels and types for host figures", async () => {
     const { samples, types } = await scrape();
     expect(types.get("node_cpu_seconds_total")).toBe("counter");
-    expect(find(samples, "node_cpu_seconds_total", { cpu: "31" }).map((s) => s.labels.mode).sort()).toEqual(["idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user"]);
+    expect(
+      find(samples, "node_cpu_seconds_total", { cpu: "31" })
+        .map((s) => s.labels.mode)
+        .sort(),
+    ).toEqual(["idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user"]);
     expect(find(samples, "node_cpu_guest_seconds_total", { cpu: "0", mode: "user" })).toHaveLength(1);
     expect(find(samples, "node_memory_MemTotal_bytes")[0]?.value).toBe(395939308 * 1024);
     expect(find(samples, "node_memory_MemAvailable_bytes")[0]?.value).toBe(98765432 * 1024);
     expect(find(samples, "node_memory_Active_anon_bytes")[0]?.value).toBe(98765432 * 1024);
     expect(find(samples, "node_memory_HugePages_Total")[0]?.value).toBe(4096);
     expect(types.get("node_memory_MemTotal_bytes")).toBe("gauge");
-    expect(find(samples, "node_uname_info")[0]?.labels).toMatchObject({ sysname: "Linux", nodename: "hv-rack3-07", release: "5.15.0-91-generic", version: "#102-Ubuntu SMP Wed Jan 10 09:33:48 UTC 2024", domainname: "(none)" });
+    expect(find(samples, "node_uname_info")[0]?.labels).toMatchObject({
+      sysname: "Linux",
+      nodename: "hv-rack3-07",
+      release: "5.15.0-91-generic",
+      version: "#102-Ubuntu SMP Wed Jan 10 09:33:48 UTC 2024",
+      domainname: "(none)",
+    });
     expect(find(samples, "node_load1")[0]?.value).toBe(12.45);
     expect(find(samples, "node_load15")[0]?.value).toBe(9.87);
     expect(find(samples, "node_boot_time_seconds")[0]?.value).toBe(1694012345);
@@ -127,7 +150,19 @@ describe("GET /metrics", () => {
     expect(types.get("limiquantix_vm_cpu_seconds_total")).toBe("counter");
     expect(find(samples, "limiquantix_vm_memory_used_bytes", { vm_id: vmB.vmId, name: 'web "blue"' })[0]?.value).toBe(3 * 2 ** 30);
     expect(find(samples, "limiquantix_vm_state", { vm_id: vmB.vmId })[0]?.labels.state).toBe("paused");
-    for (const n of ["vcpus", "disk_read_bytes_total", "disk_written_bytes_total", "disk_reads_total", "disk_writes_total", "network_receive_bytes_total", "network_transmit_bytes_total", "network_receive_packets_total", "network_transmit_packets_total", "cpu_usage_percent", "memory_total_bytes"]) {
+    for (const n of [
+      "vcpus",
+      "disk_read_bytes_total",
+      "disk_written_bytes_total",
+      "disk_reads_total",
+      "disk_writes_total",
+      "network_receive_bytes_total",
+      "network_transmit_bytes_total",
+      "network_receive_packets_total",
+      "network_transmit_packets_total",
+      "cpu_usage_percent",
+      "memory_total_bytes",
+    ]) {
       expect(find(samples, `limiquantix_vm_${n}`)).toHaveLength(2);
     }
     expect(find(samples, "limiquantix_vm_metrics_up")[0]?.value).toBe(1);

@@ -26,7 +26,13 @@ test("a failing metrics source ends the stream with its error instead of a silen
       // no tick is ever delivered
     }
   })();
-  const outcome = await Promise.race([drain.then(() => "ended", (err: unknown) => String(err)), Bun.sleep(2000).then(() => "hung")]);
+  const outcome = await Promise.race([
+    drain.then(
+      () => "ended",
+      (err: unknown) => String(err),
+    ),
+    Bun.sleep(2000).then(() => "hung"),
+  ]);
   expect(outcome).toContain("sampler exploded");
   expect([subscribed, unsubscribed]).toEqual([1, 1]);
 });

@@ -55,20 +55,17 @@ const phase = () => (theNode() === undefined ? NodeStatus_Phase.UNKNOWN : cp.pha
 
 test("the daemon joins, survives the control plane going away, and is READY again without a restart", async () => {
   const listen = `127.0.0.1:${await freePort()}`;
-  const child = Bun.spawn(
-    [process.execPath, "src/main.ts", "--dev", "--listen", listen, "--register", "--control-plane", cp.url],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        LIMIQUANTIX_CONTROL_PLANE_HEARTBEAT_INTERVAL_SECS: "1",
-        LIMIQUANTIX_NODE_STATE_DIR: dir,
-        LIMIQUANTIX_SERVER_METRICS_ENABLED: "false",
-      },
-      stdout: "pipe",
-      stderr: "pipe",
+  const child = Bun.spawn([process.execPath, "src/main.ts", "--dev", "--listen", listen, "--register", "--control-plane", cp.url], {
+    cwd: root,
+    env: {
+      ...process.env,
+      LIMIQUANTIX_CONTROL_PLANE_HEARTBEAT_INTERVAL_SECS: "1",
+      LIMIQUANTIX_NODE_STATE_DIR: dir,
+      LIMIQUANTIX_SERVER_METRICS_ENABLED: "false",
     },
-  );
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   proc = child;
   void collect(child.stdout);
   void collect(child.stderr);
@@ -78,10 +75,7 @@ test("the daemon joins, survives the control plane going away, and is READY agai
   if (child.exitCode !== null) throw new Error(`the daemon exited with ${child.exitCode}:\n${output}`);
   const port = Number(/API listening on [^\s]+:(\d+)/.exec(output)?.[1]);
   expect(port).toBeGreaterThan(0);
-  const api = createClient(
-    NodeDaemonService,
-    createConnectTransport({ baseUrl: `http://127.0.0.1:${port}`, httpVersion: "1.1" }),
-  );
+  const api = createClient(NodeDaemonService, createConnectTransport({ baseUrl: `http://127.0.0.1:${port}`, httpVersion: "1.1" }));
 
   // Joins: registered, heartbeating, READY; the daemon reports the id the control plane gave it.
   await waitFor("READY", () => phase() === NodeStatus_Phase.READY, 5000);

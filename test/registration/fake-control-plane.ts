@@ -9,14 +9,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { create, type JsonValue } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  createConnectRouter,
-  createContextKey,
-  createContextValues,
-  type HandlerContext,
-} from "@connectrpc/connect";
+import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues, type HandlerContext } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import {
   NodeSchema,
@@ -126,9 +119,7 @@ export interface FakeControlPlane {
   close(): Promise<void>;
 }
 
-export async function startFakeControlPlane(
-  options: FakeControlPlaneOptions = {},
-): Promise<FakeControlPlane> {
+export async function startFakeControlPlane(options: FakeControlPlaneOptions = {}): Promise<FakeControlPlane> {
   const calls: RecordedCall[] = [];
   const attempts: Attempt[] = [];
   const nodes = new Map<string, FakeNode>();
@@ -252,12 +243,7 @@ export async function startFakeControlPlane(
       json = JSON.parse(Buffer.concat(chunks).toString("utf8")) as JsonValue;
     }
     const values = createContextValues().set(wire, { contentType, ...(json !== undefined && { json }) });
-    const request = universalRequestFromNodeRequest(
-      req as http.IncomingMessage,
-      res as http.ServerResponse,
-      json,
-      values,
-    );
+    const request = universalRequestFromNodeRequest(req as http.IncomingMessage, res as http.ServerResponse, json, values);
     await universalResponseToNodeResponse(await route(request), res as http.ServerResponse);
   }
   const adapter = (req: Req, res: Res) => {
@@ -287,10 +273,7 @@ export async function startFakeControlPlane(
   };
 
   const server: http.Server | http2.Http2SecureServer = options.tls
-    ? http2.createSecureServer(
-        { key: options.tls.key, cert: options.tls.cert, allowHTTP1: true },
-        handler,
-      )
+    ? http2.createSecureServer({ key: options.tls.key, cert: options.tls.cert, allowHTTP1: true }, handler)
     : http.createServer(handler);
   server.on("connection", (s) => {
     sockets.add(s);
@@ -371,9 +354,7 @@ export async function startFakeControlPlane(
       const node = nodes.get(hostname);
       if (node === undefined) return NodeStatus_Phase.UNKNOWN;
       if (node.lastHeartbeatAt === undefined) return NodeStatus_Phase.PENDING;
-      return performance.now() - node.lastHeartbeatAt <= staleMs
-        ? NodeStatus_Phase.READY
-        : NodeStatus_Phase.NOT_READY;
+      return performance.now() - node.lastHeartbeatAt <= staleMs ? NodeStatus_Phase.READY : NodeStatus_Phase.NOT_READY;
     },
     down,
     async up() {

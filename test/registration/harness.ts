@@ -44,7 +44,9 @@ export function useRegistrarHarness() {
         collectFigures: async () => figuresFixture,
         vms: fakeVms().source,
         logger,
-        interfaces: () => ({ eth0: [{ address: "192.168.1.10", netmask: "255.255.255.0", family: "IPv4", mac: "00:00:00:00:00:01", internal: false, cidr: "192.168.1.10/24" }] }),
+        interfaces: () => ({
+          eth0: [{ address: "192.168.1.10", netmask: "255.255.255.0", family: "IPv4", mac: "00:00:00:00:00:01", internal: false, cidr: "192.168.1.10/24" }],
+        }),
         secondMs,
         backoff: { initialMs: 20, maxMs: 80 },
         callTimeoutMs: 250,

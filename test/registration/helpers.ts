@@ -49,9 +49,11 @@ export interface LogLine {
 
 export function recordingLogger(): RegistrarLogger & { lines: LogLine[]; count(re: RegExp): number } {
   const lines: LogLine[] = [];
-  const at = (level: LogLine["level"]) => (...args: unknown[]) => {
-    lines.push({ level, message: args.map(String).join(" ") });
-  };
+  const at =
+    (level: LogLine["level"]) =>
+    (...args: unknown[]) => {
+      lines.push({ level, message: args.map(String).join(" ") });
+    };
   return {
     lines,
     info: at("info"),

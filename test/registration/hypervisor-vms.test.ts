@@ -10,7 +10,11 @@ afterEach(closeMocks);
 describe("changeOf", () => {
   const table: [string, HypervisorEvent, NodeVmChange | undefined][] = [
     ["created", { type: "vm_created", vmId: "u", vmName: "w", state: "stopped", message: "" }, { kind: "present", id: "u", name: "w", state: "stopped" }],
-    ["state changed", { type: "vm_state_changed", vmId: "u", vmName: "w", state: "running", previousState: "stopped", message: "" }, { kind: "present", id: "u", name: "w", state: "running" }],
+    [
+      "state changed",
+      { type: "vm_state_changed", vmId: "u", vmName: "w", state: "running", previousState: "stopped", message: "" },
+      { kind: "present", id: "u", name: "w", state: "running" },
+    ],
     ["deleted without a name", { type: "vm_deleted", vmId: "u", message: "" }, { kind: "gone", id: "u" }],
     ["a state change without a state", { type: "vm_state_changed", vmId: "u", message: "" }, undefined],
     ["not about a VM's presence or state", { type: "snapshot_created", vmId: "u", state: "running", message: "" }, undefined],

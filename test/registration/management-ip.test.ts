@@ -1,10 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { NetworkInterfaceInfo } from "node:os";
-import {
-  detectManagementIp,
-  managementEndpoint,
-  type InterfaceMap,
-} from "../../src/registration/management-ip.ts";
+import { detectManagementIp, managementEndpoint, type InterfaceMap } from "../../src/registration/management-ip.ts";
 
 function v4(address: string, internal = false): NetworkInterfaceInfo {
   return { address, netmask: "255.255.255.0", family: "IPv4", mac: "52:54:00:12:34:56", internal, cidr: `${address}/24` };
@@ -25,9 +21,7 @@ describe("detectManagementIp", () => {
     expect(detectManagementIp(hypervisorHost)).toBe("192.168.1.10");
   });
   test("falls back to 127.0.0.1 when only loopback, link-local and IPv6 exist", () => {
-    expect(
-      detectManagementIp({ lo: [v4("127.0.0.1", true)], eth0: [v4("169.254.1.1"), v6("2001:db8::1")] }),
-    ).toBe("127.0.0.1");
+    expect(detectManagementIp({ lo: [v4("127.0.0.1", true)], eth0: [v4("169.254.1.1"), v6("2001:db8::1")] })).toBe("127.0.0.1");
     expect(detectManagementIp({})).toBe("127.0.0.1");
   });
   test("skips a 127.x address even when not flagged internal, and empty interface lists", () => {

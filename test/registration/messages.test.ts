@@ -52,12 +52,16 @@ describe("buildHeartbeatRequest", () => {
     });
   });
   test("absent, negative or non-finite figures go on the wire as proto3's 0; CPU is clamped to 100", () => {
-    const req = buildHeartbeatRequest("n", {
-      cpuUsagePercent: 180,
-      memoryUsedBytes: -5,
-      diskUsedBytes: Number.NaN,
-      load1: Number.POSITIVE_INFINITY,
-    }, { stateHash: "", storagePools: [] });
+    const req = buildHeartbeatRequest(
+      "n",
+      {
+        cpuUsagePercent: 180,
+        memoryUsedBytes: -5,
+        diskUsedBytes: Number.NaN,
+        load1: Number.POSITIVE_INFINITY,
+      },
+      { stateHash: "", storagePools: [] },
+    );
     expect(req.cpuUsagePercent).toBe(100);
     expect(req.memoryUsedMib).toBe(0n);
     expect(req.memoryTotalMib).toBe(0n);
@@ -85,11 +89,9 @@ describe("describeRegistration", () => {
         lastHeartbeatAt: new Date("2026-01-02T03:04:05Z"),
       }),
     ).toBe("registered as node abc; last heartbeat 2026-01-02T03:04:05.000Z; heartbeat every 30 s");
-    expect(
-      describeRegistration({ registered: false, phase: "retrying", lastError: "connect ECONNREFUSED", intervalSecs: 30 }),
-    ).toBe("control plane unreachable: connect ECONNREFUSED; retrying");
-    expect(describeRegistration({ registered: false, phase: "registering", intervalSecs: 30 })).toBe(
-      "registering with control plane",
+    expect(describeRegistration({ registered: false, phase: "retrying", lastError: "connect ECONNREFUSED", intervalSecs: 30 })).toBe(
+      "control plane unreachable: connect ECONNREFUSED; retrying",
     );
+    expect(describeRegistration({ registered: false, phase: "registering", intervalSecs: 30 })).toBe("registering with control plane");
   });
 });

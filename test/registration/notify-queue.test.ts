@@ -13,9 +13,19 @@ const { VM_POWER_STATE_STOPPED: STOPPED, VM_POWER_STATE_RUNNING: RUNNING, VM_POW
 
 describe("coalesce", () => {
   const cases: { name: string; older: VmChangeEvent; newer: VmChangeEvent; want: VmChangeEvent | undefined }[] = [
-    { name: "created then updated: still new to the control plane, latest state", older: created("a"), newer: updated("a", STOPPED, RUNNING, 1), want: { type: "created", vm: vm("a", RUNNING, 1), at } },
+    {
+      name: "created then updated: still new to the control plane, latest state",
+      older: created("a"),
+      newer: updated("a", STOPPED, RUNNING, 1),
+      want: { type: "created", vm: vm("a", RUNNING, 1), at },
+    },
     { name: "created then deleted: nothing to tell", older: created("a"), newer: deleted("a"), want: undefined },
-    { name: "updated twice: latest state, the first previous state", older: updated("a", STOPPED, RUNNING, 1), newer: updated("a", RUNNING, PAUSED, 2), want: updated("a", STOPPED, PAUSED, 2) },
+    {
+      name: "updated twice: latest state, the first previous state",
+      older: updated("a", STOPPED, RUNNING, 1),
+      newer: updated("a", RUNNING, PAUSED, 2),
+      want: updated("a", STOPPED, PAUSED, 2),
+    },
     { name: "updated then deleted: deleted", older: updated("a", STOPPED, RUNNING, 1), newer: deleted("a"), want: deleted("a") },
     { name: "deleted then created again: created", older: deleted("a"), newer: created("a"), want: created("a") },
   ];

@@ -22,7 +22,13 @@ function world(encoding: "binary" | "json") {
   const hv = createMockHypervisor({ storagePath: join(root, "vms") });
   const cloud = join(root, "cloud-images");
   mkdirSync(cloud, { recursive: true });
-  const storage = createStorageSync({ hypervisor: hv, cloudImagesDir: cloud, localPoolsDir: join(root, "pools"), mountsDir: join(root, "mnt"), log: recordingLogger() });
+  const storage = createStorageSync({
+    hypervisor: hv,
+    cloudImagesDir: cloud,
+    localPoolsDir: join(root, "pools"),
+    mountsDir: join(root, "mnt"),
+    log: recordingLogger(),
+  });
   return { hv, cloud, storage, encoding };
 }
 
@@ -30,13 +36,19 @@ describe.each(["binary", "json"] as const)("storage in registration (%s)", (enco
   test("heartbeats report every pool; an assigned pool the node lacks is fetched and initialised, then reported", async () => {
     const w = world(encoding);
     const cp = await h.plane();
-    cp.setPool({ id: ASSIGNED, name: "local-ssd", spec: { backend: { type: StorageBackend_BackendType.LOCAL_DIR, config: { case: "localDir", value: { path: join(h.stateDir(), "ssd") } } } } });
+    cp.setPool({
+      id: ASSIGNED,
+      name: "local-ssd",
+      spec: { backend: { type: StorageBackend_BackendType.LOCAL_DIR, config: { case: "localDir", value: { path: join(h.stateDir(), "ssd") } } } },
+    });
     cp.setAssignedPoolIds([ASSIGNED]);
     const { r } = h.registrar(cp, { storage: w.storage, encoding });
     r.start();
     await waitFor("GetPool", () => cp.callsTo("GetPool").length >= 1);
     expect(cp.callsTo("GetPool")[0]?.request.id).toBe(ASSIGNED);
-    await waitFor("the assigned pool in a heartbeat", () => cp.callsTo("UpdateHeartbeat").some((c) => c.request.storagePools.some((p) => p.poolId === ASSIGNED)));
+    await waitFor("the assigned pool in a heartbeat", () =>
+      cp.callsTo("UpdateHeartbeat").some((c) => c.request.storagePools.some((p) => p.poolId === ASSIGNED)),
+    );
     const beat = cp.callsTo("UpdateHeartbeat").find((c) => c.request.storagePools.some((p) => p.poolId === ASSIGNED))!;
     const reported = beat.request.storagePools.find((p) => p.poolId === ASSIGNED)!;
     expect(reported).toMatchObject({ health: Health.HEALTH_HEALTHY, mountPath: join(h.stateDir(), "ssd", ASSIGNED), volumeCount: 0, errorMessage: "" });

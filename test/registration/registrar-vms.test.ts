@@ -3,10 +3,7 @@
 // control plane that answers "unimplemented" as the real one at HEAD does.
 import { describe, expect, test } from "bun:test";
 import type { JsonValue } from "@bufbuild/protobuf";
-import {
-  VMChangeEventType as E,
-  VMPowerState as P,
-} from "../../src/gen/limiquantix/compute/v1/node_service_pb.ts";
+import { VMChangeEventType as E, VMPowerState as P } from "../../src/gen/limiquantix/compute/v1/node_service_pb.ts";
 import type { NodeVm } from "../../src/registration/registrar.ts";
 import { stateHash } from "../../src/registration/state-hash.ts";
 import type { FakeControlPlane } from "./fake-control-plane.ts";

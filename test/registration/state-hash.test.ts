@@ -19,7 +19,7 @@ const cases: { name: string; vms: HashedVm[]; hash: string }[] = [
     hash: "224e41c6b94612e6",
   },
   {
-    name: "code-unit order, not locale order (\"B\" before \"a\")",
+    name: 'code-unit order, not locale order ("B" before "a")',
     vms: [
       { id: "a", power: P.VM_POWER_STATE_SUSPENDED, changeCount: 0 },
       { id: "B", power: P.VM_POWER_STATE_CRASHED, changeCount: 1 },

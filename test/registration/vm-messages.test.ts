@@ -7,12 +7,7 @@ import {
 import type { VmState } from "../../src/hypervisor/types.ts";
 import { buildHeartbeatRequest, buildStoragePoolReport } from "../../src/registration/messages.ts";
 import { stateHash } from "../../src/registration/state-hash.ts";
-import {
-  buildHostInfo,
-  buildSyncFullStateRequest,
-  buildSyncNodeVmsRequest,
-  buildVmChangeNotification,
-} from "../../src/registration/vm-messages.ts";
+import { buildHostInfo, buildSyncFullStateRequest, buildSyncNodeVmsRequest, buildVmChangeNotification } from "../../src/registration/vm-messages.ts";
 import { powerStateOf, stateWordOf } from "../../src/registration/vm-state.ts";
 import type { TrackedVm } from "../../src/registration/vm-tracker.ts";
 import { figuresFixture, identityFixture } from "./helpers.ts";
@@ -124,7 +119,16 @@ describe("heartbeat state and storage pools", () => {
     const req = buildHeartbeatRequest("n", figuresFixture, { stateHash: "0123456789abcdef", storagePools: pools });
     expect(req.stateHash).toBe("0123456789abcdef");
     expect(req.storagePools).toMatchObject([
-      { poolId: "p1", health: Health.HEALTH_HEALTHY, totalBytes: 100n, usedBytes: 40n, availableBytes: 60n, mountPath: "/mnt/p1", volumeCount: 3, lastMountUnix: atUnix },
+      {
+        poolId: "p1",
+        health: Health.HEALTH_HEALTHY,
+        totalBytes: 100n,
+        usedBytes: 40n,
+        availableBytes: 60n,
+        mountPath: "/mnt/p1",
+        volumeCount: 3,
+        lastMountUnix: atUnix,
+      },
       { poolId: "p2", health: Health.HEALTH_UNMOUNTED, totalBytes: 0n, mountPath: "", errorMessage: "not mounted", lastMountUnix: 0n },
     ]);
     expect(buildHeartbeatRequest("n", {}, { stateHash: "", storagePools: [] }).storagePools).toEqual([]);

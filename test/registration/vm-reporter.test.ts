@@ -3,11 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
-import {
-  NodeService,
-  VMChangeAckSchema,
-  type VMChangeNotification,
-} from "../../src/gen/limiquantix/compute/v1/node_service_pb.ts";
+import { NodeService, VMChangeAckSchema, type VMChangeNotification } from "../../src/gen/limiquantix/compute/v1/node_service_pb.ts";
 import { createVmReporter } from "../../src/registration/vm-reporter.ts";
 import { fakeVms, figuresFixture, identityFixture, recordingLogger, waitFor } from "./helpers.ts";
 

@@ -187,10 +187,14 @@ describe("slow subscribers", () => {
       await Bun.sleep(10);
     }
     expect(h.daemon.stats().eventSubscribers).toBe(before.eventSubscribers);
-    await waitFor("handler finished and connection closed", () => {
-      const s = h.daemon.stats();
-      return s.activeCalls === before.activeCalls && s.connections <= before.connections;
-    }, CUT_OFF_GRACE_MS + 2000);
+    await waitFor(
+      "handler finished and connection closed",
+      () => {
+        const s = h.daemon.stats();
+        return s.activeCalls === before.activeCalls && s.connections <= before.connections;
+      },
+      CUT_OFF_GRACE_MS + 2000,
+    );
     socket.resume();
     await waitFor("client sees the connection end", () => clientSawEnd);
   });

@@ -23,7 +23,14 @@ const u32 = fc.oneof(fc.integer({ min: 0, max: 16 }), fc.integer({ min: 0, max: 
 const u64 = fc.oneof(fc.bigInt({ min: 0n, max: 1n << 12n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }));
 const enumValue = (max: number) => mostly(fc.integer({ min: 0, max }), fc.integer({ min: 0, max: 1000 }));
 
-export const vmId = mostly(fc.constantFrom(...VM_POOL), fc.oneof(fc.uuid().map((u) => u.toLowerCase()), garbageString, fc.constantFrom(...VM_POOL).map((v) => v.toUpperCase())));
+export const vmId = mostly(
+  fc.constantFrom(...VM_POOL),
+  fc.oneof(
+    fc.uuid().map((u) => u.toLowerCase()),
+    garbageString,
+    fc.constantFrom(...VM_POOL).map((v) => v.toUpperCase()),
+  ),
+);
 const name = mostly(fc.constantFrom(...NAMES), garbageString);
 const snapshotName = mostly(fc.constantFrom(...SNAPSHOTS), garbageString);
 const deviceId = mostly(fc.constantFrom(...DEVICE_IDS), garbageString);
@@ -74,7 +81,10 @@ const badDisk = (root: string) =>
 const disk = (root: string) => mostly(goodDisk(root), badDisk(root));
 
 const isoPath = (root: string) =>
-  mostly(fc.constantFrom("", "iso/debian.iso", "debian.iso", `${root}/iso/debian.iso`), fc.oneof(path(root), fc.constantFrom("../../etc/passwd", "iso/missing.iso")));
+  mostly(
+    fc.constantFrom("", "iso/debian.iso", "debian.iso", `${root}/iso/debian.iso`),
+    fc.oneof(path(root), fc.constantFrom("../../etc/passwd", "iso/missing.iso")),
+  );
 
 const cdrom = (root: string) =>
   fc.record({ id: fc.oneof(fc.constantFrom("", "cd0", "cd1"), deviceId, fc.constant("cloud-init")), isoPath: isoPath(root), bootable: fc.boolean() });
@@ -106,10 +116,9 @@ const nic = mostly(goodNic, badNic);
 const goodLabels = fc.dictionary(fc.constantFrom("tier", "app", "env"), fc.constantFrom("web", "db", ""), { maxKeys: 3 });
 const labels = mostly(goodLabels, fc.dictionary(garbageString, garbageString, { maxKeys: 70 }));
 
-const console_ = fc.option(
-  fc.record({ vncEnabled: fc.boolean(), spiceEnabled: fc.constant(false), listen: fc.constantFrom("", "127.0.0.1", "0.0.0.0") }),
-  { nil: undefined },
-);
+const console_ = fc.option(fc.record({ vncEnabled: fc.boolean(), spiceEnabled: fc.constant(false), listen: fc.constantFrom("", "127.0.0.1", "0.0.0.0") }), {
+  nil: undefined,
+});
 
 /** A spec every rule accepts (disk and NIC ids may still collide: that is a rule too). */
 const validSpec = (root: string) =>
@@ -124,7 +133,10 @@ const validSpec = (root: string) =>
     bootOrder: fc.array(fc.constantFrom(0, 1, 2), { maxLength: 3 }),
     disks: fc.uniqueArray(goodDisk(root), { maxLength: 2, selector: (d) => d.id }),
     nics: fc.uniqueArray(goodNic, { maxLength: 2, selector: (n) => n.id }),
-    cdroms: fc.uniqueArray(fc.record({ id: fc.constantFrom("cd0", "cd1"), isoPath: fc.constant(""), bootable: fc.boolean() }), { maxLength: 2, selector: (c) => c.id }),
+    cdroms: fc.uniqueArray(fc.record({ id: fc.constantFrom("cd0", "cd1"), isoPath: fc.constant(""), bootable: fc.boolean() }), {
+      maxLength: 2,
+      selector: (c) => c.id,
+    }),
     console: console_,
     guestOs: fc.constantFrom("", "debian", "windows_server", "unknown_os"),
     description: fc.constantFrom("", "a test vm"),
@@ -153,8 +165,14 @@ const mutations = (root: string): fc.Arbitrary<[string, unknown]>[] => [
       listen: fc.oneof(fc.constant(""), garbageString),
     }),
   ),
-  fc.tuple(fc.constant("cloudInit"), fc.record({ userData: fc.oneof(fc.constant("#cloud-config\n"), garbageString), metaData: fc.oneof(fc.constant(""), garbageString) })),
-  fc.tuple(fc.constant("hostDevices"), fc.array(fc.record({ pciAddress: mostly(fc.constantFrom("0000:01:00.0", "0000:41:00.1"), garbageString), disableRomBar: fc.boolean() }), { maxLength: 3 })),
+  fc.tuple(
+    fc.constant("cloudInit"),
+    fc.record({ userData: fc.oneof(fc.constant("#cloud-config\n"), garbageString), metaData: fc.oneof(fc.constant(""), garbageString) }),
+  ),
+  fc.tuple(
+    fc.constant("hostDevices"),
+    fc.array(fc.record({ pciAddress: mostly(fc.constantFrom("0000:01:00.0", "0000:41:00.1"), garbageString), disableRomBar: fc.boolean() }), { maxLength: 3 }),
+  ),
   fc.tuple(fc.constant("guestOs"), garbageString),
   fc.tuple(fc.constant("description"), garbageString),
 ];
@@ -200,26 +218,74 @@ export const anyCall = (root: string): fc.Arbitrary<Call> =>
     call("resumeVM", fc.record({ vmId })),
     call("deleteVM", fc.record({ vmId, deleteDisks: fc.boolean(), force: fc.boolean() })),
     call("getVMStatus", fc.record({ vmId })),
-    call("listVMs", fc.record({ labelSelector: labels, states: fc.array(enumValue(5), { maxLength: 3 }), pageSize: mostly(fc.integer({ min: 0, max: 3 }), u32), pageToken: fc.oneof(fc.constant(""), garbageString) })),
+    call(
+      "listVMs",
+      fc.record({
+        labelSelector: labels,
+        states: fc.array(enumValue(5), { maxLength: 3 }),
+        pageSize: mostly(fc.integer({ min: 0, max: 3 }), u32),
+        pageToken: fc.oneof(fc.constant(""), garbageString),
+      }),
+    ),
     call("getConsole", fc.record({ vmId })),
-    { weight: 2, arbitrary: call("createSnapshot", fc.record({ vmId, name: fc.oneof(fc.constant(""), snapshotName), description: fc.oneof(fc.constant(""), garbageString), includeMemory: fc.boolean(), quiesce: fc.boolean() })) },
+    {
+      weight: 2,
+      arbitrary: call(
+        "createSnapshot",
+        fc.record({
+          vmId,
+          name: fc.oneof(fc.constant(""), snapshotName),
+          description: fc.oneof(fc.constant(""), garbageString),
+          includeMemory: fc.boolean(),
+          quiesce: fc.boolean(),
+        }),
+      ),
+    },
     call("revertSnapshot", fc.record({ vmId, snapshotId: snapshotName })),
     call("deleteSnapshot", fc.record({ vmId, snapshotId: snapshotName })),
     call("listSnapshots", fc.record({ vmId })),
-    call("migrateVM", fc.record({ vmId, targetNodeUri: migrationTarget, live: fc.boolean(), maxDowntimeMs: mostly(fc.constant(0), u32), bandwidthMibPerS: mostly(fc.constant(0n), u64), storage: fc.boolean() })),
+    call(
+      "migrateVM",
+      fc.record({
+        vmId,
+        targetNodeUri: migrationTarget,
+        live: fc.boolean(),
+        maxDowntimeMs: mostly(fc.constant(0), u32),
+        bandwidthMibPerS: mostly(fc.constant(0n), u64),
+        storage: fc.boolean(),
+      }),
+    ),
     call("attachDisk", fc.record({ vmId, disk: fc.option(disk(root), { nil: undefined, freq: 8 }) })),
     call("detachDisk", fc.record({ vmId, diskId: deviceId })),
     call("attachNIC", fc.record({ vmId, nic: fc.option(nic, { nil: undefined, freq: 8 }) })),
     call("detachNIC", fc.record({ vmId, nicId: deviceId })),
-    call("changeMedia", fc.record({ vmId, device: fc.oneof(fc.constantFrom("", "sda", "sdb", "sdc", "sdz"), garbageString), isoPath: isoPath(root), cdromId: fc.oneof(fc.constantFrom("", "", "cdrom-0", "cd0"), deviceId) })),
-    call("streamMetrics", fc.record({ intervalSeconds: mostly(fc.constantFrom(0, 1), u32), intervalMs: mostly(fc.constantFrom(0, 250, 1000), u32), vmIds: fc.array(vmId, { maxLength: 3 }), nodeOnly: fc.boolean() })),
+    call(
+      "changeMedia",
+      fc.record({
+        vmId,
+        device: fc.oneof(fc.constantFrom("", "sda", "sdb", "sdc", "sdz"), garbageString),
+        isoPath: isoPath(root),
+        cdromId: fc.oneof(fc.constantFrom("", "", "cdrom-0", "cd0"), deviceId),
+      }),
+    ),
+    call(
+      "streamMetrics",
+      fc.record({
+        intervalSeconds: mostly(fc.constantFrom(0, 1), u32),
+        intervalMs: mostly(fc.constantFrom(0, 250, 1000), u32),
+        vmIds: fc.array(vmId, { maxLength: 3 }),
+        nodeOnly: fc.boolean(),
+      }),
+    ),
     call(
       "streamEvents",
       fc.record({
         afterSequence: mostly(fc.bigInt({ min: 0n, max: 50n }), u64),
         fromOldest: fc.boolean(),
         vmIds: fc.array(vmId, { maxLength: 3 }),
-        types: fc.array(mostly(fc.oneof(fc.integer({ min: 0, max: 17 }), fc.integer({ min: 100, max: 107 })), fc.integer({ min: 0, max: 1000 })), { maxLength: 3 }),
+        types: fc.array(mostly(fc.oneof(fc.integer({ min: 0, max: 17 }), fc.integer({ min: 100, max: 107 })), fc.integer({ min: 0, max: 1000 })), {
+          maxLength: 3,
+        }),
       }),
     ),
     call(
@@ -228,6 +294,16 @@ export const anyCall = (root: string): fc.Arbitrary<Call> =>
     ),
     call("getStoragePoolInfo", fc.record({ poolId })),
     call("listStoragePools", fc.constant({})),
-    call("listStoragePoolFiles", fc.record({ poolId, path: mostly(fc.constantFrom("", "iso", "pools-fuzz"), fc.oneof(garbageString, fc.constantFrom("..", "/etc", "iso/../.."))) })),
-    call("resizeVolume", fc.record({ poolId: fc.oneof(fc.constant(""), poolId), volumeId: mostly(fc.constantFrom("root", "data", "vol-a"), garbageString), newSizeBytes: mostly(fc.bigInt({ min: 1n << 30n, max: 1n << 37n }), u64) })),
+    call(
+      "listStoragePoolFiles",
+      fc.record({ poolId, path: mostly(fc.constantFrom("", "iso", "pools-fuzz"), fc.oneof(garbageString, fc.constantFrom("..", "/etc", "iso/../.."))) }),
+    ),
+    call(
+      "resizeVolume",
+      fc.record({
+        poolId: fc.oneof(fc.constant(""), poolId),
+        volumeId: mostly(fc.constantFrom("root", "data", "vol-a"), garbageString),
+        newSizeBytes: mostly(fc.bigInt({ min: 1n << 30n, max: 1n << 37n }), u64),
+      }),
+    ),
   );

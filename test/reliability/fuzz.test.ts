@@ -77,7 +77,14 @@ async function consistent(): Promise<void> {
   const ports = new Map<number, string>();
   for (const vm of listed) {
     const status = await h.grpc.getVMStatus({ vmId: vm.vmId });
-    expect({ id: status.vmId, name: status.name, state: status.state, spec: status.spec, snapshots: status.snapshotCount, current: status.currentSnapshot }).toEqual({
+    expect({
+      id: status.vmId,
+      name: status.name,
+      state: status.state,
+      spec: status.spec,
+      snapshots: status.snapshotCount,
+      current: status.currentSnapshot,
+    }).toEqual({
       id: vm.vmId,
       name: vm.name,
       state: vm.state,
@@ -135,7 +142,10 @@ describe("random and mutated requests to every RPC", () => {
     );
     const methodsHit = new Set([...seen.keys()].map((k) => k.split(" ")[0]));
     expect(NODE_API_RPCS.map((name) => methodOf(name)!.localName).filter((m) => !methodsHit.has(m))).toEqual([]);
-    const summary = [...seen.entries()].sort().map(([k, n]) => `${k}=${n}`).join(" ");
+    const summary = [...seen.entries()]
+      .sort()
+      .map(([k, n]) => `${k}=${n}`)
+      .join(" ");
     console.log(`fuzz (seed ${SEED}, ${RUNS} runs): ${summary}`);
     expect(h.logs.filter((l) => l.includes("failed unexpectedly"))).toEqual([]);
   }, 30_000);

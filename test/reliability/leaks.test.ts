@@ -108,8 +108,11 @@ describe("cancel and disconnect cycles", () => {
     await settle(() => {
       const s = h.daemon.stats();
       return (
-        s.eventSubscribers === 0 && s.metricsSubscribers === 0 && s.activeCalls === 0 &&
-        s.sessions <= baseline.sessions && s.connections <= baseline.connections
+        s.eventSubscribers === 0 &&
+        s.metricsSubscribers === 0 &&
+        s.activeCalls === 0 &&
+        s.sessions <= baseline.sessions &&
+        s.connections <= baseline.connections
       );
     });
     const after = h.daemon.stats();

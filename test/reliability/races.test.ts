@@ -36,7 +36,9 @@ const chain = (a: () => void, b: () => void) => () => (a(), b());
 beforeAll(async () => {
   h = await startHarness({
     backend: (c) =>
-      gatedBackend(createMockHypervisor({ bootMs: BOOT_MS, acpiShutdownMs: 5, storagePath: c.hypervisor.storagePath, consoleListen: c.hypervisor.consoleListen })),
+      gatedBackend(
+        createMockHypervisor({ bootMs: BOOT_MS, acpiShutdownMs: 5, storagePath: c.hypervisor.storagePath, consoleListen: c.hypervisor.consoleListen }),
+      ),
   });
 });
 afterAll(() => h.stop());

@@ -72,14 +72,19 @@ export function openStalledGrpcStream(port: number, path: string, request: Uint8
         Buffer.concat([
           PREFACE,
           frame(FRAME.SETTINGS, 0, 0, settings),
-          frame(FRAME.HEADERS, 0x4, 1, hpack([
-            [":method", "POST"],
-            [":scheme", "http"],
-            [":path", path],
-            [":authority", `127.0.0.1:${port}`],
-            ["content-type", "application/grpc+proto"],
-            ["te", "trailers"],
-          ])),
+          frame(
+            FRAME.HEADERS,
+            0x4,
+            1,
+            hpack([
+              [":method", "POST"],
+              [":scheme", "http"],
+              [":path", path],
+              [":authority", `127.0.0.1:${port}`],
+              ["content-type", "application/grpc+proto"],
+              ["te", "trailers"],
+            ]),
+          ),
           frame(FRAME.DATA, 0x1, 1, grpcMessage),
         ]),
       );

@@ -45,7 +45,11 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e) => ConnectError.from(e));
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e) => ConnectError.from(e),
+  );
 
 function expectClean(err: ConnectError | undefined) {
   expect(err).toBeInstanceOf(ConnectError);

@@ -4,7 +4,15 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BootDevice, DiskBus, DiskFormat, EventType, NicModel, PowerState, StoragePoolType } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import {
+  BootDevice,
+  type DiskBus,
+  type DiskFormat,
+  EventType,
+  type NicModel,
+  PowerState,
+  StoragePoolType,
+} from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { drain, newVmId, smallVm, startHarness, type Harness } from "../reliability/harness.ts";
 import { NODE_API_RPCS } from "../support/daemon.ts";
 
@@ -19,7 +27,10 @@ afterAll(() => h.stop());
 
 async function refusal(call: Promise<unknown> | AsyncIterable<unknown>): Promise<ConnectError | undefined> {
   try {
-    if (Symbol.asyncIterator in call) await drain(call).then((r) => { if (r.error) throw r.error; });
+    if (Symbol.asyncIterator in call)
+      await drain(call).then((r) => {
+        if (r.error) throw r.error;
+      });
     else await call;
     return undefined;
   } catch (e) {
@@ -47,29 +58,79 @@ const cases: [string, () => Promise<unknown> | AsyncIterable<unknown>, string, R
   ["CreateVM cpu_mode enum", () => h.grpc.createVM(withSpec({ cpuMode: 42 })), "spec.cpu_mode", /unknown value 42/],
   ["CreateVM firmware enum", () => h.grpc.createVM(withSpec({ firmware: 7 })), "spec.firmware", /unknown value 7/],
   ["CreateVM boot_order enum", () => h.grpc.createVM(withSpec({ bootOrder: [BootDevice.DISK, 9] })), "spec.boot_order[1]", /unknown value 9/],
-  ["CreateVM disk count", () => h.grpc.createVM(withSpec({ disks: Array.from({ length: 65 }, (_, i) => ({ id: `d${i}`, sizeGib: 1n })) })), "spec.disks", /at most 64/],
+  [
+    "CreateVM disk count",
+    () => h.grpc.createVM(withSpec({ disks: Array.from({ length: 65 }, (_, i) => ({ id: `d${i}`, sizeGib: 1n })) })),
+    "spec.disks",
+    /at most 64/,
+  ],
   ["CreateVM disk size", () => h.grpc.createVM(withSpec({ disks: [disk({ sizeGib: 1n << 40n })] })), "spec.disks[0].size_gib", /between|too large/],
   ["CreateVM disk id", () => h.grpc.createVM(withSpec({ disks: [disk({ id: "../x" })] })), "spec.disks[0].id", /a-z 0-9/],
   ["CreateVM disk bus enum", () => h.grpc.createVM(withSpec({ disks: [disk({ bus: 99 as DiskBus })] })), "spec.disks[0].bus", /unknown value 99/],
   ["CreateVM disk format enum", () => h.grpc.createVM(withSpec({ disks: [disk({ format: 5 as DiskFormat })] })), "spec.disks[0].format", /unknown value 5/],
   ["CreateVM disk volume name", () => h.grpc.createVM(withSpec({ disks: [disk({ path: "images/a.qcow2" })] })), "spec.disks[0].path", /volume name|file name/],
-  ["CreateVM disk path ..", () => h.grpc.createVM(withSpec({ disks: [disk({ path: `${h.config.hypervisor.storagePath}/../../etc/shadow` })] })), "spec.disks[0].path", /'\.\.'/],
+  [
+    "CreateVM disk path ..",
+    () => h.grpc.createVM(withSpec({ disks: [disk({ path: `${h.config.hypervisor.storagePath}/../../etc/shadow` })] })),
+    "spec.disks[0].path",
+    /'\.\.'/,
+  ],
   ["CreateVM disk path outside", () => h.grpc.createVM(withSpec({ disks: [disk({ path: "/etc/shadow" })] })), "spec.disks[0].path", /inside the storage roots/],
-  ["CreateVM backing file outside", () => h.grpc.createVM(withSpec({ disks: [disk({ backingFile: "/dev/sda" })] })), "spec.disks[0].backing_file", /inside the storage roots/],
+  [
+    "CreateVM backing file outside",
+    () => h.grpc.createVM(withSpec({ disks: [disk({ backingFile: "/dev/sda" })] })),
+    "spec.disks[0].backing_file",
+    /inside the storage roots/,
+  ],
   ["CreateVM disk pool_id", () => h.grpc.createVM(withSpec({ disks: [disk({ poolId: "../pool" })] })), "spec.disks[0].pool_id", /A-Z a-z 0-9|characters/],
-  ["CreateVM cdrom iso outside", () => h.grpc.createVM(withSpec({ cdroms: [{ id: "cd", isoPath: "/etc/shadow" }] })), "spec.cdroms[0].iso_path", /inside the storage roots/],
+  [
+    "CreateVM cdrom iso outside",
+    () => h.grpc.createVM(withSpec({ cdroms: [{ id: "cd", isoPath: "/etc/shadow" }] })),
+    "spec.cdroms[0].iso_path",
+    /inside the storage roots/,
+  ],
   ["CreateVM cdrom iso ..", () => h.grpc.createVM(withSpec({ cdroms: [{ id: "cd", isoPath: "../../etc/passwd" }] })), "spec.cdroms[0].iso_path", /'\.\.'/],
   ["CreateVM cdrom id reserved", () => h.grpc.createVM(withSpec({ cdroms: [{ id: "cloud-init" }] })), "spec.cdroms[0].id", /cloud-init/],
-  ["CreateVM nic count", () => h.grpc.createVM(withSpec({ nics: Array.from({ length: 33 }, (_, i) => ({ id: `n${i}`, network: "default" })) })), "spec.nics", /at most 32/],
+  [
+    "CreateVM nic count",
+    () => h.grpc.createVM(withSpec({ nics: Array.from({ length: 33 }, (_, i) => ({ id: `n${i}`, network: "default" })) })),
+    "spec.nics",
+    /at most 32/,
+  ],
   ["CreateVM nic model enum", () => h.grpc.createVM(withSpec({ nics: [{ id: "n", model: 7 as NicModel }] })), "spec.nics[0].model", /unknown value 7/],
-  ["CreateVM MAC format", () => h.grpc.createVM(withSpec({ nics: [{ id: "n", bridge: "br0", macAddress: "52:54:00:zz:00:01" }] })), "spec.nics[0].mac_address", /52:54:00:12:34:56/],
-  ["CreateVM MAC multicast", () => h.grpc.createVM(withSpec({ nics: [{ id: "n", bridge: "br0", macAddress: "01:00:5e:00:00:01" }] })), "spec.nics[0].mac_address", /unicast/],
+  [
+    "CreateVM MAC format",
+    () => h.grpc.createVM(withSpec({ nics: [{ id: "n", bridge: "br0", macAddress: "52:54:00:zz:00:01" }] })),
+    "spec.nics[0].mac_address",
+    /52:54:00:12:34:56/,
+  ],
+  [
+    "CreateVM MAC multicast",
+    () => h.grpc.createVM(withSpec({ nics: [{ id: "n", bridge: "br0", macAddress: "01:00:5e:00:00:01" }] })),
+    "spec.nics[0].mac_address",
+    /unicast/,
+  ],
   ["CreateVM bridge name", () => h.grpc.createVM(withSpec({ nics: [{ id: "n", bridge: "br0;rm -rf" }] })), "spec.nics[0].bridge", /interface name/],
-  ["CreateVM PCI address", () => h.grpc.createVM(withSpec({ hostDevices: [{ pciAddress: "0000:01:00" }] })), "spec.host_devices[0].pci_address", /DDDD:BB:SS.F/],
+  [
+    "CreateVM PCI address",
+    () => h.grpc.createVM(withSpec({ hostDevices: [{ pciAddress: "0000:01:00" }] })),
+    "spec.host_devices[0].pci_address",
+    /DDDD:BB:SS.F/,
+  ],
   ["CreateVM label key", () => h.grpc.createVM(withSpec({}, { "bad key": "v" })), "labels", /A-Z a-z 0-9/],
   ["CreateVM label value", () => h.grpc.createVM(withSpec({}, { k: "v".repeat(257) })), "labels", /at most 256/],
-  ["CreateVM label count", () => h.grpc.createVM(withSpec({}, Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])))), "labels", /at most 64/],
-  ["CreateVM console both", () => h.grpc.createVM(withSpec({ console: { vncEnabled: true, spiceEnabled: true } })), "spec.console", /one of vnc_enabled and spice_enabled/],
+  [
+    "CreateVM label count",
+    () => h.grpc.createVM(withSpec({}, Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])))),
+    "labels",
+    /at most 64/,
+  ],
+  [
+    "CreateVM console both",
+    () => h.grpc.createVM(withSpec({ console: { vncEnabled: true, spiceEnabled: true } })),
+    "spec.console",
+    /one of vnc_enabled and spice_enabled/,
+  ],
   ["CreateVM console listen", () => h.grpc.createVM(withSpec({ console: { vncEnabled: true, listen: "example.com" } })), "spec.console.listen", /IPv4 or IPv6/],
   ["CreateVM guest_os", () => h.grpc.createVM(withSpec({ guestOs: "Windows Server!" })), "spec.guest_os", /a-z 0-9/],
   ["CreateVM description", () => h.grpc.createVM(withSpec({ description: "a\u0000b" })), "spec.description", /control characters/],
@@ -80,7 +141,7 @@ const cases: [string, () => Promise<unknown> | AsyncIterable<unknown>, string, R
   ["PauseVM vm_id", () => h.grpc.pauseVM({ vmId: "x" }), "vm_id", /UUID/],
   ["ResumeVM vm_id", () => h.grpc.resumeVM({ vmId: "x" }), "vm_id", /UUID/],
   ["DeleteVM vm_id", () => h.grpc.deleteVM({ vmId: "x" }), "vm_id", /UUID/],
-  ["GetVMStatus vm_id", () => h.grpc.getVMStatus({ vmId: vm.toUpperCase() + "x" }), "vm_id", /UUID/],
+  ["GetVMStatus vm_id", () => h.grpc.getVMStatus({ vmId: `${vm.toUpperCase()}x` }), "vm_id", /UUID/],
   ["GetConsole vm_id", () => h.grpc.getConsole({ vmId: "x" }), "vm_id", /UUID/],
   ["ListVMs state", () => h.grpc.listVMs({ states: [42 as PowerState] }), "states[0]", /unknown power state/],
   ["ListVMs state unknown", () => h.grpc.listVMs({ states: [PowerState.UNKNOWN] }), "states[0]", /unknown power state/],
@@ -99,9 +160,19 @@ const cases: [string, () => Promise<unknown> | AsyncIterable<unknown>, string, R
   ["MigrateVM query", () => h.grpc.migrateVM({ vmId: vm, targetNodeUri: "qemu+ssh://node2/system?command=/tmp/evil" }), "target_node_uri", /query/],
   ["MigrateVM password", () => h.grpc.migrateVM({ vmId: vm, targetNodeUri: "qemu+tcp://root:hunter2@node2/system" }), "target_node_uri", /password/],
   ["MigrateVM downtime", () => h.grpc.migrateVM({ vmId: vm, targetNodeUri: "qemu+tcp://node2/system", maxDowntimeMs: 600_001 }), "max_downtime_ms", /at most/],
-  ["MigrateVM bandwidth", () => h.grpc.migrateVM({ vmId: vm, targetNodeUri: "qemu+tcp://node2/system", bandwidthMibPerS: 1n << 40n }), "bandwidth_mib_per_s", /at most/],
+  [
+    "MigrateVM bandwidth",
+    () => h.grpc.migrateVM({ vmId: vm, targetNodeUri: "qemu+tcp://node2/system", bandwidthMibPerS: 1n << 40n }),
+    "bandwidth_mib_per_s",
+    /at most/,
+  ],
   ["AttachDisk missing", () => h.grpc.attachDisk({ vmId: vm }), "disk", /required/],
-  ["AttachDisk path outside", () => h.grpc.attachDisk({ vmId: vm, disk: { id: "d2", path: "/var/lib/mysql/ibdata1" } }), "disk.path", /inside the storage roots/],
+  [
+    "AttachDisk path outside",
+    () => h.grpc.attachDisk({ vmId: vm, disk: { id: "d2", path: "/var/lib/mysql/ibdata1" } }),
+    "disk.path",
+    /inside the storage roots/,
+  ],
   ["AttachDisk nothing to attach", () => h.grpc.attachDisk({ vmId: vm, disk: { id: "d2" } }), "disk.path", /existing image.*size_gib or backing_file/],
   ["CreateVM disk with nothing", () => h.grpc.createVM(withSpec({ disks: [{ id: "d0" }] })), "spec.disks[0].path", /existing image.*size_gib or backing_file/],
   ["AttachDisk bus enum", () => h.grpc.attachDisk({ vmId: vm, disk: { id: "d2", sizeGib: 1n, bus: 9 as DiskBus } }), "disk.bus", /unknown value 9/],
@@ -125,7 +196,12 @@ const cases: [string, () => Promise<unknown> | AsyncIterable<unknown>, string, R
   ["StreamEvents from_oldest and after_sequence", () => h.grpc.streamEvents({ afterSequence: 1n, fromOldest: true }), "from_oldest", /either/],
   ["InitStoragePool pool_id", () => h.grpc.initStoragePool({ poolId: "../etc", type: StoragePoolType.LOCAL_DIR }), "pool_id", /A-Z a-z 0-9|characters/],
   ["InitStoragePool type", () => h.grpc.initStoragePool({ poolId: "p1" }), "type", /Invalid pool type/],
-  ["InitStoragePool local path", () => h.grpc.initStoragePool({ poolId: "p1", type: StoragePoolType.LOCAL_DIR, config: { local: { path: "pools/p1" } } }), "config.local.path", /absolute/],
+  [
+    "InitStoragePool local path",
+    () => h.grpc.initStoragePool({ poolId: "p1", type: StoragePoolType.LOCAL_DIR, config: { local: { path: "pools/p1" } } }),
+    "config.local.path",
+    /absolute/,
+  ],
   ["GetStoragePoolInfo pool_id", () => h.grpc.getStoragePoolInfo({ poolId: "a/b" }), "pool_id", /A-Z a-z 0-9|characters/],
   ["ListStoragePoolFiles pool_id", () => h.grpc.listStoragePoolFiles({ poolId: "" }), "pool_id", /must be set|characters/],
   ["ListStoragePoolFiles path ..", () => h.grpc.listStoragePoolFiles({ poolId: "default", path: "iso/../../etc" }), "path", /'\.\.'/],

@@ -70,9 +70,19 @@ describe("the metrics endpoint", () => {
     });
     expect(res.status).toBe(404);
     const viaConnect = createClient(NodeDaemonService, createConnectTransport({ baseUrl: metricsUrl, httpVersion: "1.1" }));
-    expect(await viaConnect.deleteVM({ vmId: id, force: true }).then(() => "deleted", () => "refused")).toBe("refused");
+    expect(
+      await viaConnect.deleteVM({ vmId: id, force: true }).then(
+        () => "deleted",
+        () => "refused",
+      ),
+    ).toBe("refused");
     const viaGrpc = createClient(NodeDaemonService, createGrpcTransport({ baseUrl: metricsUrl }));
-    expect(await viaGrpc.deleteVM({ vmId: id, force: true }, { timeoutMs: 2000 }).then(() => "deleted", () => "refused")).toBe("refused");
+    expect(
+      await viaGrpc.deleteVM({ vmId: id, force: true }, { timeoutMs: 2000 }).then(
+        () => "deleted",
+        () => "refused",
+      ),
+    ).toBe("refused");
     expect((await h.grpc.getVMStatus({ vmId: id })).name).toBe("kept");
   });
 

@@ -4,7 +4,7 @@
 // serve new certificates to new connections while the listener and open connections stay.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
@@ -78,7 +78,9 @@ const valid = () => ({ cert: pki.read("client.crt"), key: pki.read("client.key")
 describe.skipIf(!openssl)("mutual TLS on the API listener", () => {
   test("a client without a certificate is refused at the handshake", async () => {
     const before = h.daemon.stats();
-    const err = await client({}).healthCheck({}, { timeoutMs: 3000 }).catch((e) => ConnectError.from(e));
+    const err = await client({})
+      .healthCheck({}, { timeoutMs: 3000 })
+      .catch((e) => ConnectError.from(e));
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).rawMessage).toMatch(/CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|socket|closed/i);
 
@@ -95,10 +97,20 @@ describe.skipIf(!openssl)("mutual TLS on the API listener", () => {
 
   test("a client with a certificate from another CA (same CN) is refused at the handshake", async () => {
     const before = h.daemon.stats();
-    const err = await client(stranger()).healthCheck({}, { timeoutMs: 3000 }).catch((e) => ConnectError.from(e));
+    const err = await client(stranger())
+      .healthCheck({}, { timeoutMs: 3000 })
+      .catch((e) => ConnectError.from(e));
     expect(err).toBeInstanceOf(ConnectError);
-    const viaJson = createClient(NodeDaemonService, createConnectTransport({ baseUrl: h.baseUrl, httpVersion: "1.1", nodeOptions: { ca: pki.read("ca.crt"), ...stranger() } }));
-    expect(await viaJson.healthCheck({}, { timeoutMs: 3000 }).then(() => "ok", () => "refused")).toBe("refused");
+    const viaJson = createClient(
+      NodeDaemonService,
+      createConnectTransport({ baseUrl: h.baseUrl, httpVersion: "1.1", nodeOptions: { ca: pki.read("ca.crt"), ...stranger() } }),
+    );
+    expect(
+      await viaJson.healthCheck({}, { timeoutMs: 3000 }).then(
+        () => "ok",
+        () => "refused",
+      ),
+    ).toBe("refused");
 
     const v12 = await probe({ maxVersion: "TLSv1.2", ...stranger() });
     expect(v12.handshakeCompleted).toBe(false);
@@ -170,7 +182,10 @@ describe.skipIf(!openssl)("mutual TLS on the API listener", () => {
     expect(String((session.socket as tls.TLSSocket).getPeerCertificate().subject.CN)).toBe("node-original");
     // The stream opened before the reload keeps delivering.
     const id = newVmId();
-    await createClient(NodeDaemonService, createGrpcTransport({ baseUrl: h.baseUrl, nodeOptions: { ca: pki.read("ca.crt"), ...valid() } })).createVM({ vmId: id, ...smallVm("after-reload") });
+    await createClient(NodeDaemonService, createGrpcTransport({ baseUrl: h.baseUrl, nodeOptions: { ca: pki.read("ca.crt"), ...valid() } })).createVM({
+      vmId: id,
+      ...smallVm("after-reload"),
+    });
     await waitFor("the new VM's event on the old stream", () => seen.includes(id));
     // Still mutual TLS after the reload.
     expect((await probe(stranger())).applicationBytes).toBe(0);

@@ -35,7 +35,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("createStorageRoots", () => {
   const roots = () => createStorageRoots([vms, join(vms, "cloud"), join(dir, "iso")]);
-  const verdict = (p: string) => roots().check(p, "disk.path").then(() => "ok", (e: ConnectError) => e.rawMessage);
+  const verdict = (p: string) =>
+    roots()
+      .check(p, "disk.path")
+      .then(
+        () => "ok",
+        (e: ConnectError) => e.rawMessage,
+      );
 
   test.each([
     ["an existing file in a root", () => join(vms, "disk.qcow2")],
@@ -82,7 +88,10 @@ describe("disk paths through the API", () => {
   afterAll(() => h.stop());
 
   const codeAndMessage = (p: Promise<unknown>) =>
-    p.then(() => "OK", (e) => `${Code[ConnectError.from(e).code]} ${ConnectError.from(e).rawMessage}`);
+    p.then(
+      () => "OK",
+      (e) => `${Code[ConnectError.from(e).code]} ${ConnectError.from(e).rawMessage}`,
+    );
   const pathDisk = (path: string) => ({ id: "data", path });
 
   test("CreateVM accepts disks and backing files inside the roots", async () => {
@@ -102,10 +111,12 @@ describe("disk paths through the API", () => {
     const escape = await codeAndMessage(h.grpc.createVM({ vmId: newVmId(), ...smallVm("esc", { disks: [pathDisk(join(root, "passwd.img"))] }) }));
     expect(escape).toMatch(/^InvalidArgument spec\.disks\[0\]\.path: resolves outside the storage roots through a symlink/);
     expect(escape).not.toContain("/etc/passwd");
-    const backing = await codeAndMessage(h.grpc.createVM({
-      vmId: newVmId(),
-      ...smallVm("esc2", { disks: [{ id: "r", sizeGib: 1n, backingFile: join(root, "etc", "shadow") }] }),
-    }));
+    const backing = await codeAndMessage(
+      h.grpc.createVM({
+        vmId: newVmId(),
+        ...smallVm("esc2", { disks: [{ id: "r", sizeGib: 1n, backingFile: join(root, "etc", "shadow") }] }),
+      }),
+    );
     expect(backing).toMatch(/^InvalidArgument spec\.disks\[0\]\.backing_file: resolves outside/);
     const id = newVmId();
     await h.grpc.createVM({ vmId: id, ...smallVm("hot") });

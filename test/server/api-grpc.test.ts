@@ -174,7 +174,11 @@ describe("CreateVM", () => {
     });
     const nics = (await t.grpc.getVMStatus({ vmId: id })).spec!.nics;
     const dflt = t.config.hypervisor.defaultNetwork;
-    expect(nics.map((x) => [x.id, x.network])).toEqual([["a", dflt], ["b", dflt], ["c", "lan"]]);
+    expect(nics.map((x) => [x.id, x.network])).toEqual([
+      ["a", dflt],
+      ["b", dflt],
+      ["c", "lan"],
+    ]);
   });
 });
 
@@ -318,7 +322,10 @@ describe("hot-plug", () => {
   test("disks and NICs show up in the status; duplicates and unknown ids are refused", async () => {
     const id = await created();
     const withDisk = await t.grpc.attachDisk({ vmId: id, disk: { id: "data", sizeGib: 1n, format: DiskFormat.RAW } });
-    expect(withDisk.vm!.spec!.disks.map((d) => [d.id, d.format])).toEqual([["root", DiskFormat.QCOW2], ["data", DiskFormat.RAW]]);
+    expect(withDisk.vm!.spec!.disks.map((d) => [d.id, d.format])).toEqual([
+      ["root", DiskFormat.QCOW2],
+      ["data", DiskFormat.RAW],
+    ]);
     const dup = await failure(t.grpc.attachDisk({ vmId: id, disk: { id: "data", path: `${t.config.hypervisor.storagePath}/x.img` } }));
     expect(dup).toMatchObject({ code: Code.AlreadyExists });
     expect((dup as { message: string }).message).toContain("already exists");
@@ -357,13 +364,29 @@ describe("streams", () => {
     expect(samples[1]!.cpuMeasured).toBe(true);
     expect(samples[1]!.vms.some((v) => v.vmId === id && v.state === PowerState.RUNNING)).toBe(true);
     const bad = t.grpc.streamMetrics({ intervalMs: 10 });
-    expect(await codeOf((async () => { for await (const _ of bad) { /* none */ } })())).toBe(Code.InvalidArgument);
+    expect(
+      await codeOf(
+        (async () => {
+          for await (const _ of bad) {
+            /* none */
+          }
+        })(),
+      ),
+    ).toBe(Code.InvalidArgument);
   });
 
   test("MigrateVM reports progress; an unreachable target fails and leaves the VM running", async () => {
     const id = await running();
     const failed = t.grpc.migrateVM({ vmId: id, targetNodeUri: "qemu+tcp://node9.invalid/system", live: true });
-    expect(await codeOf((async () => { for await (const _ of failed) { /* progress */ } })())).toBe(Code.Unavailable);
+    expect(
+      await codeOf(
+        (async () => {
+          for await (const _ of failed) {
+            /* progress */
+          }
+        })(),
+      ),
+    ).toBe(Code.Unavailable);
     expect((await t.grpc.getVMStatus({ vmId: id })).state).toBe(PowerState.RUNNING);
     expect(await codeOf(t.grpc.migrateVM({ vmId: id, targetNodeUri: "http://x" })[Symbol.asyncIterator]().next())).toBe(Code.InvalidArgument);
 
@@ -468,7 +491,12 @@ describe("the service", () => {
       const m = NodeDaemonService.methods.find((x) => x.name === name);
       expect({ name, inService: m !== undefined }).toEqual({ name, inService: true });
       const call = client[m!.localName]!(requests[m!.localName] ?? { vmId });
-      const run = Symbol.asyncIterator in call ? (async () => { for await (const _ of call as AsyncIterable<unknown>) break; })() : (call as Promise<unknown>);
+      const run =
+        Symbol.asyncIterator in call
+          ? (async () => {
+              for await (const _ of call as AsyncIterable<unknown>) break;
+            })()
+          : (call as Promise<unknown>);
       const code = await codeOf(run);
       answers[name] = code === undefined ? "OK" : Code[code];
     }

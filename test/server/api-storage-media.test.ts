@@ -52,7 +52,16 @@ async function runningVm(cdroms: { id: string; isoPath?: string }[], extra: Reco
   await t.grpc.createVM({
     vmId,
     name: `media-${vmId.slice(0, 8)}`,
-    spec: { cpuCores: 1, memoryMib: 512n, disks: [{ id: "root", sizeGib: 1n }, { id: "data", sizeGib: 1n }], cdroms, ...extra },
+    spec: {
+      cpuCores: 1,
+      memoryMib: 512n,
+      disks: [
+        { id: "root", sizeGib: 1n },
+        { id: "data", sizeGib: 1n },
+      ],
+      cdroms,
+      ...extra,
+    },
   });
   await t.grpc.startVM({ vmId });
   return vmId;
@@ -107,7 +116,9 @@ describe("ChangeMedia", () => {
     const outside = await failure(t.grpc.changeMedia({ vmId, cdromId: "cd0", isoPath: "/etc/hostname" }));
     expect(outside).toMatchObject({ code: Code.InvalidArgument });
     expect((outside as Failure).message).toStartWith("iso_path: must be inside the storage roots");
-    expect(await failure(t.grpc.changeMedia({ vmId, cdromId: "cd0", isoPath: join(storage, "iso", "../../../etc/hostname") }))).toMatchObject({ code: Code.InvalidArgument });
+    expect(await failure(t.grpc.changeMedia({ vmId, cdromId: "cd0", isoPath: join(storage, "iso", "../../../etc/hostname") }))).toMatchObject({
+      code: Code.InvalidArgument,
+    });
     expect(await failure(t.grpc.changeMedia({ vmId, cdromId: "cd0", isoPath: join(storage, "iso", "missing.iso") }))).toMatchObject({ code: Code.NotFound });
     expect(await failure(t.grpc.changeMedia({ vmId, cdromId: "cd0", isoPath: "iso/missing.iso" }))).toMatchObject({ code: Code.NotFound });
     expect(await failure(t.grpc.changeMedia({ vmId, cdromId: "cd9", isoPath: "" }))).toMatchObject({ code: Code.NotFound });
@@ -135,7 +146,15 @@ describe("storage pools", () => {
     const path = join(t.config.node.stateDir, "explicit", "ssd");
     const req = { poolId: "3a9d4c1e-7f2b-4c8a-b6e5-0d1f2e3c4b5a", type: StoragePoolType.LOCAL_DIR, config: { local: { path } } };
     const first = await t.grpc.initStoragePool(req);
-    expect(first).toMatchObject({ poolId: req.poolId, type: StoragePoolType.LOCAL_DIR, mountPath: path, devicePath: "", rbdPool: "", volumeCount: 0, active: true });
+    expect(first).toMatchObject({
+      poolId: req.poolId,
+      type: StoragePoolType.LOCAL_DIR,
+      mountPath: path,
+      devicePath: "",
+      rbdPool: "",
+      volumeCount: 0,
+      active: true,
+    });
     expect(first.totalBytes).toBeGreaterThan(0n);
     expect(first.availableBytes).toBeGreaterThan(0n);
     expect(first.usedBytes + first.availableBytes).toBeLessThanOrEqual(first.totalBytes);
@@ -168,9 +187,13 @@ describe("storage pools", () => {
     expect(await failure(t.grpc.getStoragePoolInfo({ poolId: `typed-${type}` }))).toMatchObject({ code: Code.NotFound });
   });
 
-  test("GetStoragePoolInfo and ListStoragePools; \"default\" is the node's own storage", async () => {
+  test('GetStoragePoolInfo and ListStoragePools; "default" is the node\'s own storage', async () => {
     const made = await t.grpc.initStoragePool({ poolId: "listed", type: StoragePoolType.LOCAL_DIR });
-    expect(await t.grpc.getStoragePoolInfo({ poolId: "listed" })).toMatchObject({ poolId: "listed", mountPath: made.mountPath, type: StoragePoolType.LOCAL_DIR });
+    expect(await t.grpc.getStoragePoolInfo({ poolId: "listed" })).toMatchObject({
+      poolId: "listed",
+      mountPath: made.mountPath,
+      type: StoragePoolType.LOCAL_DIR,
+    });
     const dflt = await t.grpc.getStoragePoolInfo({ poolId: "default" });
     expect([dflt.type, dflt.mountPath]).toEqual([StoragePoolType.LOCAL_DIR, storage]);
     const pools = (await t.grpc.listStoragePools({})).pools.map((p) => p.poolId);
@@ -192,7 +215,7 @@ describe("ListStoragePoolFiles", () => {
     writeFileSync(join(root, "notes.txt"), "n");
   });
 
-  test("the control plane's ISO scan: path \"iso\", entries relative to the pool root", async () => {
+  test('the control plane\'s ISO scan: path "iso", entries relative to the pool root', async () => {
     const res = await t.grpc.listStoragePoolFiles({ poolId: "files", path: "iso" });
     expect(res.currentPath).toBe("iso");
     expect(res.entries.map((e) => [e.name, e.path, e.isDirectory, e.sizeBytes, e.fileType, e.permissions])).toEqual([
@@ -214,7 +237,7 @@ describe("ListStoragePoolFiles", () => {
     expect(entries[2]!.sizeBytes).toBe("1"); // uint64 as a JSON string
   });
 
-  test("a missing path and an unknown pool are NOT_FOUND (the control plane re-initialises on \"not found\")", async () => {
+  test('a missing path and an unknown pool are NOT_FOUND (the control plane re-initialises on "not found")', async () => {
     const path = await failure(t.grpc.listStoragePoolFiles({ poolId: "files", path: "iso/none" }));
     expect(path).toMatchObject({ code: Code.NotFound });
     const pool = await failure(t.grpc.listStoragePoolFiles({ poolId: "unknown-pool", path: "iso" }));
@@ -234,13 +257,20 @@ describe("ListStoragePoolFiles", () => {
 });
 
 describe("ResizeVolume", () => {
-  test("pool \"default\" and a disk id: the disk's image, wherever its pool is; volumes only grow", async () => {
+  test('pool "default" and a disk id: the disk\'s image, wherever its pool is; volumes only grow', async () => {
     const pool = await t.grpc.initStoragePool({ poolId: "fast", type: StoragePoolType.LOCAL_DIR });
     const vmId = newVmId();
     await t.grpc.createVM({
       vmId,
       name: `resize-${vmId.slice(0, 8)}`,
-      spec: { cpuCores: 1, memoryMib: 512n, disks: [{ id: "os-7", sizeGib: 1n }, { id: "scratch-7", sizeGib: 2n, poolId: "fast" }] },
+      spec: {
+        cpuCores: 1,
+        memoryMib: 512n,
+        disks: [
+          { id: "os-7", sizeGib: 1n },
+          { id: "scratch-7", sizeGib: 2n, poolId: "fast" },
+        ],
+      },
     });
 
     const grown = await t.grpc.resizeVolume({ poolId: "default", volumeId: "scratch-7", newSizeBytes: 4n * GIB });
@@ -265,7 +295,11 @@ describe("ResizeVolume", () => {
   test("a volume named by its file in its own pool", async () => {
     await t.grpc.initStoragePool({ poolId: "by-file", type: StoragePoolType.LOCAL_DIR });
     const vmId = newVmId();
-    await t.grpc.createVM({ vmId, name: `byfile-${vmId.slice(0, 8)}`, spec: { cpuCores: 1, memoryMib: 512n, disks: [{ id: "d", path: "vol-9", sizeGib: 1n, poolId: "by-file" }] } });
+    await t.grpc.createVM({
+      vmId,
+      name: `byfile-${vmId.slice(0, 8)}`,
+      spec: { cpuCores: 1, memoryMib: 512n, disks: [{ id: "d", path: "vol-9", sizeGib: 1n, poolId: "by-file" }] },
+    });
     const res = await t.grpc.resizeVolume({ poolId: "by-file", volumeId: "vol-9", newSizeBytes: 2n * GIB });
     expect(res.volume).toMatchObject({ volumeId: "vol-9.qcow2", poolId: "by-file", sizeBytes: 2n * GIB, attachedTo: vmId });
   });

@@ -30,20 +30,46 @@ async function code(p: Promise<unknown>): Promise<{ code: Code; message: string 
 
 describe("pools of every type (mock: no network)", () => {
   test("NFS, Ceph and iSCSI pools are defined, listed and read back with their type and source", async () => {
-    const nfs = await t.grpc.initStoragePool({ poolId: "nfs-1", type: StoragePoolType.NFS, config: { nfs: { server: "nas.example", exportPath: "/exports/vms", version: "4.1" } } });
-    expect(nfs).toMatchObject({ type: StoragePoolType.NFS, mountPath: join(t.config.node.stateDir, "mnt", "nfs-nfs-1"), source: "nas.example:/exports/vms", active: true });
-    const ceph = await t.grpc.initStoragePool({ poolId: "ceph-1", type: StoragePoolType.CEPH_RBD, config: { ceph: { poolName: "vms", monitors: ["mon1:6789", "mon2"], user: "libvirt" } } });
+    const nfs = await t.grpc.initStoragePool({
+      poolId: "nfs-1",
+      type: StoragePoolType.NFS,
+      config: { nfs: { server: "nas.example", exportPath: "/exports/vms", version: "4.1" } },
+    });
+    expect(nfs).toMatchObject({
+      type: StoragePoolType.NFS,
+      mountPath: join(t.config.node.stateDir, "mnt", "nfs-nfs-1"),
+      source: "nas.example:/exports/vms",
+      active: true,
+    });
+    const ceph = await t.grpc.initStoragePool({
+      poolId: "ceph-1",
+      type: StoragePoolType.CEPH_RBD,
+      config: { ceph: { poolName: "vms", monitors: ["mon1:6789", "mon2"], user: "libvirt" } },
+    });
     expect(ceph).toMatchObject({ type: StoragePoolType.CEPH_RBD, mountPath: "", rbdPool: "vms", source: "mon1:6789,mon2:6789/vms" });
-    const iscsi = await t.grpc.initStoragePool({ poolId: "iscsi-1", type: StoragePoolType.ISCSI, config: { iscsi: { portal: "san:3260", target: "iqn.2026-01.com.example:vms", volumeGroup: "vg_vms" } } });
+    const iscsi = await t.grpc.initStoragePool({
+      poolId: "iscsi-1",
+      type: StoragePoolType.ISCSI,
+      config: { iscsi: { portal: "san:3260", target: "iqn.2026-01.com.example:vms", volumeGroup: "vg_vms" } },
+    });
     expect(iscsi).toMatchObject({ type: StoragePoolType.ISCSI, devicePath: "/dev/vg_vms" });
     const ids = (await t.grpc.listStoragePools({})).pools.map((p) => p.poolId);
     expect(ids).toEqual(expect.arrayContaining(["default", "nfs-1", "ceph-1", "iscsi-1"]));
     // The same config again succeeds; a changed one is refused naming both.
-    await t.grpc.initStoragePool({ poolId: "nfs-1", type: StoragePoolType.NFS, config: { nfs: { server: "nas.example", exportPath: "/exports/vms", version: "4.1" } } });
-    const changed = await code(t.grpc.initStoragePool({ poolId: "nfs-1", type: StoragePoolType.NFS, config: { nfs: { server: "other", exportPath: "/exports/vms" } } }));
+    await t.grpc.initStoragePool({
+      poolId: "nfs-1",
+      type: StoragePoolType.NFS,
+      config: { nfs: { server: "nas.example", exportPath: "/exports/vms", version: "4.1" } },
+    });
+    const changed = await code(
+      t.grpc.initStoragePool({ poolId: "nfs-1", type: StoragePoolType.NFS, config: { nfs: { server: "other", exportPath: "/exports/vms" } } }),
+    );
     expect(changed).toMatchObject({ code: Code.AlreadyExists, message: expect.stringContaining("nas.example:/exports/vms") });
     // Files of a pool without a mount path: a precondition of the pool, said clearly.
-    expect(await code(t.grpc.listStoragePoolFiles({ poolId: "ceph-1" }))).toMatchObject({ code: Code.FailedPrecondition, message: expect.stringContaining("no mount path") });
+    expect(await code(t.grpc.listStoragePoolFiles({ poolId: "ceph-1" }))).toMatchObject({
+      code: Code.FailedPrecondition,
+      message: expect.stringContaining("no mount path"),
+    });
   });
 
   test.each([
@@ -51,10 +77,26 @@ describe("pools of every type (mock: no network)", () => {
     ["a pool id with /", { poolId: "a/b", type: StoragePoolType.LOCAL_DIR }, "pool_id"],
     ["a pool id with ..", { poolId: "a..b", type: StoragePoolType.LOCAL_DIR }, "pool_id"],
     ["NFS without a server", { poolId: "n", type: StoragePoolType.NFS, config: { nfs: { exportPath: "/e" } } }, "config.nfs.server"],
-    ["an NFS version that does not exist", { poolId: "n", type: StoragePoolType.NFS, config: { nfs: { server: "s", exportPath: "/e", version: "5" } } }, "config.nfs.version"],
-    ["NFS options with a comma-joined vers", { poolId: "n", type: StoragePoolType.NFS, config: { nfs: { server: "s", exportPath: "/e", options: "soft,vers=3" } } }, "config.nfs.options"],
-    ["a Ceph monitor that is no host", { poolId: "c", type: StoragePoolType.CEPH_RBD, config: { ceph: { poolName: "p", monitors: ["bad host:1"] } } }, "config.ceph.monitors[0]"],
-    ["an iSCSI target that is no IQN", { poolId: "i", type: StoragePoolType.ISCSI, config: { iscsi: { portal: "san", target: "vms" } } }, "config.iscsi.target"],
+    [
+      "an NFS version that does not exist",
+      { poolId: "n", type: StoragePoolType.NFS, config: { nfs: { server: "s", exportPath: "/e", version: "5" } } },
+      "config.nfs.version",
+    ],
+    [
+      "NFS options with a comma-joined vers",
+      { poolId: "n", type: StoragePoolType.NFS, config: { nfs: { server: "s", exportPath: "/e", options: "soft,vers=3" } } },
+      "config.nfs.options",
+    ],
+    [
+      "a Ceph monitor that is no host",
+      { poolId: "c", type: StoragePoolType.CEPH_RBD, config: { ceph: { poolName: "p", monitors: ["bad host:1"] } } },
+      "config.ceph.monitors[0]",
+    ],
+    [
+      "an iSCSI target that is no IQN",
+      { poolId: "i", type: StoragePoolType.ISCSI, config: { iscsi: { portal: "san", target: "vms" } } },
+      "config.iscsi.target",
+    ],
   ])("InitStoragePool refuses %s (INVALID_ARGUMENT naming %s)", async (_n, req, field) => {
     expect(await code(t.grpc.initStoragePool(req))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining(field) });
   });
@@ -72,7 +114,13 @@ describe("volumes", () => {
     mkdirSync(t.config.hypervisor.storagePath, { recursive: true });
     const image = join(t.config.hypervisor.storagePath, "base.qcow2");
     writeFileSync(image, "QFI\xfb");
-    const fromImage = await t.grpc.createVolume({ poolId, volumeId: "c", sizeBytes: 128n * MIB, sourceType: VolumeSourceType.VOLUME_SOURCE_IMAGE, sourceId: image });
+    const fromImage = await t.grpc.createVolume({
+      poolId,
+      volumeId: "c",
+      sizeBytes: 128n * MIB,
+      sourceType: VolumeSourceType.VOLUME_SOURCE_IMAGE,
+      sourceId: image,
+    });
     expect(fromImage.volume).toMatchObject({ backingPath: image, sizeBytes: 128n * MIB });
     const snap = await t.grpc.createVolumeSnapshot({ poolId, volumeId: "a", snapshotId: "s1" });
     expect(snap).toMatchObject({ snapshotId: "s1", volume: { volumeId: "a@s1.qcow2" } });
@@ -86,12 +134,18 @@ describe("volumes", () => {
     expect(attach).toMatchObject({ volumeId: "a.qcow2", path: join(pool.mountPath, "a.qcow2") });
     expect(attach.diskXml).toContain(`<source file="${join(pool.mountPath, "a.qcow2")}"/>`);
     // a is the base of b: refused; b goes first.
-    expect(await code(t.grpc.deleteVolume({ poolId, volumeId: "a" }))).toMatchObject({ code: Code.FailedPrecondition, message: expect.stringContaining("base image of b.qcow2") });
+    expect(await code(t.grpc.deleteVolume({ poolId, volumeId: "a" }))).toMatchObject({
+      code: Code.FailedPrecondition,
+      message: expect.stringContaining("base image of b.qcow2"),
+    });
     await t.grpc.deleteVolume({ poolId, volumeId: "b" });
     expect(await code(t.grpc.deleteVolume({ poolId, volumeId: "b" }))).toMatchObject({ code: Code.NotFound });
     // Grows, never shrinks.
     expect((await t.grpc.resizeVolume({ poolId, volumeId: "e", newSizeBytes: 128n * MIB })).volume?.sizeBytes).toBe(128n * MIB);
-    expect(await code(t.grpc.resizeVolume({ poolId, volumeId: "e", newSizeBytes: 64n * MIB }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("only grow") });
+    expect(await code(t.grpc.resizeVolume({ poolId, volumeId: "e", newSizeBytes: 64n * MIB }))).toMatchObject({
+      code: Code.InvalidArgument,
+      message: expect.stringContaining("only grow"),
+    });
   });
 
   test.each([
@@ -103,7 +157,10 @@ describe("volumes", () => {
     ["an image outside the storage roots", { volumeId: "img", sourceType: VolumeSourceType.VOLUME_SOURCE_IMAGE, sourceId: "/etc/shadow" }, "source_id"],
     ["a snapshot source without @", { volumeId: "s", sourceType: VolumeSourceType.VOLUME_SOURCE_SNAPSHOT, sourceId: "a" }, "source_id"],
   ])("CreateVolume refuses %s (INVALID_ARGUMENT naming %s)", async (_n, req, field) => {
-    expect(await code(t.grpc.createVolume({ poolId: "default", ...req }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining(field) });
+    expect(await code(t.grpc.createVolume({ poolId: "default", ...req }))).toMatchObject({
+      code: Code.InvalidArgument,
+      message: expect.stringContaining(field),
+    });
   });
 
   test("a pool or volume that does not exist is NOT_FOUND", async () => {

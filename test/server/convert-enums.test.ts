@@ -2,14 +2,7 @@
 // the hypervisor model, both ways, including the compute API numbers the control plane casts.
 
 import { describe, expect, test } from "bun:test";
-import {
-  DiskBus,
-  EventType,
-  MigrationPhase,
-  NicModel,
-  PowerState,
-  VMTransition,
-} from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { DiskBus, EventType, MigrationPhase, NicModel, PowerState, VMTransition } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { VmState } from "../../src/hypervisor/types.ts";
 import {
   bootDevice,
@@ -54,7 +47,9 @@ describe("device enums", () => {
       for (const name of tbl.names) expect(tbl.fromWire(tbl.toWire(name))).toBe(name);
     }
     // The contract's zero values are real choices, not "unset".
-    expect([diskBus.toWire("virtio"), diskFormat.toWire("qcow2"), firmware.toWire("bios"), bootDevice.toWire("disk"), cpuMode.toWire("auto")]).toEqual([0, 0, 0, 0, 0]);
+    expect([diskBus.toWire("virtio"), diskFormat.toWire("qcow2"), firmware.toWire("bios"), bootDevice.toWire("disk"), cpuMode.toWire("auto")]).toEqual([
+      0, 0, 0, 0, 0,
+    ]);
   });
 
   test("migration phases: ours on the contract's, cancelled beyond it", () => {

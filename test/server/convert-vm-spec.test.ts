@@ -50,45 +50,97 @@ const boot = (s: VmSpec) => ({
 });
 
 describe("boot order", () => {
-  const twoDisks = [{ id: "a", sizeGib: 1n }, { id: "b", sizeGib: 1n }];
+  const twoDisks = [
+    { id: "a", sizeGib: 1n },
+    { id: "b", sizeGib: 1n },
+  ];
   const twoCdroms = [{ id: "c1" }, { id: "c2" }];
 
   test.each<[string, SpecInit, ReturnType<typeof boot>]>([
     [
       "none given: the first disk, then the first CD-ROM",
       { disks: twoDisks, cdroms: twoCdroms },
-      { disks: [["a", "disk", 1], ["b", "disk", 0], ["c1", "cdrom", 2], ["c2", "cdrom", 0]], nics: [["nic0", 0]] },
+      {
+        disks: [
+          ["a", "disk", 1],
+          ["b", "disk", 0],
+          ["c1", "cdrom", 2],
+          ["c2", "cdrom", 0],
+        ],
+        nics: [["nic0", 0]],
+      },
     ],
     [
       "a bootable CD-ROM boots first, then the first disk",
       { disks: twoDisks, cdroms: [{ id: "c1" }, { id: "c2", bootable: true }] },
-      { disks: [["a", "disk", 2], ["b", "disk", 0], ["c1", "cdrom", 0], ["c2", "cdrom", 1]], nics: [["nic0", 0]] },
+      {
+        disks: [
+          ["a", "disk", 2],
+          ["b", "disk", 0],
+          ["c1", "cdrom", 0],
+          ["c2", "cdrom", 1],
+        ],
+        nics: [["nic0", 0]],
+      },
     ],
     [
       "bootable disks boot in their order, before the CD-ROM",
-      { disks: [{ id: "a", sizeGib: 1n }, { id: "b", sizeGib: 1n, bootable: true }, { id: "c", sizeGib: 1n, bootable: true }], cdroms: [{ id: "c1" }] },
-      { disks: [["a", "disk", 0], ["b", "disk", 1], ["c", "disk", 2], ["c1", "cdrom", 3]], nics: [["nic0", 0]] },
+      {
+        disks: [
+          { id: "a", sizeGib: 1n },
+          { id: "b", sizeGib: 1n, bootable: true },
+          { id: "c", sizeGib: 1n, bootable: true },
+        ],
+        cdroms: [{ id: "c1" }],
+      },
+      {
+        disks: [
+          ["a", "disk", 0],
+          ["b", "disk", 1],
+          ["c", "disk", 2],
+          ["c1", "cdrom", 3],
+        ],
+        nics: [["nic0", 0]],
+      },
     ],
     [
       "explicit: network, then disk (the CD-ROM class not asked for)",
       { disks: twoDisks, cdroms: twoCdroms, nics: [{ id: "eth0", network: "lan" }], bootOrder: [BootDevice.NETWORK, BootDevice.DISK] },
-      { disks: [["a", "disk", 2], ["b", "disk", 0], ["c1", "cdrom", 0], ["c2", "cdrom", 0]], nics: [["eth0", 1]] },
+      {
+        disks: [
+          ["a", "disk", 2],
+          ["b", "disk", 0],
+          ["c1", "cdrom", 0],
+          ["c2", "cdrom", 0],
+        ],
+        nics: [["eth0", 1]],
+      },
     ],
     [
       "explicit: CD-ROM, disk, network, with repeats taken once",
       { disks: twoDisks, cdroms: twoCdroms, bootOrder: [BootDevice.CDROM, BootDevice.DISK, BootDevice.CDROM, BootDevice.NETWORK] },
-      { disks: [["a", "disk", 2], ["b", "disk", 0], ["c1", "cdrom", 1], ["c2", "cdrom", 0]], nics: [["nic0", 3]] },
+      {
+        disks: [
+          ["a", "disk", 2],
+          ["b", "disk", 0],
+          ["c1", "cdrom", 1],
+          ["c2", "cdrom", 0],
+        ],
+        nics: [["nic0", 3]],
+      },
     ],
     [
       "explicit network boot with no NIC given uses the node's default NIC",
       { disks: twoDisks, bootOrder: [BootDevice.NETWORK] },
-      { disks: [["a", "disk", 0], ["b", "disk", 0]], nics: [["nic0", 1]] },
+      {
+        disks: [
+          ["a", "disk", 0],
+          ["b", "disk", 0],
+        ],
+        nics: [["nic0", 1]],
+      },
     ],
-    [
-      "no devices at all: nothing to boot, nothing refused",
-      {},
-      { disks: [], nics: [["nic0", 0]] },
-    ],
+    ["no devices at all: nothing to boot, nothing refused", {}, { disks: [], nics: [["nic0", 0]] }],
   ])("%s", (_name, spec, want) => {
     expect(boot(fromWire(spec))).toEqual(want);
   });
@@ -102,7 +154,11 @@ describe("console", () => {
   test.each<[string, MessageInitShape<typeof ConsoleSpecSchema> | undefined, VmSpec["console"]]>([
     ["absent: a VNC console (the control plane sends none without a display)", undefined, { type: "vnc" }],
     ["present with neither enabled: no console", { listen: "0.0.0.0" }, { type: "none" }],
-    ["VNC with a port, password and listen address", { vncEnabled: true, vncPort: 5905, vncPassword: "pw", listen: "0.0.0.0" }, { type: "vnc", port: 5905, password: "pw", listen: "0.0.0.0" }],
+    [
+      "VNC with a port, password and listen address",
+      { vncEnabled: true, vncPort: 5905, vncPassword: "pw", listen: "0.0.0.0" },
+      { type: "vnc", port: 5905, password: "pw", listen: "0.0.0.0" },
+    ],
     ["SPICE, its port, the one password field", { spiceEnabled: true, spicePort: 5930, vncPassword: "pw" }, { type: "spice", port: 5930, password: "pw" }],
     ["VNC port 0: allocated when the VM starts", { vncEnabled: true }, { type: "vnc" }],
   ])("%s", (_name, console, want) => {
@@ -166,9 +222,17 @@ describe("where a disk's image is", () => {
     ["an absolute path: that file", { id: "d", path: "/srv/vms/a.qcow2" }, { path: "/srv/vms/a.qcow2" }],
     ["an absolute path with a size: the file, nothing created", { id: "d", path: "/srv/vms/a.qcow2", sizeGib: 10n }, { path: "/srv/vms/a.qcow2" }],
     ["a name: a volume of the pool (the control plane's volume_id)", { id: "d", path: "vol-7", poolId: "ssd" }, { volume: "vol-7", pool: "ssd" }],
-    ["a name with a size: that volume, created when missing", { id: "d", path: "vol-7", sizeGib: 2n }, { volume: "vol-7", newImage: { sizeBytes: 2 * GIB, format: "qcow2" } }],
+    [
+      "a name with a size: that volume, created when missing",
+      { id: "d", path: "vol-7", sizeGib: 2n },
+      { volume: "vol-7", newImage: { sizeBytes: 2 * GIB, format: "qcow2" } },
+    ],
     ["a size alone: a new image", { id: "d", sizeGib: 20n, format: DiskFormat.RAW }, { newImage: { sizeBytes: 20 * GIB, format: "raw" } }],
-    ["a backing file: an overlay on it", { id: "d", backingFile: "debian-12.qcow2" }, { newImage: { sizeBytes: 0, format: "qcow2", backingPath: "debian-12.qcow2" } }],
+    [
+      "a backing file: an overlay on it",
+      { id: "d", backingFile: "debian-12.qcow2" },
+      { newImage: { sizeBytes: 0, format: "qcow2", backingPath: "debian-12.qcow2" } },
+    ],
   ])("%s", (_name, disk, want) => {
     const [d] = fromWire({ disks: [disk] }).disks;
     const { id: _id, bus: _b, bootOrder: _o, readonly: _r, device: _d, ...where } = d!;
@@ -242,7 +306,10 @@ describe("the model back on the wire", () => {
           { id: "data", path: "/srv/vms/data.raw", bus: DiskBus.SCSI, readonly: true, iopsLimit: 500n, throughputMbps: 100n },
         ],
         cdroms: [{ id: "iso", isoPath: "iso/debian.iso" }],
-        nics: [{ id: "eth0", bridge: "br0", macAddress: "52:54:00:aa:bb:cc", bandwidthMbps: 1000n }, { id: "eth1", network: "lan", model: NicModel.E1000 }],
+        nics: [
+          { id: "eth0", bridge: "br0", macAddress: "52:54:00:aa:bb:cc", bandwidthMbps: 1000n },
+          { id: "eth1", network: "lan", model: NicModel.E1000 },
+        ],
         console: { spiceEnabled: true, spicePort: 5930, listen: "0.0.0.0" },
         guestOs: "debian",
         cpuMode: CpuMode.CUSTOM,

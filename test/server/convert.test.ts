@@ -74,7 +74,11 @@ describe("pagination", () => {
 
   test("a VM deleted between pages does not shift the next page", () => {
     const p1 = paginate(vms, 2, "");
-    const p2 = paginate(vms.filter((v) => v.id !== "a"), 2, p1.nextPageToken);
+    const p2 = paginate(
+      vms.filter((v) => v.id !== "a"),
+      2,
+      p1.nextPageToken,
+    );
     expect(p2.items.map((v) => v.id)).toEqual(["c", "d"]);
   });
 

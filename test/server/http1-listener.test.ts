@@ -78,7 +78,7 @@ test("Connect JSON by hand: HealthCheck, CreateVM and GetVMStatus", async () => 
 
   const status = await postJson("GetVMStatus", { vmId: id });
   expect(status.status).toBe(200);
-  expect(((await status.json()) as { vmId: string; state: string })).toMatchObject({ vmId: id, state: "POWER_STATE_STOPPED" });
+  expect((await status.json()) as { vmId: string; state: string }).toMatchObject({ vmId: id, state: "POWER_STATE_STOPPED" });
 
   // The same VM through gRPC over h2c on the main port: one daemon behind both.
   expect((await td.grpc.getVMStatus({ vmId: id })).vmId).toBe(id);
@@ -123,7 +123,12 @@ test("a server stream works on the second port and ends when the daemon stops", 
   await td.stop();
   stopped = true;
   expect(await rest).toBe("ended");
-  expect(await fetch(`${http1Url}/${SERVICE}/HealthCheck`, { method: "POST", body: "{}" }).then(() => "open", () => "closed")).toBe("closed");
+  expect(
+    await fetch(`${http1Url}/${SERVICE}/HealthCheck`, { method: "POST", body: "{}" }).then(
+      () => "open",
+      () => "closed",
+    ),
+  ).toBe("closed");
 });
 
 test("with tls.enabled the config refuses the cleartext HTTP/1.1 listener", () => {

@@ -148,7 +148,11 @@ describe("listPoolFiles on a real tree", () => {
     }
   });
 
-  const failure = (p: Promise<unknown>) => p.then(() => "OK", (e) => `${Code[ConnectError.from(e).code]} ${ConnectError.from(e).rawMessage}`);
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => "OK",
+      (e) => `${Code[ConnectError.from(e).code]} ${ConnectError.from(e).rawMessage}`,
+    );
 
   test.each([
     ["a missing path is NOT_FOUND", "iso/none", /^NotFound Path "iso\/none" in pool p1 not found$/],

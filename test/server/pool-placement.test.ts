@@ -17,9 +17,12 @@ const refusal = (path: string) => {
 };
 
 describe("checkPoolPlacement", () => {
-  test.each(["/var/lib/limiquantix/pools/local-ssd", "/data", "/data/pools/a", "/mnt/nvme0", "/srv/vms", "/var/lib/libvirt/images", "/home/vms"])("%s is a fine pool folder", (path) => {
-    expect(refusal(path)).toBeUndefined();
-  });
+  test.each(["/var/lib/limiquantix/pools/local-ssd", "/data", "/data/pools/a", "/mnt/nvme0", "/srv/vms", "/var/lib/libvirt/images", "/home/vms"])(
+    "%s is a fine pool folder",
+    (path) => {
+      expect(refusal(path)).toBeUndefined();
+    },
+  );
   test.each([
     ["/etc", "inside the system folder /etc"],
     ["/etc/ssh", "inside the system folder /etc"],

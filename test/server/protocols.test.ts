@@ -109,9 +109,7 @@ describe("protocols on one port", () => {
   test("grpc.health.v1.Health answers for the server and the node service", async () => {
     const health = createClient(Health, createGrpcTransport({ baseUrl: t.baseUrl }));
     expect((await health.check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
-    expect((await health.check({ service: "limiquantix.node.v1.NodeDaemonService" })).status).toBe(
-      HealthCheckResponse_ServingStatus.SERVING,
-    );
+    expect((await health.check({ service: "limiquantix.node.v1.NodeDaemonService" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
     const err = await health.check({ service: "nope.Service" }).catch((e) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.NotFound);
     const ac = new AbortController();
@@ -164,14 +162,7 @@ describe("buf curl (grpc-go client) with server reflection", () => {
   });
 
   test("calls HealthCheck over gRPC h2c with no proto files", async () => {
-    const r = await bufCurl([
-      "--http2-prior-knowledge",
-      "--protocol",
-      "grpc",
-      "-d",
-      "{}",
-      `${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/HealthCheck`,
-    ]);
+    const r = await bufCurl(["--http2-prior-knowledge", "--protocol", "grpc", "-d", "{}", `${t.baseUrl}/limiquantix.node.v1.NodeDaemonService/HealthCheck`]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).healthy).toBe(true);
   });

@@ -22,11 +22,28 @@ describe("NodeMetrics", () => {
     expect(absentMetricsFields({ host: full })).toEqual([]);
   });
   test("a host without /proc (memory from the os module, no swap, disks or network) and a hypervisor that failed", () => {
-    const host: HostSample = { timestamp: new Date(0), filesystems: [], cpu: { total: times, perCpu: new Map() }, memory: { totalBytes: 1000, freeBytes: 100, raw: new Map() } };
+    const host: HostSample = {
+      timestamp: new Date(0),
+      filesystems: [],
+      cpu: { total: times, perCpu: new Map() },
+      memory: { totalBytes: 1000, freeBytes: 100, raw: new Map() },
+    };
     const m = toNodeMetrics({ host, vms: [], vmsMeasured: false }, { running: 0, total: 0 });
     expect(m.absentFields).toEqual([
-      "cpu_usage_percent", "per_cpu_usage_percent", "memory_available_bytes", "swap_total_bytes", "swap_used_bytes",
-      "load_1m", "load_5m", "load_15m", "uptime_seconds", "disks", "networks", "vms", "running_vms", "total_vms",
+      "cpu_usage_percent",
+      "per_cpu_usage_percent",
+      "memory_available_bytes",
+      "swap_total_bytes",
+      "swap_used_bytes",
+      "load_1m",
+      "load_5m",
+      "load_15m",
+      "uptime_seconds",
+      "disks",
+      "networks",
+      "vms",
+      "running_vms",
+      "total_vms",
     ]);
     // The figures it has are still there: used = total - free.
     expect([m.memoryTotalBytes, m.memoryUsedBytes]).toEqual([1000n, 900n]);
@@ -38,11 +55,27 @@ describe("NodeMetrics", () => {
 
 describe("NodeInfoResponse", () => {
   test("what the os module cannot tell is named by its proto path", () => {
-    const identity: HostIdentity = { hostname: "mac", os: { name: "Darwin", kernel: "23.4.0", arch: "arm64" }, cpu: { model: "M2", totalThreads: 8, onlineCpus: 8, mhz: 3500 }, memory: { totalBytes: 1 } };
+    const identity: HostIdentity = {
+      hostname: "mac",
+      os: { name: "Darwin", kernel: "23.4.0", arch: "arm64" },
+      cpu: { model: "M2", totalThreads: 8, onlineCpus: 8, mhz: 3500 },
+      memory: { totalBytes: 1 },
+    };
     expect(absentNodeInfoFields(identity)).toEqual([
-      "cpu.sockets", "cpu.cores_per_socket", "cpu.threads_per_core", "cpu.features", "cpu.virtualization",
-      "memory.available_bytes", "memory.used_bytes", "memory.hugepages_2mb_total", "memory.hugepages_2mb_free",
-      "memory.hugepages_1gb_total", "memory.hugepages_1gb_free", "os.version", "numa_nodes", "pci_devices",
+      "cpu.sockets",
+      "cpu.cores_per_socket",
+      "cpu.threads_per_core",
+      "cpu.features",
+      "cpu.virtualization",
+      "memory.available_bytes",
+      "memory.used_bytes",
+      "memory.hugepages_2mb_total",
+      "memory.hugepages_2mb_free",
+      "memory.hugepages_1gb_total",
+      "memory.hugepages_1gb_free",
+      "os.version",
+      "numa_nodes",
+      "pci_devices",
     ]);
   });
 });

@@ -23,7 +23,10 @@ interface Line {
 }
 
 function capturingLogger(lines: Line[], tag = ""): TaggedLogger {
-  const at = (level: string) => (...args: unknown[]) => void lines.push({ level, tag, text: args.map(String).join(" ") });
+  const at =
+    (level: string) =>
+    (...args: unknown[]) =>
+      void lines.push({ level, tag, text: args.map(String).join(" ") });
   return { level: 3, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), withTag: (t) => capturingLogger(lines, t) };
 }
 
@@ -61,7 +64,16 @@ describe("dev mode with empty proc, sys and etc roots", () => {
     expect(info.os).toMatchObject({ name: os.type(), kernel: os.release(), arch: os.machine() });
     // Not zero: absent, and said so.
     expect(info.absentFields).toEqual(
-      expect.arrayContaining(["cpu.sockets", "cpu.cores_per_socket", "cpu.threads_per_core", "cpu.features", "cpu.virtualization", "os.version", "numa_nodes", "pci_devices"]),
+      expect.arrayContaining([
+        "cpu.sockets",
+        "cpu.cores_per_socket",
+        "cpu.threads_per_core",
+        "cpu.features",
+        "cpu.virtualization",
+        "os.version",
+        "numa_nodes",
+        "pci_devices",
+      ]),
     );
     expect(info.absentFields).not.toContain("memory.available_bytes");
     expect(info.capabilities?.name).not.toBe("");

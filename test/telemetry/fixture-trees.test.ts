@@ -21,9 +21,25 @@ describe("kvm-epyc-debian12 (captured on the CI-like VM)", () => {
     const id = await t.identity();
     expect(id.hostname).toBe("vm");
     expect(id.os).toEqual({ name: "Debian GNU/Linux", version: "12", kernel: "6.18.44-fc-v657", arch: "x86_64" });
-    expect(id.cpu).toMatchObject({ model: "AMD EPYC", sockets: 1, coresPerSocket: 2, threadsPerCore: 1, totalThreads: 2, onlineCpus: 2, mhz: 2596, virtualization: false });
+    expect(id.cpu).toMatchObject({
+      model: "AMD EPYC",
+      sockets: 1,
+      coresPerSocket: 2,
+      threadsPerCore: 1,
+      totalThreads: 2,
+      onlineCpus: 2,
+      mhz: 2596,
+      virtualization: false,
+    });
     expect(id.cpu.flags).toContain("avx512f");
-    expect(id.memory).toEqual({ totalBytes: 24684092 * 1024, availableBytes: 24266580 * 1024, hugepages2mTotal: 0, hugepages2mFree: 0, hugepages1gTotal: 0, hugepages1gFree: 0 });
+    expect(id.memory).toEqual({
+      totalBytes: 24684092 * 1024,
+      availableBytes: 24266580 * 1024,
+      hugepages2mTotal: 0,
+      hugepages2mFree: 0,
+      hugepages1gTotal: 0,
+      hugepages1gFree: 0,
+    });
     expect(id.numaNodes).toBe(1);
     // The host bridge is left out; virtio functions have a driver and no IOMMU group.
     expect(id.pciDevices!.map((d) => d.address)).toEqual(["0000:00:01.0", "0000:00:02.0", "0000:00:03.0", "0000:00:04.0", "0000:00:05.0"]);
@@ -40,7 +56,14 @@ describe("kvm-epyc-debian12 (captured on the CI-like VM)", () => {
     expect(s.network[3]).toMatchObject({ rxBytes: 172792525, txBytes: 319738, rxPackets: 4532 });
     expect([...s.cpu.perCpu.keys()]).toEqual(["0", "1"]);
     expect(s.kernel?.bootTimeSeconds).toBe(1795311397);
-    expect(s.uname).toEqual({ sysname: "Linux", nodename: "vm", release: "6.18.44-fc-v657", machine: "x86_64", version: "#1 SMP PREEMPT_DYNAMIC @0", domainname: "(none)" });
+    expect(s.uname).toEqual({
+      sysname: "Linux",
+      nodename: "vm",
+      release: "6.18.44-fc-v657",
+      machine: "x86_64",
+      version: "#1 SMP PREEMPT_DYNAMIC @0",
+      domainname: "(none)",
+    });
     // First sample: no rates yet.
     expect(s.cpu.usagePercent).toBeUndefined();
     expect(s.disks[0]?.readBytesPerSecond).toBeUndefined();
@@ -53,11 +76,27 @@ describe("xeon-silver-2s-ht-ubuntu2204 (2 sockets, HT, 2M and 1G huge pages, GPU
     const id = await t.identity();
     expect(id.hostname).toBe("hv-rack3-07");
     expect(id.os).toMatchObject({ name: "Ubuntu", version: "22.04", kernel: "5.15.0-91-generic" });
-    expect(id.cpu).toMatchObject({ model: "Intel(R) Xeon(R) Silver 4110 CPU @ 2.10GHz", sockets: 2, coresPerSocket: 8, threadsPerCore: 2, totalThreads: 32, onlineCpus: 32, virtualization: true });
+    expect(id.cpu).toMatchObject({
+      model: "Intel(R) Xeon(R) Silver 4110 CPU @ 2.10GHz",
+      sockets: 2,
+      coresPerSocket: 8,
+      threadsPerCore: 2,
+      totalThreads: 32,
+      onlineCpus: 32,
+      virtualization: true,
+    });
     expect(id.memory).toMatchObject({ hugepages2mTotal: 4096, hugepages2mFree: 1024, hugepages1gTotal: 16, hugepages1gFree: 8 });
     expect(id.numaNodes).toBe(2);
     // GPUs first (the BMC's VGA and the passthrough T4), bridges left out, the rest by address.
-    expect(id.pciDevices!.map((d) => d.address)).toEqual(["0000:02:00.0", "0000:3b:00.0", "0000:00:1f.4", "0000:18:00.0", "0000:18:00.1", "0000:5e:00.0", "0000:af:00.0"]);
+    expect(id.pciDevices!.map((d) => d.address)).toEqual([
+      "0000:02:00.0",
+      "0000:3b:00.0",
+      "0000:00:1f.4",
+      "0000:18:00.0",
+      "0000:18:00.1",
+      "0000:5e:00.0",
+      "0000:af:00.0",
+    ]);
     expect(id.pciDevices![1]).toMatchObject({ vendorId: "0x10de", className: "3D controller", driver: "vfio-pci", iommuGroup: 42, isGpu: true });
     expect(id.pciDevices![6]?.driver).toBeUndefined();
   });
@@ -79,7 +118,14 @@ describe("epyc-7232p-rocky9 (AMD with svm, GPU and its audio function in one IOM
   const t = telemetryFor("epyc-7232p-rocky9");
   test("identity", async () => {
     const id = await t.identity();
-    expect(id.cpu).toMatchObject({ model: "AMD EPYC 7232P 8-Core Processor", sockets: 1, coresPerSocket: 8, threadsPerCore: 2, totalThreads: 16, virtualization: true });
+    expect(id.cpu).toMatchObject({
+      model: "AMD EPYC 7232P 8-Core Processor",
+      sockets: 1,
+      coresPerSocket: 8,
+      threadsPerCore: 2,
+      totalThreads: 16,
+      virtualization: true,
+    });
     expect(id.cpu.flags).toContain("svm");
     expect(id.os).toMatchObject({ name: "Rocky Linux", version: "9.3", kernel: "5.14.0-362.8.1.el9_3.x86_64" });
     expect(id.pciDevices![0]).toMatchObject({ address: "0000:c1:00.0", isGpu: true, iommuGroup: 45, vendorName: "Advanced Micro Devices, Inc. [AMD/ATI]" });
@@ -100,7 +146,10 @@ describe("arm64-altra-ubuntu2404 (no model name, topology from sysfs, several hu
     expect(id.cpu).toMatchObject({ model: "Neoverse-N1", sockets: 1, coresPerSocket: 8, threadsPerCore: 1, totalThreads: 8, mhz: 3000, virtualization: false });
     expect(id.cpu.flags).toContain("asimd");
     expect(id.memory).toMatchObject({ totalBytes: 32817280 * 1024, hugepages2mTotal: 512, hugepages1gTotal: 2, hugepages1gFree: 1 });
-    expect(id.pciDevices!.map((d) => [d.address, d.isGpu])).toEqual([["0002:01:00.0", true], ["0002:02:00.0", false]]);
+    expect(id.pciDevices!.map((d) => [d.address, d.isGpu])).toEqual([
+      ["0002:01:00.0", true],
+      ["0002:02:00.0", false],
+    ]);
   });
   test("sample", async () => {
     const s = complete(await t.sample());

@@ -61,7 +61,9 @@ describe("agreement with standard tools", () => {
 
   test.skipIf(!tools.free)("free -b: total exact, available bracketed", async () => {
     const mem = () => {
-      const line = run([tools.free as string, "-b"]).split("\n").find((l) => l.startsWith("Mem:"));
+      const line = run([tools.free as string, "-b"])
+        .split("\n")
+        .find((l) => l.startsWith("Mem:"));
       const f = (line ?? "").split(/\s+/).map(Number);
       return { total: f[1] as number, available: f[6] as number };
     };
@@ -74,7 +76,10 @@ describe("agreement with standard tools", () => {
 
   test.skipIf(!tools.df)("df -B1 /: size exact, used and available bracketed", async () => {
     const df = () => {
-      const line = run([tools.df as string, "-B1", "--output=size,used,avail", "/"]).trim().split("\n")[1] ?? "";
+      const line =
+        run([tools.df as string, "-B1", "--output=size,used,avail", "/"])
+          .trim()
+          .split("\n")[1] ?? "";
       const [size, used, avail] = line.trim().split(/\s+/).map(Number);
       return { size: size as number, used: used as number, avail: avail as number };
     };

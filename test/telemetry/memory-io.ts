@@ -13,10 +13,7 @@ function enoent(path: string): Error {
   return Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: "ENOENT" });
 }
 
-export function createMemoryIo(
-  files: Record<string, string>,
-  opts: { links?: Record<string, string>; statfs?: Record<string, StatFsResult> } = {},
-): MemoryIo {
+export function createMemoryIo(files: Record<string, string>, opts: { links?: Record<string, string>; statfs?: Record<string, StatFsResult> } = {}): MemoryIo {
   const map = new Map(Object.entries(files));
   const links = new Map(Object.entries(opts.links ?? {}));
   const reads = new Map<string, number>();

@@ -37,7 +37,16 @@ describe("an empty tree (a Mac)", () => {
       cpu: { model: "Apple M2", totalThreads: 2, onlineCpus: 2, mhz: 3500 },
       memory: { totalBytes: 16 * 2 ** 30 },
     });
-    for (const absent of [id.os.version, id.cpu.sockets, id.cpu.flags, id.cpu.virtualization, id.memory.availableBytes, id.memory.hugepages2mTotal, id.numaNodes, id.pciDevices]) {
+    for (const absent of [
+      id.os.version,
+      id.cpu.sockets,
+      id.cpu.flags,
+      id.cpu.virtualization,
+      id.memory.availableBytes,
+      id.memory.hugepages2mTotal,
+      id.numaNodes,
+      id.pciDevices,
+    ]) {
       expect(absent).toBeUndefined();
     }
     expect(id.sources?.find((s) => s.source === "/p/cpuinfo")).toEqual({
@@ -60,7 +69,13 @@ describe("an empty tree (a Mac)", () => {
     expect(s.network).toBeUndefined();
     expect(s.kernel).toBeUndefined();
     expect(s.sources?.filter((x) => x.error !== undefined).map((x) => x.source)).toEqual([
-      "/p/stat", "/p/meminfo", "/p/loadavg", "/p/uptime", "/p/diskstats", "/p/net/dev", "/p/sys/kernel",
+      "/p/stat",
+      "/p/meminfo",
+      "/p/loadavg",
+      "/p/uptime",
+      "/p/diskstats",
+      "/p/net/dev",
+      "/p/sys/kernel",
     ]);
   });
 
@@ -79,7 +94,12 @@ describe("an empty tree (a Mac)", () => {
 describe("source log", () => {
   test("a failure is logged once while it lasts, again if its reason changes, and its recovery once", () => {
     const lines: string[] = [];
-    const log = createSourceLog({ debug: () => {}, info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`), error: () => {} });
+    const log = createSourceLog({
+      debug: () => {},
+      info: (m: string) => lines.push(`info ${m}`),
+      warn: (m: string) => lines.push(`warn ${m}`),
+      error: () => {},
+    });
     const ok = { source: "/proc/stat" };
     const gone = { source: "/proc/meminfo", error: "no such file", effect: "memory from the os module" };
     log.report([ok, gone]);

@@ -61,7 +61,9 @@ softirq 62451 0 8426 5 5164 10326 0 3 20006 0 18521
 
 describe("parseMeminfo", () => {
   test("kB to bytes, counts kept as counts, every key kept", () => {
-    const m = parseMeminfo("MemTotal:       24684092 kB\nMemAvailable:   24310244 kB\nActive(anon):       1552 kB\nHugePages_Total:      16\nHugepagesize:       2048 kB\n");
+    const m = parseMeminfo(
+      "MemTotal:       24684092 kB\nMemAvailable:   24310244 kB\nActive(anon):       1552 kB\nHugePages_Total:      16\nHugepagesize:       2048 kB\n",
+    );
     expect(m.values.get("MemTotal")).toBe(24684092 * 1024);
     expect(m.values.get("Active(anon)")).toBe(1552 * 1024);
     expect(m.values.get("HugePages_Total")).toBe(16);
@@ -75,7 +77,12 @@ describe("parseMeminfo", () => {
   });
   test("sysfs huge page counts win over meminfo's default size", () => {
     const m = parseMeminfo("MemTotal: 1 kB\nHugePages_Total: 4\nHugePages_Free: 4\nHugepagesize: 2048 kB\n");
-    const s = toMemorySample(m, { bySizeKb: new Map([[2048, { total: 8, free: 3 }], [1048576, { total: 2, free: 1 }]]) });
+    const s = toMemorySample(m, {
+      bySizeKb: new Map([
+        [2048, { total: 8, free: 3 }],
+        [1048576, { total: 2, free: 1 }],
+      ]),
+    });
     expect([s.hugepages2mTotal, s.hugepages2mFree, s.hugepages1gTotal, s.hugepages1gFree]).toEqual([8, 3, 2, 1]);
   });
   test.each([
@@ -119,8 +126,20 @@ describe("parseDiskStats", () => {
   test("sectors to bytes, every field", () => {
     const vda = parseDiskStats(real).find((d) => d.device === "vda");
     expect(vda).toEqual({
-      major: 254, minor: 0, device: "vda", readsCompleted: 9269, readsMerged: 5320, readBytes: 722914 * 512, readTimeMs: 5533,
-      writesCompleted: 1529, writesMerged: 10766, writeBytes: 1136168 * 512, writeTimeMs: 3365, ioInProgress: 1, ioTimeMs: 1432, weightedIoTimeMs: 9161,
+      major: 254,
+      minor: 0,
+      device: "vda",
+      readsCompleted: 9269,
+      readsMerged: 5320,
+      readBytes: 722914 * 512,
+      readTimeMs: 5533,
+      writesCompleted: 1529,
+      writesMerged: 10766,
+      writeBytes: 1136168 * 512,
+      writeTimeMs: 3365,
+      ioInProgress: 1,
+      ioTimeMs: 1432,
+      weightedIoTimeMs: 9161,
     });
   });
   test("whole devices only: /sys/block decides, loop/ram/zram never", () => {
@@ -130,9 +149,17 @@ describe("parseDiskStats", () => {
     expect(toDiskSamples(stats, undefined).map((d) => d.device)).toEqual(["vda", "dm-0"]);
   });
   test.each([
-    ["sda", undefined, true], ["sda1", undefined, false], ["nvme0n1", undefined, true], ["nvme0n1p2", undefined, false],
-    ["mmcblk0p1", undefined, false], ["md0", undefined, true], ["ram0", undefined, false], ["fd0", undefined, false],
-    ["cciss/c0d0", new Set(["cciss!c0d0"]), true], ["cciss/c0d0p1", new Set(["cciss!c0d0"]), false], ["sdz9", new Set(["sdz9"]), true],
+    ["sda", undefined, true],
+    ["sda1", undefined, false],
+    ["nvme0n1", undefined, true],
+    ["nvme0n1p2", undefined, false],
+    ["mmcblk0p1", undefined, false],
+    ["md0", undefined, true],
+    ["ram0", undefined, false],
+    ["fd0", undefined, false],
+    ["cciss/c0d0", new Set(["cciss!c0d0"]), true],
+    ["cciss/c0d0p1", new Set(["cciss!c0d0"]), false],
+    ["sdz9", new Set(["sdz9"]), true],
   ])("isReportedDisk(%s)", (name, block, expected) => {
     expect(isReportedDisk(name, block)).toBe(expected);
   });
@@ -151,7 +178,8 @@ describe("parseDiskStats", () => {
 });
 
 describe("parseNetDev", () => {
-  const header = "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n";
+  const header =
+    "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n";
   test("real content, long names, counters above 2^32, old glued format", () => {
     const text = `${header}    lo:    3193      29    0    0    0     0          0         0     3193      29    0    0    0     0       0          0
 veth9f8e7d6c5b4: 987654321098765 876543210987    3   17    0     2          0   1234567 123456789012345 98765432109    0    1    0     4       5          6
@@ -159,7 +187,19 @@ veth9f8e7d6c5b4: 987654321098765 876543210987    3   17    0     2          0   
 `;
     const nics = parseNetDev(text);
     expect(nics.map((n) => n.name)).toEqual(["lo", "veth9f8e7d6c5b4", "eth0"]);
-    expect(nics[1]).toMatchObject({ rxBytes: 987654321098765, rxPackets: 876543210987, rxErrors: 3, rxDropped: 17, rxFrame: 2, rxMulticast: 1234567, txBytes: 123456789012345, txDropped: 1, txCollisions: 4, txCarrier: 5, txCompressed: 6 });
+    expect(nics[1]).toMatchObject({
+      rxBytes: 987654321098765,
+      rxPackets: 876543210987,
+      rxErrors: 3,
+      rxDropped: 17,
+      rxFrame: 2,
+      rxMulticast: 1234567,
+      txBytes: 123456789012345,
+      txDropped: 1,
+      txCollisions: 4,
+      txCarrier: 5,
+      txCompressed: 6,
+    });
     expect(nics[2]?.rxBytes).toBe(4294967295123);
   });
   test("headers only: no interfaces", () => {

@@ -9,7 +9,19 @@ import { complete } from "./complete-sample.ts";
 import type { CpuTimes } from "../../src/telemetry/types.ts";
 import { createMemoryIo } from "./memory-io.ts";
 
-const times = (over: Partial<CpuTimes>): CpuTimes => ({ user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0, guest: 0, guestNice: 0, ...over });
+const times = (over: Partial<CpuTimes>): CpuTimes => ({
+  user: 0,
+  nice: 0,
+  system: 0,
+  idle: 0,
+  iowait: 0,
+  irq: 0,
+  softirq: 0,
+  steal: 0,
+  guest: 0,
+  guestNice: 0,
+  ...over,
+});
 
 describe("counterRate", () => {
   test.each([
@@ -44,7 +56,16 @@ describe("cpuUsagePercent", () => {
     expect(cpuUsagePercent(times({ idle: 10, user: 5 }), times({ idle: 12, user: 1 }))).toBeUndefined();
   });
   test("always within 0..100", () => {
-    const arb = fc.record({ user: fc.nat(1e6), nice: fc.nat(1e6), system: fc.nat(1e6), idle: fc.nat(1e6), iowait: fc.nat(1e6), irq: fc.nat(1e6), softirq: fc.nat(1e6), steal: fc.nat(1e6) });
+    const arb = fc.record({
+      user: fc.nat(1e6),
+      nice: fc.nat(1e6),
+      system: fc.nat(1e6),
+      idle: fc.nat(1e6),
+      iowait: fc.nat(1e6),
+      irq: fc.nat(1e6),
+      softirq: fc.nat(1e6),
+      steal: fc.nat(1e6),
+    });
     fc.assert(
       fc.property(arb, arb, (a, d) => {
         const prev = times(a);
@@ -57,7 +78,8 @@ describe("cpuUsagePercent", () => {
 });
 
 describe("createTelemetry rates over two samples", () => {
-  const header = "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n";
+  const header =
+    "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n";
   const nic = (name: string, rx: number, tx: number) => `${name}: ${rx} 1 0 0 0 0 0 0 ${tx} 1 0 0 0 0 0 0\n`;
   const disk = (name: string, readSectors: number, writeSectors: number) => ` 8 0 ${name} 1 0 ${readSectors} 0 1 0 ${writeSectors} 0 0 0 0\n`;
 
@@ -94,7 +116,7 @@ describe("createTelemetry rates over two samples", () => {
     expect(second.network[0]).toMatchObject({ rxBytesPerSecond: 1000, txBytesPerSecond: 200 });
     expect(second.network[1]?.rxBytesPerSecond).toBeUndefined();
     expect(second.network[1]?.txBytesPerSecond).toBeUndefined();
-    expect(second.disks[0]).toMatchObject({ readBytesPerSecond: 8 * 512 / 2, writeBytesPerSecond: 16 * 512 / 2 });
+    expect(second.disks[0]).toMatchObject({ readBytesPerSecond: (8 * 512) / 2, writeBytesPerSecond: (16 * 512) / 2 });
     // 0.5 + 0.1 s busy of 1.0 s
     expect(second.cpu.usagePercent).toBeCloseTo(60, 10);
     expect(second.cpu.perCpuUsagePercent?.get("0")).toBeCloseTo(60, 10);

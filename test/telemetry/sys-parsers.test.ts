@@ -24,16 +24,32 @@ describe("cpuinfo", () => {
     expect(entries[2]).toMatchObject({ processor: 2, physicalId: 1, coreId: 0, siblings: 4, cpuCores: 2, mhz: 2100, flags: ["fpu", "vmx", "ht"] });
     expect(summarizeCpu(entries, { online: [0, 1, 2, 3, 4, 5, 6, 7], present: [0, 1, 2, 3, 4, 5, 6, 7] })).toEqual({
       model: "Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz",
-      sockets: 2, coresPerSocket: 2, threadsPerCore: 2, totalThreads: 8, onlineCpus: 8, mhz: 2100,
-      flags: ["fpu", "vmx", "ht"], virtualization: true,
+      sockets: 2,
+      coresPerSocket: 2,
+      threadsPerCore: 2,
+      totalThreads: 8,
+      onlineCpus: 8,
+      mhz: 2100,
+      flags: ["fpu", "vmx", "ht"],
+      virtualization: true,
     });
   });
   test("arm64: no model name, no ids; sysfs topology and cpufreq fill in", () => {
-    const text = "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU part\t: 0xd0c\n\nprocessor\t: 1\nFeatures\t: fp asimd\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n";
+    const text =
+      "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU part\t: 0xd0c\n\nprocessor\t: 1\nFeatures\t: fp asimd\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n";
     const entries = parseCpuInfo(text);
-    const topology = new Map([[0, { packageId: 0, coreId: 0 }], [1, { packageId: 0, coreId: 1 }]]);
+    const topology = new Map([
+      [0, { packageId: 0, coreId: 0 }],
+      [1, { packageId: 0, coreId: 1 }],
+    ]);
     expect(summarizeCpu(entries, { online: [0, 1], topology, maxMhz: 3000 })).toMatchObject({
-      model: "Neoverse-N1", sockets: 1, coresPerSocket: 2, threadsPerCore: 1, mhz: 3000, virtualization: false, flags: ["fp", "asimd"],
+      model: "Neoverse-N1",
+      sockets: 1,
+      coresPerSocket: 2,
+      threadsPerCore: 1,
+      mhz: 3000,
+      virtualization: false,
+      flags: ["fp", "asimd"],
     });
     // Without any topology the CPUs count as one socket of single-thread cores.
     // No clock in cpuinfo nor cpufreq: the frequency is unknown, not 0.
@@ -116,9 +132,26 @@ describe("one-value sysfs and sysctl files", () => {
 });
 
 describe("pci", () => {
-  const gpu = parsePciDevice({ address: "0000:3b:00.0", vendor: "0x10de\n", device: "0x1eb8\n", class: "0x030200\n", driverLink: "../../../bus/pci/drivers/vfio-pci", iommuGroupLink: "../../../kernel/iommu_groups/42" });
+  const gpu = parsePciDevice({
+    address: "0000:3b:00.0",
+    vendor: "0x10de\n",
+    device: "0x1eb8\n",
+    class: "0x030200\n",
+    driverLink: "../../../bus/pci/drivers/vfio-pci",
+    iommuGroupLink: "../../../kernel/iommu_groups/42",
+  });
   test("ids, class name, driver and IOMMU group from the symlinks", () => {
-    expect(gpu).toEqual({ address: "0000:3b:00.0", vendorId: "0x10de", deviceId: "0x1eb8", classCode: "0x030200", className: "3D controller", isGpu: true, vendorName: "NVIDIA Corporation", driver: "vfio-pci", iommuGroup: 42 });
+    expect(gpu).toEqual({
+      address: "0000:3b:00.0",
+      vendorId: "0x10de",
+      deviceId: "0x1eb8",
+      classCode: "0x030200",
+      className: "3D controller",
+      isGpu: true,
+      vendorName: "NVIDIA Corporation",
+      driver: "vfio-pci",
+      iommuGroup: 42,
+    });
   });
   test("no driver, no IOMMU: absent, not zero", () => {
     const d = parsePciDevice({ address: "0000:00:1f.4", vendor: "0x8086", device: "0xa1a3", class: "0x0c0500" });
@@ -131,10 +164,12 @@ describe("pci", () => {
     const bridge = parsePciDevice({ address: "0000:00:00.0", vendor: "0x8086", device: "0x2020", class: "0x060000" });
     expect(sortPciDevices([nic, bridge, gpu].filter(isPassthroughCandidate)).map((d) => d.address)).toEqual(["0000:3b:00.0", "0000:18:00.0"]);
   });
-  test.each([["0x030000", "VGA compatible controller"], ["0x010802", "Non-Volatile memory controller"], ["0x0d1100", "Wireless controller"], ["0x420000", "Class 4200"]])(
-    "pciClassName(%s)",
-    (code, name) => expect(pciClassName(code)).toBe(name),
-  );
+  test.each([
+    ["0x030000", "VGA compatible controller"],
+    ["0x010802", "Non-Volatile memory controller"],
+    ["0x0d1100", "Wireless controller"],
+    ["0x420000", "Class 4200"],
+  ])("pciClassName(%s)", (code, name) => expect(pciClassName(code)).toBe(name));
   test.each([
     ["garbage vendor", { vendor: "nvidia" }, "vendor"],
     ["empty class", { class: "" }, "class"],
@@ -146,7 +181,9 @@ describe("pci", () => {
 });
 
 describe("mounts and statfs", () => {
-  const mounts = parseMounts("rootfs / rootfs rw 0 0\n/dev/vda / ext4 rw 0 0\n/dev/md0 /var/lib/limiquantix xfs rw 0 0\n/dev/sdb1 /mnt/backup\\040disk ext4 rw 0 0\n/dev/sdc1 /var/lib/limiquantix-other ext4 rw 0 0\n");
+  const mounts = parseMounts(
+    "rootfs / rootfs rw 0 0\n/dev/vda / ext4 rw 0 0\n/dev/md0 /var/lib/limiquantix xfs rw 0 0\n/dev/sdb1 /mnt/backup\\040disk ext4 rw 0 0\n/dev/sdc1 /var/lib/limiquantix-other ext4 rw 0 0\n",
+  );
   test.each([
     ["/", "/dev/vda"],
     ["/var/lib/limiquantix", "/dev/md0"],
@@ -159,7 +196,18 @@ describe("mounts and statfs", () => {
   });
   test("df arithmetic", () => {
     const s = toFilesystemSample("/", { blockSize: 4096, blocks: 100, blocksFree: 40, blocksAvailable: 30, files: 10, filesFree: 4 }, mounts[1]);
-    expect(s).toEqual({ path: "/", totalBytes: 409600, usedBytes: 245760, availableBytes: 122880, freeBytes: 163840, files: 10, filesFree: 4, mountpoint: "/", device: "/dev/vda", fstype: "ext4" });
+    expect(s).toEqual({
+      path: "/",
+      totalBytes: 409600,
+      usedBytes: 245760,
+      availableBytes: 122880,
+      freeBytes: 163840,
+      files: 10,
+      filesFree: 4,
+      mountpoint: "/",
+      device: "/dev/vda",
+      fstype: "ext4",
+    });
   });
   test("empty and short", () => {
     expect(parseMounts("")).toEqual([]);

@@ -36,7 +36,11 @@ export const eventsCommand = defineCommand({
   args: withExamples(
     {
       follow: { type: "boolean", alias: "f", description: "Keep printing events as they happen until Ctrl-C; reconnects when the daemon comes back" },
-      since: { type: "string", description: "Start after this sequence number (the number a line begins with); 0: from the oldest buffered event", valueHint: "n" },
+      since: {
+        type: "string",
+        description: "Start after this sequence number (the number a line begins with); 0: from the oldest buffered event",
+        valueHint: "n",
+      },
       "since-start": { type: "boolean", description: "Start with the oldest event the daemon still buffers" },
       ...clientArgs,
     },

@@ -119,7 +119,7 @@ export interface ClientContext {
  * Connects, runs the command, and exits with its code (the command's return value, 0 when it
  * returns nothing). The process exits here: a client must not linger on an idle HTTP/2 session.
  */
-export async function runClient(flags: ConnectionFlags, body: (ctx: ClientContext) => Promise<number | void>): Promise<never> {
+export async function runClient(flags: ConnectionFlags, body: (ctx: ClientContext) => Promise<number | undefined>): Promise<never> {
   let conn: Connection | undefined;
   let code: number;
   try {

@@ -7,14 +7,17 @@ import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
-  return [line(header), ...rows.map(line)].join("\n") + "\n";
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
 }
 
 /** `key:  value` lines with the values aligned. */
 export function fields(pairs: [string, string][]): string {
   const width = Math.max(...pairs.map(([k]) => k.length)) + 1;
-  return pairs.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${v}`).join("\n") + "\n";
+  return `${pairs.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${v}`).join("\n")}\n`;
 }
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -34,7 +37,11 @@ export function bytes(n: number | bigint): string {
 export function duration(seconds: number | bigint): string {
   let s = Math.max(0, Math.floor(Number(seconds)));
   const parts: string[] = [];
-  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60]] as const) {
+  for (const [unit, size] of [
+    ["d", 86400],
+    ["h", 3600],
+    ["m", 60],
+  ] as const) {
     if (s >= size) {
       parts.push(`${Math.floor(s / size)}${unit}`);
       s %= size;
@@ -84,7 +91,9 @@ export const enumChoices = (desc: DescEnum): string[] => desc.values.filter(choo
 
 export function when(ts: Timestamp | undefined): string {
   if (!ts) return "-";
-  return timestampDate(ts).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return timestampDate(ts)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z");
 }
 
 export const labelsText = (labels: Record<string, string>): string =>

@@ -56,7 +56,17 @@ export const metricsCommand = defineCommand({
         for await (const sample of stream) {
           if (previous) {
             stop.abort();
-            out(args.json ? metricsJson(sample) : renderMetrics(sample, previous, { width: Number.MAX_SAFE_INTEGER, address: conn.target.display, intervalMs: every, live: false, once: true }).join("\n"));
+            out(
+              args.json
+                ? metricsJson(sample)
+                : renderMetrics(sample, previous, {
+                    width: Number.MAX_SAFE_INTEGER,
+                    address: conn.target.display,
+                    intervalMs: every,
+                    live: false,
+                    once: true,
+                  }).join("\n"),
+            );
             return;
           }
           previous = sample;
@@ -76,7 +86,7 @@ export const metricsCommand = defineCommand({
         for await (const sample of stream) {
           if (args.json) out(metricsJson(sample));
           else if (screen) screen.draw(view(sample, previous, screen.width(), true));
-          else out(view(sample, previous, Number.MAX_SAFE_INTEGER, false).join("\n") + "\n");
+          else out(`${view(sample, previous, Number.MAX_SAFE_INTEGER, false).join("\n")}\n`);
           previous = sample;
         }
         if (!stop.signal.aborted) throw new Error("the daemon ended the metrics stream (is it shutting down?)");

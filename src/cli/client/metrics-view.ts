@@ -36,9 +36,8 @@ function perSecond(now: bigint, before: bigint | undefined, seconds: number): st
 }
 
 function vmRows(sample: NodeMetrics, previous: NodeMetrics | undefined): string[][] {
-  const seconds = previous?.timestamp && sample.timestamp
-    ? (timestampDate(sample.timestamp).getTime() - timestampDate(previous.timestamp).getTime()) / 1000
-    : 0;
+  const seconds =
+    previous?.timestamp && sample.timestamp ? (timestampDate(sample.timestamp).getTime() - timestampDate(previous.timestamp).getTime()) / 1000 : 0;
   const before = new Map<string, VMMetrics>((previous?.vms ?? []).map((v) => [v.vmId, v]));
   return [...sample.vms]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -74,7 +73,7 @@ function hostMemory(m: NodeMetrics, absent: (field: string) => boolean): string 
 }
 
 export function renderMetrics(m: NodeMetrics, previous: NodeMetrics | undefined, o: ViewOptions): string[] {
-  const at = m.timestamp ? timestampDate(m.timestamp).toISOString().slice(11, 19) + " UTC" : "";
+  const at = m.timestamp ? `${timestampDate(m.timestamp).toISOString().slice(11, 19)} UTC` : "";
   const interval = o.intervalMs % 1000 === 0 ? `${o.intervalMs / 1000}s` : `${o.intervalMs}ms`;
   const period = o.once ? `rates over ${interval}` : `every ${interval}`;
   const lines = [`limiquantix-node metrics  ${o.address}  ${period}  ${at}${o.live ? "   (q or Ctrl-C quits)" : ""}`, ""];
@@ -106,5 +105,5 @@ export function renderMetrics(m: NodeMetrics, previous: NodeMetrics | undefined,
   } else {
     lines.push("no VMs on this node");
   }
-  return lines.map((l) => (l.length > o.width ? l.slice(0, Math.max(1, o.width - 1)) + "…" : l));
+  return lines.map((l) => (l.length > o.width ? `${l.slice(0, Math.max(1, o.width - 1))}…` : l));
 }

@@ -50,7 +50,9 @@ function capabilityList(caps: HypervisorCapabilities): string {
     caps.supportsGpuPassthrough && "gpu-passthrough",
     caps.supportsNestedVirtualization && "nested-virtualization",
     caps.uefi && "uefi",
-  ].filter(Boolean).join(", ");
+  ]
+    .filter(Boolean)
+    .join(", ");
 }
 
 /** "kvm (hardware acceleration)", or the warning an operator needs when guests are emulated. */
@@ -59,8 +61,7 @@ function acceleration(caps: HypervisorCapabilities): string {
   return `${caps.domainType || "qemu"} (no hardware acceleration: guests are emulated and run many times slower)`;
 }
 
-const filesystems = (storage: StorageInfo[]) =>
-  storage.map((f) => `${f.mountPoint} ${bytes(f.usedBytes)} used of ${bytes(f.totalBytes)}`).join("; ") || "-";
+const filesystems = (storage: StorageInfo[]) => storage.map((f) => `${f.mountPoint} ${bytes(f.usedBytes)} used of ${bytes(f.totalBytes)}`).join("; ") || "-";
 
 const infoCommand = defineCommand({
   meta: { name: "info", description: "Hardware, OS, hypervisor and capabilities of this node" },
@@ -77,8 +78,11 @@ const infoCommand = defineCommand({
       const hv = n.hypervisor;
       const gpus = n.pciDevices.filter((d) => d.isGpu).length;
       const topology = (c: NonNullable<typeof cpu>) =>
-        absent.has("cpu.sockets") ? `${c.onlineCpus || c.totalThreads} cpus online (topology unknown)` : `${c.sockets} socket(s) x ${c.coresPerSocket} core(s) x ${c.threadsPerCore} thread(s), ${c.onlineCpus || c.totalThreads} online`;
-      const memory = (m: NonNullable<typeof mem>) => `${bytes(m.totalBytes)} total${absent.has("memory.available_bytes") ? "" : `, ${bytes(m.availableBytes)} available`}`;
+        absent.has("cpu.sockets")
+          ? `${c.onlineCpus || c.totalThreads} cpus online (topology unknown)`
+          : `${c.sockets} socket(s) x ${c.coresPerSocket} core(s) x ${c.threadsPerCore} thread(s), ${c.onlineCpus || c.totalThreads} online`;
+      const memory = (m: NonNullable<typeof mem>) =>
+        `${bytes(m.totalBytes)} total${absent.has("memory.available_bytes") ? "" : `, ${bytes(m.availableBytes)} available`}`;
       out(
         fields([
           ["node id", n.nodeId || "(not assigned yet)"],

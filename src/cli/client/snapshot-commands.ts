@@ -16,7 +16,9 @@ import { resolveVm, vmLabel } from "./resolve-vm.ts";
 import { stateOf } from "./vm-state.ts";
 
 const vmArg = { vm: { type: "positional", description: "VM name or id", required: true } } as const;
-const snapshotArg = { snapshot: { type: "positional", description: "Snapshot name (its id within the VM, as snapshot list shows it)", required: true } } as const;
+const snapshotArg = {
+  snapshot: { type: "positional", description: "Snapshot name (its id within the VM, as snapshot list shows it)", required: true },
+} as const;
 
 const listCommand = defineCommand({
   meta: { name: "list", description: "List a VM's snapshots with their parents (* marks the current one)" },

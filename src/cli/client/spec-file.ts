@@ -33,7 +33,9 @@ function parseText(file: string, text: string): unknown {
   const first = doc.errors[0];
   if (first) {
     const at = first.linePos?.[0];
-    throw new UsageError(`${file}${at ? `:${at.line}:${at.col}` : ""}: not valid YAML: ${first.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`);
+    throw new UsageError(
+      `${file}${at ? `:${at.line}:${at.col}` : ""}: not valid YAML: ${first.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`,
+    );
   }
   return doc.toJS();
 }

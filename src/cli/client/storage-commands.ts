@@ -27,7 +27,9 @@ import { bytes, enumLabel, fields, jsonText, parseSize, table } from "./format.t
 
 const GIB = 1024 ** 3;
 
-const poolArg = { pool: { type: "positional", description: "Storage pool id (pool list shows them; the node's own storage is default)", required: true } } as const;
+const poolArg = {
+  pool: { type: "positional", description: "Storage pool id (pool list shows them; the node's own storage is default)", required: true },
+} as const;
 
 const typeOf = (p: StoragePoolInfoResponse) => enumLabel(StoragePoolTypeSchema, p.type);
 const locationOf = (p: StoragePoolInfoResponse) => p.mountPath || p.devicePath || p.rbdPool || "-";
@@ -63,7 +65,8 @@ export function filesTable(entries: StoragePoolFileEntry[]): string {
 /** A size flag in bytes: 20G, 512M. */
 export function sizeFlag(flag: string, text: string | undefined): bigint {
   const size = text === undefined ? undefined : parseSize(text);
-  if (size === undefined || size === 0) throw new UsageError(`--${flag} ${text === undefined ? "is required" : `${JSON.stringify(text)}: give a size like 20G or 512M`}`);
+  if (size === undefined || size === 0)
+    throw new UsageError(`--${flag} ${text === undefined ? "is required" : `${JSON.stringify(text)}: give a size like 20G or 512M`}`);
   return BigInt(size);
 }
 
@@ -135,7 +138,18 @@ const createRun = ({ args }: CommandContext<typeof createArgs>) =>
         : type === StoragePoolType.NFS
           ? { nfs: { server: str("server"), exportPath: str("export"), version: str("nfs-version"), options: str("options"), mountPoint: str("path") } }
           : type === StoragePoolType.CEPH_RBD
-            ? { ceph: { poolName: str("ceph-pool"), monitors: str("monitors").split(",").map((m) => m.trim()).filter(Boolean), user: str("user"), keyringPath: str("keyring"), secretUuid: str("secret-uuid") } }
+            ? {
+                ceph: {
+                  poolName: str("ceph-pool"),
+                  monitors: str("monitors")
+                    .split(",")
+                    .map((m) => m.trim())
+                    .filter(Boolean),
+                  user: str("user"),
+                  keyringPath: str("keyring"),
+                  secretUuid: str("secret-uuid"),
+                },
+              }
             : { iscsi: { portal: str("portal"), target: str("target"), lun, volumeGroup: str("volume-group") } };
     const pool = await conn.client.initStoragePool({ poolId: str("id"), type, config });
     if (args.json) return void out(jsonText(StoragePoolInfoResponseSchema, pool));
@@ -210,15 +224,33 @@ const volumeCreateCommand = defineCommand({
       format: { type: "string", description: "qcow2 (default) or raw", valueHint: "fmt" },
       ...clientArgs,
     },
-    ["volume create default data-1 --size 20G", "volume create nas web-2 --clone web-1", "volume create default root --image debian-12.qcow2 --size 40G --json"],
+    [
+      "volume create default data-1 --size 20G",
+      "volume create nas web-2 --clone web-1",
+      "volume create default root --image debian-12.qcow2 --size 40G --json",
+    ],
   ),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       const sources = [args.clone, args.image, args.snapshot].filter((s) => s !== undefined);
       if (sources.length > 1) throw new UsageError("give at most one of --clone, --image and --snapshot");
-      const sourceType = args.clone !== undefined ? VolumeSourceType.VOLUME_SOURCE_CLONE : args.image !== undefined ? VolumeSourceType.VOLUME_SOURCE_IMAGE : args.snapshot !== undefined ? VolumeSourceType.VOLUME_SOURCE_SNAPSHOT : VolumeSourceType.VOLUME_SOURCE_EMPTY;
+      const sourceType =
+        args.clone !== undefined
+          ? VolumeSourceType.VOLUME_SOURCE_CLONE
+          : args.image !== undefined
+            ? VolumeSourceType.VOLUME_SOURCE_IMAGE
+            : args.snapshot !== undefined
+              ? VolumeSourceType.VOLUME_SOURCE_SNAPSHOT
+              : VolumeSourceType.VOLUME_SOURCE_EMPTY;
       const sizeBytes = args.size === undefined ? (sources.length ? 0n : sizeFlag("size", undefined)) : sizeFlag("size", args.size);
-      const res = await conn.client.createVolume({ poolId: args.pool, volumeId: args.volume, sizeBytes, sourceType, sourceId: (sources[0] as string | undefined) ?? "", format: args.format ?? "" });
+      const res = await conn.client.createVolume({
+        poolId: args.pool,
+        volumeId: args.volume,
+        sizeBytes,
+        sourceType,
+        sourceId: (sources[0] as string | undefined) ?? "",
+        format: args.format ?? "",
+      });
       if (args.json) return void out(jsonText(CreateVolumeResponseSchema, res));
       out(volumeLine("created", res.volume));
     }),
@@ -226,7 +258,10 @@ const volumeCreateCommand = defineCommand({
 
 const volumeCloneCommand = defineCommand({
   meta: { name: "clone", description: "A full, independent copy of a volume in the same pool" },
-  args: withExamples({ ...poolArg, ...volumeArg, to: { type: "string", description: "The new volume's id", valueHint: "volume", required: true }, ...clientArgs }, ["volume clone default golden --to web-3"]),
+  args: withExamples(
+    { ...poolArg, ...volumeArg, to: { type: "string", description: "The new volume's id", valueHint: "volume", required: true }, ...clientArgs },
+    ["volume clone default golden --to web-3"],
+  ),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       if (!args.to) throw new UsageError("--to is required (the new volume's id)");
@@ -249,10 +284,11 @@ const volumeDeleteCommand = defineCommand({
 
 const filesCommand = defineCommand({
   meta: { name: "files", description: "List the files of a pool's folder (ISOs, images); their paths are what vm media --iso takes" },
-  args: withExamples(
-    { ...poolArg, path: { type: "positional", description: "Folder inside the pool (default: its root)", required: false }, ...clientArgs },
-    ["pool files default", "pool files isos iso/linux", "pool files isos --json"],
-  ),
+  args: withExamples({ ...poolArg, path: { type: "positional", description: "Folder inside the pool (default: its root)", required: false }, ...clientArgs }, [
+    "pool files default",
+    "pool files isos iso/linux",
+    "pool files isos --json",
+  ]),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       const res = await conn.client.listStoragePoolFiles({ poolId: args.pool, path: args.path ?? "" });

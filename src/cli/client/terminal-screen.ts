@@ -28,7 +28,12 @@ export function createTerminalScreen(input: NodeJS.ReadStream, output: NodeJS.Wr
     lastLines = lines;
     const height = output.rows || lines.length;
     // Home, each line cleared to its end, then everything below cleared: no flicker, no leftovers.
-    output.write(`${ESC}H${lines.slice(0, height).map((l) => `${l}${ESC}K`).join("\r\n")}${ESC}J`);
+    output.write(
+      `${ESC}H${lines
+        .slice(0, height)
+        .map((l) => `${l}${ESC}K`)
+        .join("\r\n")}${ESC}J`,
+    );
   }
 
   // A crash must not leave the terminal raw and blank.

@@ -27,7 +27,13 @@ const pingCommand = defineCommand({
       const r = await conn.client.pingAgent({ vmId: ref.id });
       if (args.json) return void out(jsonText(AgentPingResponseSchema, r));
       if (!r.connected) throw new CliFailure(`the agent of vm ${vmLabel(ref)} does not answer: ${r.error}`);
-      out(fields([["VM", vmLabel(ref)], ["AGENT", r.version], ["UPTIME", `${r.uptimeSeconds} s`]]));
+      out(
+        fields([
+          ["VM", vmLabel(ref)],
+          ["AGENT", r.version],
+          ["UPTIME", `${r.uptimeSeconds} s`],
+        ]),
+      );
     }),
 });
 
@@ -112,7 +118,10 @@ const cpCommand = defineCommand({
 
 const shutdownCommand = defineCommand({
   meta: { name: "shutdown", description: "Ask the agent inside the VM to power it off (or reboot it with --reboot)" },
-  args: withExamples({ ...vmArg, reboot: { type: "boolean", description: "Reboot instead of powering off" }, ...clientArgs }, ["vm agent shutdown web-1", "vm agent shutdown web-1 --reboot"]),
+  args: withExamples({ ...vmArg, reboot: { type: "boolean", description: "Reboot instead of powering off" }, ...clientArgs }, [
+    "vm agent shutdown web-1",
+    "vm agent shutdown web-1 --reboot",
+  ]),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       const ref = await resolveVm(conn.client, args.vm);
@@ -130,7 +139,10 @@ export const agentCommand = defineCommand({
 
 export const logsCommand = defineCommand({
   meta: { name: "logs", description: "The tail of a VM's QEMU log on this node" },
-  args: withExamples({ ...vmArg, lines: { type: "string", description: "How many lines (default 100, at most 1000)", valueHint: "n" }, ...clientArgs }, ["vm logs web-1", "vm logs web-1 --lines 500 --json"]),
+  args: withExamples({ ...vmArg, lines: { type: "string", description: "How many lines (default 100, at most 1000)", valueHint: "n" }, ...clientArgs }, [
+    "vm logs web-1",
+    "vm logs web-1 --lines 500 --json",
+  ]),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       const ref = await resolveVm(conn.client, args.vm);

@@ -37,10 +37,10 @@ export function consoleHowTo(c: ConsoleInfoResponse, daemonHost: string): string
 
 export const consoleCommand = defineCommand({
   meta: { name: "console", description: "Print how to connect to a running VM's console (VNC or SPICE): address, password, viewer command" },
-  args: withExamples(
-    { vm: { type: "positional", description: "VM name or id", required: true }, ...clientArgs },
-    ["vm console web-1", "vm console web-1 --json"],
-  ),
+  args: withExamples({ vm: { type: "positional", description: "VM name or id", required: true }, ...clientArgs }, [
+    "vm console web-1",
+    "vm console web-1 --json",
+  ]),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       const ref = await resolveVm(conn.client, args.vm);

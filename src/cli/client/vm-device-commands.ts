@@ -160,7 +160,8 @@ export interface MediaFlags {
 
 /** ChangeMedia's fields from the flags: one drive (--cdrom or --device), one action (--iso or --eject). */
 export function mediaFromFlags(f: MediaFlags): { cdromId: string; device: string; isoPath: string } {
-  if ((f.cdrom === undefined) === (f.device === undefined)) throw new UsageError("name the drive with --cdrom ID (as vm get shows it) or --device sdX, one of them");
+  if ((f.cdrom === undefined) === (f.device === undefined))
+    throw new UsageError("name the drive with --cdrom ID (as vm get shows it) or --device sdX, one of them");
   if ((f.iso === undefined) === (f.eject !== true)) throw new UsageError("give --iso PATH (insert) or --eject, one of them");
   if (f.iso === "") throw new UsageError("--iso is empty; give an ISO path, or --eject");
   const cdromId = f.cdrom === undefined ? "" : checked(() => validateDeviceId(f.cdrom, "--cdrom"));

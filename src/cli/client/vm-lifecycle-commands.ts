@@ -36,7 +36,13 @@ const createCommand = defineCommand({
   meta: { name: "create", description: "Create a VM from a YAML or JSON spec (checked here with the API's rules before it is sent)" },
   args: withExamples(
     {
-      file: { type: "string", alias: "f", description: "VM spec file (.yaml, .yml or .json); see deploy/vm-spec.example.yaml", valueHint: "path", required: true },
+      file: {
+        type: "string",
+        alias: "f",
+        description: "VM spec file (.yaml, .yml or .json); see deploy/vm-spec.example.yaml",
+        valueHint: "path",
+        required: true,
+      },
       id: { type: "string", description: "VM id (a lowercase UUID); default: the file's vm_id, or a new one", valueHint: "uuid" },
       start: { type: "boolean", description: "Start the VM once it is created" },
       ...clientArgs,
@@ -109,7 +115,9 @@ const powerCommands = {
       check: (args) => void stopTimeoutSeconds(args.timeout),
     },
   ),
-  "force-stop": powerCommand("force-stop", "Pull the plug: the guest gets no chance to flush its disks", ({ conn }, ref) => conn.client.forceStopVM({ vmId: ref.id })),
+  "force-stop": powerCommand("force-stop", "Pull the plug: the guest gets no chance to flush its disks", ({ conn }, ref) =>
+    conn.client.forceStopVM({ vmId: ref.id }),
+  ),
   reboot: powerCommand("reboot", "Reboot the guest", ({ conn }, ref) => conn.client.rebootVM({ vmId: ref.id })),
   pause: powerCommand("pause", "Freeze the guest's vCPUs (memory stays allocated)", ({ conn }, ref) => conn.client.pauseVM({ vmId: ref.id })),
   resume: powerCommand("resume", "Let a paused guest run again", ({ conn }, ref) => conn.client.resumeVM({ vmId: ref.id })),

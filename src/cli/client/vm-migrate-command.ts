@@ -86,7 +86,9 @@ export const migrateCommand = defineCommand({
       }
       if (last?.phase !== MigrationPhase.COMPLETE) {
         // The stream ended without an outcome (e.g. the daemon shut down): say so, never "done".
-        throw new CliFailure(`migration of vm ${vmLabel(ref)} ended without completing (last phase: ${last ? enumLabel(MigrationPhaseSchema, last.phase) : "none"})`);
+        throw new CliFailure(
+          `migration of vm ${vmLabel(ref)} ended without completing (last phase: ${last ? enumLabel(MigrationPhaseSchema, last.phase) : "none"})`,
+        );
       }
       if (!args.json) out(`vm ${vmLabel(ref)} migrated to ${new URL(args.to).host}`);
     }),

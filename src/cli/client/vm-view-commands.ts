@@ -125,12 +125,9 @@ export function vmDetails(vm: VMStatusResponse): string {
             enumLabel(DiskFormatSchema, d.format),
             sizeText(d.sizeGib),
             d.bootable ? "yes" : "-",
-            [
-              d.readonly && "ro",
-              d.iopsLimit > 0n && `${d.iopsLimit} iops`,
-              d.throughputMbps > 0n && `${d.throughputMbps} MB/s`,
-              d.poolId && `pool ${d.poolId}`,
-            ].filter(Boolean).join(", ") || "-",
+            [d.readonly && "ro", d.iopsLimit > 0n && `${d.iopsLimit} iops`, d.throughputMbps > 0n && `${d.throughputMbps} MB/s`, d.poolId && `pool ${d.poolId}`]
+              .filter(Boolean)
+              .join(", ") || "-",
             d.resolvedPath || d.path || "-",
           ]),
         ),
@@ -161,17 +158,23 @@ export function vmDetails(vm: VMStatusResponse): string {
     );
   }
   if (s?.hostDevices.length) {
-    parts.push("\nHOST DEVICES\n" + table(["PCI ADDRESS", "ROM BAR"], s.hostDevices.map((h) => [h.pciAddress, h.disableRomBar ? "hidden" : "shown"])));
+    parts.push(
+      "\nHOST DEVICES\n" +
+        table(
+          ["PCI ADDRESS", "ROM BAR"],
+          s.hostDevices.map((h) => [h.pciAddress, h.disableRomBar ? "hidden" : "shown"]),
+        ),
+    );
   }
   return parts.join("");
 }
 
 const getCommand = defineCommand({
   meta: { name: "get", description: "Show one VM: state, spec, disks, CD-ROMs, NICs, console and usage" },
-  args: withExamples(
-    { vm: { type: "positional", description: "VM name or id (an unambiguous prefix of either works)", required: true }, ...clientArgs },
-    ["vm get web-1", "vm get 0b6f3f4e-8c1d-4c9a-9d53-2a4d2f0e7a11 --json"],
-  ),
+  args: withExamples({ vm: { type: "positional", description: "VM name or id (an unambiguous prefix of either works)", required: true }, ...clientArgs }, [
+    "vm get web-1",
+    "vm get 0b6f3f4e-8c1d-4c9a-9d53-2a4d2f0e7a11 --json",
+  ]),
   run: ({ args }) =>
     runClient(args, async ({ conn, out }) => {
       const ref = await resolveVm(conn.client, args.vm);

@@ -68,7 +68,11 @@ export interface LibvirtContext {
 
 export function createContextBase(pool: CallPool, locks: VmLocks, settings: Settings, host: HostProfile, log: Logger): LibvirtContext {
   return {
-    pool, locks, settings, host, log,
+    pool,
+    locks,
+    settings,
+    host,
+    log,
     cpu: createCpuSampler(),
     listeners: new Set(),
     known: new Map(),

@@ -83,8 +83,10 @@ export async function attachDisk(ctx: LibvirtContext, id: string, disk: DiskSpec
   return ctx.locks.run(id, async () => {
     const status = await fetchStatus(ctx, id);
     const flags = flagsFor(id, status.state);
-    if (status.spec.disks.some((d) => d.id === disk.id)) throw new HypervisorError("already_exists", `vm ${id} already has a disk with id ${disk.id}`, "disk.id");
-    if (disk.id === CLOUD_INIT_CDROM_ID) throw new HypervisorError("invalid_argument", `disk.id: "${CLOUD_INIT_CDROM_ID}" is reserved for the node's cloud-init CD-ROM`, "disk.id");
+    if (status.spec.disks.some((d) => d.id === disk.id))
+      throw new HypervisorError("already_exists", `vm ${id} already has a disk with id ${disk.id}`, "disk.id");
+    if (disk.id === CLOUD_INIT_CDROM_ID)
+      throw new HypervisorError("invalid_argument", `disk.id: "${CLOUD_INIT_CDROM_ID}" is reserved for the node's cloud-init CD-ROM`, "disk.id");
     const taken = [...status.spec.disks.map((d) => d.target).filter((t): t is string => t !== undefined), ...(await liveTargets(ctx, id, status.state))];
     // SATA and IDE have no hot-plug: a running VM gets the disk on virtio (hotplug-bus.ts).
     const live = { ...disk, bus: hotplugBus(disk.bus, status.state === "running"), target: undefined } as DiskSpec;
@@ -100,7 +102,13 @@ export async function attachDisk(ctx: LibvirtContext, id: string, disk: DiskSpec
       throw err;
     }
     const busNote = live.bus === disk.bus ? "" : ` on ${live.bus} (${disk.bus} has no hot-plug)`;
-    emit(ctx, { type: "disk_attached", vmId: id, vmName: status.name, message: `disk ${disk.id} attached to vm ${id} as ${resolved.disk.target}${busNote}`, details: { disk: disk.id, target: resolved.disk.target ?? "" } });
+    emit(ctx, {
+      type: "disk_attached",
+      vmId: id,
+      vmName: status.name,
+      message: `disk ${disk.id} attached to vm ${id} as ${resolved.disk.target}${busNote}`,
+      details: { disk: disk.id, target: resolved.disk.target ?? "" },
+    });
     return fetchStatus(ctx, id);
   });
 }
@@ -120,7 +128,9 @@ export async function detachDisk(ctx: LibvirtContext, id: string, diskId: string
       type: "disk_detached",
       vmId: id,
       vmName: status.name,
-      message: released ? `disk ${diskId} detached from vm ${id}` : `disk ${diskId} removed from vm ${id}'s definition; the guest has not released the device yet`,
+      message: released
+        ? `disk ${diskId} detached from vm ${id}`
+        : `disk ${diskId} removed from vm ${id}'s definition; the guest has not released the device yet`,
       details: { disk: diskId },
     });
     return fetchStatus(ctx, id);
@@ -136,7 +146,13 @@ export async function attachNic(ctx: LibvirtContext, id: string, nic: NicSpec): 
     if (status.spec.nics.some((n) => n.id === nic.id)) throw new HypervisorError("already_exists", `vm ${id} already has a nic with id ${nic.id}`, "nic.id");
     const withMac: NicSpec = nic.mac ? nic : { ...nic, mac: generateMac() };
     await ctx.pool.call("attach", id, buildNicDeviceXml(withMac), flags);
-    emit(ctx, { type: "nic_attached", vmId: id, vmName: status.name, message: `nic ${nic.id} (${withMac.mac}) attached to vm ${id}`, details: { nic: nic.id, mac: withMac.mac ?? "" } });
+    emit(ctx, {
+      type: "nic_attached",
+      vmId: id,
+      vmName: status.name,
+      message: `nic ${nic.id} (${withMac.mac}) attached to vm ${id}`,
+      details: { nic: nic.id, mac: withMac.mac ?? "" },
+    });
     return fetchStatus(ctx, id);
   });
 }

@@ -63,7 +63,14 @@ async function createImage(ctx: LibvirtContext, plan: Extract<DiskPlan, { kind: 
  * Gives a disk its resolvedPath: the existing image or ISO, a new volume, or none (an empty
  * CD-ROM). pools: from poolDirs (one listing for all of a VM's disks).
  */
-export async function resolveDisk(ctx: LibvirtContext, vmId: string, disk: DiskSpec, pools: readonly PoolDir[], field: string, fs: StorageFs = nodeStorageFs): Promise<ResolvedDisk> {
+export async function resolveDisk(
+  ctx: LibvirtContext,
+  vmId: string,
+  disk: DiskSpec,
+  pools: readonly PoolDir[],
+  field: string,
+  fs: StorageFs = nodeStorageFs,
+): Promise<ResolvedDisk> {
   // A disk read back from libvirt (attach of a known spec) already has its image.
   const { resolvedPath: _old, ...request } = disk;
   const plan = await planDisk(vmId, request, pools, fs, planOptions(ctx, field));
@@ -80,7 +87,12 @@ export async function resolveDisk(ctx: LibvirtContext, vmId: string, disk: DiskS
 }
 
 /** A CD-ROM medium's host path: absolute as given, relative resolved like a CD-ROM's volume. */
-export async function resolveMedium(ctx: LibvirtContext, medium: { path?: string; volume?: string }, field = "iso_path", fs: StorageFs = nodeStorageFs): Promise<string | undefined> {
+export async function resolveMedium(
+  ctx: LibvirtContext,
+  medium: { path?: string; volume?: string },
+  field = "iso_path",
+  fs: StorageFs = nodeStorageFs,
+): Promise<string | undefined> {
   if (medium.path !== undefined && medium.path !== "") {
     if (!medium.path.startsWith("/")) return resolveMedium(ctx, { volume: medium.path }, field, fs);
     return medium.path;

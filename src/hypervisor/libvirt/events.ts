@@ -30,7 +30,8 @@ export function handleRawEvent(ctx: LibvirtContext, raw: RawDomainEvent): void {
       // QEMU domains report e.g. RESUMED then STARTED on boot: only real changes are events.
       if (previous === meaning.state) break;
       ctx.known.set(raw.uuid, meaning.state);
-      if (meaning.state === "running" && previous !== "running" && previous !== "paused" && !ctx.startedAt.has(raw.uuid)) ctx.startedAt.set(raw.uuid, new Date());
+      if (meaning.state === "running" && previous !== "running" && previous !== "paused" && !ctx.startedAt.has(raw.uuid))
+        ctx.startedAt.set(raw.uuid, new Date());
       if (meaning.state === "stopped") ctx.startedAt.delete(raw.uuid);
       const event: HypervisorEvent = { type: "vm_state_changed", ...base, state: meaning.state, message: `vm ${raw.name} ${meaning.reason}` };
       if (previous !== undefined) event.previousState = previous;

@@ -145,7 +145,10 @@ function finish(): void {
 }
 
 function loop(): void {
-  if (stopping) return finish();
+  if (stopping) {
+    finish();
+    return;
+  }
   try {
     ffi.runDefaultEventImpl(lv);
   } catch {

@@ -75,7 +75,10 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
   // Refused at start, not at the first CreateVM.
   const badFeature = opts.cpuDisabledFeatures?.find((f) => !CPU_FEATURE_NAME.test(f));
   if (badFeature !== undefined) {
-    throw new HypervisorError("invalid_argument", `hypervisor.cpu_disabled_features: ${JSON.stringify(badFeature)} is not a libvirt CPU feature name ([a-z0-9_.-]+)`);
+    throw new HypervisorError(
+      "invalid_argument",
+      `hypervisor.cpu_disabled_features: ${JSON.stringify(badFeature)} is not a libvirt CPU feature name ([a-z0-9_.-]+)`,
+    );
   }
   const settings: Settings = {
     uri: opts.uri,

@@ -41,7 +41,12 @@ function requestView(ctx: LibvirtContext, requested: VmSpec, existing: VmSpec): 
 }
 
 /** Places every disk (creating new images), adds the node's CD-ROMs; images made are in created. */
-async function materialize(ctx: LibvirtContext, id: string, spec: VmSpec, created: string[]): Promise<{ disks: DiskSpec[]; formats: Record<string, DiskFormat> }> {
+async function materialize(
+  ctx: LibvirtContext,
+  id: string,
+  spec: VmSpec,
+  created: string[],
+): Promise<{ disks: DiskSpec[]; formats: Record<string, DiskFormat> }> {
   const pools = await poolDirs(ctx);
   const disks: DiskSpec[] = [];
   const formats: Record<string, DiskFormat> = {};
@@ -110,7 +115,10 @@ export async function createVm(ctx: LibvirtContext, id: string, spec: VmSpec): P
 async function cleanUp(ctx: LibvirtContext, id: string, created: string[]): Promise<void> {
   const iso = created.find((p) => p.endsWith(`/${cloudInitIsoName(id)}`));
   try {
-    await deleteImages(ctx, created.filter((p) => p !== iso));
+    await deleteImages(
+      ctx,
+      created.filter((p) => p !== iso),
+    );
   } catch (e) {
     ctx.log.warn(`could not remove images of failed vm ${id}`, e);
   }
@@ -131,7 +139,11 @@ async function ensureAgentSocketDir(ctx: LibvirtContext): Promise<void> {
 function uefiFor(ctx: LibvirtContext, id: string) {
   const loader = ctx.host.uefiLoader;
   if (loader === undefined) {
-    throw new HypervisorError("unsupported", "spec.firmware is uefi but libvirt reports no UEFI firmware on this host (Debian: apt-get install ovmf)", "spec.firmware");
+    throw new HypervisorError(
+      "unsupported",
+      "spec.firmware is uefi but libvirt reports no UEFI firmware on this host (Debian: apt-get install ovmf)",
+      "spec.firmware",
+    );
   }
   return { loaderPath: loader, nvramPath: `${ctx.settings.storagePath}/${id}_VARS.fd` };
 }
@@ -157,9 +169,12 @@ const notRunning = (s: VmState) => (s === "paused" ? "resume it first" : "start 
 export const startVm = (ctx: LibvirtContext, id: string) =>
   transition(ctx, id, { op: "start", allowed: ["stopped", "crashed"], hint: (s) => (s === "paused" ? "resume it instead" : "it is already started") });
 export const forceStopVm = (ctx: LibvirtContext, id: string) =>
-  transition(ctx, id, { op: "destroy", allowed: ["running", "paused", "shutting_down", "crashed", "suspended", "migrating"], hint: () => "it is already stopped" });
-export const rebootVm = (ctx: LibvirtContext, id: string) =>
-  transition(ctx, id, { op: "reboot", allowed: ["running"], hint: notRunning });
+  transition(ctx, id, {
+    op: "destroy",
+    allowed: ["running", "paused", "shutting_down", "crashed", "suspended", "migrating"],
+    hint: () => "it is already stopped",
+  });
+export const rebootVm = (ctx: LibvirtContext, id: string) => transition(ctx, id, { op: "reboot", allowed: ["running"], hint: notRunning });
 export const pauseVm = (ctx: LibvirtContext, id: string) =>
   transition(ctx, id, { op: "suspend", allowed: ["running"], hint: (s) => (s === "paused" ? "it is already paused" : "only a running vm can be paused") });
 export const resumeVm = (ctx: LibvirtContext, id: string) =>
@@ -213,11 +228,9 @@ export async function deleteVm(ctx: LibvirtContext, id: string, opts: { deleteDi
     // The cloud-init ISO is the node's own file, made from the request: it goes with the VM
     // whether or not the disks do (the request's data stays with the caller).
     const iso = cloudInitDrive(status.spec.disks)?.resolvedPath;
-    if (iso !== undefined && iso.endsWith(`/${cloudInitIsoName(id)}`)) await removeNodeFile(ctx, iso);
+    if (iso?.endsWith(`/${cloudInitIsoName(id)}`)) await removeNodeFile(ctx, iso);
     if (!opts.deleteDisks) return { deletedDisks: [] };
-    const paths = status.spec.disks
-      .filter((d) => d.device === "disk" && !d.readonly && d.resolvedPath !== undefined)
-      .map((d) => d.resolvedPath as string);
+    const paths = status.spec.disks.filter((d) => d.device === "disk" && !d.readonly && d.resolvedPath !== undefined).map((d) => d.resolvedPath as string);
     return { deletedDisks: await deleteImages(ctx, paths) };
   });
 }
@@ -226,4 +239,3 @@ export async function getVm(ctx: LibvirtContext, id: string): Promise<VmStatus> 
   validateVmId(id);
   return fetchStatus(ctx, id);
 }
-

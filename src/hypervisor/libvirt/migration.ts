@@ -44,13 +44,20 @@ export async function* migrateVm(ctx: LibvirtContext, id: string, opts: MigrateO
     };
   };
 
-  emit(ctx, { type: "migration_started", vmId: id, vmName: status.name, message: `migration of vm ${id} to ${target.host} started`, details: { target: opts.targetUri } });
+  emit(ctx, {
+    type: "migration_started",
+    vmId: id,
+    vmName: status.name,
+    message: `migration of vm ${id} to ${target.host} started`,
+    details: { target: opts.targetUri },
+  });
   yield progress("starting", `migrating vm ${id} to ${opts.targetUri}`);
 
   let outcome: { ok: true } | { ok: false; err: unknown } | undefined;
-  const job = ctx.pool
-    .call("migrate", id, opts.targetUri, migrationFlags(opts, status.state === "running"), migrationParams(opts))
-    .then(() => (outcome = { ok: true }), (err: unknown) => (outcome = { ok: false, err }));
+  const job = ctx.pool.call("migrate", id, opts.targetUri, migrationFlags(opts, status.state === "running"), migrationParams(opts)).then(
+    () => (outcome = { ok: true }),
+    (err: unknown) => (outcome = { ok: false, err }),
+  );
   let aborting = false;
   const abort = () => {
     if (aborting || outcome) return;
@@ -81,14 +88,25 @@ export async function* migrateVm(ctx: LibvirtContext, id: string, opts: MigrateO
   await job;
   if (outcome.ok) {
     ctx.startedAt.delete(id);
-    emit(ctx, { type: "migration_completed", vmId: id, vmName: status.name, message: `vm ${id} migrated to ${target.host}`, details: { target: opts.targetUri } });
+    emit(ctx, {
+      type: "migration_completed",
+      vmId: id,
+      vmName: status.name,
+      message: `vm ${id} migrated to ${target.host}`,
+      details: { target: opts.targetUri },
+    });
     yield progress("completed", `vm ${id} now runs on ${target.host}`);
     return;
   }
   let failure = outcome.err instanceof HypervisorError ? outcome.err : new HypervisorError("internal", String(outcome.err));
   if (aborting || failure.kind === "cancelled") failure = new HypervisorError("cancelled", `migration of vm ${id} was cancelled; it stays on this node`);
-  emit(ctx, { type: "migration_failed", vmId: id, vmName: status.name, message: `migration of vm ${id} to ${target.host} failed: ${failure.message}`, details: { target: opts.targetUri, reason: failure.kind } });
+  emit(ctx, {
+    type: "migration_failed",
+    vmId: id,
+    vmName: status.name,
+    message: `migration of vm ${id} to ${target.host} failed: ${failure.message}`,
+    details: { target: opts.targetUri, reason: failure.kind },
+  });
   yield progress(failure.kind === "cancelled" ? "cancelled" : "failed", failure.message);
   throw failure;
 }
-

@@ -207,10 +207,8 @@ export function createOps(conn: () => ffi.Connection) {
         }
       }),
     snapshots: (uuid: string): ffi.RawSnapshot[] => withDom(uuid, (c, d) => ffi.listSnapshots(c, d)),
-    snapshotRevert: (uuid: string, name: string): void =>
-      withDom(uuid, (c, d) => ffi.withSnapshot(c, d, name, (s) => ffi.revertSnapshot(c, s))),
-    snapshotDelete: (uuid: string, name: string): void =>
-      withDom(uuid, (c, d) => ffi.withSnapshot(c, d, name, (s) => ffi.deleteSnapshot(c, s))),
+    snapshotRevert: (uuid: string, name: string): void => withDom(uuid, (c, d) => ffi.withSnapshot(c, d, name, (s) => ffi.revertSnapshot(c, s))),
+    snapshotDelete: (uuid: string, name: string): void => withDom(uuid, (c, d) => ffi.withSnapshot(c, d, name, (s) => ffi.deleteSnapshot(c, s))),
 
     ...createStorageOps(conn),
 

@@ -31,7 +31,10 @@ export function poolIdOf(libvirtName: string, ownPool: string): string | undefin
 /** The name of the node's own pool may not be "default": that is libvirt's own pool on most hosts. */
 export function checkOwnPoolName(name: string): void {
   if (name === LIBVIRT_DEFAULT_POOL || !POOL_ID_RE.test(name)) {
-    throw new HypervisorError("invalid_argument", `libvirt pool name ${JSON.stringify(name)} cannot be the node's storage pool: use a name like "limiquantix" (not "default", libvirt's own pool)`);
+    throw new HypervisorError(
+      "invalid_argument",
+      `libvirt pool name ${JSON.stringify(name)} cannot be the node's storage pool: use a name like "limiquantix" (not "default", libvirt's own pool)`,
+    );
   }
 }
 
@@ -40,10 +43,18 @@ export const samePath = (a: string, b: string) => posix.normalize(a).replace(/(.
 
 export function validatePoolDefinition(def: PoolDefinition, ownPool: string): void {
   if (typeof def?.id === "string" && def.id === ownPool) {
-    throw new HypervisorError("invalid_argument", `pool_id: ${def.id} is the libvirt name of this node's own storage; use "${DEFAULT_POOL_ID}" for it, or another id`, "pool_id");
+    throw new HypervisorError(
+      "invalid_argument",
+      `pool_id: ${def.id} is the libvirt name of this node's own storage; use "${DEFAULT_POOL_ID}" for it, or another id`,
+      "pool_id",
+    );
   }
   if (def?.type === "dir" && typeof def.path === "string" && !def.path.startsWith("/")) {
-    throw new HypervisorError("invalid_argument", `config.local.path: must be an absolute directory path, got ${JSON.stringify(def.path)}`, "config.local.path");
+    throw new HypervisorError(
+      "invalid_argument",
+      `config.local.path: must be an absolute directory path, got ${JSON.stringify(def.path)}`,
+      "config.local.path",
+    );
   }
   if (def?.type !== undefined && !["dir", "netfs", "rbd", "iscsi"].includes(def.type)) {
     throw new HypervisorError("unsupported", `type: ${JSON.stringify(def.type)} pools are not supported here`, "type");
@@ -95,9 +106,29 @@ export function poolWishes(def: PoolDefinition): PoolWish[] {
     case "dir":
       return [wish({ type: "dir", ...named, path: def.path }, def.path)];
     case "netfs":
-      return [wish({ type: "netfs", ...named, path: def.path, host: def.nfs.server, dir: def.nfs.exportPath, mountOptions: nfsMountOptions(def.nfs.version, def.nfs.options) }, def.path)];
+      return [
+        wish(
+          {
+            type: "netfs",
+            ...named,
+            path: def.path,
+            host: def.nfs.server,
+            dir: def.nfs.exportPath,
+            mountOptions: nfsMountOptions(def.nfs.version, def.nfs.options),
+          },
+          def.path,
+        ),
+      ];
     case "rbd":
-      return [wish({ type: "rbd", ...named, hosts: def.ceph.monitors.map((m) => ({ name: m.host, port: m.port })), pool: def.ceph.pool, auth: { username: def.ceph.user, secretUuid: secretUuidOf(def)! } })];
+      return [
+        wish({
+          type: "rbd",
+          ...named,
+          hosts: def.ceph.monitors.map((m) => ({ name: m.host, port: m.port })),
+          pool: def.ceph.pool,
+          auth: { username: def.ceph.user, secretUuid: secretUuidOf(def)! },
+        }),
+      ];
     case "iscsi": {
       const is = def.iscsi;
       const iscsi = (name: string, uuid?: string): PoolXmlModel => ({
@@ -139,7 +170,8 @@ const removeHint = (name: string) => `remove it first (virsh pool-destroy ${name
  * Never silently ignored: a pool id that exists with another directory is an error.
  */
 function sameModel(a: PoolXmlModel, b: PoolXmlModel): boolean {
-  const strip = (m: PoolXmlModel) => JSON.stringify({ ...m, uuid: undefined, path: "path" in m ? posix.normalize(m.path).replace(/(.)\/+$/, "$1") : undefined });
+  const strip = (m: PoolXmlModel) =>
+    JSON.stringify({ ...m, uuid: undefined, path: "path" in m ? posix.normalize(m.path).replace(/(.)\/+$/, "$1") : undefined });
   return strip(a) === strip(b);
 }
 
@@ -159,7 +191,11 @@ function describeModel(m: PoolXmlModel): string {
   }
 }
 
-export function initPoolDecision(want: { id: string; name: string; path?: string; uuid?: string; model?: PoolXmlModel }, found: ExistingPools, ownPool: string): "adopt" | "define" {
+export function initPoolDecision(
+  want: { id: string; name: string; path?: string; uuid?: string; model?: PoolXmlModel },
+  found: ExistingPools,
+  ownPool: string,
+): "adopt" | "define" {
   const label = (name: string) => (name === ownPool ? "the node's own storage (default)" : `storage pool ${name}`);
   const p = found.byName;
   if (p && want.model !== undefined && want.model.type !== "dir") {
@@ -174,7 +210,11 @@ export function initPoolDecision(want: { id: string; name: string; path?: string
   }
   if (p) {
     if (p.type !== "dir") {
-      throw new HypervisorError("already_exists", `storage pool ${want.id} already exists in libvirt as a ${p.type || "non-directory"} pool, not a directory pool; ${removeHint(p.name)}, or use another id`, "pool_id");
+      throw new HypervisorError(
+        "already_exists",
+        `storage pool ${want.id} already exists in libvirt as a ${p.type || "non-directory"} pool, not a directory pool; ${removeHint(p.name)}, or use another id`,
+        "pool_id",
+      );
     }
     if (p.targetPath === undefined || !samePath(p.targetPath, want.path ?? "")) {
       throw new HypervisorError(
@@ -186,10 +226,18 @@ export function initPoolDecision(want: { id: string; name: string; path?: string
     return "adopt";
   }
   if (found.byPath !== undefined) {
-    throw new HypervisorError("already_exists", `${want.path ?? ""} is already the directory of ${label(found.byPath)}; a directory can be only one pool`, "config.local.path");
+    throw new HypervisorError(
+      "already_exists",
+      `${want.path ?? ""} is already the directory of ${label(found.byPath)}; a directory can be only one pool`,
+      "config.local.path",
+    );
   }
   if (found.byUuid !== undefined) {
-    throw new HypervisorError("already_exists", `libvirt already has a pool with uuid ${want.uuid} (${label(found.byUuid)}); ${removeHint(found.byUuid)}`, "pool_id");
+    throw new HypervisorError(
+      "already_exists",
+      `libvirt already has a pool with uuid ${want.uuid} (${label(found.byUuid)}); ${removeHint(found.byUuid)}`,
+      "pool_id",
+    );
   }
   return "define";
 }

@@ -66,7 +66,8 @@ export function poolInfoOf(ctx: LibvirtContext, raw: RawPool): PoolInfo | undefi
   const type = typeOfLibvirt[parsed.type];
   if (type === undefined) return undefined;
   const active = raw.state === POOL_STATE.RUNNING || raw.state === POOL_STATE.DEGRADED;
-  if (raw.refreshError !== undefined) ctx.log.warn(`storage pool ${id}: refresh failed (${raw.refreshError}); libvirt reports it ${active ? "active" : "inactive"}`);
+  if (raw.refreshError !== undefined)
+    ctx.log.warn(`storage pool ${id}: refresh failed (${raw.refreshError}); libvirt reports it ${active ? "active" : "inactive"}`);
   const info: PoolInfo = {
     id,
     type,
@@ -84,7 +85,13 @@ export function poolInfoOf(ctx: LibvirtContext, raw: RawPool): PoolInfo | undefi
   if (parsed.type === "rbd" && parsed.sourceName !== undefined) info.rbdPool = parsed.sourceName;
   const source = sourceText(parsed);
   if (source !== undefined) info.source = source;
-  const error = raw.refreshError ?? (active ? undefined : raw.state === POOL_STATE.INACCESSIBLE ? "libvirt reports the pool inaccessible" : "the pool is not started (libvirt could not start it)");
+  const error =
+    raw.refreshError ??
+    (active
+      ? undefined
+      : raw.state === POOL_STATE.INACCESSIBLE
+        ? "libvirt reports the pool inaccessible"
+        : "the pool is not started (libvirt could not start it)");
   if (error !== undefined) info.error = error;
   return info;
 }
@@ -135,7 +142,11 @@ async function cephKey(def: Extract<PoolDefinition, { type: "rbd" }>): Promise<U
   } catch (err) {
     // With a secret uuid of its own, libvirt may already hold the key.
     if (def.ceph.secretUuid !== undefined) return undefined;
-    throw new HypervisorError("invalid_state", `config.ceph.keyring_path: cannot read the Ceph keyring ${path} (${(err as NodeJS.ErrnoException).code ?? "error"}); copy client.${def.ceph.user}'s keyring there`, "config.ceph.keyring_path");
+    throw new HypervisorError(
+      "invalid_state",
+      `config.ceph.keyring_path: cannot read the Ceph keyring ${path} (${(err as NodeJS.ErrnoException).code ?? "error"}); copy client.${def.ceph.user}'s keyring there`,
+      "config.ceph.keyring_path",
+    );
   }
   const key = keyringKey(text);
   if (key === undefined) throw new HypervisorError("invalid_state", `config.ceph.keyring_path: ${path} has no "key = ..." line`, "config.ceph.keyring_path");
@@ -147,11 +158,19 @@ async function secretFor(def: PoolDefinition): Promise<{ uuid: string; xml: stri
   if (uuid === undefined) return undefined;
   if (def.type === "rbd") {
     const value = await cephKey(def);
-    const xml = buildSecretXml({ uuid, description: `Ceph key of client.${def.ceph.user} for storage pool ${def.id}`, usage: { type: "ceph", name: `client.${def.ceph.user} secret for ${def.id}` } });
+    const xml = buildSecretXml({
+      uuid,
+      description: `Ceph key of client.${def.ceph.user} for storage pool ${def.id}`,
+      usage: { type: "ceph", name: `client.${def.ceph.user} secret for ${def.id}` },
+    });
     return value === undefined ? { uuid, xml } : { uuid, xml, value };
   }
   if (def.type === "iscsi" && def.iscsi.chap) {
-    const xml = buildSecretXml({ uuid, description: `CHAP password of ${def.iscsi.chap.user} for storage pool ${def.id}`, usage: { type: "iscsi", target: chapSecretUsage(def.id) } });
+    const xml = buildSecretXml({
+      uuid,
+      description: `CHAP password of ${def.iscsi.chap.user} for storage pool ${def.id}`,
+      usage: { type: "iscsi", target: chapSecretUsage(def.id) },
+    });
     return { uuid, xml, value: new TextEncoder().encode(def.iscsi.chap.password) };
   }
   return undefined;
@@ -160,7 +179,12 @@ async function secretFor(def: PoolDefinition): Promise<{ uuid: string; xml: stri
 /** libvirt's words for a pool type it was built without, as a precondition of this host. */
 function explainMissingBackend(err: unknown, type: string): never {
   if (err instanceof HypervisorError && /missing backend|no storage backend|not supported/i.test(err.message)) {
-    const pkg = type === "rbd" ? "libvirt-daemon-driver-storage-rbd" : type === "iscsi" ? "libvirt-daemon-driver-storage-iscsi and open-iscsi" : "libvirt-daemon-driver-storage";
+    const pkg =
+      type === "rbd"
+        ? "libvirt-daemon-driver-storage-rbd"
+        : type === "iscsi"
+          ? "libvirt-daemon-driver-storage-iscsi and open-iscsi"
+          : "libvirt-daemon-driver-storage";
     throw new HypervisorError("unsupported", `this host's libvirt cannot serve ${type} pools (${err.message}); install ${pkg}`, "type");
   }
   throw err;
@@ -216,7 +240,11 @@ async function definitionOf(ctx: LibvirtContext, id: string): Promise<ParsedPool
  */
 export async function destroyPool(ctx: LibvirtContext, id: string, users: (pool: PoolInfo) => Promise<string[]>): Promise<void> {
   if (id === DEFAULT_POOL_ID) {
-    throw new HypervisorError("invalid_state", `storage pool ${DEFAULT_POOL_ID} is this node's own storage (hypervisor.storage_path); it cannot be destroyed`, "pool_id");
+    throw new HypervisorError(
+      "invalid_state",
+      `storage pool ${DEFAULT_POOL_ID} is this node's own storage (hypervisor.storage_path); it cannot be destroyed`,
+      "pool_id",
+    );
   }
   const pool = await getPool(ctx, id);
   const inUse = await users(pool);

@@ -100,7 +100,16 @@ export function parseGroup(text: string): GroupEntry[] {
     const f = line.split(":");
     const [name, , gid, members] = f;
     if (f.length < 4 || !name || name.startsWith("+") || name.startsWith("-") || !ID.test(gid ?? "")) return [];
-    return [{ name, gid: Number(gid), members: (members ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "") }];
+    return [
+      {
+        name,
+        gid: Number(gid),
+        members: (members ?? "")
+          .split(",")
+          .map((m) => m.trim())
+          .filter((m) => m !== ""),
+      },
+    ];
   });
 }
 

@@ -10,7 +10,15 @@ import type { RawSnapshot } from "./ffi/snapshot.ts";
 
 function toSnapshot(vmId: string, raw: RawSnapshot): Snapshot {
   const p = parseSnapshotXml(raw.xml);
-  const s: Snapshot = { vmId, name: p.name, description: p.description, createdAt: p.createdAt, vmState: p.state, current: raw.current, hasMemory: p.hasMemory };
+  const s: Snapshot = {
+    vmId,
+    name: p.name,
+    description: p.description,
+    createdAt: p.createdAt,
+    vmState: p.state,
+    current: raw.current,
+    hasMemory: p.hasMemory,
+  };
   if (p.parent !== undefined) s.parent = p.parent;
   return s;
 }
@@ -44,7 +52,12 @@ export async function createSnapshot(ctx: LibvirtContext, id: string, opts: Snap
     const snap: Snapshot = { ...toSnapshot(id, raw), ...(opts.quiesce ? { quiesced: raw.quiesced } : {}) };
     if (raw.quiesceError !== undefined) ctx.log.warn(`snapshot ${name} of vm ${id} is not quiesced (crash-consistent): ${raw.quiesceError}`);
     const how = !opts.quiesce ? "" : raw.quiesced ? ", filesystems quiesced" : ", not quiesced: no guest agent answered";
-    emit(ctx, { type: "snapshot_created", vmId: id, message: `snapshot ${name} of vm ${id} created${how}`, details: { snapshot: name, ...(opts.quiesce ? { quiesced: String(raw.quiesced) } : {}) } });
+    emit(ctx, {
+      type: "snapshot_created",
+      vmId: id,
+      message: `snapshot ${name} of vm ${id} created${how}`,
+      details: { snapshot: name, ...(opts.quiesce ? { quiesced: String(raw.quiesced) } : {}) },
+    });
     return snap;
   });
 }
@@ -57,7 +70,14 @@ export async function revertSnapshot(ctx: LibvirtContext, id: string, name: stri
       const status = await fetchStatus(ctx, id);
       if (status.state === "running") ctx.startedAt.set(id, new Date());
       else ctx.startedAt.delete(id);
-      emit(ctx, { type: "snapshot_reverted", vmId: id, vmName: status.name, state: status.state, message: `vm ${id} reverted to snapshot ${name}`, details: { snapshot: name } });
+      emit(ctx, {
+        type: "snapshot_reverted",
+        vmId: id,
+        vmName: status.name,
+        state: status.state,
+        message: `vm ${id} reverted to snapshot ${name}`,
+        details: { snapshot: name },
+      });
       return status;
     }),
   );

@@ -30,11 +30,48 @@ export function vmStateOf(state: number, reason = 0): VmState {
 export const isActiveState = (state: number): boolean => state !== LIBVIRT_STATE.SHUTOFF && state !== LIBVIRT_STATE.NOSTATE;
 
 const REASONS: Record<number, string[]> = {
-  [LIBVIRT_STATE.RUNNING]: ["running", "booted", "migrated in", "restored", "reverted to a snapshot", "resumed", "migration cancelled", "save cancelled", "woken up", "crashed and kept running", "post-copy migration"],
+  [LIBVIRT_STATE.RUNNING]: [
+    "running",
+    "booted",
+    "migrated in",
+    "restored",
+    "reverted to a snapshot",
+    "resumed",
+    "migration cancelled",
+    "save cancelled",
+    "woken up",
+    "crashed and kept running",
+    "post-copy migration",
+  ],
   [LIBVIRT_STATE.BLOCKED]: ["blocked"],
-  [LIBVIRT_STATE.PAUSED]: ["paused", "paused by the user", "paused for migration", "paused for save", "paused for a core dump", "paused on a disk I/O error", "paused by the watchdog", "reverted to a paused snapshot", "paused while shutting down", "paused for a snapshot", "paused after a failed API call", "starting up", "paused in post-copy migration", "post-copy migration failed"],
+  [LIBVIRT_STATE.PAUSED]: [
+    "paused",
+    "paused by the user",
+    "paused for migration",
+    "paused for save",
+    "paused for a core dump",
+    "paused on a disk I/O error",
+    "paused by the watchdog",
+    "reverted to a paused snapshot",
+    "paused while shutting down",
+    "paused for a snapshot",
+    "paused after a failed API call",
+    "starting up",
+    "paused in post-copy migration",
+    "post-copy migration failed",
+  ],
   [LIBVIRT_STATE.SHUTDOWN]: ["shutting down", "shutting down at the guest's request"],
-  [LIBVIRT_STATE.SHUTOFF]: ["stopped", "shut down", "force stopped", "crashed", "migrated away", "saved", "failed to start", "reverted to a stopped snapshot", "stopped while libvirtd was down"],
+  [LIBVIRT_STATE.SHUTOFF]: [
+    "stopped",
+    "shut down",
+    "force stopped",
+    "crashed",
+    "migrated away",
+    "saved",
+    "failed to start",
+    "reverted to a stopped snapshot",
+    "stopped while libvirtd was down",
+  ],
   [LIBVIRT_STATE.CRASHED]: ["crashed", "guest panicked"],
   [LIBVIRT_STATE.PMSUSPENDED]: ["suspended by the guest"],
 };
@@ -46,11 +83,7 @@ export function stateReasonText(state: number, reason: number): string {
 
 export const LIFECYCLE = { DEFINED: 0, UNDEFINED: 1, STARTED: 2, SUSPENDED: 3, RESUMED: 4, STOPPED: 5, SHUTDOWN: 6, PMSUSPENDED: 7, CRASHED: 8 } as const;
 
-export type LifecycleMeaning =
-  | { kind: "created" }
-  | { kind: "deleted" }
-  | { kind: "state"; state: VmState; reason: string }
-  | { kind: "ignored" };
+export type LifecycleMeaning = { kind: "created" } | { kind: "deleted" } | { kind: "state"; state: VmState; reason: string } | { kind: "ignored" };
 
 const SUSPENDED_MIGRATED = 1;
 const STOPPED_DETAILS = ["shut down", "force stopped", "crashed", "migrated away", "saved", "failed", "reverted to a snapshot"];

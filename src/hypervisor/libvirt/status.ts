@@ -56,7 +56,7 @@ export function usageOf(parsed: ParsedDomain, stats: Stats, cpuPercent: number):
   // Guest-reported use needs the balloon driver's stats; else the QEMU process's resident size.
   const available = num(stats, "balloon.available");
   const unused = num(stats, "balloon.unused");
-  const usedKib = available !== undefined && unused !== undefined ? available - unused : num(stats, "balloon.rss") ?? num(stats, "balloon.current");
+  const usedKib = available !== undefined && unused !== undefined ? available - unused : (num(stats, "balloon.rss") ?? num(stats, "balloon.current"));
   return {
     cpuUsagePercent: cpuPercent,
     cpuTimeNs: num(stats, "cpu.time") ?? 0,

@@ -22,7 +22,9 @@ export interface FolderMode {
 
 /** "/", "/var", "/var/lib", ... path: every folder a process opening a file below path walks through. */
 export function foldersToCross(path: string): string[] {
-  const parts = resolve(path).split(sep).filter((p) => p !== "");
+  const parts = resolve(path)
+    .split(sep)
+    .filter((p) => p !== "");
   return ["/", ...parts.map((_, i) => `/${parts.slice(0, i + 1).join("/")}`)];
 }
 

@@ -90,7 +90,10 @@ const MKDIR_TYPES = new Set(["dir", "netfs"]);
  */
 function start(c: ffi.Connection, p: Pointer, type: string): void {
   if (MKDIR_TYPES.has(type)) ffi.buildPool(c, p);
-  if (type !== "logical") return ffi.startPool(c, p);
+  if (type !== "logical") {
+    ffi.startPool(c, p);
+    return;
+  }
   try {
     ffi.startPool(c, p);
   } catch {
@@ -120,7 +123,14 @@ export interface RawVolume {
 
 function rawVolume(c: ffi.Connection, v: Pointer): RawVolume {
   const info = ffi.volumeInfo(c, v);
-  return { name: ffi.volumeName(c, v), type: info.type, path: ffi.volumePath(c, v), capacity: info.capacity, allocation: info.allocation, xml: ffi.volumeXml(c, v) };
+  return {
+    name: ffi.volumeName(c, v),
+    type: info.type,
+    path: ffi.volumePath(c, v),
+    capacity: info.capacity,
+    allocation: info.allocation,
+    xml: ffi.volumeXml(c, v),
+  };
 }
 
 /** The pool by libvirt name, active (started when not); not_found naming it otherwise. */
@@ -338,7 +348,15 @@ export function createStorageOps(conn: () => ffi.Connection) {
     /** Deletes a volume by name; false when the pool has none of that name. */
     deleteVolumeNamed(poolName: string, name: string): boolean {
       const c = conn();
-      return activePool(c, poolName, (p) => ffi.withVolumeNamed(c, p, name, (v) => (ffi.deleteVolume(c, v, name), true)) ?? false);
+      return activePool(
+        c,
+        poolName,
+        (p) =>
+          ffi.withVolumeNamed(c, p, name, (v) => {
+            ffi.deleteVolume(c, v, name);
+            return true;
+          }) ?? false,
+      );
     },
 
     /** Grows a volume of the pool by name (growOnly); the capacity before and after. */

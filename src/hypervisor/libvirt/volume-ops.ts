@@ -91,7 +91,12 @@ function checkNewSize(bytes: number, withSource: boolean): void {
   if (!Number.isSafeInteger(bytes) || bytes < 0 || (bytes === 0 && !withSource)) {
     throw new HypervisorError("invalid_argument", `${field}: must be a positive number of bytes, got ${bytes}`, field);
   }
-  if (bytes > MAX_VOLUME_BYTES) throw new HypervisorError("invalid_argument", `${field}: ${bytes} bytes is more than the ${MAX_VOLUME_BYTES} bytes (64 TiB) a volume may have; was GiB meant?`, field);
+  if (bytes > MAX_VOLUME_BYTES)
+    throw new HypervisorError(
+      "invalid_argument",
+      `${field}: ${bytes} bytes is more than the ${MAX_VOLUME_BYTES} bytes (64 TiB) a volume may have; was GiB meant?`,
+      field,
+    );
   if (bytes % SECTOR_BYTES !== 0) throw new HypervisorError("invalid_argument", `${field}: must be a multiple of ${SECTOR_BYTES} bytes, got ${bytes}`, field);
 }
 
@@ -116,7 +121,8 @@ async function resolveImage(ctx: LibvirtContext, pool: PoolInfo, image: string):
   const here = pools.find((p) => p.id === pool.id) ?? { id: pool.id, path: pool.path };
   const tries = backingCandidates(image, here, pools, ctx.settings.cloudImagesDir);
   const found = await firstContained(tries, nodeStorageFs);
-  if (found === undefined) throw new HypervisorError("not_found", `${field}: image ${JSON.stringify(image)} not found in the storage pools or ${ctx.settings.cloudImagesDir}`, field);
+  if (found === undefined)
+    throw new HypervisorError("not_found", `${field}: image ${JSON.stringify(image)} not found in the storage pools or ${ctx.settings.cloudImagesDir}`, field);
   return found;
 }
 
@@ -136,7 +142,12 @@ export async function createVolume(ctx: LibvirtContext, poolId: string, nv: NewV
   const name = files ? newVolumeFileName(nv.name, format) : nv.name;
   const src = nv.source;
   if (src.kind === "empty") {
-    const xml = buildVolumeXml({ name, sizeBytes: nv.sizeBytes, ...(files ? { format } : {}), ...(pool.type === "iscsi" ? { allocationBytes: nv.sizeBytes } : {}) });
+    const xml = buildVolumeXml({
+      name,
+      sizeBytes: nv.sizeBytes,
+      ...(files ? { format } : {}),
+      ...(pool.type === "iscsi" ? { allocationBytes: nv.sizeBytes } : {}),
+    });
     const raw = await storageCall(ctx, `creating volume ${name} in storage pool ${pool.id}`, "createVolumeIn", lvPool, xml);
     ctx.log.info(`volume ${raw.path} created (${nv.sizeBytes} bytes, ${format})`);
     return made(ctx, pool, raw);
@@ -156,7 +167,12 @@ export async function createVolume(ctx: LibvirtContext, poolId: string, nv: NewV
   const size = overlaySize(nv.sizeBytes, base.size);
   if (!files) {
     // No overlays on raw devices: a copy of the volume (rbd: libvirt clones it in Ceph).
-    if (base.volume === undefined) throw new HypervisorError("unsupported", `source_id: images cannot be copied into a ${pool.type} pool; create the volume empty or from a volume of the pool`, "source_id");
+    if (base.volume === undefined)
+      throw new HypervisorError(
+        "unsupported",
+        `source_id: images cannot be copied into a ${pool.type} pool; create the volume empty or from a volume of the pool`,
+        "source_id",
+      );
     const xml = buildVolumeXml({ name, sizeBytes: size, ...(pool.type === "iscsi" ? { allocationBytes: size } : {}) });
     const raw = await storageCall(ctx, `copying volume ${base.volume} to ${name}`, "createVolumeIn", lvPool, xml, base.volume);
     return made(ctx, pool, raw);
@@ -181,7 +197,8 @@ export async function deleteVolume(ctx: LibvirtContext, poolId: string, volume: 
     throw new HypervisorError("invalid_state", `volume ${volume} is a disk of ${named(users)}; detach it or delete the vm first`, "volume_id");
   }
   const bases = await dependents(ctx, f);
-  if (bases.length > 0) throw new HypervisorError("invalid_state", `volume ${volume} is the base image of ${bases.join(", ")}; delete those first`, "volume_id");
+  if (bases.length > 0)
+    throw new HypervisorError("invalid_state", `volume ${volume} is the base image of ${bases.join(", ")}; delete those first`, "volume_id");
   const info = volumeInfoOf(f.pool, f.raw, vms);
   if (!(await storageCall(ctx, `deleting volume ${f.raw.name}`, "deleteVolumeNamed", f.lvPool, f.raw.name))) {
     throw new HypervisorError("not_found", `volume ${volume} not found in storage pool ${f.pool.id}`, "volume_id");
@@ -195,14 +212,23 @@ async function copyVolume(ctx: LibvirtContext, f: Found, dest: string, field: st
   const vms = await listVms(ctx);
   const running = usersOf(f.raw.path, vms).filter((vm) => vm.state !== "stopped" && vm.state !== "crashed");
   if (running.length > 0) {
-    throw new HypervisorError("invalid_state", `volume ${f.raw.name} is a disk of running ${named(running)}: a copy now would not be consistent; stop the vm, or snapshot the vm instead`, "volume_id");
+    throw new HypervisorError(
+      "invalid_state",
+      `volume ${f.raw.name} is a disk of running ${named(running)}: a copy now would not be consistent; stop the vm, or snapshot the vm instead`,
+      "volume_id",
+    );
   }
   await refuseExisting(ctx, f.pool, f.lvPool, dest);
   const files = fileBased(f.pool);
   const format: DiskFormat = parseVolumeXml(f.raw.xml).format === "qcow2" ? "qcow2" : "raw";
   const name = files ? newVolumeFileName(dest, format) : dest;
   checkVolumeName(name, field);
-  const xml = buildVolumeXml({ name, sizeBytes: f.raw.capacity, ...(files ? { format } : {}), ...(f.pool.type === "iscsi" ? { allocationBytes: f.raw.capacity } : {}) });
+  const xml = buildVolumeXml({
+    name,
+    sizeBytes: f.raw.capacity,
+    ...(files ? { format } : {}),
+    ...(f.pool.type === "iscsi" ? { allocationBytes: f.raw.capacity } : {}),
+  });
   const raw = await storageCall(ctx, `copying volume ${f.raw.name} to ${name}`, "createVolumeIn", f.lvPool, xml, f.raw.name);
   ctx.log.info(`volume ${f.raw.path} copied to ${raw.path}`);
   return volumeInfoOf(f.pool, raw, vms);
@@ -215,7 +241,8 @@ export async function cloneVolume(ctx: LibvirtContext, poolId: string, source: s
 
 export async function snapshotVolume(ctx: LibvirtContext, poolId: string, volume: string, snapshot: string): Promise<VolumeInfo> {
   checkVolumeName(snapshot, "snapshot_id");
-  if (snapshot.includes("@")) throw new HypervisorError("invalid_argument", `snapshot_id: must not contain "@", got ${JSON.stringify(snapshot)}`, "snapshot_id");
+  if (snapshot.includes("@"))
+    throw new HypervisorError("invalid_argument", `snapshot_id: must not contain "@", got ${JSON.stringify(snapshot)}`, "snapshot_id");
   const f = await find(ctx, poolId, volume);
   return copyVolume(ctx, f, snapshotVolumeName(posix.basename(volume), snapshot), "snapshot_id");
 }
@@ -243,7 +270,9 @@ export async function poolUsers(ctx: LibvirtContext, pool: PoolInfo): Promise<st
   const vms = await listVms(ctx);
   let paths = new Set<string>();
   if (pool.active) {
-    const raws = await storageCall(ctx, `listing the volumes of storage pool ${pool.id}`, "volumes", libvirtPoolName(pool.id, ctx.settings.poolName)).catch(() => []);
+    const raws = await storageCall(ctx, `listing the volumes of storage pool ${pool.id}`, "volumes", libvirtPoolName(pool.id, ctx.settings.poolName)).catch(
+      () => [],
+    );
     paths = new Set(raws.map((r) => r.path));
   }
   const root = pool.path === "" ? undefined : `${posix.resolve(pool.path)}/`;

@@ -39,7 +39,8 @@ interface Located {
 async function locate(ctx: LibvirtContext, pool: PoolDir, pools: readonly PoolDir[], volume: string): Promise<Located> {
   const tries = volumeFileNames(volume).map((n) => candidate(pool.path, n));
   const [byName, vms] = await Promise.all([firstContained(tries, nodeStorageFs), listVms(ctx)]);
-  const users = (path: string) => vms.flatMap((vm) => vm.spec.disks.filter((d) => d.device === "disk" && d.resolvedPath === path).map((d) => ({ vm, target: d.target })));
+  const users = (path: string) =>
+    vms.flatMap((vm) => vm.spec.disks.filter((d) => d.device === "disk" && d.resolvedPath === path).map((d) => ({ vm, target: d.target })));
   let path = byName;
   if (path === undefined && pool.id === DEFAULT_POOL_ID) {
     const roots = pools.map((p) => posix.resolve(p.path));

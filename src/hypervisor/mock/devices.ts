@@ -23,11 +23,7 @@ export function resolveNic(nic: NicSpec, existing: readonly NicSpec[], random: (
   return { ...nic, mac };
 }
 
-export function resolveDevices(
-  disks: readonly DiskSpec[],
-  nics: readonly NicSpec[],
-  random: () => number,
-): { disks: DiskSpec[]; nics: NicSpec[] } {
+export function resolveDevices(disks: readonly DiskSpec[], nics: readonly NicSpec[], random: () => number): { disks: DiskSpec[]; nics: NicSpec[] } {
   const outDisks: DiskSpec[] = [];
   for (const d of disks) outDisks.push(resolveDisk(d, outDisks));
   const requested = nics.flatMap((n) => (n.mac ? [n.mac.toLowerCase()] : []));

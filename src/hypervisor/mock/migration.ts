@@ -16,12 +16,7 @@ function bytesToMove(vm: MockVm, opts: MigrateOptions): number {
   return (opts.live ? vm.spec.memoryMib * 1024 * 1024 : DEFINITION_BYTES) + disks;
 }
 
-export async function* migrateVm(
-  ctx: MockContext,
-  id: string,
-  opts: MigrateOptions,
-  signal: AbortSignal,
-): AsyncGenerator<MigrationProgress> {
+export async function* migrateVm(ctx: MockContext, id: string, opts: MigrateOptions, signal: AbortSignal): AsyncGenerator<MigrationProgress> {
   const target = validateMigrationUri(opts.targetUri, "target_uri");
   const startedAt = ctx.now();
   const { vm, previous } = await withVm(ctx, id, (vm) => {

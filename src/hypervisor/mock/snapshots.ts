@@ -7,8 +7,7 @@ import type { Snapshot, SnapshotOptions, VmState, VmStatus } from "../types.ts";
 import { validateSnapshotName } from "../validation.ts";
 import { changed, emitVm, type MockContext, type MockVm, refuseBusy, type SnapshotRecord, setState, statusOf, withVm } from "./context.ts";
 
-const snapshotNotFound = (vm: MockVm, name: string) =>
-  new HypervisorError("not_found", `snapshot "${name}" of vm ${vm.id} not found`);
+const snapshotNotFound = (vm: MockVm, name: string) => new HypervisorError("not_found", `snapshot "${name}" of vm ${vm.id} not found`);
 
 function toSnapshot(vm: MockVm, s: SnapshotRecord): Snapshot {
   return {

@@ -6,7 +6,19 @@
 import { mkdir, statfs } from "node:fs/promises";
 import { posix } from "node:path";
 import { HypervisorError } from "../errors.ts";
-import { checkVolumeName, growOnly, MAX_VOLUME_BYTES, newVolumeFileName, nodeStorageFs, overlaySize, planDisk, SECTOR_BYTES, type PoolDir, type StorageFs, volumeFileNames } from "../storage/index.ts";
+import {
+  checkVolumeName,
+  growOnly,
+  MAX_VOLUME_BYTES,
+  newVolumeFileName,
+  nodeStorageFs,
+  overlaySize,
+  planDisk,
+  SECTOR_BYTES,
+  type PoolDir,
+  type StorageFs,
+  volumeFileNames,
+} from "../storage/index.ts";
 import { poolSourceText, snapshotVolumeName, validatePoolDefinition } from "../storage/pool-definition.ts";
 import { buildVolumeDiskXml } from "../libvirt/domain-xml/volume-disk-xml.ts";
 import { DEFAULT_POOL_ID, type DiskSpec, type NewVolume, type PoolDefinition, type PoolInfo, type VolumeAttachInfo, type VolumeInfo } from "../types.ts";
@@ -42,14 +54,15 @@ export function poolRoot(def: PoolDefinition): string {
     case "rbd":
       return `rbd:${def.ceph.pool}`;
     case "iscsi":
-      return def.iscsi.volumeGroup !== undefined ? `/dev/${def.iscsi.volumeGroup}` : `/dev/disk/by-path/ip-${def.iscsi.portal.host}:${def.iscsi.portal.port}-iscsi-${def.iscsi.target}`;
+      return def.iscsi.volumeGroup !== undefined
+        ? `/dev/${def.iscsi.volumeGroup}`
+        : `/dev/disk/by-path/ip-${def.iscsi.portal.host}:${def.iscsi.portal.port}-iscsi-${def.iscsi.target}`;
   }
 }
 
 const fileBased = (def: PoolDefinition) => def.type === "dir" || def.type === "netfs";
 
-export const poolDirs = (ctx: MockContext): PoolDir[] =>
-  [...ctx.storage.pools.values()].filter(fileBased).map((p) => ({ id: p.id, path: poolRoot(p) }));
+export const poolDirs = (ctx: MockContext): PoolDir[] => [...ctx.storage.pools.values()].filter(fileBased).map((p) => ({ id: p.id, path: poolRoot(p) }));
 
 /** Recorded volumes exist for the storage rules, beside whatever is really on disk. */
 export function mockFs(ctx: MockContext): StorageFs {
@@ -128,7 +141,12 @@ async function poolInfo(ctx: MockContext, def: PoolDefinition): Promise<PoolInfo
 
 function definedPool(ctx: MockContext, id: string): PoolDefinition {
   const def = ctx.storage.pools.get(id);
-  if (!def) throw new HypervisorError("not_found", `storage pool ${id} not found on this node; create it with InitStoragePool (pools: ${[...ctx.storage.pools.keys()].join(", ")})`, "pool_id");
+  if (!def)
+    throw new HypervisorError(
+      "not_found",
+      `storage pool ${id} not found on this node; create it with InitStoragePool (pools: ${[...ctx.storage.pools.keys()].join(", ")})`,
+      "pool_id",
+    );
   return def;
 }
 
@@ -138,7 +156,13 @@ export async function initPool(ctx: MockContext, def: PoolDefinition): Promise<P
   assertOpen(ctx);
   validatePoolDefinition(def);
   const existing = ctx.storage.pools.get(def.id);
-  if (existing && !sameDefinition({ ...existing, ...(existing.type === "dir" ? { capacityBytes: undefined } : {}) } as PoolDefinition, { ...def, ...(def.type === "dir" ? { capacityBytes: undefined } : {}) } as PoolDefinition)) {
+  if (
+    existing &&
+    !sameDefinition(
+      { ...existing, ...(existing.type === "dir" ? { capacityBytes: undefined } : {}) } as PoolDefinition,
+      { ...def, ...(def.type === "dir" ? { capacityBytes: undefined } : {}) } as PoolDefinition,
+    )
+  ) {
     throw new HypervisorError(
       "already_exists",
       `storage pool ${def.id} already exists as a ${existing.type} pool at ${poolSourceText(existing) ?? poolRoot(existing)}, not ${poolSourceText(def) ?? poolRoot(def)}; destroy it first to change it`,
@@ -199,7 +223,11 @@ function findForResize(ctx: MockContext, pool: PoolDefinition, name: string): Mo
       vm.spec.disks.filter((d) => d.device === "disk" && d.id === name && recordedVolume(ctx, d.resolvedPath) !== undefined).map((d) => ({ vm, d })),
     );
     if (owners.length > 1) {
-      throw new HypervisorError("invalid_state", `disk id ${name} is used by several VMs (${owners.map((o) => o.vm.id).join(", ")}); name the volume file instead`, "volume_id");
+      throw new HypervisorError(
+        "invalid_state",
+        `disk id ${name} is used by several VMs (${owners.map((o) => o.vm.id).join(", ")}); name the volume file instead`,
+        "volume_id",
+      );
     }
     const owner = owners[0];
     if (owner) return recordedVolume(ctx, owner.d.resolvedPath)!;
@@ -217,12 +245,21 @@ export async function resizeVolume(ctx: MockContext, poolId: string, name: strin
 
 export async function destroyPool(ctx: MockContext, id: string): Promise<void> {
   assertOpen(ctx);
-  if (id === DEFAULT_POOL_ID) throw new HypervisorError("invalid_state", `storage pool ${DEFAULT_POOL_ID} is this node's own storage (hypervisor.storage_path); it cannot be destroyed`, "pool_id");
+  if (id === DEFAULT_POOL_ID)
+    throw new HypervisorError(
+      "invalid_state",
+      `storage pool ${DEFAULT_POOL_ID} is this node's own storage (hypervisor.storage_path); it cannot be destroyed`,
+      "pool_id",
+    );
   const def = definedPool(ctx, id);
   const root = `${poolRoot(def)}/`;
   const users = usersOf(ctx, (p) => p.startsWith(root));
   if (users.length > 0) {
-    throw new HypervisorError("invalid_state", `storage pool ${id} holds disks of ${users.map((vm) => `vm ${vm.spec.name} (${vm.id})`).join(", ")}; delete those vms or their disks first`, "pool_id");
+    throw new HypervisorError(
+      "invalid_state",
+      `storage pool ${id} holds disks of ${users.map((vm) => `vm ${vm.spec.name} (${vm.id})`).join(", ")}; delete those vms or their disks first`,
+      "pool_id",
+    );
   }
   ctx.storage.pools.delete(id);
   // Like libvirt, the data stays; the mock forgets the pool's volumes with it.
@@ -232,13 +269,22 @@ export async function destroyPool(ctx: MockContext, id: string): Promise<void> {
 export async function listVolumes(ctx: MockContext, poolId: string): Promise<VolumeInfo[]> {
   assertOpen(ctx);
   definedPool(ctx, poolId);
-  return [...ctx.storage.volumes.values()].filter((v) => v.poolId === poolId).map((v) => infoOf(ctx, v)).sort((a, b) => a.name.localeCompare(b.name));
+  return [...ctx.storage.volumes.values()]
+    .filter((v) => v.poolId === poolId)
+    .map((v) => infoOf(ctx, v))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function checkNewSize(bytes: number, withSource: boolean): void {
   const field = "size_bytes";
-  if (!Number.isSafeInteger(bytes) || bytes < 0 || (bytes === 0 && !withSource)) throw new HypervisorError("invalid_argument", `${field}: must be a positive number of bytes, got ${bytes}`, field);
-  if (bytes > MAX_VOLUME_BYTES) throw new HypervisorError("invalid_argument", `${field}: ${bytes} bytes is more than the ${MAX_VOLUME_BYTES} bytes (64 TiB) a volume may have; was GiB meant?`, field);
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || (bytes === 0 && !withSource))
+    throw new HypervisorError("invalid_argument", `${field}: must be a positive number of bytes, got ${bytes}`, field);
+  if (bytes > MAX_VOLUME_BYTES)
+    throw new HypervisorError(
+      "invalid_argument",
+      `${field}: ${bytes} bytes is more than the ${MAX_VOLUME_BYTES} bytes (64 TiB) a volume may have; was GiB meant?`,
+      field,
+    );
   if (bytes % SECTOR_BYTES !== 0) throw new HypervisorError("invalid_argument", `${field}: must be a multiple of ${SECTOR_BYTES} bytes, got ${bytes}`, field);
 }
 
@@ -260,12 +306,19 @@ export async function createVolume(ctx: MockContext, poolId: string, nv: NewVolu
   if (src.kind === "empty") return add(ctx, def, nv.name, { sizeBytes: nv.sizeBytes, format });
   if (src.kind === "image") {
     if (src.image === "") throw new HypervisorError("invalid_argument", "source_id: an image path or name is required", "source_id");
-    if (!fileBased(def)) throw new HypervisorError("unsupported", `source_id: images cannot be copied into a ${def.type} pool; create the volume empty or from a volume of the pool`, "source_id");
+    if (!fileBased(def))
+      throw new HypervisorError(
+        "unsupported",
+        `source_id: images cannot be copied into a ${def.type} pool; create the volume empty or from a volume of the pool`,
+        "source_id",
+      );
     return add(ctx, def, nv.name, { sizeBytes: nv.sizeBytes, format: "qcow2", backingPath: src.image });
   }
   const base = mustFind(ctx, def, src.kind === "clone" ? src.volume : snapshotVolumeName(src.volume, src.snapshot), "source_id");
   const size = overlaySize(nv.sizeBytes, base.sizeBytes);
-  return fileBased(def) ? add(ctx, def, nv.name, { sizeBytes: size, format: "qcow2", backingPath: base.path }) : add(ctx, def, nv.name, { sizeBytes: size, format: "raw" });
+  return fileBased(def)
+    ? add(ctx, def, nv.name, { sizeBytes: size, format: "qcow2", backingPath: base.path })
+    : add(ctx, def, nv.name, { sizeBytes: size, format: "raw" });
 }
 
 export async function deleteVolume(ctx: MockContext, poolId: string, name: string): Promise<VolumeInfo> {
@@ -273,7 +326,12 @@ export async function deleteVolume(ctx: MockContext, poolId: string, name: strin
   const def = definedPool(ctx, poolId);
   const v = mustFind(ctx, def, name);
   const users = usersOf(ctx, (p) => p === v.path);
-  if (users.length > 0) throw new HypervisorError("invalid_state", `volume ${name} is a disk of ${users.map((vm) => `vm ${vm.spec.name} (${vm.id})`).join(", ")}; detach it or delete the vm first`, "volume_id");
+  if (users.length > 0)
+    throw new HypervisorError(
+      "invalid_state",
+      `volume ${name} is a disk of ${users.map((vm) => `vm ${vm.spec.name} (${vm.id})`).join(", ")}; detach it or delete the vm first`,
+      "volume_id",
+    );
   const bases = [...ctx.storage.volumes.values()].filter((o) => o.backingPath === v.path).map((o) => posix.basename(o.path));
   if (bases.length > 0) throw new HypervisorError("invalid_state", `volume ${name} is the base image of ${bases.join(", ")}; delete those first`, "volume_id");
   const info = infoOf(ctx, v);
@@ -284,7 +342,12 @@ export async function deleteVolume(ctx: MockContext, poolId: string, name: strin
 function copy(ctx: MockContext, def: PoolDefinition, v: MockVolume, dest: string, field: string): VolumeInfo {
   checkVolumeName(dest, field);
   const running = usersOf(ctx, (p) => p === v.path).filter((vm) => vm.state !== "stopped" && vm.state !== "crashed");
-  if (running.length > 0) throw new HypervisorError("invalid_state", `volume ${posix.basename(v.path)} is a disk of running ${running.map((vm) => `vm ${vm.spec.name} (${vm.id})`).join(", ")}: a copy now would not be consistent; stop the vm, or snapshot the vm instead`, "volume_id");
+  if (running.length > 0)
+    throw new HypervisorError(
+      "invalid_state",
+      `volume ${posix.basename(v.path)} is a disk of running ${running.map((vm) => `vm ${vm.spec.name} (${vm.id})`).join(", ")}: a copy now would not be consistent; stop the vm, or snapshot the vm instead`,
+      "volume_id",
+    );
   return add(ctx, def, dest, { sizeBytes: v.sizeBytes, format: v.format });
 }
 
@@ -297,7 +360,8 @@ export async function cloneVolume(ctx: MockContext, poolId: string, source: stri
 export async function snapshotVolume(ctx: MockContext, poolId: string, volume: string, snapshot: string): Promise<VolumeInfo> {
   assertOpen(ctx);
   checkVolumeName(snapshot, "snapshot_id");
-  if (snapshot.includes("@")) throw new HypervisorError("invalid_argument", `snapshot_id: must not contain "@", got ${JSON.stringify(snapshot)}`, "snapshot_id");
+  if (snapshot.includes("@"))
+    throw new HypervisorError("invalid_argument", `snapshot_id: must not contain "@", got ${JSON.stringify(snapshot)}`, "snapshot_id");
   const def = definedPool(ctx, poolId);
   return copy(ctx, def, mustFind(ctx, def, volume), snapshotVolumeName(volume, snapshot), "snapshot_id");
 }

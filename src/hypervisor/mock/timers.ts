@@ -19,11 +19,14 @@ export function createTimers(): Timers {
 
   function after(ms: number, fn: () => void, onClear?: () => void): () => void {
     if (cleared) return () => {};
-    const handle = setTimeout(() => {
-      live.delete(handle);
-      fn();
-      // setTimeout fires at once beyond 2^31-1 ms; clamp so a huge timeout stays huge.
-    }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
+    const handle = setTimeout(
+      () => {
+        live.delete(handle);
+        fn();
+        // setTimeout fires at once beyond 2^31-1 ms; clamp so a huge timeout stays huge.
+      },
+      Math.min(Math.max(0, ms), 2 ** 31 - 1),
+    );
     handle.unref?.();
     live.set(handle, onClear);
     return () => {

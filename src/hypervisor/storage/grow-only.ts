@@ -24,7 +24,11 @@ export function growOnly(volume: string, currentBytes: number, newBytes: number)
     throw new HypervisorError("invalid_argument", `${field}: must be a positive number of bytes, got ${newBytes}`, field);
   }
   if (newBytes > MAX_VOLUME_BYTES) {
-    throw new HypervisorError("invalid_argument", `${field}: ${newBytes} bytes is more than the ${MAX_VOLUME_BYTES} bytes (64 TiB) a volume may have; was GiB meant?`, field);
+    throw new HypervisorError(
+      "invalid_argument",
+      `${field}: ${newBytes} bytes is more than the ${MAX_VOLUME_BYTES} bytes (64 TiB) a volume may have; was GiB meant?`,
+      field,
+    );
   }
   if (newBytes % SECTOR_BYTES !== 0) {
     throw new HypervisorError("invalid_argument", `${field}: must be a multiple of ${SECTOR_BYTES} bytes, got ${newBytes}`, field);

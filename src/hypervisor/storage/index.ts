@@ -3,7 +3,19 @@
 // the node adds, resize limits, and what an image's header says. Pure apart from a StorageFs
 // (and readImageInfo/readHeader, the thin readers).
 
-export { planDisk, poolById, checkVolumeName, volumeFileNames, newVolumeFileName, generatedVolumeName, backingCandidates, IMAGE_EXTENSIONS, type DiskPlan, type PlanOptions, type PoolDir } from "./plan-disk.ts";
+export {
+  planDisk,
+  poolById,
+  checkVolumeName,
+  volumeFileNames,
+  newVolumeFileName,
+  generatedVolumeName,
+  backingCandidates,
+  IMAGE_EXTENSIONS,
+  type DiskPlan,
+  type PlanOptions,
+  type PoolDir,
+} from "./plan-disk.ts";
 export { resolveIsoPath, isoCandidates } from "./iso-path.ts";
 export { cdromForDevice, cdromOfVm } from "./cdrom-device.ts";
 export { withNodeCdroms, withoutNodeCdroms, emptyCdrom, emptyCdromId, cloudInitCdrom, cloudInitIsoName, cloudInitDrive } from "./node-cdroms.ts";

@@ -37,7 +37,11 @@ export async function resolveIsoPath(
     throw new HypervisorError("invalid_argument", `${field}: an ISO name must be a non-empty path relative to a storage pool`, field);
   }
   if (relative.startsWith("/")) {
-    throw new HypervisorError("invalid_argument", `${field}: ${JSON.stringify(relative)} is absolute; give it as a path, or name it relative to a storage pool`, field);
+    throw new HypervisorError(
+      "invalid_argument",
+      `${field}: ${JSON.stringify(relative)} is absolute; give it as a path, or name it relative to a storage pool`,
+      field,
+    );
   }
   const dirs = [...pools.map((p) => p.path), ...extraDirs];
   const tries = unique(dirs.flatMap((d) => isoCandidates(d, relative)));

@@ -40,7 +40,11 @@ export async function firstContained(candidates: readonly Candidate[], fs: Stora
 /** Candidates in order, each path once. */
 export function unique(candidates: readonly Candidate[]): Candidate[] {
   const seen = new Set<string>();
-  return candidates.filter((c) => (seen.has(c.path) ? false : (seen.add(c.path), true)));
+  return candidates.filter((c) => {
+    if (seen.has(c.path)) return false;
+    seen.add(c.path);
+    return true;
+  });
 }
 
 /** The directories of candidates, each once, in order (for error messages). */

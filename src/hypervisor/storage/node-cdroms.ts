@@ -38,11 +38,20 @@ export const cloudInitIsoName = (vmId: string) => `${vmId}-cloud-init.iso`;
 export function withNodeCdroms(disks: readonly DiskSpec[], cloudInitIso?: string, field = "spec.disks"): DiskSpec[] {
   const reserved = disks.findIndex((d) => d.id === CLOUD_INIT_CDROM_ID);
   if (reserved >= 0) {
-    throw new HypervisorError("invalid_argument", `${field}[${reserved}].id: "${CLOUD_INIT_CDROM_ID}" is reserved for the node's cloud-init CD-ROM`, `${field}[${reserved}].id`);
+    throw new HypervisorError(
+      "invalid_argument",
+      `${field}[${reserved}].id: "${CLOUD_INIT_CDROM_ID}" is reserved for the node's cloud-init CD-ROM`,
+      `${field}[${reserved}].id`,
+    );
   }
   const out = [...disks];
   if (!out.some((d) => d.device === "cdrom")) out.push(emptyCdrom(emptyCdromId(disks)));
-  if (cloudInitIso !== undefined) out.splice(out.findIndex((d) => d.device === "cdrom"), 0, cloudInitCdrom(cloudInitIso));
+  if (cloudInitIso !== undefined)
+    out.splice(
+      out.findIndex((d) => d.device === "cdrom"),
+      0,
+      cloudInitCdrom(cloudInitIso),
+    );
   return out;
 }
 

@@ -70,10 +70,13 @@ export const generatedVolumeName = (vmId: string, diskId: string, format: DiskFo
 
 /** A volume name is one file name in the pool's directory. */
 export function checkVolumeName(volume: string, field: string): void {
-  const bad =
-    volume === "" || volume === "." || volume === ".." || volume.includes("/") || volume.includes("\0") || Buffer.byteLength(volume) > 255;
+  const bad = volume === "" || volume === "." || volume === ".." || volume.includes("/") || volume.includes("\0") || Buffer.byteLength(volume) > 255;
   if (bad) {
-    throw new HypervisorError("invalid_argument", `${field}: ${JSON.stringify(volume.slice(0, 80))} is not a volume name (one file name in the pool, no "/")`, field);
+    throw new HypervisorError(
+      "invalid_argument",
+      `${field}: ${JSON.stringify(volume.slice(0, 80))} is not a volume name (one file name in the pool, no "/")`,
+      field,
+    );
   }
 }
 
@@ -128,7 +131,11 @@ export async function planDisk(vmId: string, disk: DiskSpec, pools: readonly Poo
   const image = disk.newImage;
   const name = volume !== undefined ? newVolumeFileName(volume, image.format) : generatedVolumeName(vmId, disk.id, image.format);
   if (volume !== undefined && mismatchedExtension(name, image.format)) {
-    throw new HypervisorError("invalid_argument", `${field}.format: volume ${JSON.stringify(volume)} is named as another format than the ${image.format} asked for`, `${field}.format`);
+    throw new HypervisorError(
+      "invalid_argument",
+      `${field}.format: volume ${JSON.stringify(volume)} is named as another format than the ${image.format} asked for`,
+      `${field}.format`,
+    );
   }
   const path = posix.join(pool.path, name);
   if (await fs.isFile(path)) {

@@ -13,7 +13,7 @@ const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV6_RE = /^[0-9A-Fa-f:.]{2,45}$/;
 /** mount -o options: no commas (they separate options), no spaces, no quotes. */
-const MOUNT_OPTION_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:=\/+-]{0,127}$/;
+const MOUNT_OPTION_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:=/+-]{0,127}$/;
 const CEPH_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const IQN_RE = /^(iqn\.\d{4}-\d{2}\.[A-Za-z0-9.-]+(:[\x21-\x7e]+)?|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16,32})$/;
 const VG_RE = /^[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}$/;
@@ -99,12 +99,17 @@ export function validatePoolDefinition(def: PoolDefinition): void {
       const ceph = def.ceph;
       if (!CEPH_NAME_RE.test(ceph.pool)) throw bad("config.ceph.pool_name", `must be a Ceph pool name, got ${show(ceph.pool)}`);
       if (ceph.monitors.length === 0) throw bad("config.ceph.monitors", "at least one monitor (host:port) is required");
-      ceph.monitors.forEach((m, i) => checkHost(m.host, `config.ceph.monitors[${i}]`));
+      for (const [i, m] of ceph.monitors.entries()) checkHost(m.host, `config.ceph.monitors[${i}]`);
       if (!CEPH_NAME_RE.test(ceph.user)) throw bad("config.ceph.user", `must be a Ceph user name without "client.", got ${show(ceph.user)}`);
-      if (ceph.keyringPath !== "" && !ceph.keyringPath.startsWith("/")) throw bad("config.ceph.keyring_path", `must be an absolute path, got ${show(ceph.keyringPath)}`);
+      if (ceph.keyringPath !== "" && !ceph.keyringPath.startsWith("/"))
+        throw bad("config.ceph.keyring_path", `must be an absolute path, got ${show(ceph.keyringPath)}`);
       if (ceph.secretUuid !== undefined && !UUID_RE.test(ceph.secretUuid)) throw bad("config.ceph.secret_uuid", `must be a UUID, got ${show(ceph.secretUuid)}`);
       if (ceph.namespace !== "") {
-        throw new HypervisorError("unsupported", `config.ceph.namespace: libvirt's rbd pools cannot be limited to a namespace (${show(ceph.namespace)}); use a Ceph pool of its own`, "config.ceph.namespace");
+        throw new HypervisorError(
+          "unsupported",
+          `config.ceph.namespace: libvirt's rbd pools cannot be limited to a namespace (${show(ceph.namespace)}); use a Ceph pool of its own`,
+          "config.ceph.namespace",
+        );
       }
       return;
     }
@@ -116,7 +121,8 @@ export function validatePoolDefinition(def: PoolDefinition): void {
       if (is.chap && (!CEPH_NAME_RE.test(is.chap.user) || is.chap.password === "" || CONTROL_RE.test(is.chap.password))) {
         throw bad("config.iscsi.chap_user", "CHAP needs a user name (letters, digits, . _ -) and a password");
       }
-      if (is.volumeGroup !== undefined && !VG_RE.test(is.volumeGroup)) throw bad("config.iscsi.volume_group", `must be an LVM volume group name, got ${show(is.volumeGroup)}`);
+      if (is.volumeGroup !== undefined && !VG_RE.test(is.volumeGroup))
+        throw bad("config.iscsi.volume_group", `must be an LVM volume group name, got ${show(is.volumeGroup)}`);
       return;
     }
     default:

@@ -27,7 +27,7 @@ export const tcpConnect: Connector = (ep, timeoutMs) =>
     socket.once("error", (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       socket.destroy();
-      reject(new Error(err.code === "ECONNREFUSED" ? "connection refused" : err.code ?? err.message));
+      reject(new Error(err.code === "ECONNREFUSED" ? "connection refused" : (err.code ?? err.message)));
     });
   });
 
@@ -58,7 +58,11 @@ export async function requireReachable(
 export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HypervisorError("unavailable", `${what} did not finish within ${Math.round(ms / 1000)} s; it goes on in the background, ask again later`)), ms);
+    timer = setTimeout(
+      () =>
+        reject(new HypervisorError("unavailable", `${what} did not finish within ${Math.round(ms / 1000)} s; it goes on in the background, ask again later`)),
+      ms,
+    );
   });
   try {
     return await Promise.race([promise, late]);

@@ -14,15 +14,7 @@ import {
   PowerState as PPowerState,
   VMTransition as PVMTransition,
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
-import type {
-  CpuMode,
-  DiskBus,
-  DiskFormat,
-  Firmware,
-  MigrationPhase,
-  NicModel,
-  VmState,
-} from "../../hypervisor/types.ts";
+import type { CpuMode, DiskBus, DiskFormat, Firmware, MigrationPhase, NicModel, VmState } from "../../hypervisor/types.ts";
 
 /** A two-way table. */
 function table<D extends string, P extends number>(pairs: [D, P][]) {

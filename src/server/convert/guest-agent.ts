@@ -17,7 +17,13 @@ export function guestAgentToWire(f: GuestFacts): GuestAgentInfo {
     kernelVersion: f.kernelVersion ?? "",
     hostname: f.hostname ?? "",
     ipAddresses: f.ipAddresses,
-    interfaces: f.interfaces.map((i) => ({ name: i.name, macAddress: i.macAddress, ipv4Addresses: i.ipv4Addresses, ipv6Addresses: i.ipv6Addresses, isUp: i.isUp })),
+    interfaces: f.interfaces.map((i) => ({
+      name: i.name,
+      macAddress: i.macAddress,
+      ipv4Addresses: i.ipv4Addresses,
+      ipv6Addresses: i.ipv6Addresses,
+      isUp: i.isUp,
+    })),
     ...(f.usage
       ? {
           resourceUsage: {

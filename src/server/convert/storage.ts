@@ -94,12 +94,20 @@ export function poolDefinitionFromWire(req: InitStoragePoolRequest, dirs: PoolFo
     case StoragePoolType.NFS: {
       const nfs = config?.nfs;
       if (!nfs) throw invalidField("config.nfs", "is required for an NFS pool");
-      const options = nfs.options.split(",").map((o) => o.trim()).filter((o) => o !== "");
+      const options = nfs.options
+        .split(",")
+        .map((o) => o.trim())
+        .filter((o) => o !== "");
       return {
         id,
         type: "netfs",
         path: nfs.mountPoint || posix.join(dirs.mountsDir, `nfs-${id}`),
-        nfs: { server: required(nfs.server, "config.nfs.server"), exportPath: required(nfs.exportPath, "config.nfs.export_path"), version: nfs.version || DEFAULT_NFS_VERSION, options },
+        nfs: {
+          server: required(nfs.server, "config.nfs.server"),
+          exportPath: required(nfs.exportPath, "config.nfs.export_path"),
+          version: nfs.version || DEFAULT_NFS_VERSION,
+          options,
+        },
       };
     }
     case StoragePoolType.CEPH_RBD: {
@@ -123,7 +131,8 @@ export function poolDefinitionFromWire(req: InitStoragePoolRequest, dirs: PoolFo
     case StoragePoolType.ISCSI: {
       const is = config?.iscsi;
       if (!is) throw invalidField("config.iscsi", "is required for an iSCSI pool");
-      if (is.chapEnabled && (is.chapUser === "" || is.chapPassword === "")) throw invalidField("config.iscsi.chap_user", "CHAP needs chap_user and chap_password");
+      if (is.chapEnabled && (is.chapUser === "" || is.chapPassword === ""))
+        throw invalidField("config.iscsi.chap_user", "CHAP needs chap_user and chap_password");
       return {
         id,
         type: "iscsi",
@@ -138,10 +147,7 @@ export function poolDefinitionFromWire(req: InitStoragePoolRequest, dirs: PoolFo
     }
     default:
       // The reference node's words (contract 7.6), with what this node serves.
-      throw invalidField(
-        "type",
-        `Invalid pool type ${StoragePoolType[req.type] ?? req.type}; this node serves LOCAL_DIR, NFS, CEPH_RBD and ISCSI pools`,
-      );
+      throw invalidField("type", `Invalid pool type ${StoragePoolType[req.type] ?? req.type}; this node serves LOCAL_DIR, NFS, CEPH_RBD and ISCSI pools`);
   }
 }
 
@@ -156,7 +162,8 @@ export function volumeSourceFromWire(req: CreateVolumeRequest): VolumeSource {
       return { kind: "image", image: required(req.sourceId, "source_id") };
     case VolumeSourceType.VOLUME_SOURCE_SNAPSHOT: {
       const at = req.sourceId.lastIndexOf("@");
-      if (at <= 0 || at === req.sourceId.length - 1) throw invalidField("source_id", `a snapshot source is "<volume>@<snapshot>", got ${JSON.stringify(req.sourceId.slice(0, 80))}`);
+      if (at <= 0 || at === req.sourceId.length - 1)
+        throw invalidField("source_id", `a snapshot source is "<volume>@<snapshot>", got ${JSON.stringify(req.sourceId.slice(0, 80))}`);
       return { kind: "snapshot", volume: req.sourceId.slice(0, at), snapshot: req.sourceId.slice(at + 1) };
     }
     default:

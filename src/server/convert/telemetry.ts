@@ -76,9 +76,7 @@ export function toNodeMetrics(tick: { host: HostSample; vms: VmMetrics[]; vmsMea
   const { host } = tick;
   const m = host.memory;
   // Repeated by CPU number; offline CPUs are absent, so the list follows the kernel's numbering of online CPUs.
-  const perCpu = [...(host.cpu?.perCpuUsagePercent ?? new Map<string, number>())]
-    .sort((a, b) => Number(a[0]) - Number(b[0]))
-    .map(([, pct]) => pct);
+  const perCpu = [...(host.cpu?.perCpuUsagePercent ?? new Map<string, number>())].sort((a, b) => Number(a[0]) - Number(b[0])).map(([, pct]) => pct);
   return create(NodeMetricsSchema, {
     timestamp: timestampFromDate(host.timestamp),
     cpuUsagePercent: host.cpu?.usagePercent ?? 0,

@@ -54,7 +54,10 @@ function diskInput(p: PDiskSpec, index: number, field: string): DiskSpecInput {
   // size_gib and backing_file describe an image the node creates: never one given by path.
   const creates = where.path === undefined && (sizeGib > 0 || p.backingFile !== "");
   if (where.path === undefined && where.volume === undefined && !creates) {
-    throw invalidField(`${field}.path`, "give an existing image (an absolute path, or a volume name in pool_id's pool), or size_gib or backing_file for a new one");
+    throw invalidField(
+      `${field}.path`,
+      "give an existing image (an absolute path, or a volume name in pool_id's pool), or size_gib or backing_file for a new one",
+    );
   }
   return stripUndefined({
     id: p.id || `disk${index}`,
@@ -175,8 +178,7 @@ export function vmSpecFromWire(req: VmRequest, defaults: SpecDefaults, field = "
 
 /** AttachDisk's disk: numbered after the VM's existing disks only for a generated id. */
 export const diskFromWire = (p: PDiskSpec, field: string, index = 0): DiskSpec => diskWithDefaults(diskInput(p, index, field));
-export const nicFromWire = (p: PNicSpec, field: string, defaults: SpecDefaults, index = 0): NicSpec =>
-  nicWithDefaults(nicInput(p, index, field, defaults));
+export const nicFromWire = (p: PNicSpec, field: string, defaults: SpecDefaults, index = 0): NicSpec => nicWithDefaults(nicInput(p, index, field, defaults));
 
 /** Objects without undefined-valued keys (the model's optional fields are absent, never undefined). */
 function stripUndefined<T extends object>(o: T): T {

@@ -132,7 +132,12 @@ export function agentRestHandler(deps: AgentRestDeps): (req: Request, peer: { ad
           await body(req);
           return json(200, await agentPing(vm, 1));
         case "POST agent/install":
-          return json(200, { success: false, message: "not installed", error: "installing the agent through qemu-ga is not supported by this node; install it from the agent tools ISO", method: "none" });
+          return json(200, {
+            success: false,
+            message: "not installed",
+            error: "installing the agent through qemu-ga is not supported by this node; install it from the agent tools ISO",
+            method: "none",
+          });
         case "POST agent/update":
           return json(200, { success: false, message: "not updated", error: "updating the agent is not supported by this node" });
         case "GET agent/logs": {
@@ -140,7 +145,11 @@ export function agentRestHandler(deps: AgentRestDeps): (req: Request, peer: { ad
           log.info(`REST agent/logs vm ${id} by ${who}`);
           const r = await agents.execute(id, { command: `journalctl -u quantix-kvm-agent -n ${lines} --no-pager`, timeoutSeconds: 10 });
           const ok = r.exitCode === 0 && !r.error;
-          return json(200, { success: ok, lines: r.stdout.split("\n").filter((l) => l !== ""), ...(ok ? {} : { error: r.error || r.stderr || `exit code ${r.exitCode}` }) });
+          return json(200, {
+            success: ok,
+            lines: r.stdout.split("\n").filter((l) => l !== ""),
+            ...(ok ? {} : { error: r.error || r.stderr || `exit code ${r.exitCode}` }),
+          });
         }
         case "POST agent/shutdown":
         case "POST agent/reboot": {
@@ -178,7 +187,8 @@ export function agentRestHandler(deps: AgentRestDeps): (req: Request, peer: { ad
             if (err instanceof HypervisorError && err.kind === "invalid_argument") return json(200, { success: false, path, error: err.message });
             throw err;
           }
-          if (size > maxRead) return json(200, { success: false, path, sizeBytes: total, error: `the file is larger than ${maxRead} bytes; use the DownloadGuestFile RPC` });
+          if (size > maxRead)
+            return json(200, { success: false, path, sizeBytes: total, error: `the file is larger than ${maxRead} bytes; use the DownloadGuestFile RPC` });
           return json(200, { success: true, path, content: Buffer.concat(parts, size).toString("base64"), sizeBytes: size });
         }
         case "POST execute": {
@@ -186,7 +196,8 @@ export function agentRestHandler(deps: AgentRestDeps): (req: Request, peer: { ad
           const command = typeof b.command === "string" ? b.command : "";
           if (!command) return fail(400, "invalid_request", "command is required");
           const timeout = Math.min(EXEC_TIMEOUT_CAP_SECONDS, Math.max(1, Number(b.timeoutSeconds ?? 30) || 30));
-          if (vm.state !== "running") return json(200, { success: false, exitCode: -1, stdout: "", stderr: "", timedOut: false, durationMs: 0, error: `vm is ${vm.state}` });
+          if (vm.state !== "running")
+            return json(200, { success: false, exitCode: -1, stdout: "", stderr: "", timedOut: false, durationMs: 0, error: `vm is ${vm.state}` });
           log.info(`REST execute vm ${id} by ${who}: ${JSON.stringify(command)}`);
           try {
             const r = await agents.execute(id, { command, timeoutSeconds: timeout, waitForExit: b.waitForExit !== false });
@@ -200,7 +211,15 @@ export function agentRestHandler(deps: AgentRestDeps): (req: Request, peer: { ad
               ...(r.error ? { error: r.error } : {}),
             });
           } catch (err) {
-            return json(200, { success: false, exitCode: -1, stdout: "", stderr: "", timedOut: err instanceof HypervisorError && err.kind === "timeout", durationMs: 0, error: message(err) });
+            return json(200, {
+              success: false,
+              exitCode: -1,
+              stdout: "",
+              stderr: "",
+              timedOut: err instanceof HypervisorError && err.kind === "timeout",
+              durationMs: 0,
+              error: message(err),
+            });
           }
         }
         default:

@@ -38,7 +38,7 @@ function integer(bytes: Uint8Array): Uint8Array {
   return tlv(0x02, (b[0] ?? 0) & 0x80 ? Buffer.concat([Uint8Array.of(0), b]) : b);
 }
 function time(d: Date): Uint8Array {
-  const iso = d.toISOString().replace(/[-:T]/g, "").slice(0, 14) + "Z";
+  const iso = `${d.toISOString().replace(/[-:T]/g, "").slice(0, 14)}Z`;
   // UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5).
   return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(iso.slice(2))) : tlv(0x18, Buffer.from(iso));
 }
@@ -79,10 +79,21 @@ export function createSelfSigned(commonName: string, names: readonly string[], n
   );
   const serial = randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f;
-  const tbs = seq(tlv(0xa0, integer(Uint8Array.of(2))), integer(serial), ecdsaSha256, name(commonName), seq(time(notBefore), time(notAfter)), name(commonName), spki, extensions);
+  const tbs = seq(
+    tlv(0xa0, integer(Uint8Array.of(2))),
+    integer(serial),
+    ecdsaSha256,
+    name(commonName),
+    seq(time(notBefore), time(notAfter)),
+    name(commonName),
+    spki,
+    extensions,
+  );
   const signature = sign("sha256", tbs, privateKey);
   const der = seq(tbs, ecdsaSha256, tlv(0x03, Uint8Array.of(0), signature));
-  const b64 = Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n");
+  const b64 = Buffer.from(der)
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n");
   return {
     certPem: `-----BEGIN CERTIFICATE-----\n${b64.trimEnd()}\n-----END CERTIFICATE-----\n`,
     keyPem: privateKey.export({ type: "pkcs8", format: "pem" }) as string,
@@ -93,7 +104,11 @@ export function createSelfSigned(commonName: string, names: readonly string[], n
  * The certificate under dir (rest.crt, rest.key), made on first use and reused after; one that
  * no longer parses or has expired is replaced.
  */
-export async function loadOrCreateSelfSigned(dir: string, commonName: string, names: readonly string[]): Promise<SelfSigned & { created: boolean; path: string }> {
+export async function loadOrCreateSelfSigned(
+  dir: string,
+  commonName: string,
+  names: readonly string[],
+): Promise<SelfSigned & { created: boolean; path: string }> {
   const certPath = posix.join(dir, "rest.crt");
   const keyPath = posix.join(dir, "rest.key");
   try {

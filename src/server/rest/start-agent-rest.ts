@@ -49,7 +49,10 @@ export async function startAgentRest(config: NodeConfig, deps: AgentRestDeps, lo
 export function virshQemuAgentPing(uri: string): (vmName: string) => Promise<{ available: boolean; error?: string }> {
   return async (vmName) => {
     try {
-      const proc = Bun.spawn(["virsh", "-c", uri, "qemu-agent-command", vmName, '{"execute":"guest-ping"}', "--timeout", "5"], { stdout: "pipe", stderr: "pipe" });
+      const proc = Bun.spawn(["virsh", "-c", uri, "qemu-agent-command", vmName, '{"execute":"guest-ping"}', "--timeout", "5"], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
       return code === 0 ? { available: true } : { available: false, error: err.trim().split("\n")[0] || `virsh exited with ${code}` };
     } catch (err) {

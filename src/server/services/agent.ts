@@ -109,7 +109,8 @@ export function agentHandlers(deps: AgentDeps): AgentImpl {
 
     async pingAgent(req, ctx) {
       const vm = await lookupVm(hv, req.vmId, false);
-      if (vm.state !== "running") return create(AgentPingResponseSchema, { connected: false, error: `vm ${vm.id} is ${vm.state}; its guest agent answers only while it runs` });
+      if (vm.state !== "running")
+        return create(AgentPingResponseSchema, { connected: false, error: `vm ${vm.id} is ${vm.state}; its guest agent answers only while it runs` });
       try {
         const pong = await agents.ping(vm.id, { signal: ctx.signal });
         return create(AgentPingResponseSchema, { connected: true, version: pong.version, uptimeSeconds: BigInt(pong.uptimeSeconds) });
@@ -121,7 +122,8 @@ export function agentHandlers(deps: AgentDeps): AgentImpl {
 
     async executeInGuest(req, ctx) {
       if (!req.command) throw invalidField("command", "is required");
-      if (req.timeoutSeconds > MAX_EXEC_TIMEOUT_SECONDS) throw invalidField("timeout_seconds", `must be at most ${MAX_EXEC_TIMEOUT_SECONDS}, got ${req.timeoutSeconds}`);
+      if (req.timeoutSeconds > MAX_EXEC_TIMEOUT_SECONDS)
+        throw invalidField("timeout_seconds", `must be at most ${MAX_EXEC_TIMEOUT_SECONDS}, got ${req.timeoutSeconds}`);
       const id = await runningVm(req.vmId);
       log.info(`ExecuteInGuest vm ${id} by ${who(ctx)}: ${JSON.stringify([req.command, ...req.args])}`);
       try {
@@ -171,7 +173,8 @@ export function agentHandlers(deps: AgentDeps): AgentImpl {
           eof = chunk.offset + chunk.data.length >= chunk.totalSize;
         }
       } catch (err) {
-        if (err instanceof HypervisorError && err.kind === "invalid_argument") return create(ReadGuestFileResponseSchema, { success: false, error: err.message });
+        if (err instanceof HypervisorError && err.kind === "invalid_argument")
+          return create(ReadGuestFileResponseSchema, { success: false, error: err.message });
         throw err;
       }
       return create(ReadGuestFileResponseSchema, { success: true, data: Buffer.concat(parts, got), totalSize: BigInt(total), eof });
@@ -185,7 +188,8 @@ export function agentHandlers(deps: AgentDeps): AgentImpl {
         const { bytesWritten } = await agents.writeFile(id, path, [req.data], { mode: req.mode, createParents: true, signal: ctx.signal });
         return create(WriteGuestFileResponseSchema, { success: true, bytesWritten: BigInt(bytesWritten) });
       } catch (err) {
-        if (err instanceof HypervisorError && err.kind === "invalid_argument") return create(WriteGuestFileResponseSchema, { success: false, error: err.message });
+        if (err instanceof HypervisorError && err.kind === "invalid_argument")
+          return create(WriteGuestFileResponseSchema, { success: false, error: err.message });
         throw err;
       }
     },
@@ -211,7 +215,8 @@ export function agentHandlers(deps: AgentDeps): AgentImpl {
         log.info(`UploadGuestFile vm ${id} by ${who(ctx)}: ${JSON.stringify(path)} done, ${bytesWritten} bytes`);
         return create(WriteGuestFileResponseSchema, { success: true, bytesWritten: BigInt(bytesWritten) });
       } catch (err) {
-        if (err instanceof HypervisorError && err.kind === "invalid_argument") return create(WriteGuestFileResponseSchema, { success: false, error: err.message });
+        if (err instanceof HypervisorError && err.kind === "invalid_argument")
+          return create(WriteGuestFileResponseSchema, { success: false, error: err.message });
         throw err;
       }
     },
@@ -236,7 +241,12 @@ export function agentHandlers(deps: AgentDeps): AgentImpl {
     async quiesceFilesystems(req, ctx) {
       const id = await runningVm(req.vmId);
       log.info(`QuiesceFilesystems vm ${id} by ${who(ctx)}: ${req.mountPoints.join(", ") || "all"}`);
-      const r = await agents.quiesce(id, { mountPoints: req.mountPoints, timeoutSeconds: req.timeoutSeconds, runScripts: req.runPreFreezeScripts, signal: ctx.signal });
+      const r = await agents.quiesce(id, {
+        mountPoints: req.mountPoints,
+        timeoutSeconds: req.timeoutSeconds,
+        runScripts: req.runPreFreezeScripts,
+        signal: ctx.signal,
+      });
       return create(QuiesceFilesystemsResponseSchema, { success: r.success, frozen: r.frozen, error: r.error, quiesceToken: r.token });
     },
 
@@ -244,7 +254,12 @@ export function agentHandlers(deps: AgentDeps): AgentImpl {
       const id = await runningVm(req.vmId);
       log.info(`ThawFilesystems vm ${id} by ${who(ctx)}`);
       const r = await agents.thaw(id, { token: req.quiesceToken, mountPoints: req.mountPoints, runScripts: req.runPostThawScripts, signal: ctx.signal });
-      return create(ThawFilesystemsResponseSchema, { success: r.success, thawedMountPoints: r.thawed, error: r.error, frozenDurationMs: BigInt(r.frozenDurationMs) });
+      return create(ThawFilesystemsResponseSchema, {
+        success: r.success,
+        thawedMountPoints: r.thawed,
+        error: r.error,
+        frozenDurationMs: BigInt(r.frozenDurationMs),
+      });
     },
 
     async syncTime(req, ctx) {

@@ -4,11 +4,7 @@
 import { uptime as hostUptime } from "node:os";
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import {
-  HealthCheckResponseSchema,
-  type NodeDaemonService,
-  NodeInfoResponseSchema,
-} from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { HealthCheckResponseSchema, type NodeDaemonService, NodeInfoResponseSchema } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { diskFormat } from "../convert/enums.ts";
 import { absentNodeInfoFields, toCpuInfo, toMemoryInfo, toNetworkInfo, toOsInfo, toPciDevices, toStorageInfo } from "../convert/telemetry.ts";
 import type { ServiceDeps } from "../deps.ts";

@@ -6,11 +6,7 @@ import { invalidField } from "../errors.ts";
 
 const MAX_PAGE_SIZE = 10_000;
 
-export function paginate(
-  vms: VmStatus[],
-  pageSize: number,
-  pageToken: string,
-): { items: VmStatus[]; nextPageToken: string } {
+export function paginate(vms: VmStatus[], pageSize: number, pageToken: string): { items: VmStatus[]; nextPageToken: string } {
   if (pageSize > MAX_PAGE_SIZE) throw invalidField("page_size", `must be at most ${MAX_PAGE_SIZE}, got ${pageSize}`);
   if (pageSize === 0 && !pageToken) return { items: vms, nextPageToken: "" };
   const after = pageToken ? decodeToken(pageToken) : "";

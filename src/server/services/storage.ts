@@ -66,7 +66,8 @@ const poolIdOf = (id: string, emptyIsDefault = false) => (id === "" && emptyIsDe
 
 const volumeId = (v: string, field = "volume_id") => {
   if (v === "") throw invalidField(field, "is required");
-  if (v.includes("/") || v === "." || v === ".." || v.includes("\0")) throw invalidField(field, `${JSON.stringify(v.slice(0, 80))} is not a volume name (one name in the pool, no "/")`);
+  if (v.includes("/") || v === "." || v === ".." || v.includes("\0"))
+    throw invalidField(field, `${JSON.stringify(v.slice(0, 80))} is not a volume name (one name in the pool, no "/")`);
   return v;
 };
 
@@ -86,7 +87,8 @@ export function storageHandlers(deps: ServiceDeps): StorageImpl {
     async initStoragePool(req) {
       const def = poolDefinitionFromWire(req, folders);
       // A pool folder becomes a storage root: never a system folder, nor one holding the node's state.
-      if (def.type === "dir" || def.type === "netfs") checkPoolPlacement(def.path, def.type === "netfs" ? "config.nfs.mount_point" : "config.local.path", deps.stateDir);
+      if (def.type === "dir" || def.type === "netfs")
+        checkPoolPlacement(def.path, def.type === "netfs" ? "config.nfs.mount_point" : "config.local.path", deps.stateDir);
       return poolToWire(await hv.initPool(def));
     },
     async destroyStoragePool(req) {
@@ -100,7 +102,10 @@ export function storageHandlers(deps: ServiceDeps): StorageImpl {
     async listStoragePoolFiles(req) {
       const pool = await getPool(deps, poolIdOf(req.poolId));
       if (pool.path === "") {
-        throw new ConnectError(`Pool ${pool.id} has no mount path: its volumes are ${pool.type === "rbd" ? "Ceph RBD images" : "block devices"}, not files`, Code.FailedPrecondition);
+        throw new ConnectError(
+          `Pool ${pool.id} has no mount path: its volumes are ${pool.type === "rbd" ? "Ceph RBD images" : "block devices"}, not files`,
+          Code.FailedPrecondition,
+        );
       }
       const entries = await listPoolFiles(pool.path, pool.id, req.path);
       return create(ListStoragePoolFilesResponseSchema, {
@@ -131,7 +136,11 @@ export function storageHandlers(deps: ServiceDeps): StorageImpl {
       return create(DeleteVolumeResponseSchema, { volume: volumeToWire(v) });
     },
     async cloneVolume(req) {
-      const v = await hv.cloneVolume(poolIdOf(req.poolId, true), volumeId(req.sourceVolumeId, "source_volume_id"), volumeId(req.destVolumeId, "dest_volume_id"));
+      const v = await hv.cloneVolume(
+        poolIdOf(req.poolId, true),
+        volumeId(req.sourceVolumeId, "source_volume_id"),
+        volumeId(req.destVolumeId, "dest_volume_id"),
+      );
       return create(CloneVolumeResponseSchema, { volume: volumeToWire(v) });
     },
     async getVolumeAttachInfo(req) {

@@ -41,13 +41,7 @@ import { paginate } from "./paginate.ts";
 
 type Impl = Omit<
   ServiceImpl<typeof NodeDaemonService>,
-  | "healthCheck"
-  | "getNodeInfo"
-  | "migrateVM"
-  | "streamMetrics"
-  | "streamEvents"
-  | keyof StorageImpl
-  | keyof AgentImpl
+  "healthCheck" | "getNodeInfo" | "migrateVM" | "streamMetrics" | "streamEvents" | keyof StorageImpl | keyof AgentImpl
 >;
 
 /** States with a QEMU process whose memory a snapshot holds. */
@@ -235,7 +229,7 @@ export function vmHandlers(deps: ServiceDeps): Impl {
       // The Quantix agent freezes the guest's filesystems when it answers; otherwise the backend
       // asks qemu-ga (libvirt's quiesce flag). Either way the guest is thawed, even on failure.
       const frozen = req.quiesce && state === "running" ? await freezeThroughAgent(id) : undefined;
-      let snapshot;
+      let snapshot: Awaited<ReturnType<typeof hv.createSnapshot>>;
       try {
         snapshot = await hv.createSnapshot(id, {
           ...(name ? { name } : {}),

@@ -45,7 +45,15 @@ export async function listImages(dirs: readonly { path: string; poolId?: string 
       const format = imageFormat(name);
       if (!st.isFile() || format === undefined) continue;
       const info = format === "qcow2" ? await readImageInfo(path) : undefined;
-      out.push({ imageId: imageId(path), name, path, sizeBytes: st.size, format, virtualSizeBytes: info?.virtualSize ?? st.size, ...(poolId !== undefined ? { poolId } : {}) });
+      out.push({
+        imageId: imageId(path),
+        name,
+        path,
+        sizeBytes: st.size,
+        format,
+        virtualSizeBytes: info?.virtualSize ?? st.size,
+        ...(poolId !== undefined ? { poolId } : {}),
+      });
     }
   }
   for (const d of outermost(dirs)) await walk(d.path, 1, d.poolId);

@@ -9,8 +9,22 @@ import { invalidField } from "../errors.ts";
 
 /** Folders no pool may be, contain, or lie inside. */
 export const SYSTEM_FOLDERS = [
-  "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run", "/sbin", "/sys", "/usr",
-  "/var/lib/libvirt/qemu", "/var/log",
+  "/bin",
+  "/boot",
+  "/dev",
+  "/etc",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/libx32",
+  "/proc",
+  "/root",
+  "/run",
+  "/sbin",
+  "/sys",
+  "/usr",
+  "/var/lib/libvirt/qemu",
+  "/var/log",
 ] as const;
 
 const inside = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
@@ -22,7 +36,15 @@ const inside = (path: string, root: string) => path === root || path.startsWith(
 export function checkPoolPlacement(path: string, field: string, stateDir: string): void {
   const p = posix.normalize(path).replace(/(.)\/$/, "$1");
   const system = SYSTEM_FOLDERS.find((s) => inside(p, s));
-  if (system) throw invalidField(field, `${path} is inside the system folder ${system}: a pool's files can be handed to guests; choose a folder of its own (e.g. /data/pools/<id>)`);
+  if (system)
+    throw invalidField(
+      field,
+      `${path} is inside the system folder ${system}: a pool's files can be handed to guests; choose a folder of its own (e.g. /data/pools/<id>)`,
+    );
   const held = [...SYSTEM_FOLDERS, posix.normalize(stateDir)].find((s) => inside(s, p));
-  if (held) throw invalidField(field, `${path} contains ${held}: a pool's files can be handed to guests and deleted; choose a folder of its own (e.g. /data/pools/<id>)`);
+  if (held)
+    throw invalidField(
+      field,
+      `${path} contains ${held}: a pool's files can be handed to guests and deleted; choose a folder of its own (e.g. /data/pools/<id>)`,
+    );
 }

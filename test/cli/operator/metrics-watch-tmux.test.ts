@@ -58,36 +58,40 @@ describe.skipIf(tmuxPath === null)("on a terminal (tmux)", () => {
     ["q", "q"],
     ["Ctrl-C", "C-c"],
   ];
-  test.each(keys)("draws host and VM figures, and %s quits with exit 0 and a restored terminal", async (_name, key) => {
-    const session = `m${key.replace(/\W/g, "")}`;
-    tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", session, "-c", ROOT, "env PS1='$ ' bash --norc --noprofile");
-    // The shell records the tty modes before and compares after: raw mode must be undone.
-    const command = `S=$(stty -g); ${process.execPath} ${MAIN} metrics --watch --interval 250ms --addr 127.0.0.1:${d.daemon.api.port}; echo "EXIT=$?"; [ "$(stty -g)" = "$S" ] && echo TTY=RESTORED`;
-    tmux("send-keys", "-t", session, command, "Enter");
+  test.each(keys)(
+    "draws host and VM figures, and %s quits with exit 0 and a restored terminal",
+    async (_name, key) => {
+      const session = `m${key.replace(/\W/g, "")}`;
+      tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", session, "-c", ROOT, "env PS1='$ ' bash --norc --noprofile");
+      // The shell records the tty modes before and compares after: raw mode must be undone.
+      const command = `S=$(stty -g); ${process.execPath} ${MAIN} metrics --watch --interval 250ms --addr 127.0.0.1:${d.daemon.api.port}; echo "EXIT=$?"; [ "$(stty -g)" = "$S" ] && echo TTY=RESTORED`;
+      tmux("send-keys", "-t", session, command, "Enter");
 
-    const drawn = await waitForScreen(session, /watched-1\s+running/);
-    expect(drawn).toMatch(/^limiquantix-node metrics\s+127\.0\.0\.1:\d+\s+every 250ms\s+\d\d:\d\d:\d\d UTC\s+\(q or Ctrl-C quits\)/m);
-    expect(drawn).toMatch(/^host cpu\s+(\d+\.\d% \[[#.]{20}\]|– \(measuring\))/m);
-    expect(drawn).toMatch(/^host memory\s+\d+\.\d% \[[#.]{20}\]\s+\S+ \S+ used of /m);
-    expect(drawn).toMatch(/^VM\s+STATE\s+VCPUS\s+CPU\s+MEMORY\s+DISK READ \/ WRITE\s+NET RX \/ TX$/m);
-    expect(drawn).toMatch(/^watched-1\s+running\s+2\s+\d+\.\d%\s+\S+ \S+ \/ 1\.0 GiB/m);
-    // The alternate screen: the command line that started it is not visible while it runs.
-    expect(drawn).not.toContain("EXIT=");
-    for (const line of drawn.split("\n")) expect(line.length).toBeLessThanOrEqual(120);
+      const drawn = await waitForScreen(session, /watched-1\s+running/);
+      expect(drawn).toMatch(/^limiquantix-node metrics\s+127\.0\.0\.1:\d+\s+every 250ms\s+\d\d:\d\d:\d\d UTC\s+\(q or Ctrl-C quits\)/m);
+      expect(drawn).toMatch(/^host cpu\s+(\d+\.\d% \[[#.]{20}\]|– \(measuring\))/m);
+      expect(drawn).toMatch(/^host memory\s+\d+\.\d% \[[#.]{20}\]\s+\S+ \S+ used of /m);
+      expect(drawn).toMatch(/^VM\s+STATE\s+VCPUS\s+CPU\s+MEMORY\s+DISK READ \/ WRITE\s+NET RX \/ TX$/m);
+      expect(drawn).toMatch(/^watched-1\s+running\s+2\s+\d+\.\d%\s+\S+ \S+ \/ 1\.0 GiB/m);
+      // The alternate screen: the command line that started it is not visible while it runs.
+      expect(drawn).not.toContain("EXIT=");
+      for (const line of drawn.split("\n")) expect(line.length).toBeLessThanOrEqual(120);
 
-    // It redraws: the clock in the title changes.
-    const title = /\d\d:\d\d:\d\d UTC/.exec(drawn)![0];
-    await waitForScreen(session, new RegExp(`\\d\\d:\\d\\d:\\d\\d UTC(?<!${title})`), 3000);
+      // It redraws: the clock in the title changes.
+      const title = /\d\d:\d\d:\d\d UTC/.exec(drawn)![0];
+      await waitForScreen(session, new RegExp(`\\d\\d:\\d\\d:\\d\\d UTC(?<!${title})`), 3000);
 
-    tmux("send-keys", "-t", session, key);
-    const after = await waitForScreen(session, /EXIT=\d+/);
-    expect(after).toContain("EXIT=0");
-    expect(after).toContain("TTY=RESTORED");
-    // Back on the normal screen: the view is gone and the shell's own lines are there.
-    expect(after).not.toMatch(/^host cpu/m);
-    expect(after).toContain("metrics --watch --interval 250ms");
-    tmux("kill-session", "-t", session);
-  }, 15_000);
+      tmux("send-keys", "-t", session, key);
+      const after = await waitForScreen(session, /EXIT=\d+/);
+      expect(after).toContain("EXIT=0");
+      expect(after).toContain("TTY=RESTORED");
+      // Back on the normal screen: the view is gone and the shell's own lines are there.
+      expect(after).not.toMatch(/^host cpu/m);
+      expect(after).toContain("metrics --watch --interval 250ms");
+      tmux("kill-session", "-t", session);
+    },
+    15_000,
+  );
 
   test("vm migrate draws one progress bar, redrawn in place, on a terminal", async () => {
     await d.grpc.createVM({
@@ -98,7 +102,13 @@ describe.skipIf(tmuxPath === null)("on a terminal (tmux)", () => {
     });
     const session = "migrate";
     tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", session, "-c", ROOT, "env PS1='$ ' bash --norc --noprofile");
-    tmux("send-keys", "-t", session, `clear; ${process.execPath} ${MAIN} vm migrate moving-1 --to qemu+tcp://node-2.example/system --addr 127.0.0.1:${d.daemon.api.port}; echo "EXIT=$?"`, "Enter");
+    tmux(
+      "send-keys",
+      "-t",
+      session,
+      `clear; ${process.execPath} ${MAIN} vm migrate moving-1 --to qemu+tcp://node-2.example/system --addr 127.0.0.1:${d.daemon.api.port}; echo "EXIT=$?"`,
+      "Enter",
+    );
     const after = await waitForScreen(session, /EXIT=\d+/);
     expect(after).toContain("EXIT=0");
     const bars = after.split("\n").filter((l) => l.startsWith("["));

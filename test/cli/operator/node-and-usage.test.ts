@@ -45,10 +45,20 @@ describe("status and node info", () => {
 });
 
 describe("--help", () => {
-  const groups = ["vm", "snapshot", "node"];
   test("every group lists its commands, every command has examples", async () => {
     // As processes for a sample of levels...
-    for (const words of [["vm"], ["snapshot"], ["node"], ["pool"], ["volume"], ["vm", "list"], ["vm", "media"], ["snapshot", "create"], ["pool", "init"], ["volume", "resize"]]) {
+    for (const words of [
+      ["vm"],
+      ["snapshot"],
+      ["node"],
+      ["pool"],
+      ["volume"],
+      ["vm", "list"],
+      ["vm", "media"],
+      ["snapshot", "create"],
+      ["pool", "init"],
+      ["volume", "resize"],
+    ]) {
       const r = await cli([...words, "--help"]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(words.length === 1 ? "COMMANDS" : "EXAMPLES");

@@ -4,14 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { readSpecFile, requestFromObject } from "../../../src/cli/client/spec-file.ts";
-import {
-  BootDevice,
-  CpuMode,
-  DiskBus,
-  DiskFormat,
-  Firmware,
-  NicModel,
-} from "../../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { BootDevice, CpuMode, DiskBus, DiskFormat, Firmware, NicModel } from "../../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { UsageError } from "../../../src/cli/usage-error.ts";
 import { ROOT } from "./helpers.ts";
 
@@ -94,12 +87,22 @@ describe("the friendly shape", () => {
   });
 
   test("the contract's zero values are choices too: virtio, qcow2, bios, disk", async () => {
-    const req = await requestFromObject({ name: "z", memory: "1G", firmware: "bios", boot_order: ["disk"], disks: [{ id: "d", size: "1G", bus: "virtio", format: "qcow2" }], nics: [{ model: "virtio" }] });
+    const req = await requestFromObject({
+      name: "z",
+      memory: "1G",
+      firmware: "bios",
+      boot_order: ["disk"],
+      disks: [{ id: "d", size: "1G", bus: "virtio", format: "qcow2" }],
+      nics: [{ model: "virtio" }],
+    });
     expect(req.spec).toMatchObject({ firmware: Firmware.BIOS, bootOrder: [BootDevice.DISK], disks: [{ bus: DiskBus.VIRTIO, format: DiskFormat.QCOW2 }] });
   });
 
   test("disk sizes round up to whole GiB; memory must be whole MiB", async () => {
-    expect((await requestFromObject({ name: "r", memory: "1.5G", disks: [{ id: "d", size: "1500M" }] })).spec).toMatchObject({ memoryMib: 1536n, disks: [{ sizeGib: 2n }] });
+    expect((await requestFromObject({ name: "r", memory: "1.5G", disks: [{ id: "d", size: "1500M" }] })).spec).toMatchObject({
+      memoryMib: 1536n,
+      disks: [{ sizeGib: 2n }],
+    });
   });
 
   test("vm_id, name and labels sit at the top; label keys are kept as written", async () => {
@@ -117,7 +120,11 @@ describe("the friendly shape", () => {
 describe("failures name the file and the field", () => {
   const cases: [string, string, string][] = [
     ["x.yaml", "name: a\nmemory: 1G\nfirmware: coreboot\n", 'x.yaml: firmware: must be one of bios, uefi; got string "coreboot"'],
-    ["x.yaml", "name: a\nmemory: 1G\ndisks: [{id: d, size: 1G, bus: floppy}]\n", 'x.yaml: disks[0].bus: must be one of virtio, scsi, sata, ide; got string "floppy"'],
+    [
+      "x.yaml",
+      "name: a\nmemory: 1G\ndisks: [{id: d, size: 1G, bus: floppy}]\n",
+      'x.yaml: disks[0].bus: must be one of virtio, scsi, sata, ide; got string "floppy"',
+    ],
     ["x.yaml", "name: a\nmemory: 1G\ndisks:\n  - {id: root, size: 1G}\n  - {id: root, size: 1G}\n", 'x.yaml: disks[1].id: "root" is used by disks[0]'],
     ["x.yaml", "name: a\nmemory: 1.5K\n", "x.yaml: memory: must be a whole number of MiB"],
     ["x.yaml", "name: a\nmemory: lots\n", "x.yaml: memory: must be a size with a unit like 2G or 512M (or memory_mib: 2048)"],
@@ -130,13 +137,17 @@ describe("failures name the file and the field", () => {
     ["x.yaml", "name: a\nmemory: 1G\ndisks: [{id: d, size: 1G, target: vda}]\n", "x.yaml: disks[0].target: is filled in by the node (output only)"],
     ["x.yaml", "name: bad name\nmemory: 1G\n", "x.yaml: name: must use only A-Z a-z 0-9 . _ -"],
     // The API's rules name the fields as the file has them (CD-ROMs and disks counted apart).
-    ["x.yaml", "name: a\nmemory: 1G\ndisks: [{id: d, size: 1G}]\ncdroms: [{id: c}, {id: cloud-init}]\n", 'x.yaml: cdroms[1].id: "cloud-init" is the id of the node\'s cloud-init CD-ROM'],
+    [
+      "x.yaml",
+      "name: a\nmemory: 1G\ndisks: [{id: d, size: 1G}]\ncdroms: [{id: c}, {id: cloud-init}]\n",
+      'x.yaml: cdroms[1].id: "cloud-init" is the id of the node\'s cloud-init CD-ROM',
+    ],
     ["x.yaml", "name: a\nmemory: 1G\nconsole: {vnc_enabled: true, vnc_password: 123456789}\n", "x.yaml: console.vnc_password: must be at most 8 characters"],
     ["x.yaml", "name: a\nmemory_mib: 1\n", "x.yaml: memory_mib: must be between 64 and"],
     ["x.yaml", "vm_id: not-a-uuid\nname: a\nmemory: 1G\n", "x.yaml: vm_id: must be a lowercase UUID"],
     ["x.yaml", "- a\n- b\n", "x.yaml: the spec must be a mapping of fields (name: web-1, memory: 2G, ...); got a list"],
     ["x.yaml", "name: a\nmemory: 1G\nmemory_mib: 1024\n", "x.yaml: memory_mib: is given twice (as memory and memory_mib)"],
-    ["x.json", "{\"name\": ", "x.json: not valid JSON"],
+    ["x.json", '{"name": ', "x.json: not valid JSON"],
     ["x.yaml", "name: [a\n", "x.yaml:2:1: not valid YAML"],
     ["x.yaml", "", "x.yaml: the file is empty"],
   ];

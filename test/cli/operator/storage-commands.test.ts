@@ -53,7 +53,10 @@ describe("pool", () => {
     const sub = await run("pool", "files", "media", "linux");
     expect(sub.stdout).toMatch(/^linux\/debian-12\.iso\s+2\.0 KiB\s/m);
     const json = JSON.parse((await run("pool", "files", "media", "linux", "--json")).stdout);
-    expect(json).toMatchObject({ currentPath: "linux", entries: [{ name: "debian-12.iso", path: "linux/debian-12.iso", isDirectory: false, sizeBytes: "2048" }] });
+    expect(json).toMatchObject({
+      currentPath: "linux",
+      entries: [{ name: "debian-12.iso", path: "linux/debian-12.iso", isDirectory: false, sizeBytes: "2048" }],
+    });
   });
 
   test("an unknown pool is the daemon's not_found; a missing --id is bad usage", async () => {
@@ -87,7 +90,22 @@ describe("volume resize", () => {
 
 describe("pool create|destroy and volume list|create|clone|delete", () => {
   test("an NFS pool (dev mode: no mount), volumes made, cloned, listed and deleted, then the pool destroyed", async () => {
-    const nfs = await run("pool", "create", "--id", "nas", "--type", "nfs", "--server", "nas.example", "--export", "/exports/vms", "--nfs-version", "4.1", "--path", join(dir, "nas"));
+    const nfs = await run(
+      "pool",
+      "create",
+      "--id",
+      "nas",
+      "--type",
+      "nfs",
+      "--server",
+      "nas.example",
+      "--export",
+      "/exports/vms",
+      "--nfs-version",
+      "4.1",
+      "--path",
+      join(dir, "nas"),
+    );
     expect(nfs.stderr).toBe("");
     expect(nfs.stdout).toMatch(new RegExp(`^pool nas ready at ${join(dir, "nas")} `));
     expect((await run("pool", "list")).stdout).toMatch(/^nas\s+nfs\s+yes\s/m);

@@ -59,7 +59,10 @@ describe("events", () => {
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(new RegExp(`^#${first + 1} \\S+Z vm_created events-1 `));
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^#${first + 2} \\S+Z vm_started events-1 \\(stopped -> running\\) `)));
-    const json = (await cli(["events", "--since", String(first), "--json", ...addr])).stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const json = (await cli(["events", "--since", String(first), "--json", ...addr])).stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(json[0]).toMatchObject({ id: String(first + 1), sequence: String(first + 1), type: "EVENT_TYPE_VM_CREATED", vmId: id, vmName: "events-1" });
   });
 
@@ -70,7 +73,10 @@ describe("events", () => {
       await createVm(a, "oldest-2", false);
       const all = await cli(["events", "--since-start", ...addrOf(a.baseUrl)]);
       expect(all.code).toBe(0);
-      const sequences = all.stdout.trimEnd().split("\n").map((l) => Number(/^#(\d+) /.exec(l)?.[1]));
+      const sequences = all.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => Number(/^#(\d+) /.exec(l)?.[1]));
       expect(sequences[0]).toBe(1);
       expect(sequences).toEqual(sequences.map((_, i) => i + 1));
       expect(sequences.at(-1)).toBe(a.daemon.events.lastId());

@@ -70,13 +70,24 @@ describe("pickVm", () => {
     expect(pickVm("1C6F", vms).name).toBe("web-10");
   });
   test("ambiguous (exit 2) and unknown (exit 1) name the candidates", () => {
-    const ambiguous = describeFailure(captured(() => pickVm("0b6f", vms)), undefined);
+    const ambiguous = describeFailure(
+      captured(() => pickVm("0b6f", vms)),
+      undefined,
+    );
     expect(ambiguous).toEqual({ message: expect.stringContaining('"0b6f" is ambiguous: it matches web-1 (0b6f3f4e-') as string, exitCode: 2 });
     expect(ambiguous.message).toContain("db (0b6f9999-");
-    const unknown = describeFailure(captured(() => pickVm("mail", vms)), undefined);
+    const unknown = describeFailure(
+      captured(() => pickVm("mail", vms)),
+      undefined,
+    );
     expect(unknown.exitCode).toBe(1);
     expect(unknown.message).toStartWith('not_found: no vm named "mail" on this node (vms on this node: web-1 (');
-    expect(describeFailure(captured(() => pickVm("x", [])), undefined).message).toContain("there are no vms on this node");
+    expect(
+      describeFailure(
+        captured(() => pickVm("x", [])),
+        undefined,
+      ).message,
+    ).toContain("there are no vms on this node");
   });
   test("short id prefixes (under 4 characters) do not match ids", () => {
     expect(() => pickVm("0b6", [vm("x", "0b6f3f4e-8c1d-4c9a-9d53-2a4d2f0e7a11")])).toThrow(/no vm named/);
@@ -218,7 +229,8 @@ describe("renderMetrics", () => {
     expect(lines.find((l) => l.startsWith("host uptime"))).toMatch(/vms –$/);
     expect(lines).toContainEqual(expect.stringContaining("VM figures unavailable"));
     const json = JSON.parse(metricsJson(m)) as Record<string, unknown>;
-    for (const key of ["memoryAvailableBytes", "swapTotalBytes", "swapUsedBytes", "disks", "networks", "vms", "runningVms", "totalVms"]) expect(json).not.toHaveProperty(key);
+    for (const key of ["memoryAvailableBytes", "swapTotalBytes", "swapUsedBytes", "disks", "networks", "vms", "runningVms", "totalVms"])
+      expect(json).not.toHaveProperty(key);
     expect(json).toMatchObject({ memoryTotalBytes: String(1024 ** 3), cpuUsagePercent: 50 });
   });
 
@@ -244,7 +256,13 @@ describe("eventLine and --since", () => {
       message: "vm web-1 started",
     });
     expect(eventLine(e)).toBe("#12 2026-11-22T02:03:04Z vm_started web-1 (stopped -> running) vm web-1 started");
-    const shutting = create(NodeEventSchema, { ...e, type: EventType.VM_STATE_CHANGED, previousState: PowerState.RUNNING, transition: VMTransition.VM_TRANSITION_SHUTTING_DOWN, message: "" });
+    const shutting = create(NodeEventSchema, {
+      ...e,
+      type: EventType.VM_STATE_CHANGED,
+      previousState: PowerState.RUNNING,
+      transition: VMTransition.VM_TRANSITION_SHUTTING_DOWN,
+      message: "",
+    });
     expect(eventLine(shutting)).toBe("#12 2026-11-22T02:03:04Z vm_state_changed web-1 (running -> shutting down)");
     expect(eventLine(create(NodeEventSchema, { sequence: 3n, type: EventType.NODE, message: "libvirt back" }))).toBe("#3 - node - libvirt back");
   });
@@ -262,7 +280,10 @@ describe("eventLine and --since", () => {
 describe("device flags", () => {
   test("attach-disk: a new image in GiB (rounded up), an existing path, or a volume created when missing", async () => {
     expect(await diskFromFlags({ "disk-id": "d", size: "1500M", bus: "sata" })).toMatchObject({ id: "d", sizeGib: 2n, bus: DiskBus.SATA, path: "" });
-    expect(await diskFromFlags({ "disk-id": "d", path: "/var/lib/limiquantix/vms/d.qcow2" })).toMatchObject({ path: "/var/lib/limiquantix/vms/d.qcow2", sizeGib: 0n });
+    expect(await diskFromFlags({ "disk-id": "d", path: "/var/lib/limiquantix/vms/d.qcow2" })).toMatchObject({
+      path: "/var/lib/limiquantix/vms/d.qcow2",
+      sizeGib: 0n,
+    });
     expect(await diskFromFlags({ "disk-id": "d", path: "logs", size: "2G", pool: "fast" })).toMatchObject({ path: "logs", sizeGib: 2n, poolId: "fast" });
     await expect(diskFromFlags({ "disk-id": "d", path: "/x.img", format: "raw" })).rejects.toThrow("--format is for a new image");
     await expect(diskFromFlags({ "disk-id": "D!", size: "1G" })).rejects.toThrow("disk.id: must be 1-32 characters");

@@ -106,7 +106,13 @@ describe("vm list and get", () => {
     expect(row).toMatch(new RegExp(`^${id}\\s+list-a\\s+stopped\\s+2\\s+512 MiB\\s+tier=db,zone=b$`));
 
     const byLabel = await run("vm", "list", "--label", "tier=db", "--label", "zone=b");
-    expect(byLabel.stdout.trimEnd().split("\n").slice(1).map((l) => l.split(/\s+/)[1])).toEqual(["list-a"]);
+    expect(
+      byLabel.stdout
+        .trimEnd()
+        .split("\n")
+        .slice(1)
+        .map((l) => l.split(/\s+/)[1]),
+    ).toEqual(["list-a"]);
     const running = await run("vm", "list", "--state", "running", "--json");
     const vms = JSON.parse(running.stdout).vms as { name: string; state: string }[];
     expect(vms.map((v) => v.name)).toContain("app-1");
@@ -292,7 +298,7 @@ describe("snapshots", () => {
     const list = await run("snapshot", "list", "snap-1");
     const rows = list.stdout.trimEnd().split("\n");
     expect(rows[0]).toMatch(/^NAME\s+CREATED\s+PARENT\s+VM STATE\s+MEMORY\s+DESCRIPTION$/);
-    expect(rows[1]).toMatch(/^  first\s+\S+Z\s+-\s+stopped\s+no\s+known good$/);
+    expect(rows[1]).toMatch(/^ {2}first\s+\S+Z\s+-\s+stopped\s+no\s+known good$/);
     expect(rows[2]).toMatch(new RegExp(`^\\* ${second.snapshotId}\\s+\\S+\\s+first\\s+stopped`));
     const revert = await run("snapshot", "revert", "snap-1", "first");
     expect(revert.stdout).toMatch(/reverted to snapshot first, stopped/);
@@ -310,7 +316,9 @@ describe("snapshots", () => {
     await run("snapshot", "create", "snap-2", "on");
     const refused = await run("snapshot", "revert", "snap-2", "off");
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^error: vm snap-2 \(\S+\) is running and snapshot off holds no memory \(it was taken while the vm was stopped\): reverting powers the vm off\. Stop it first, or pass --force\n$/);
+    expect(refused.stderr).toMatch(
+      /^error: vm snap-2 \(\S+\) is running and snapshot off holds no memory \(it was taken while the vm was stopped\): reverting powers the vm off\. Stop it first, or pass --force\n$/,
+    );
     expect((await run("vm", "get", "snap-2", "--json")).stdout).toContain("POWER_STATE_RUNNING");
     const withMemory = await run("snapshot", "revert", "snap-2", "on");
     expect(withMemory.stdout).toMatch(/reverted to snapshot on, running/);

@@ -31,7 +31,9 @@ const architecture = () => (process.arch === "x64" ? "x86_64" : process.arch);
 
 /** IPv4 then IPv6 addresses of every interface but loopback, without the prefix length. */
 export function ipAddresses(): string[] {
-  const all = Object.entries(os.networkInterfaces()).flatMap(([, addrs]) => addrs ?? []).filter((a) => !a.internal);
+  const all = Object.entries(os.networkInterfaces())
+    .flatMap(([, addrs]) => addrs ?? [])
+    .filter((a) => !a.internal);
   return [...all.filter((a) => a.family === "IPv4"), ...all.filter((a) => a.family === "IPv6")].map((a) => a.address);
 }
 
@@ -86,7 +88,15 @@ function disks() {
       const s = statfsSync(m.mountPoint);
       const total = s.blocks * s.bsize;
       const used = (s.blocks - s.bfree) * s.bsize;
-      return [{ ...m, totalBytes: BigInt(total), usedBytes: BigInt(used), availableBytes: BigInt(s.bavail * s.bsize), usagePercent: total ? (100 * used) / total : 0 }];
+      return [
+        {
+          ...m,
+          totalBytes: BigInt(total),
+          usedBytes: BigInt(used),
+          availableBytes: BigInt(s.bavail * s.bsize),
+          usagePercent: total ? (100 * used) / total : 0,
+        },
+      ];
     } catch {
       return [];
     }

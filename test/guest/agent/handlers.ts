@@ -40,12 +40,19 @@ async function execute(r: Req<"execute">): Promise<Reply> {
   }
   if (!r.waitForExit) return { case: "executeResponse", value: { exitCode: 0, durationMs: 0n } };
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    proc.kill("SIGKILL");
-  }, (r.timeoutSeconds || 60) * 1000);
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      proc.kill("SIGKILL");
+    },
+    (r.timeoutSeconds || 60) * 1000,
+  );
   const max = r.maxOutputBytes || DEFAULT_MAX_OUTPUT;
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout as ReadableStream).text(), new Response(proc.stderr as ReadableStream).text(), proc.exited]);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout as ReadableStream).text(),
+    new Response(proc.stderr as ReadableStream).text(),
+    proc.exited,
+  ]);
   clearTimeout(timer);
   const truncated = stdout.length > max || stderr.length > max;
   return {
@@ -96,7 +103,15 @@ function fileRead(r: Req<"fileRead">): Reply {
       }
       return {
         case: "fileReadResponse",
-        value: { success: true, data: data.subarray(0, got), eof: offset + got >= st.size, totalSize: BigInt(st.size), offset: r.offset, mode: st.mode & 0o7777, modifiedAt: timestampFromMs(st.mtimeMs) },
+        value: {
+          success: true,
+          data: data.subarray(0, got),
+          eof: offset + got >= st.size,
+          totalSize: BigInt(st.size),
+          offset: r.offset,
+          mode: st.mode & 0o7777,
+          modifiedAt: timestampFromMs(Math.floor(st.mtimeMs)),
+        },
       };
     } finally {
       closeSync(fd);
@@ -108,11 +123,21 @@ function fileRead(r: Req<"fileRead">): Reply {
 
 function listDirectory(r: Req<"listDirectory">): Reply {
   try {
-    const names = readdirSync(r.path).filter((n) => r.includeHidden || !n.startsWith(".")).sort();
+    const names = readdirSync(r.path)
+      .filter((n) => r.includeHidden || !n.startsWith("."))
+      .sort();
     const entries = names.slice(0, r.maxEntries || undefined).map((name) => {
       const path = join(r.path, name);
       const l = lstatSync(path);
-      const s = l.isSymbolicLink() ? (() => { try { return statSync(path); } catch { return l; } })() : l;
+      const s = l.isSymbolicLink()
+        ? (() => {
+            try {
+              return statSync(path);
+            } catch {
+              return l;
+            }
+          })()
+        : l;
       return {
         name,
         path,
@@ -120,7 +145,7 @@ function listDirectory(r: Req<"listDirectory">): Reply {
         isSymlink: l.isSymbolicLink(),
         sizeBytes: BigInt(s.size),
         mode: s.mode & 0o7777,
-        modifiedAt: timestampFromMs(s.mtimeMs),
+        modifiedAt: timestampFromMs(Math.floor(s.mtimeMs)),
         symlinkTarget: l.isSymbolicLink() ? readlinkSync(path) : "",
       };
     });
@@ -192,7 +217,10 @@ function createFreezer(fx: Effects) {
         return { case: "thawResponse", value: { success: false, error: `unknown quiesce token ${r.quiesceToken}` } };
       }
       const t = thaw("asked by the host", r.mountPoints);
-      return { case: "thawResponse", value: { success: t.errors.length === 0, thawedMountPoints: t.thawed, error: t.errors.join("; "), frozenDurationMs: BigInt(t.durationMs) } };
+      return {
+        case: "thawResponse",
+        value: { success: t.errors.length === 0, thawedMountPoints: t.thawed, error: t.errors.join("; "), frozenDurationMs: BigInt(t.durationMs) },
+      };
     },
   };
 }
@@ -202,9 +230,13 @@ function syncTime(r: Req<"syncTime">): Reply {
   // A time from the host wins; otherwise the RTC (the host's clock, as QEMU presents it).
   const cmd = r.setTime ? ["date", "-u", "-s", `@${Math.floor(timestampMs(r.setTime) / 1000)}`] : ["hwclock", "-s", "-u"];
   const p = Bun.spawnSync(cmd, { stderr: "pipe", stdout: "ignore" });
-  if (p.exitCode !== 0) return { case: "syncTimeResponse", value: { success: false, error: p.stderr.toString().trim() || `${cmd[0]} exited with ${p.exitCode}` } };
+  if (p.exitCode !== 0)
+    return { case: "syncTimeResponse", value: { success: false, error: p.stderr.toString().trim() || `${cmd[0]} exited with ${p.exitCode}` } };
   const after = Date.now();
-  return { case: "syncTimeResponse", value: { success: true, offsetSeconds: (after - before) / 1000, currentTime: timestampFromMs(after), timeSource: r.setTime ? "host" : "rtc" } };
+  return {
+    case: "syncTimeResponse",
+    value: { success: true, offsetSeconds: (after - before) / 1000, currentTime: timestampFromMs(after), timeSource: r.setTime ? "host" : "rtc" },
+  };
 }
 
 export function createHandlers(fx: Effects) {

@@ -81,13 +81,17 @@ async function answer(m: AgentMessage) {
     return;
   }
   if (!reply) return;
-  // Ping sequence 1: the host asks for a telemetry report now.
-  if (m.payload.case === "ping" && m.payload.value.sequence === 1n) await send("", { case: "telemetry", value: telemetry() });
-  await send(m.messageId, reply);
+  try {
+    // Ping sequence 1: the host asks for a telemetry report now.
+    if (m.payload.case === "ping" && m.payload.value.sequence === 1n) await send("", { case: "telemetry", value: telemetry() });
+    await send(m.messageId, reply);
+  } catch (err) {
+    log(`cannot answer ${m.payload.case} ${m.messageId}: ${(err as Error).message}`);
+  }
 }
 
 setInterval(() => {
-  if (port.connected) void send("", { case: "telemetry", value: telemetry() });
+  if (port.connected) send("", { case: "telemetry", value: telemetry() }).catch((err) => log(`telemetry: ${(err as Error).message}`));
 }, TELEMETRY_MS);
 
 log(`started, pid ${process.pid}`);

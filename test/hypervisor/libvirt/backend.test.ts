@@ -23,8 +23,16 @@ import { pairedReadTimes } from "../../support/libvirt-reads-by-hand.ts";
 
 describe("state mapping", () => {
   test.each([
-    [1, 0, "running"], [2, 0, "running"], [3, 1, "paused"], [3, 2, "migrating"], [4, 0, "shutting_down"],
-    [5, 2, "stopped"], [0, 0, "stopped"], [6, 0, "crashed"], [7, 0, "suspended"], [42, 0, "stopped"],
+    [1, 0, "running"],
+    [2, 0, "running"],
+    [3, 1, "paused"],
+    [3, 2, "migrating"],
+    [4, 0, "shutting_down"],
+    [5, 2, "stopped"],
+    [0, 0, "stopped"],
+    [6, 0, "crashed"],
+    [7, 0, "suspended"],
+    [42, 0, "stopped"],
   ] as const)("libvirt state %d reason %d is %s", (state, reason, vm) => {
     expect(vmStateOf(state, reason)).toBe(vm);
   });
@@ -81,8 +89,25 @@ describe("stats and flags", () => {
 
 describe("event translation", () => {
   function ctxWithLog(): { ctx: LibvirtContext; seen: HypervisorEvent[] } {
-    const settings = { uri: "test:///x", storagePath: "/x", consoleListen: "127.0.0.1", poolName: "p", cloudImagesDir: "/x/cloud", isoImagesDir: "/x/iso", stopPollMs: 1, detachWaitMs: 1, migrationPollMs: 1, cpuDisabledFeatures: [] };
-    const ctx = createContextBase({} as CallPool, createVmLocks(), settings, { driverType: "TEST", domainType: "qemu", hostname: "h" }, { info() {}, warn() {}, debug() {}, error() {} });
+    const settings = {
+      uri: "test:///x",
+      storagePath: "/x",
+      consoleListen: "127.0.0.1",
+      poolName: "p",
+      cloudImagesDir: "/x/cloud",
+      isoImagesDir: "/x/iso",
+      stopPollMs: 1,
+      detachWaitMs: 1,
+      migrationPollMs: 1,
+      cpuDisabledFeatures: [],
+    };
+    const ctx = createContextBase(
+      {} as CallPool,
+      createVmLocks(),
+      settings,
+      { driverType: "TEST", domainType: "qemu", hostname: "h" },
+      { info() {}, warn() {}, debug() {}, error() {} },
+    );
     const seen: HypervisorEvent[] = [];
     ctx.listeners.add((e) => seen.push(e));
     return { ctx, seen };
@@ -150,14 +175,27 @@ describe("backend on test:///default", () => {
     withDefaults({ name: `backend-${run}-${++n}`, memoryMib: 128, disks: [{ id: "root", newImage: { sizeBytes: 1 << 20 }, bootOrder: 1 }], ...extra });
 
   beforeAll(async () => {
-    hv = await createLibvirtHypervisor({ uri: "test:///default", storagePath: storage, consoleListen: "127.0.0.1", poolName: `lq-backend-${run}`, poolSize: 2 });
+    hv = await createLibvirtHypervisor({
+      uri: "test:///default",
+      storagePath: storage,
+      consoleListen: "127.0.0.1",
+      poolName: `lq-backend-${run}`,
+      poolSize: 2,
+    });
   });
   afterAll(() => hv.close());
 
-
   test("new images are volumes in the storage path, deleted with the vm", async () => {
     const id = crypto.randomUUID();
-    const { vm } = await hv.createVm(id, spec({ disks: [{ id: "root", newImage: { sizeBytes: 1 << 20 } }, { id: "iso", path: "/srv/isos/x.iso", device: "cdrom" }] }));
+    const { vm } = await hv.createVm(
+      id,
+      spec({
+        disks: [
+          { id: "root", newImage: { sizeBytes: 1 << 20 } },
+          { id: "iso", path: "/srv/isos/x.iso", device: "cdrom" },
+        ],
+      }),
+    );
     const root = vm.spec.disks[0]?.resolvedPath;
     expect(root).toBe(`${storage}/${id}-root.qcow2`);
     const { deletedDisks } = await hv.deleteVm(id, { deleteDisks: true, force: false });
@@ -186,7 +224,10 @@ describe("backend on test:///default", () => {
     await hv.startVm(id);
     const noPort = await expectKind(hv.getConsole(id), "unavailable");
     expect(noPort.message).toContain("no vnc port");
-    await expectKind(hv.attachDisk(id, { id: "data", newImage: { sizeBytes: 1 << 20, format: "raw" }, bus: "virtio", bootOrder: 0, readonly: false, device: "disk" }), "unsupported");
+    await expectKind(
+      hv.attachDisk(id, { id: "data", newImage: { sizeBytes: 1 << 20, format: "raw" }, bus: "virtio", bootOrder: 0, readonly: false, device: "disk" }),
+      "unsupported",
+    );
     expect((await hv.getVm(id)).spec.disks.map((d) => d.id)).toEqual(["root", "cdrom-0"]);
     await hv.deleteVm(id, { deleteDisks: true, force: true });
   });

@@ -13,7 +13,9 @@ const quiet = { onConnected: () => {}, onDisconnected: () => {} };
 
 test("after event Workers that failed to connect, another one runs its loop and delivers events", async () => {
   for (let i = 0; i < 3; i++) {
-    const err = await createEventSource({ uri: "qemu+unix:///system?socket=/nonexistent/libvirt-sock", tickMs: 10, onEvent: () => {}, ...quiet }).catch((e) => e);
+    const err = await createEventSource({ uri: "qemu+unix:///system?socket=/nonexistent/libvirt-sock", tickMs: 10, onEvent: () => {}, ...quiet }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(HypervisorError);
     expect((err as HypervisorError).kind).toBe("unavailable");
   }
@@ -22,7 +24,10 @@ test("after event Workers that failed to connect, another one runs its loop and 
   const pool = await createCallPool({ uri: "test:///default", size: 1 });
   try {
     const uuid = "5a1b0c2d-0000-4000-8000-0000000be002";
-    await pool.call("define", `<domain type='qemu'><name>after-failure</name><uuid>${uuid}</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>`);
+    await pool.call(
+      "define",
+      `<domain type='qemu'><name>after-failure</name><uuid>${uuid}</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>`,
+    );
     await pool.call("undefine", uuid);
     // Dozens of loop iterations at 10 ms: any stale timer would have fired by now.
     const until = Date.now() + 2000;

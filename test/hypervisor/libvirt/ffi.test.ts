@@ -12,9 +12,11 @@ let c: ffi.Connection;
 const UUID = "5a1b0c2d-0000-4000-8000-00000000f1f1";
 
 function domainXml(uuid: string, name: string): string {
-  return `<domain type='qemu'><name>${name}</name><uuid>${uuid}</uuid><memory unit='MiB'>64</memory><vcpu>2</vcpu>` +
+  return (
+    `<domain type='qemu'><name>${name}</name><uuid>${uuid}</uuid><memory unit='MiB'>64</memory><vcpu>2</vcpu>` +
     `<os><type arch='x86_64' machine='pc'>hvm</type></os><devices><disk type='file' device='disk'><source file='/tmp/none.qcow2'/>` +
-    `<target dev='vda' bus='virtio'/></disk></devices></domain>`;
+    `<target dev='vda' bus='virtio'/></disk></devices></domain>`
+  );
 }
 
 beforeAll(() => {
@@ -57,9 +59,23 @@ describe("connection", () => {
 
 describe("error mapping", () => {
   test.each([
-    [42, "not_found"], [72, "not_found"], [55, "invalid_state"], [8, "invalid_argument"], [27, "invalid_argument"],
-    [3, "unsupported"], [74, "unsupported"], [84, "unsupported"], [38, "unavailable"], [39, "unavailable"],
-    [5, "unavailable"], [28, "already_exists"], [78, "cancelled"], [68, "timeout"], [1, "internal"], [9, "internal"], [9999, "internal"],
+    [42, "not_found"],
+    [72, "not_found"],
+    [55, "invalid_state"],
+    [8, "invalid_argument"],
+    [27, "invalid_argument"],
+    [3, "unsupported"],
+    [74, "unsupported"],
+    [84, "unsupported"],
+    [38, "unavailable"],
+    [39, "unavailable"],
+    [5, "unavailable"],
+    [28, "already_exists"],
+    [78, "cancelled"],
+    [68, "timeout"],
+    [1, "internal"],
+    [9, "internal"],
+    [9999, "internal"],
   ] as const)("code %d is %s", (code, kind) => {
     expect(ffi.kindForLibvirtCode(code)).toBe(kind);
   });
@@ -136,8 +152,9 @@ describe("domains, snapshots, stats", () => {
     const uuid = "5a1b0c2d-0000-4000-8000-00000000f1f2";
     const d = ffi.defineDomain(c, domainXml(uuid, "ffi-attach-vm"));
     try {
-      expect(() => ffi.attachDevice(c, d, "<disk type='file'><source file='/tmp/a.raw'/><target dev='vdb'/></disk>", ffi.AFFECT.CONFIG))
-        .toThrow(expect.objectContaining({ kind: "unsupported" }));
+      expect(() => ffi.attachDevice(c, d, "<disk type='file'><source file='/tmp/a.raw'/><target dev='vdb'/></disk>", ffi.AFFECT.CONFIG)).toThrow(
+        expect.objectContaining({ kind: "unsupported" }),
+      );
       ffi.undefineDomain(c, d, 0);
     } finally {
       ffi.freeDomain(c, d);
@@ -159,7 +176,11 @@ describe("storage", () => {
     try {
       const again = ffi.ensureDirPool(c, { name, path: dir, poolXml });
       ffi.freePool(c, again);
-      const path = ffi.createVolume(c, pool, "<volume><name>v1.qcow2</name><capacity unit='bytes'>1048576</capacity><target><format type='qcow2'/></target></volume>");
+      const path = ffi.createVolume(
+        c,
+        pool,
+        "<volume><name>v1.qcow2</name><capacity unit='bytes'>1048576</capacity><target><format type='qcow2'/></target></volume>",
+      );
       expect(path).toBe(join(dir, "v1.qcow2"));
       expect(ffi.volumeExists(c, path)).toBe(true);
       expect(ffi.deleteVolumeByPath(c, path)).toBe(true);

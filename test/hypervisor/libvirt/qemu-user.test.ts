@@ -54,10 +54,13 @@ describe("parseDacBaseLabel", () => {
   const caps = (secmodels: string) => `<capabilities><host><cpu><arch>x86_64</arch></cpu>${secmodels}</host></capabilities>`;
   test("captured capabilities: +999:+993", () => expect(parseDacBaseLabel(CAPS)).toEqual({ uid: 999, gid: 993 }));
   test("the dac model, not the first one", () => {
-    const xml = caps("<secmodel><model>apparmor</model><doi>0</doi></secmodel><secmodel><model>dac</model><doi>0</doi><baselabel type='kvm'>+64055:+108</baselabel></secmodel>");
+    const xml = caps(
+      "<secmodel><model>apparmor</model><doi>0</doi></secmodel><secmodel><model>dac</model><doi>0</doi><baselabel type='kvm'>+64055:+108</baselabel></secmodel>",
+    );
     expect(parseDacBaseLabel(xml)).toEqual({ uid: 64055, gid: 108 });
   });
-  test("root", () => expect(parseDacBaseLabel(caps("<secmodel><model>dac</model><baselabel type='qemu'>+0:+0</baselabel></secmodel>"))).toEqual({ uid: 0, gid: 0 }));
+  test("root", () =>
+    expect(parseDacBaseLabel(caps("<secmodel><model>dac</model><baselabel type='qemu'>+0:+0</baselabel></secmodel>"))).toEqual({ uid: 0, gid: 0 }));
   test("absent: no secmodel, no dac, no label, a label that is not uid:gid", () => {
     expect(parseDacBaseLabel(caps(""))).toBeUndefined();
     expect(parseDacBaseLabel(caps("<secmodel><model>none</model></secmodel>"))).toBeUndefined();
@@ -135,15 +138,22 @@ describe("readQemuUser over the captured tree", () => {
   test("without the label: qemu.conf, here Debian's default user, and the same answer", async () => {
     const noDac = CAPS.replace(/<secmodel>\s*<model>dac<\/model>[\s\S]*?<\/secmodel>/, "");
     expect(parseDacBaseLabel(noDac)).toBeUndefined();
-    expect(await readQemuUser({ capabilitiesXml: noDac, etcRoot: join(TREE, "etc") })).toMatchObject({ name: "libvirt-qemu", uid: 999, gid: 993, groups: [993, 995] });
+    expect(await readQemuUser({ capabilitiesXml: noDac, etcRoot: join(TREE, "etc") })).toMatchObject({
+      name: "libvirt-qemu",
+      uid: 999,
+      gid: 993,
+      groups: [993, 995],
+    });
   });
 
   test("a qemu.conf libvirt would refuse is an error naming its line; no files at all is no answer", async () => {
     scratch = mkdtempSync(join(tmpdir(), "lqx-qemu-user-"));
     mkdirSync(join(scratch, "libvirt"));
-    writeFileSync(join(scratch, "libvirt", "qemu.conf"), '# set by hand\nuser = qemu\n');
+    writeFileSync(join(scratch, "libvirt", "qemu.conf"), "# set by hand\nuser = qemu\n");
     const noLabel = "<capabilities><host><cpu><arch>x86_64</arch></cpu></host></capabilities>";
-    await expect(readQemuUser({ capabilitiesXml: noLabel, etcRoot: scratch })).rejects.toThrow(`${scratch}/libvirt/qemu.conf:2: user: expected a quoted string`);
+    await expect(readQemuUser({ capabilitiesXml: noLabel, etcRoot: scratch })).rejects.toThrow(
+      `${scratch}/libvirt/qemu.conf:2: user: expected a quoted string`,
+    );
     rmSync(join(scratch, "libvirt"), { recursive: true });
     expect(await readQemuUser({ capabilitiesXml: noLabel, etcRoot: scratch })).toBeUndefined();
   });

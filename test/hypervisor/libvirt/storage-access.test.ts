@@ -29,8 +29,16 @@ describe("foldersToCross", () => {
 describe("blockedFolder", () => {
   const dir = (path: string, mode: number, uid = 0, gid = 0): FolderMode => ({ path, mode, uid, gid });
   const cases: [string, FolderMode[], { path: string; applies: PermissionClass } | undefined][] = [
-    ["the default layout, all 0755", [dir("/", 0o755), dir("/var", 0o755), dir("/var/lib/limiquantix", 0o755), dir("/var/lib/limiquantix/vms", 0o711)], undefined],
-    ["a 0700 state folder (the issue)", [dir("/", 0o755), dir("/var/lib/limiquantix", 0o700), dir("/var/lib/limiquantix/vms", 0o755)], { path: "/var/lib/limiquantix", applies: "o" }],
+    [
+      "the default layout, all 0755",
+      [dir("/", 0o755), dir("/var", 0o755), dir("/var/lib/limiquantix", 0o755), dir("/var/lib/limiquantix/vms", 0o711)],
+      undefined,
+    ],
+    [
+      "a 0700 state folder (the issue)",
+      [dir("/", 0o755), dir("/var/lib/limiquantix", 0o700), dir("/var/lib/limiquantix/vms", 0o755)],
+      { path: "/var/lib/limiquantix", applies: "o" },
+    ],
     ["the first blocking folder from the root down", [dir("/a", 0o750), dir("/a/b", 0o700)], { path: "/a", applies: "o" }],
     ["search (x) without read is enough", [dir("/a", 0o711), dir("/a/b", 0o001)], undefined],
     ["0750 with QEMU's primary group", [dir("/a", 0o750, 0, 993)], undefined],
@@ -62,7 +70,11 @@ describe("storageAccessError", () => {
     );
   });
   test("a user without a name, the group class", () => {
-    const err = storageAccessError("/s", { folder: { path: "/s", mode: 0o2705, uid: 0, gid: 107 }, applies: "g" }, { uid: 107, gid: 107, groups: [107], source: "qemu.conf" });
+    const err = storageAccessError(
+      "/s",
+      { folder: { path: "/s", mode: 0o2705, uid: 0, gid: 107 }, applies: "g" },
+      { uid: 107, gid: 107, groups: [107], source: "qemu.conf" },
+    );
     expect(err.message).toContain("libvirt runs it as uid 107 (gid 107, groups 107; from qemu.conf)");
     expect(err.message).toContain("(mode 2705, owner uid 0, group gid 107)");
     expect(err.message).toContain("Fix: chmod g+x /s (or chmod 755 /s)");
@@ -78,7 +90,8 @@ describe("checkStorageAccess on real folders", () => {
     warn: (...a: unknown[]) => logged.push(`warn ${a.join(" ")}`),
     error: (...a: unknown[]) => logged.push(`error ${a.join(" ")}`),
   };
-  const check = (storagePath: string, uri = "qemu:///system") => checkStorageAccess({ uri, storagePath, capabilitiesXml: CAPS, etcRoot: join(TREE, "etc"), log });
+  const check = (storagePath: string, uri = "qemu:///system") =>
+    checkStorageAccess({ uri, storagePath, capabilitiesXml: CAPS, etcRoot: join(TREE, "etc"), log });
 
   beforeEach(() => {
     logged = [];
@@ -92,7 +105,9 @@ describe("checkStorageAccess on real folders", () => {
   test("the default layout with 0755 folders passes and says so at debug level", async () => {
     chmodSync(join(root, "state"), 0o755);
     await check(join(root, "state", "vms"));
-    expect(logged).toEqual([`debug storage path ${root}/state/vms is reachable for QEMU, which runs as libvirt-qemu (uid 999, gid 993, groups 993,995; from libvirt's DAC label +999:+993)`]);
+    expect(logged).toEqual([
+      `debug storage path ${root}/state/vms is reachable for QEMU, which runs as libvirt-qemu (uid 999, gid 993, groups 993,995; from libvirt's DAC label +999:+993)`,
+    ]);
   });
 
   test("a 0700 state folder above the images is a start-up error naming it", async () => {

@@ -23,7 +23,16 @@ let hv: Hypervisor;
 let n = 0;
 
 const open = () =>
-  createLibvirtHypervisor({ uri: "test:///default", storagePath: storage, consoleListen: "127.0.0.1", poolName: OWN, poolSize: 2, log, cloudImagesDir: join(root, "cloud"), isoImagesDir: join(root, "isos") });
+  createLibvirtHypervisor({
+    uri: "test:///default",
+    storagePath: storage,
+    consoleListen: "127.0.0.1",
+    poolName: OWN,
+    poolSize: 2,
+    log,
+    cloudImagesDir: join(root, "cloud"),
+    isoImagesDir: join(root, "isos"),
+  });
 
 function spec(input: Partial<VmSpecInput> = {}): VmSpec {
   return withDefaults({ name: `sb-${run}-${++n}`, memoryMib: 128, disks: [{ id: "root", newImage: { sizeBytes: 1 << 20 }, bootOrder: 1 }], ...input });
@@ -130,7 +139,10 @@ describe("disks in pools", () => {
     expect(created).toBe(true);
     expect(vm.spec.disks[0]).toMatchObject({ id: "root", volume: `vol-${run}`, pool: fast, resolvedPath: join(root, "fast", `vol-${run}.qcow2`) });
     // The node's empty CD-ROM, for ChangeMedia later.
-    expect(vm.spec.disks.map((d) => [d.id, d.device, d.bus])).toEqual([["root", "disk", "virtio"], ["cdrom-0", "cdrom", "sata"]]);
+    expect(vm.spec.disks.map((d) => [d.id, d.device, d.bus])).toEqual([
+      ["root", "disk", "virtio"],
+      ["cdrom-0", "cdrom", "sata"],
+    ]);
     expect((await hv.createVm(id, s)).created).toBe(false);
     await expectKind(hv.createVm(id, { ...s, disks: [{ ...s.disks[0]!, pool: "default" }] }), "already_exists");
     await hv.deleteVm(id, { deleteDisks: true, force: true });
@@ -154,7 +166,10 @@ describe("disks in pools", () => {
 
   test("a missing backing file or pool fails before anything is made", async () => {
     const id = crypto.randomUUID();
-    const noBase = await expectKind(hv.createVm(id, spec({ disks: [{ id: "root", newImage: { sizeBytes: 1 << 20, backingPath: "ghost" } }] })), "invalid_state");
+    const noBase = await expectKind(
+      hv.createVm(id, spec({ disks: [{ id: "root", newImage: { sizeBytes: 1 << 20, backingPath: "ghost" } }] })),
+      "invalid_state",
+    );
     expect(noBase.message).toContain('backing file "ghost" not found');
     const noPool = await expectKind(hv.createVm(id, spec({ disks: [{ id: "root", pool: "nope", newImage: { sizeBytes: 1 << 20 } }] })), "not_found");
     expect(noPool.message).toContain(fast);
@@ -163,7 +178,12 @@ describe("disks in pools", () => {
 
   test("cloud-init: the ISO is written 0600, its CD-ROM first among CD-ROMs; the same request twice is one vm; delete removes the ISO", async () => {
     const id = crypto.randomUUID();
-    const s = spec({ disks: [{ id: "root", newImage: { sizeBytes: 1 << 20 }, bootOrder: 1 }, { id: "install", device: "cdrom", path: "/srv/isos/x.iso" }] });
+    const s = spec({
+      disks: [
+        { id: "root", newImage: { sizeBytes: 1 << 20 }, bootOrder: 1 },
+        { id: "install", device: "cdrom", path: "/srv/isos/x.iso" },
+      ],
+    });
     s.cloudInit = { userData: "#cloud-config\nhostname: x\n", metaData: "", networkConfig: "", vendorData: "" };
     const { vm } = await hv.createVm(id, s);
     const iso = join(storage, `${id}-cloud-init.iso`);
@@ -193,12 +213,25 @@ describe("disks in pools", () => {
     mkdirSync(join(root, "fast", "iso"), { recursive: true });
     writeFileSync(join(root, "fast", "iso", `deb-${run}.iso`), "iso");
     const id = crypto.randomUUID();
-    const { vm } = await hv.createVm(id, spec({ disks: [{ id: "root", newImage: { sizeBytes: 1 << 20 } }, { id: "cd", device: "cdrom", volume: `iso/deb-${run}.iso` }] }));
+    const { vm } = await hv.createVm(
+      id,
+      spec({
+        disks: [
+          { id: "root", newImage: { sizeBytes: 1 << 20 } },
+          { id: "cd", device: "cdrom", volume: `iso/deb-${run}.iso` },
+        ],
+      }),
+    );
     expect(vm.spec.disks[1]).toMatchObject({ id: "cd", volume: `iso/deb-${run}.iso`, resolvedPath: join(root, "fast", "iso", `deb-${run}.iso`) });
     await hv.deleteVm(id, { deleteDisks: true, force: true });
 
     const other = crypto.randomUUID();
-    const s = spec({ disks: [{ id: "root", newImage: { sizeBytes: 1 << 20 } }, { id: "cd", device: "cdrom", volume: "iso/none.iso" }] });
+    const s = spec({
+      disks: [
+        { id: "root", newImage: { sizeBytes: 1 << 20 } },
+        { id: "cd", device: "cdrom", volume: "iso/none.iso" },
+      ],
+    });
     s.cloudInit = { userData: "#cloud-config\n", metaData: "", networkConfig: "", vendorData: "" };
     const err = await expectKind(hv.createVm(other, s), "not_found");
     expect(err.message).toContain("iso/none.iso");

@@ -74,7 +74,9 @@ describe("pool rules (pure)", () => {
       "storage pool p1 already exists at /srv/old, not at /srv/p1; to move it, remove it first (virsh pool-destroy p1; virsh pool-undefine p1; its files stay) and initialise it again",
     );
     expect(thrown(() => initPoolDecision(want, { byName: { type: "logical", name: "p1" } }, OWN)).message).toContain("as a logical pool");
-    expect(thrown(() => initPoolDecision(want, { byPath: OWN }, OWN)).message).toBe("/srv/p1 is already the directory of the node's own storage (default); a directory can be only one pool");
+    expect(thrown(() => initPoolDecision(want, { byPath: OWN }, OWN)).message).toBe(
+      "/srv/p1 is already the directory of the node's own storage (default); a directory can be only one pool",
+    );
     expect(thrown(() => initPoolDecision({ ...want, uuid: "u" }, { byUuid: "other" }, OWN)).message).toContain("uuid u (storage pool other)");
   });
 });
@@ -106,7 +108,9 @@ describe("pool ops on the test driver", () => {
     expect(moved.kind).toBe("already_exists");
     expect(moved.message).toContain(join(dir, "p1"));
     expect(moved.message).toContain(other);
-    const twin = thrown(() => ops.initDirPool({ id: "lq-so-twin", name: "lq-so-twin", path: join(dir, "p1") }, buildDirPoolXml({ name: "lq-so-twin", path: join(dir, "p1") }), OWN));
+    const twin = thrown(() =>
+      ops.initDirPool({ id: "lq-so-twin", name: "lq-so-twin", path: join(dir, "p1") }, buildDirPoolXml({ name: "lq-so-twin", path: join(dir, "p1") }), OWN),
+    );
     expect(twin).toMatchObject({ kind: "already_exists" });
     expect(twin.message).toContain(`is already the directory of storage pool ${ID}`);
     expect(ops.pool("lq-so-twin", false)).toBeNull();
@@ -137,7 +141,9 @@ describe("pool ops on the test driver", () => {
   });
 
   test("creating a volume in a pool libvirt does not have is not_found", () => {
-    expect(thrown(() => ops.createVolume("lq-so-missing", buildVolumeXml({ name: "x.raw", sizeBytes: 1 << 20, format: "raw" })))).toMatchObject({ kind: "not_found" });
+    expect(thrown(() => ops.createVolume("lq-so-missing", buildVolumeXml({ name: "x.raw", sizeBytes: 1 << 20, format: "raw" })))).toMatchObject({
+      kind: "not_found",
+    });
   });
 
   test("10k pool listings keep RSS flat (every handle, array and XML string is freed)", () => {

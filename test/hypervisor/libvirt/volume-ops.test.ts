@@ -32,7 +32,14 @@ const fakeConnect: Connector = async (ep) => {
 
 beforeAll(async () => {
   keeper = ffi.openConnection(ffi.loadLibvirt(), "test:///default");
-  hv = await createLibvirtHypervisor({ uri: "test:///default", storagePath: join(root, "vms"), consoleListen: "127.0.0.1", poolName: OWN, poolSize: 2, probe: { connect: fakeConnect, timeoutMs: 200 } });
+  hv = await createLibvirtHypervisor({
+    uri: "test:///default",
+    storagePath: join(root, "vms"),
+    consoleListen: "127.0.0.1",
+    poolName: OWN,
+    poolSize: 2,
+    probe: { connect: fakeConnect, timeoutMs: 200 },
+  });
 });
 afterAll(async () => {
   await hv.close();
@@ -47,13 +54,21 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const nfs = (id: string, server = "nas.test"): PoolDefinition => ({ id, type: "netfs", path: join(root, "mnt", id), nfs: { server, exportPath: "/exports/vms", version: "4.1", options: ["soft"] } });
+const nfs = (id: string, server = "nas.test"): PoolDefinition => ({
+  id,
+  type: "netfs",
+  path: join(root, "mnt", id),
+  nfs: { server, exportPath: "/exports/vms", version: "4.1", options: ["soft"] },
+});
 
 describe("network pools: probed before libvirt, bounded in time", () => {
   test("an NFS server that refuses: unavailable naming it, nothing defined", async () => {
     const id = `vo${run}-nfs-down`;
     await expectKind(hv.initPool(nfs(id)), "unavailable");
-    const err = await hv.initPool(nfs(id)).then(() => new Error("no error"), (e: Error) => e);
+    const err = await hv.initPool(nfs(id)).then(
+      () => new Error("no error"),
+      (e: Error) => e,
+    );
     expect(err.message).toContain("NFS server not reachable from this node (nas.test:2049: connection refused)");
     await expectKind(hv.getPool(id), "not_found");
   });
@@ -66,22 +81,52 @@ describe("network pools: probed before libvirt, bounded in time", () => {
     const pool = await hv.initPool(nfs(id));
     expect(pool).toMatchObject({ id, type: "netfs", path: join(root, "mnt", id), active: true, source: "nas.test:/exports/vms" });
     expect(ffi.withPoolNamed(keeper, id, (p) => [ffi.poolIsPersistent(keeper, p), ffi.poolAutostart(keeper, p)])).toEqual([true, true]);
-    const moved = await hv.initPool({ id, type: "netfs", path: join(root, "mnt", id), nfs: { server: "nas.test", exportPath: "/other", version: "4.1", options: [] } }).then(() => new Error("no error"), (e: Error) => e);
+    const moved = await hv
+      .initPool({ id, type: "netfs", path: join(root, "mnt", id), nfs: { server: "nas.test", exportPath: "/other", version: "4.1", options: [] } })
+      .then(
+        () => new Error("no error"),
+        (e: Error) => e,
+      );
     expect(moved).toMatchObject({ kind: "already_exists" });
     expect(moved.message).toContain("already exists as an NFS pool of nas.test:/exports/vms");
     expect((await hv.listPools()).map((p) => p.id)).toContain(id);
   });
 
   test("Ceph: every monitor is tried; none answering is unavailable naming each", async () => {
-    const def: PoolDefinition = { id: `vo${run}-ceph`, type: "rbd", ceph: { clusterId: "", pool: "vms", monitors: [{ host: "mon1", port: 6789 }, { host: "mon2", port: 3300 }], user: "libvirt", keyringPath: join(root, "none.keyring"), namespace: "", secretUuid: "b4c5d6e7-f8a9-4b0c-9d1e-2f3a4b5c6d7e" } };
-    const err = await hv.initPool(def).then(() => new Error("no error"), (e: Error) => e);
+    const def: PoolDefinition = {
+      id: `vo${run}-ceph`,
+      type: "rbd",
+      ceph: {
+        clusterId: "",
+        pool: "vms",
+        monitors: [
+          { host: "mon1", port: 6789 },
+          { host: "mon2", port: 3300 },
+        ],
+        user: "libvirt",
+        keyringPath: join(root, "none.keyring"),
+        namespace: "",
+        secretUuid: "b4c5d6e7-f8a9-4b0c-9d1e-2f3a4b5c6d7e",
+      },
+    };
+    const err = await hv.initPool(def).then(
+      () => new Error("no error"),
+      (e: Error) => e,
+    );
     expect(err).toMatchObject({ kind: "unavailable" });
     expect(err.message).toContain("mon1:6789: connection refused; mon2:3300: connection refused");
   });
 
   test("iSCSI: the portal is probed", async () => {
-    const def: PoolDefinition = { id: `vo${run}-iscsi`, type: "iscsi", iscsi: { portal: { host: "san", port: 3260 }, target: "iqn.2026-01.com.example:vms", lun: 0 } };
-    const err = await hv.initPool(def).then(() => new Error("no error"), (e: Error) => e);
+    const def: PoolDefinition = {
+      id: `vo${run}-iscsi`,
+      type: "iscsi",
+      iscsi: { portal: { host: "san", port: 3260 }, target: "iqn.2026-01.com.example:vms", lun: 0 },
+    };
+    const err = await hv.initPool(def).then(
+      () => new Error("no error"),
+      (e: Error) => e,
+    );
     expect(err).toMatchObject({ kind: "unavailable" });
     expect(err.message).toContain("iSCSI portal not reachable from this node (san:3260");
   });
@@ -101,7 +146,10 @@ describe("network pools: probed before libvirt, bounded in time", () => {
   test("a call past its deadline is unavailable while the work goes on; the answer is not held", async () => {
     const t0 = performance.now();
     const slow = new Promise((resolve) => setTimeout(resolve, 1000));
-    await expect(withDeadline(slow, 50, "mounting nas:/x")).rejects.toMatchObject({ kind: "unavailable", message: expect.stringContaining("mounting nas:/x did not finish within 0 s") });
+    await expect(withDeadline(slow, 50, "mounting nas:/x")).rejects.toMatchObject({
+      kind: "unavailable",
+      message: expect.stringContaining("mounting nas:/x did not finish within 0 s"),
+    });
     expect(performance.now() - t0).toBeLessThan(500);
   });
 });

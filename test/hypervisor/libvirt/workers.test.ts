@@ -8,7 +8,8 @@ import { HypervisorError } from "../../../src/hypervisor/errors.ts";
 
 const URI = "test:///default";
 const UUID = "5a1b0c2d-0000-4000-8000-0000000be001";
-const XML = `<domain type='qemu'><name>worker-test-vm</name><uuid>${UUID}</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu>` +
+const XML =
+  `<domain type='qemu'><name>worker-test-vm</name><uuid>${UUID}</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu>` +
   `<os><type arch='x86_64'>hvm</type></os></domain>`;
 
 let events: EventSource;

@@ -20,7 +20,15 @@ describe("resolveIsoPath", () => {
     { id: "nfs", path: "/mnt/nfs" },
   ];
   const fs = fakeStorageFs(
-    ["/mnt/nfs/iso/debian.iso", "/mnt/nfs/alpine.iso", "/mnt/nfs/isos/fedora.iso", "/var/lib/lq/isos/win.iso", "/etc/passwd", "/mnt/nfs/iso/dup.iso", "/var/lib/lq/vms/dup.iso"],
+    [
+      "/mnt/nfs/iso/debian.iso",
+      "/mnt/nfs/alpine.iso",
+      "/mnt/nfs/isos/fedora.iso",
+      "/var/lib/lq/isos/win.iso",
+      "/etc/passwd",
+      "/mnt/nfs/iso/dup.iso",
+      "/var/lib/lq/vms/dup.iso",
+    ],
     { "/mnt/nfs/iso/link.iso": "/etc/passwd", "/mnt/nfs/linkdir": "/etc" },
   );
   const extra = ["/var/lib/lq/isos"];
@@ -58,7 +66,13 @@ describe("resolveIsoPath", () => {
   });
 });
 
-const d = (id: string, device: "disk" | "cdrom" = "disk"): DiskSpec => ({ id, device, bus: device === "cdrom" ? "sata" : "virtio", bootOrder: 0, readonly: device === "cdrom" });
+const d = (id: string, device: "disk" | "cdrom" = "disk"): DiskSpec => ({
+  id,
+  device,
+  bus: device === "cdrom" ? "sata" : "virtio",
+  bootOrder: 0,
+  readonly: device === "cdrom",
+});
 
 describe("cdromForDevice", () => {
   const cloud = { id: "cloud-init" };
@@ -100,7 +114,9 @@ describe("the node's CD-ROMs", () => {
   });
 
   test("the reserved id is refused", () => {
-    expect(() => withNodeCdroms([d("root"), d("cloud-init", "cdrom")])).toThrow(expect.objectContaining({ kind: "invalid_argument", field: "spec.disks[1].id" }));
+    expect(() => withNodeCdroms([d("root"), d("cloud-init", "cdrom")])).toThrow(
+      expect.objectContaining({ kind: "invalid_argument", field: "spec.disks[1].id" }),
+    );
   });
 
   test("leaving them out again gives back the request, whatever medium the empty drive got since", () => {

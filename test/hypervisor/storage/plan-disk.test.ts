@@ -47,7 +47,14 @@ describe("planDisk", () => {
     [
       "a missing volume already named with an extension keeps it",
       { volume: "new.raw", newImage: { sizeBytes: 1 << 20, format: "raw" } },
-      { kind: "create", poolId: "default", dir: "/var/lib/lq/vms", name: "new.raw", path: "/var/lib/lq/vms/new.raw", image: { sizeBytes: 1 << 20, format: "raw" } },
+      {
+        kind: "create",
+        poolId: "default",
+        dir: "/var/lib/lq/vms",
+        name: "new.raw",
+        path: "/var/lib/lq/vms/new.raw",
+        image: { sizeBytes: 1 << 20, format: "raw" },
+      },
     ],
     [
       "newImage alone gets <vm>-<disk>.<format> in the default pool",
@@ -57,25 +64,61 @@ describe("planDisk", () => {
     [
       "a relative backing file is found in the disk's pool",
       { newImage: img(1 << 30, { backingPath: "src-volume" }), pool: "fast" },
-      { kind: "create", poolId: "fast", dir: "/srv/fast", name: `${VM}-root.qcow2`, path: `/srv/fast/${VM}-root.qcow2`, image: img(1 << 30, { backingPath: "src-volume" }), backingPath: "/srv/fast/src-volume.qcow2" },
+      {
+        kind: "create",
+        poolId: "fast",
+        dir: "/srv/fast",
+        name: `${VM}-root.qcow2`,
+        path: `/srv/fast/${VM}-root.qcow2`,
+        image: img(1 << 30, { backingPath: "src-volume" }),
+        backingPath: "/srv/fast/src-volume.qcow2",
+      },
     ],
     [
       "a relative backing file is found in another pool",
       { newImage: img(1 << 30, { backingPath: "shared-base" }) },
-      { kind: "create", poolId: "default", dir: "/var/lib/lq/vms", name: `${VM}-root.qcow2`, path: `/var/lib/lq/vms/${VM}-root.qcow2`, image: img(1 << 30, { backingPath: "shared-base" }), backingPath: "/mnt/nfs-pool/shared-base.qcow2" },
+      {
+        kind: "create",
+        poolId: "default",
+        dir: "/var/lib/lq/vms",
+        name: `${VM}-root.qcow2`,
+        path: `/var/lib/lq/vms/${VM}-root.qcow2`,
+        image: img(1 << 30, { backingPath: "shared-base" }),
+        backingPath: "/mnt/nfs-pool/shared-base.qcow2",
+      },
     ],
     [
       "a cloud image name is found in the cloud images folder",
       { newImage: img(1 << 30, { backingPath: "ubuntu-24.04.qcow2" }) },
-      { kind: "create", poolId: "default", dir: "/var/lib/lq/vms", name: `${VM}-root.qcow2`, path: `/var/lib/lq/vms/${VM}-root.qcow2`, image: img(1 << 30, { backingPath: "ubuntu-24.04.qcow2" }), backingPath: "/var/lib/lq/vms/cloud/ubuntu-24.04.qcow2" },
+      {
+        kind: "create",
+        poolId: "default",
+        dir: "/var/lib/lq/vms",
+        name: `${VM}-root.qcow2`,
+        path: `/var/lib/lq/vms/${VM}-root.qcow2`,
+        image: img(1 << 30, { backingPath: "ubuntu-24.04.qcow2" }),
+        backingPath: "/var/lib/lq/vms/cloud/ubuntu-24.04.qcow2",
+      },
     ],
     [
       "an absolute backing file that exists is kept",
       { newImage: img(1 << 30, { backingPath: "/absolute/base.qcow2" }) },
-      { kind: "create", poolId: "default", dir: "/var/lib/lq/vms", name: `${VM}-root.qcow2`, path: `/var/lib/lq/vms/${VM}-root.qcow2`, image: img(1 << 30, { backingPath: "/absolute/base.qcow2" }), backingPath: "/absolute/base.qcow2" },
+      {
+        kind: "create",
+        poolId: "default",
+        dir: "/var/lib/lq/vms",
+        name: `${VM}-root.qcow2`,
+        path: `/var/lib/lq/vms/${VM}-root.qcow2`,
+        image: img(1 << 30, { backingPath: "/absolute/base.qcow2" }),
+        backingPath: "/absolute/base.qcow2",
+      },
     ],
     ["an empty cdrom", { device: "cdrom", bus: "sata", readonly: true }, { kind: "empty" }],
-    ["a cdrom by pool-relative name", { device: "cdrom", bus: "sata", readonly: true, volume: "iso/debian.iso" }, { kind: "existing", path: "/var/lib/lq/vms/iso/debian.iso" }],
+    [
+      "a cdrom by pool-relative name",
+      { device: "cdrom", bus: "sata", readonly: true, volume: "iso/debian.iso" },
+      { kind: "existing", path: "/var/lib/lq/vms/iso/debian.iso" },
+    ],
   ];
   test.each(cases)("%s", async (_name, d, plan) => {
     expect(await planDisk(VM, disk(d), pools, fs, opts)).toEqual(plan);
@@ -98,7 +141,9 @@ describe("planDisk", () => {
   test("a backing file that is nowhere is a failed precondition naming where it looked", async () => {
     const err = await expectKind(planDisk(VM, disk({ newImage: img(1 << 30, { backingPath: "nowhere" }), pool: "fast" }), pools, fs, opts), "invalid_state");
     expect(err).toMatchObject({ field: "spec.disks[0].backing_file" });
-    expect(err.message).toContain(`backing file "nowhere" not found (looked in /srv/fast, /var/lib/lq/vms, /mnt/nfs-pool, /var/lib/lq/vms/cloud for nowhere, nowhere.qcow2, nowhere.raw, nowhere.img)`);
+    expect(err.message).toContain(
+      `backing file "nowhere" not found (looked in /srv/fast, /var/lib/lq/vms, /mnt/nfs-pool, /var/lib/lq/vms/cloud for nowhere, nowhere.qcow2, nowhere.raw, nowhere.img)`,
+    );
 
     const abs = await expectKind(planDisk(VM, disk({ newImage: img(1 << 30, { backingPath: "/gone/base.qcow2" }) }), pools, fs, opts), "invalid_state");
     expect(abs.message).toContain("backing file /gone/base.qcow2 not found");

@@ -56,7 +56,7 @@ export function assertXmlSafe(value: unknown, field: string): void {
     const bad = illegalXmlChar(value);
     if (bad) throw new HypervisorError("invalid_argument", `${field}: character ${bad} cannot be stored in libvirt XML`, field);
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => assertXmlSafe(v, `${field}[${i}]`));
+    for (const [i, v] of value.entries()) assertXmlSafe(v, `${field}[${i}]`);
   } else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
       assertXmlSafe(k, `${field} key`);

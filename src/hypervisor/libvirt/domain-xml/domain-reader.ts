@@ -2,27 +2,25 @@
 // defaults) read into the typed model. Unknown elements are ignored; absent values stay undefined.
 
 import { HypervisorError } from "../../errors.ts";
-import type {
-  CpuFeatureDef,
-  DevicesDef,
-  DiskDef,
-  DomainDef,
-  GraphicsDef,
-  HostdevDef,
-  HypervDef,
-  InterfaceDef,
-  IotuneDef,
-  VideoDef,
-} from "./model.ts";
+import type { CpuFeatureDef, DevicesDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, HypervDef, InterfaceDef, IotuneDef, VideoDef } from "./model.ts";
 import { findMetadata, readMetadata } from "./metadata-xml.ts";
 import { attr, child, children, intOf, path, textOf, type XmlNode } from "./xml-tree.ts";
 
 const UNIT_BYTES: Record<string, number> = {
-  b: 1, bytes: 1,
-  k: 1024, kib: 1024, kb: 1000,
-  m: 1024 ** 2, mib: 1024 ** 2, mb: 1000 ** 2,
-  g: 1024 ** 3, gib: 1024 ** 3, gb: 1000 ** 3,
-  t: 1024 ** 4, tib: 1024 ** 4, tb: 1000 ** 4,
+  b: 1,
+  bytes: 1,
+  k: 1024,
+  kib: 1024,
+  kb: 1000,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  mb: 1000 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  gb: 1000 ** 3,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
+  tb: 1000 ** 4,
 };
 
 /** A libvirt scaled integer (<memory unit='MiB'>) in KiB; libvirt's default unit is KiB. */
@@ -81,7 +79,7 @@ export function readInterface(i: XmlNode): InterfaceDef {
   const def: InterfaceDef = {
     type,
     mac: attr(child(i, "mac"), "address"),
-    source: type === "network" ? attr(source, "network") : attr(source, "bridge") ?? attr(source, "dev"),
+    source: type === "network" ? attr(source, "network") : (attr(source, "bridge") ?? attr(source, "dev")),
     model: attr(child(i, "model"), "type"),
     bootOrder: intOf(attr(child(i, "boot"), "order"), "interface boot order"),
     alias: aliasOf(i),
@@ -147,10 +145,7 @@ function readHostdev(h: XmlNode): HostdevDef {
     mode: attr(h, "mode") ?? "",
     type: attr(h, "type") ?? "",
     managed: attr(h, "managed"),
-    address:
-      bus !== undefined && slot !== undefined && fn !== undefined
-        ? { domain: domain ?? 0, bus, slot, function: fn }
-        : undefined,
+    address: bus !== undefined && slot !== undefined && fn !== undefined ? { domain: domain ?? 0, bus, slot, function: fn } : undefined,
     romBar: attr(child(h, "rom"), "bar"),
   };
 }

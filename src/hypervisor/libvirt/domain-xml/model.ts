@@ -222,4 +222,3 @@ export interface LqDiskMeta {
   bus?: string;
   newImage?: { sizeBytes: number; format: string; backingPath?: string };
 }
-

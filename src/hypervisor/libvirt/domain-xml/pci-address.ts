@@ -17,11 +17,7 @@ export function parsePciAddress(text: string, field: string): PciAddress {
   const m = PATTERN.exec(text);
   const slot = Number.parseInt(m?.[3] ?? "", 16);
   if (!m || slot > 0x1f) {
-    throw new HypervisorError(
-      "invalid_argument",
-      `${field}: expected a PCI address like 0000:01:00.0, got ${JSON.stringify(text)}`,
-      field,
-    );
+    throw new HypervisorError("invalid_argument", `${field}: expected a PCI address like 0000:01:00.0, got ${JSON.stringify(text)}`, field);
   }
   return {
     domain: Number.parseInt(m[1] ?? "0", 16),

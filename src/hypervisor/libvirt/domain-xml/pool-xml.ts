@@ -101,7 +101,12 @@ export function buildPoolXml(m: PoolXmlModel): string {
       ...nameParts(m),
       sourceOf(m),
       "path" in m && target(m.path),
-      withOpts && el("fs:mount_opts", {}, m.mountOptions.map((o) => el("fs:option", { name: o }))),
+      withOpts &&
+        el(
+          "fs:mount_opts",
+          {},
+          m.mountOptions.map((o) => el("fs:option", { name: o })),
+        ),
     ]),
   );
 }
@@ -140,8 +145,20 @@ function bytesOf(node: XmlNode | undefined, where: string): number | undefined {
   if (n === undefined) return undefined;
   const unit = (attr(node, "unit") ?? "bytes").toLowerCase();
   const scale: Record<string, number> = {
-    b: 1, bytes: 1, k: 1024, kib: 1024, kb: 1000, m: 1024 ** 2, mib: 1024 ** 2, mb: 1000 ** 2,
-    g: 1024 ** 3, gib: 1024 ** 3, gb: 1000 ** 3, t: 1024 ** 4, tib: 1024 ** 4, tb: 1000 ** 4,
+    b: 1,
+    bytes: 1,
+    k: 1024,
+    kib: 1024,
+    kb: 1000,
+    m: 1024 ** 2,
+    mib: 1024 ** 2,
+    mb: 1000 ** 2,
+    g: 1024 ** 3,
+    gib: 1024 ** 3,
+    gb: 1000 ** 3,
+    t: 1024 ** 4,
+    tib: 1024 ** 4,
+    tb: 1000 ** 4,
   };
   const factor = scale[unit];
   if (factor === undefined) throw new HypervisorError("internal", `${where}: unknown unit ${JSON.stringify(unit)}`);
@@ -159,7 +176,9 @@ function parseSource(source: XmlNode | undefined, out: ParsedPool): void {
   if (dir !== undefined) out.sourceDir = dir;
   const name = textOf(child(source, "name"));
   if (name !== undefined && name !== "") out.sourceName = name;
-  const devices = children(source, "device").map((d) => attr(d, "path") ?? "").filter((d) => d !== "");
+  const devices = children(source, "device")
+    .map((d) => attr(d, "path") ?? "")
+    .filter((d) => d !== "");
   if (devices.length > 0) out.devices = devices;
   const format = attr(child(source, "format"), "type");
   if (format !== undefined) out.sourceFormat = format;

@@ -62,10 +62,7 @@ export function parseSnapshotXml(xml: string): ParsedSnapshot {
   const state = SNAPSHOT_STATES[stateText];
   const seconds = intOf(textOf(child(root, "creationTime")), "snapshot <creationTime>");
   if (nameNode === undefined || state === undefined || seconds === undefined) {
-    throw new HypervisorError(
-      "internal",
-      `snapshot XML: needs <name>, a known <state> and <creationTime> (state ${JSON.stringify(stateText)})`,
-    );
+    throw new HypervisorError("internal", `snapshot XML: needs <name>, a known <state> and <creationTime> (state ${JSON.stringify(stateText)})`);
   }
   const memory = attr(child(root, "memory"), "snapshot");
   const out: ParsedSnapshot = {

@@ -23,11 +23,7 @@ export function buildVolumeXml(opts: VolumeXmlOptions): string {
       el("capacity", { unit: "bytes" }, opts.sizeBytes),
       el("allocation", { unit: "bytes" }, opts.allocationBytes ?? 0),
       opts.format !== undefined && el("target", {}, [el("format", { type: opts.format })]),
-      opts.backingPath !== undefined &&
-        el("backingStore", {}, [
-          el("path", {}, opts.backingPath),
-          el("format", { type: opts.backingFormat ?? "qcow2" }),
-        ]),
+      opts.backingPath !== undefined && el("backingStore", {}, [el("path", {}, opts.backingPath), el("format", { type: opts.backingFormat ?? "qcow2" })]),
     ]),
   );
 }

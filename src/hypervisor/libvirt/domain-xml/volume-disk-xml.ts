@@ -25,7 +25,11 @@ export function buildVolumeDiskXml(o: VolumeDiskOptions): string {
       ? el("source", { file: s.path })
       : s.kind === "block"
         ? el("source", { dev: s.path })
-        : el("source", { protocol: "rbd", name: s.image }, s.monitors.map((m) => el("host", { name: m.host, port: m.port })));
+        : el(
+            "source",
+            { protocol: "rbd", name: s.image },
+            s.monitors.map((m) => el("host", { name: m.host, port: m.port })),
+          );
   return serializeXml(
     el("disk", { type, device: "disk" }, [
       el("driver", { name: "qemu", type: o.format, cache: s.kind === "rbd" ? "writeback" : "none", discard: "unmap" }),

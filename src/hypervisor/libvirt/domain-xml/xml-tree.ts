@@ -27,14 +27,8 @@ export interface XmlElement {
   text?: string | number;
 }
 
-export const el = (
-  name: string,
-  attrs?: XmlElement["attrs"],
-  children?: XmlElement["children"] | string | number,
-): XmlElement =>
-  typeof children === "string" || typeof children === "number"
-    ? { name, attrs, text: children }
-    : { name, attrs, children };
+export const el = (name: string, attrs?: XmlElement["attrs"], children?: XmlElement["children"] | string | number): XmlElement =>
+  typeof children === "string" || typeof children === "number" ? { name, attrs, text: children } : { name, attrs, children };
 
 // XMLBuilder escapes & < > ' " by default. We add tab, newline and carriage return as character
 // references: XML parsers (libxml2 inside libvirt) normalise raw ones in attribute values to
@@ -69,13 +63,7 @@ const builder = new XMLBuilder({
 export function illegalXmlChar(value: string): string | undefined {
   for (const ch of value) {
     const cp = ch.codePointAt(0) ?? 0;
-    const ok =
-      cp === 0x9 ||
-      cp === 0xa ||
-      cp === 0xd ||
-      (cp >= 0x20 && cp <= 0xd7ff) ||
-      (cp >= 0xe000 && cp <= 0xfffd) ||
-      (cp >= 0x10000 && cp <= 0x10ffff);
+    const ok = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
     if (!ok) return `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
   }
   return undefined;

@@ -1,7 +1,7 @@
 // Domain wrappers. Handles are looked up by UUID string and freed by whoever looked them up;
 // withDomain does both around a function.
 
-import { type Pointer } from "bun:ffi";
+import type { Pointer } from "bun:ffi";
 import type { Connection } from "./connection.ts";
 import { fail } from "./errors.ts";
 import { borrowString, cstr, outPointer, takeString, toPtr } from "./memory.ts";
@@ -66,8 +66,7 @@ export function thawFilesystems(c: Connection, d: Pointer): number {
   if (n < 0) fail(c.lv, "thaw guest filesystems");
   return n;
 }
-export const undefineDomain = (c: Connection, d: Pointer, flags: number) =>
-  check(c, c.lv.sym.virDomainUndefineFlags(d, flags), "undefine");
+export const undefineDomain = (c: Connection, d: Pointer, flags: number) => check(c, c.lv.sym.virDomainUndefineFlags(d, flags), "undefine");
 export const attachDevice = (c: Connection, d: Pointer, xml: string, flags: number) =>
   check(c, c.lv.sym.virDomainAttachDeviceFlags(d, cstr(xml), flags), "attach device");
 export const detachDevice = (c: Connection, d: Pointer, xml: string, flags: number) =>

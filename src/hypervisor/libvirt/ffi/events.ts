@@ -1,7 +1,7 @@
 // The default event loop and domain event registration. Callbacks (JSCallback) are created by
 // the caller on the thread that runs the loop, which must keep them alive until deregistered.
 
-import { type Pointer } from "bun:ffi";
+import type { Pointer } from "bun:ffi";
 import type { Connection } from "./connection.ts";
 import { fail } from "./errors.ts";
 import type { Libvirt } from "./library.ts";

@@ -1,10 +1,9 @@
 // Snapshot wrappers: create, look up, list (with XML, which names each parent), revert, delete.
 
-import { type Pointer } from "bun:ffi";
+import type { Pointer } from "bun:ffi";
 import type { Connection } from "./connection.ts";
 import { fail } from "./errors.ts";
 import { borrowString, cstr, outPointer, pointerAt, takeString, toPtr } from "./memory.ts";
-
 
 export function createSnapshot(c: Connection, d: Pointer, xml: string, flags: number): Pointer {
   return toPtr(c.lv.sym.virDomainSnapshotCreateXML(d, cstr(xml), flags)) ?? fail(c.lv, "create snapshot");

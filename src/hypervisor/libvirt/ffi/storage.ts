@@ -1,7 +1,7 @@
 // Storage pool and volume wrappers. Every handle looked up or listed here is freed by the
 // function that got it, in a finally (a listing frees every handle, also when reading one fails).
 
-import { type Pointer } from "bun:ffi";
+import type { Pointer } from "bun:ffi";
 import type { Connection } from "./connection.ts";
 import { fail, readLastError, toLibvirtError } from "./errors.ts";
 import { borrowString, cstr, outPointer, pointerAt, takeString, toPtr, type RawPtr } from "./memory.ts";
@@ -26,12 +26,10 @@ function lookupOrNull(c: Connection, raw: RawPtr, what: string): Pointer | null 
   throw err;
 }
 
-export const lookupPoolByName = (c: Connection, name: string) =>
-  lookupOrNull(c, c.lv.sym.virStoragePoolLookupByName(c.ptr, cstr(name)), `pool ${name}`);
+export const lookupPoolByName = (c: Connection, name: string) => lookupOrNull(c, c.lv.sym.virStoragePoolLookupByName(c.ptr, cstr(name)), `pool ${name}`);
 export const lookupPoolByTargetPath = (c: Connection, path: string) =>
   lookupOrNull(c, c.lv.sym.virStoragePoolLookupByTargetPath(c.ptr, cstr(path)), `pool at ${path}`);
-export const lookupPoolByUuid = (c: Connection, uuid: string) =>
-  lookupOrNull(c, c.lv.sym.virStoragePoolLookupByUUIDString(c.ptr, cstr(uuid)), `pool ${uuid}`);
+export const lookupPoolByUuid = (c: Connection, uuid: string) => lookupOrNull(c, c.lv.sym.virStoragePoolLookupByUUIDString(c.ptr, cstr(uuid)), `pool ${uuid}`);
 
 /** Runs fn with the pool and frees it; null when no pool has that name. */
 export function withPoolNamed<T>(c: Connection, name: string, fn: (p: Pointer) => T): T | null {
@@ -185,8 +183,7 @@ export function createVolume(c: Connection, pool: Pointer, xml: string): string 
   }
 }
 
-export const lookupVolumeByPath = (c: Connection, path: string) =>
-  lookupOrNull(c, c.lv.sym.virStorageVolLookupByPath(c.ptr, cstr(path)), `volume ${path}`);
+export const lookupVolumeByPath = (c: Connection, path: string) => lookupOrNull(c, c.lv.sym.virStorageVolLookupByPath(c.ptr, cstr(path)), `volume ${path}`);
 export const lookupVolumeByName = (c: Connection, pool: Pointer, name: string) =>
   lookupOrNull(c, c.lv.sym.virStorageVolLookupByName(pool, cstr(name)), `volume ${name}`);
 

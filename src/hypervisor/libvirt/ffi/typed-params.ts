@@ -22,18 +22,31 @@ export function readTypedParams(base: Pointer, n: number): Record<string, TypedV
     const type = read.i32(base, off + 80);
     const v = off + VALUE_OFFSET;
     switch (type) {
-      case 1: out[name] = read.i32(base, v); break;
-      case 2: out[name] = read.u32(base, v); break;
-      case 3: out[name] = Number(read.i64(base, v)); break;
-      case 4: out[name] = Number(read.u64(base, v)); break;
-      case 5: out[name] = read.f64(base, v); break;
-      case 6: out[name] = read.i8(base, v) !== 0; break;
+      case 1:
+        out[name] = read.i32(base, v);
+        break;
+      case 2:
+        out[name] = read.u32(base, v);
+        break;
+      case 3:
+        out[name] = Number(read.i64(base, v));
+        break;
+      case 4:
+        out[name] = Number(read.u64(base, v));
+        break;
+      case 5:
+        out[name] = read.f64(base, v);
+        break;
+      case 6:
+        out[name] = read.i8(base, v) !== 0;
+        break;
       case 7: {
         const s = read.ptr(base, v);
         out[name] = s === 0 ? "" : new CString(s as Pointer);
         break;
       }
-      default: break; // a type newer than this code: skipped, not guessed
+      default:
+        break; // a type newer than this code: skipped, not guessed
     }
   }
   return out;

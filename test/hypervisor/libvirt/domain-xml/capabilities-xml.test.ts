@@ -1,11 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  parseCapabilitiesXml,
-  parseDomainCapabilitiesXml,
-  type HostCapabilities,
-} from "../../../../src/hypervisor/libvirt/domain-xml/index.ts";
+import { parseCapabilitiesXml, parseDomainCapabilitiesXml, type HostCapabilities } from "../../../../src/hypervisor/libvirt/domain-xml/index.ts";
 
 const fixture = (name: string) => readFileSync(join(import.meta.dir, "fixtures", name), "utf8");
 
@@ -63,11 +59,7 @@ describe("parseDomainCapabilitiesXml", () => {
   test("virsh domcapabilities on a KVM host with OVMF", () => {
     expect(parseDomainCapabilitiesXml(fixture("virsh-domcapabilities-kvm.xml"))).toStrictEqual({
       maxVcpus: 288,
-      uefiLoaders: [
-        "/usr/share/OVMF/OVMF_CODE_4M.ms.fd",
-        "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
-        "/usr/share/OVMF/OVMF_CODE_4M.fd",
-      ],
+      uefiLoaders: ["/usr/share/OVMF/OVMF_CODE_4M.ms.fd", "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd", "/usr/share/OVMF/OVMF_CODE_4M.fd"],
     });
   });
 
@@ -82,14 +74,17 @@ describe("parseDomainCapabilitiesXml", () => {
   test("Hyper-V: supported='no' offers none; libvirt that does not say leaves the list absent", () => {
     const caps = (features: string) => parseDomainCapabilitiesXml(`<domainCapabilities><features>${features}</features></domainCapabilities>`);
     expect(caps(`<hyperv supported='no'/>`).hypervFeatures).toStrictEqual([]);
-    expect(caps(`<hyperv supported='yes'><enum name='features'><value>relaxed</value><value>vapic</value></enum></hyperv>`).hypervFeatures).toStrictEqual(["relaxed", "vapic"]);
+    expect(caps(`<hyperv supported='yes'><enum name='features'><value>relaxed</value><value>vapic</value></enum></hyperv>`).hypervFeatures).toStrictEqual([
+      "relaxed",
+      "vapic",
+    ]);
     expect(caps("<sev supported='no'/>").hypervFeatures).toBeUndefined();
   });
 
   test("no loader support and no vcpu element: empty list, maxVcpus absent", () => {
-    expect(
-      parseDomainCapabilitiesXml(`<domainCapabilities><os supported='yes'><loader supported='no'/></os></domainCapabilities>`),
-    ).toStrictEqual({ uefiLoaders: [] });
+    expect(parseDomainCapabilitiesXml(`<domainCapabilities><os supported='yes'><loader supported='no'/></os></domainCapabilities>`)).toStrictEqual({
+      uefiLoaders: [],
+    });
   });
 
   test("another document is an error", () => {

@@ -89,9 +89,8 @@ describe("spare PCIe root ports (q35)", () => {
 
   test("the number of spares can be chosen; i440fx ('pc') gets none", () => {
     const ports = (machine: string, spare?: number) =>
-      buildDomainDef({ ...minimal, machine, ...(spare !== undefined ? { hotplugPciePorts: spare } : {}) }).devices.controllers.filter(
-        (c) => c.type === "pci",
-      ).length;
+      buildDomainDef({ ...minimal, machine, ...(spare !== undefined ? { hotplugPciePorts: spare } : {}) }).devices.controllers.filter((c) => c.type === "pci")
+        .length;
     expect(ports("q35", 2)).toBe(1 + 5 + 2);
     expect(ports("pc-q35-7.2")).toBe(1 + 5 + HOTPLUG_PCIE_PORTS);
     expect(ports("pc")).toBe(0);

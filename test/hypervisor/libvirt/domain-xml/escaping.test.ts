@@ -48,9 +48,7 @@ describe("hostile strings", () => {
   });
 
   test("a generic XML parser reads the hostile values back as the same text", () => {
-    const parsed = new XMLParser({ ignoreAttributes: false, trimValues: false, htmlEntities: true }).parse(
-      buildDomainXml(hostile),
-    );
+    const parsed = new XMLParser({ ignoreAttributes: false, trimValues: false, htmlEntities: true }).parse(buildDomainXml(hostile));
     expect(parsed.domain.name).toBe("</name><devices>");
     expect(parsed.domain.devices.disk.source["@_file"]).toBe(`/var/lib/limiquantix/images/it's "x" & <y>.qcow2`);
     expect(parsed.domain.devices.graphics["@_passwd"]).toBe(`p"a'ss<&>`);
@@ -78,10 +76,7 @@ describe("hostile strings", () => {
   });
 
   test("hot-plug device XML escapes its values too", () => {
-    const disk = buildDiskDeviceXml(
-      { id: `a"b`, path: `/x/<y>&'z'.img`, bus: "virtio", bootOrder: 0, readonly: true, device: "disk", target: "vdb" },
-      "raw",
-    );
+    const disk = buildDiskDeviceXml({ id: `a"b`, path: `/x/<y>&'z'.img`, bus: "virtio", bootOrder: 0, readonly: true, device: "disk", target: "vdb" }, "raw");
     expect(shape(parseXml(disk, "disk"))).toStrictEqual(["disk", "disk/driver", "disk/source", "disk/target", "disk/readonly", "disk/alias"]);
     expect(parseXml(disk, "disk").children[1]?.attrs.file).toBe(`/x/<y>&'z'.img`);
     const nic = buildNicDeviceXml({ id: "n", bridge: `br"/><x`, mac: "52:54:00:00:00:01", model: "virtio" });
@@ -92,9 +87,7 @@ describe("hostile strings", () => {
     const xml = buildSnapshotXml({ name: "</name><memory snapshot='no'/>", description: "]]>&amp;", includeMemory: true });
     const root = parseXml(xml, "snapshot");
     expect(shape(root)).toStrictEqual(["domainsnapshot", "domainsnapshot/name", "domainsnapshot/description", "domainsnapshot/memory"]);
-    const parsed = parseSnapshotXml(
-      xml.replace("</domainsnapshot>", "<state>running</state><creationTime>1</creationTime></domainsnapshot>"),
-    );
+    const parsed = parseSnapshotXml(xml.replace("</domainsnapshot>", "<state>running</state><creationTime>1</creationTime></domainsnapshot>"));
     expect([parsed.name, parsed.description]).toStrictEqual(["</name><memory snapshot='no'/>", "]]>&amp;"]);
   });
 });
@@ -138,25 +131,18 @@ const xmlText = fc.string({ unit: xmlChar, maxLength: 24 });
 describe("round trip property", () => {
   test("any legal name, label set, description, path and password comes back unchanged", () => {
     fc.assert(
-      fc.property(
-        xmlText,
-        fc.dictionary(xmlText, xmlText, { maxKeys: 4 }),
-        xmlText,
-        xmlText,
-        xmlText,
-        (name, labels, description, path, password) => {
-          const spec = {
-            ...minimalSpec,
-            name,
-            labels,
-            description,
-            console: { type: "vnc" as const, password, listen: "::1" },
-            disks: [{ ...minimalSpec.disks[0]!, id: name, path: `/${path}`, resolvedPath: `/${path}` }],
-          };
-          const parsed = parseDomainXml(buildDomainXml({ ...minimal, spec }));
-          expect(parsed.spec).toStrictEqual({ ...spec, disks: [{ ...spec.disks[0]!, target: "vda" }] });
-        },
-      ),
+      fc.property(xmlText, fc.dictionary(xmlText, xmlText, { maxKeys: 4 }), xmlText, xmlText, xmlText, (name, labels, description, path, password) => {
+        const spec = {
+          ...minimalSpec,
+          name,
+          labels,
+          description,
+          console: { type: "vnc" as const, password, listen: "::1" },
+          disks: [{ ...minimalSpec.disks[0]!, id: name, path: `/${path}`, resolvedPath: `/${path}` }],
+        };
+        const parsed = parseDomainXml(buildDomainXml({ ...minimal, spec }));
+        expect(parsed.spec).toStrictEqual({ ...spec, disks: [{ ...spec.disks[0]!, target: "vda" }] });
+      }),
       { numRuns: 150, seed: 4242 },
     );
   });

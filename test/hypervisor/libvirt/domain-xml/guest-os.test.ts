@@ -66,7 +66,11 @@ function expected(row: (typeof CONTRACT)[number], kvm: boolean) {
 
 describe("guest_os profiles", () => {
   test("the table has exactly the contract's profiles", () => {
-    expect(Object.keys(GUEST_OS_PROFILES).sort()).toStrictEqual(CONTRACT.slice(0, 10).map((r) => r[0]).sort());
+    expect(Object.keys(GUEST_OS_PROFILES).sort()).toStrictEqual(
+      CONTRACT.slice(0, 10)
+        .map((r) => r[0])
+        .sort(),
+    );
   });
 
   for (const row of CONTRACT) {
@@ -88,9 +92,7 @@ describe("guest_os profiles", () => {
   test("only the enlightenments the host offers are written; hypervclock needs KVM's Hyper-V emulation", () => {
     // Captured on a nested host whose kernel has no KVM Hyper-V emulation: QEMU exits with
     // "kernel doesn't allow setting HyperV VP_INDEX" for the full set, runs with spinlocks alone.
-    const nested = parseDomainCapabilitiesXml(
-      readFileSync(join(import.meta.dir, "fixtures", "virsh-domcapabilities-kvm-nested.xml"), "utf8"),
-    ).hypervFeatures;
+    const nested = parseDomainCapabilitiesXml(readFileSync(join(import.meta.dir, "fixtures", "virsh-domcapabilities-kvm-nested.xml"), "utf8")).hypervFeatures;
     expect(nested).toStrictEqual(["spinlocks", "vendor_id"]);
     const limited = configureGuestOs("windows_server", "kvm", "vnc", nested);
     expect(limited.hyperv).toStrictEqual({ features: [{ name: "spinlocks", state: "on", retries: 8191 }] });

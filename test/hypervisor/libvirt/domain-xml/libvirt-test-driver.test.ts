@@ -103,9 +103,7 @@ describe.skipIf(!libvirtAvailable)("libvirt test driver", () => {
   });
 
   test("a name of markup reaches libvirt as a name (and is refused for its '/')", () => {
-    expect(() => lv().define(buildDomainXml(profiles["hostile-strings"]!))).toThrow(
-      "name </name><devices> cannot contain '/'",
-    );
+    expect(() => lv().define(buildDomainXml(profiles["hostile-strings"]!))).toThrow("name </name><devices> cannot contain '/'");
   });
 
   test("hostile labels, paths, password and description survive libvirt's parse and re-serialisation", () => {
@@ -124,9 +122,7 @@ describe.skipIf(!libvirtAvailable)("libvirt test driver", () => {
     const dom = lv().define(buildDomainXml(input));
     try {
       lv().start(dom);
-      const first = parseSnapshotXml(
-        lv().snapshot(dom, buildSnapshotXml({ name: "base", description: "a & <b>\nc", includeMemory: true })),
-      );
+      const first = parseSnapshotXml(lv().snapshot(dom, buildSnapshotXml({ name: "base", description: "a & <b>\nc", includeMemory: true })));
       const second = parseSnapshotXml(lv().snapshot(dom, buildSnapshotXml({ name: "next", includeMemory: true })));
       expect({ ...first, createdAt: undefined }).toStrictEqual({
         name: "base",

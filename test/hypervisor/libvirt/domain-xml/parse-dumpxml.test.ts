@@ -174,7 +174,11 @@ describe("metadata is found by namespace URI, not by prefix", () => {
     ["declared on <metadata>", `<lq:vm><lq:labels><lq:label key="k" value="v"/></lq:labels></lq:vm>`, {}],
     ["someone else's namespace", `<lq:vm xmlns:lq="https://example.com/other"><lq:labels><lq:label key="k" value="v"/></lq:labels></lq:vm>`, {}],
     ["a look-alike without namespace", `<vm><labels><label key="k" value="v"/></labels></vm>`, {}],
-    ["label without key is skipped, missing value is empty", `<lq:vm xmlns:lq="${NS}"><lq:labels><lq:label value="x"/><lq:label key="k"/></lq:labels></lq:vm>`, { k: "" }],
+    [
+      "label without key is skipped, missing value is empty",
+      `<lq:vm xmlns:lq="${NS}"><lq:labels><lq:label value="x"/><lq:label key="k"/></lq:labels></lq:vm>`,
+      { k: "" },
+    ],
   ];
   for (const [name, metadata, labels] of cases) {
     test(name, () => {
@@ -183,10 +187,7 @@ describe("metadata is found by namespace URI, not by prefix", () => {
   }
 
   test("namespace declared on an ancestor applies", () => {
-    const xml = domainWith(`<lq:vm><lq:labels><lq:label key="k" value="v"/></lq:labels></lq:vm>`).replace(
-      "<metadata>",
-      `<metadata xmlns:lq="${NS}">`,
-    );
+    const xml = domainWith(`<lq:vm><lq:labels><lq:label key="k" value="v"/></lq:labels></lq:vm>`).replace("<metadata>", `<metadata xmlns:lq="${NS}">`);
     expect(parseDomainXml(xml).spec.labels).toStrictEqual({ k: "v" });
   });
 });

@@ -36,17 +36,17 @@ describe("assignDiskTargets", () => {
   const targets = (disks: DiskSpec[], taken?: string[], machine?: string) => assignDiskTargets(disks, taken, machine).map((d) => d.target);
 
   test("per bus, in spec order: vd* for virtio, sd* shared by scsi and sata, hd* for ide", () => {
-    expect(
-      targets([disk("a", "virtio"), disk("b", "sata"), disk("c", "virtio"), disk("d", "scsi"), disk("e", "ide")]),
-    ).toStrictEqual(["vda", "sda", "vdb", "sdb", "hda"]);
+    expect(targets([disk("a", "virtio"), disk("b", "sata"), disk("c", "virtio"), disk("d", "scsi"), disk("e", "ide")])).toStrictEqual([
+      "vda",
+      "sda",
+      "vdb",
+      "sdb",
+      "hda",
+    ]);
   });
 
   test("explicit targets are kept and skipped, wherever they appear", () => {
-    expect(targets([disk("a", "virtio"), disk("b", "virtio", "vda"), disk("c", "virtio")])).toStrictEqual([
-      "vdb",
-      "vda",
-      "vdc",
-    ]);
+    expect(targets([disk("a", "virtio"), disk("b", "virtio", "vda"), disk("c", "virtio")])).toStrictEqual(["vdb", "vda", "vdc"]);
   });
 
   test("names already used on a running VM are skipped (hot-plug)", () => {
@@ -60,7 +60,13 @@ describe("assignDiskTargets", () => {
 
   test("on q35 IDE disks are named like the SATA disks they become, sharing sd* with scsi and sata", () => {
     expect(targets([disk("a", "ide"), disk("b", "sata"), disk("c", "ide")], [], "q35")).toStrictEqual(["sda", "sdb", "sdc"]);
-    expect(targets([1, 2, 3, 4, 5].map((i) => disk(`${i}`, "ide")), [], "pc-q35-8.2")).toHaveLength(5);
+    expect(
+      targets(
+        [1, 2, 3, 4, 5].map((i) => disk(`${i}`, "ide")),
+        [],
+        "pc-q35-8.2",
+      ),
+    ).toHaveLength(5);
     expect(nextTarget("ide", [disk("a", "sata", "sda")], "q35")).toBe("sdb");
     expect(nextTarget("ide", [disk("a", "sata", "sda")])).toBe("hda");
   });
@@ -120,8 +126,9 @@ describe("PCI addresses", () => {
 
 describe("device XML for hot-plug", () => {
   test("a disk looks exactly like the one in a domain", () => {
-    expect(buildDiskDeviceXml({ ...disk("data", "scsi", "sdc"), resolvedPath: "/img/data.qcow2", bootOrder: 3 }, "qcow2"))
-      .toBe(`<disk type="file" device="disk">
+    expect(
+      buildDiskDeviceXml({ ...disk("data", "scsi", "sdc"), resolvedPath: "/img/data.qcow2", bootOrder: 3 }, "qcow2"),
+    ).toBe(`<disk type="file" device="disk">
   <driver name="qemu" type="qcow2" cache="none" io="native" discard="unmap"/>
   <source file="/img/data.qcow2"/>
   <target dev="sdc" bus="scsi"/>
@@ -184,8 +191,7 @@ describe("device XML for hot-plug", () => {
   });
 
   test("a NIC on a network", () => {
-    expect(buildNicDeviceXml({ id: "eth1", network: "default", mac: "52:54:00:00:00:02", model: "e1000" }))
-      .toBe(`<interface type="network">
+    expect(buildNicDeviceXml({ id: "eth1", network: "default", mac: "52:54:00:00:00:02", model: "e1000" })).toBe(`<interface type="network">
   <mac address="52:54:00:00:00:02"/>
   <source network="default"/>
   <model type="e1000"/>
@@ -202,9 +208,7 @@ describe("device XML for hot-plug", () => {
 
 describe("storage XML", () => {
   test("a qcow2 volume on a backing image", () => {
-    expect(
-      buildVolumeXml({ name: "vm-root.qcow2", sizeBytes: 10737418240, format: "qcow2", backingPath: "/img/base.qcow2" }),
-    ).toBe(`<volume>
+    expect(buildVolumeXml({ name: "vm-root.qcow2", sizeBytes: 10737418240, format: "qcow2", backingPath: "/img/base.qcow2" })).toBe(`<volume>
   <name>vm-root.qcow2</name>
   <capacity unit="bytes">10737418240</capacity>
   <allocation unit="bytes">0</allocation>
@@ -251,9 +255,7 @@ describe("typed model round trip", () => {
     const none = buildDomainXml({ ...input, spec: { ...minimalSpec, console: { type: "none" } } });
     expect(none).not.toContain("<graphics");
     expect(none).not.toContain("<video");
-    expect(() => buildDomainXml({ ...input, spec: { ...minimalSpec, firmware: "uefi" } })).toThrow(
-      "no UEFI firmware is configured",
-    );
+    expect(() => buildDomainXml({ ...input, spec: { ...minimalSpec, firmware: "uefi" } })).toThrow("no UEFI firmware is configured");
   });
 
   test("UEFI without secure boot: secure='no', no SMM, no NVRAM template when none is given", () => {

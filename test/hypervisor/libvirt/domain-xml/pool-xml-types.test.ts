@@ -56,7 +56,13 @@ describe("pool XML of each type: golden files, read back to the same model", () 
 
   test("the NFS vector: mounted at <state>/mnt/nfs-<id>, version 4.1 as a mount option", () => {
     const [w] = poolWishes(fromVector("NFS"));
-    expect(w!.model).toMatchObject({ type: "netfs", host: "10.0.0.5", dir: "/exports/vms", mountOptions: ["vers=4.1"], path: "/var/lib/limiquantix/mnt/nfs-5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f" });
+    expect(w!.model).toMatchObject({
+      type: "netfs",
+      host: "10.0.0.5",
+      dir: "/exports/vms",
+      mountOptions: ["vers=4.1"],
+      path: "/var/lib/limiquantix/mnt/nfs-5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
+    });
   });
 
   test("the Ceph vector: the caller's secret uuid, user libvirt, both monitors", () => {
@@ -74,25 +80,45 @@ describe("pool XML of each type: golden files, read back to the same model", () 
 describe("secret XML", () => {
   test("Ceph and CHAP secrets: golden files, read back; the value is never in the XML", () => {
     const ceph = fromVector("CEPH_RBD");
-    const cephXml = buildSecretXml({ uuid: secretUuidOf(ceph)!, description: "Ceph key of client.libvirt for storage pool 7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b", usage: { type: "ceph", name: "client.libvirt secret for 7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b" } });
+    const cephXml = buildSecretXml({
+      uuid: secretUuidOf(ceph)!,
+      description: "Ceph key of client.libvirt for storage pool 7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b",
+      usage: { type: "ceph", name: "client.libvirt secret for 7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b" },
+    });
     golden("secret-ceph", cephXml);
     expect(parseSecretXml(cephXml)).toMatchObject({ uuid: "b4c5d6e7-f8a9-4b0c-9d1e-2f3a4b5c6d7e", usage: { type: "ceph" } });
     const chap = iscsiVg();
-    const chapXml = buildSecretXml({ uuid: secretUuidOf(chap)!, description: "CHAP password of node1", usage: { type: "iscsi", target: "limiquantix-chap-8f9a0b1c-2d3e-4f4a-8b5c-6d7e8f9a0b1c" } });
+    const chapXml = buildSecretXml({
+      uuid: secretUuidOf(chap)!,
+      description: "CHAP password of node1",
+      usage: { type: "iscsi", target: "limiquantix-chap-8f9a0b1c-2d3e-4f4a-8b5c-6d7e8f9a0b1c" },
+    });
     golden("secret-chap", chapXml);
     expect(chapXml).not.toContain("s3cret");
     expect(secretUuidOf(chap)).toBe(secretUuidOf(iscsiVg()));
   });
 
   test("the key of a Ceph keyring", () => {
-    expect(keyringKey("[client.libvirt]\n\tkey = AQBzZXJ2ZXJrZXk9PQ==\n\tcaps mon = \"profile rbd\"\n")).toBe("AQBzZXJ2ZXJrZXk9PQ==");
+    expect(keyringKey('[client.libvirt]\n\tkey = AQBzZXJ2ZXJrZXk9PQ==\n\tcaps mon = "profile rbd"\n')).toBe("AQBzZXJ2ZXJrZXk9PQ==");
     expect(keyringKey("[client.x]\n")).toBeUndefined();
   });
 });
 
 describe("attach <disk> of each kind", () => {
   test("file, block and rbd disks", () => {
-    golden("disk-rbd", buildVolumeDiskXml({ source: { kind: "rbd", image: "vms/root", monitors: [{ host: "10.0.0.11", port: 6789 }], auth: { username: "libvirt", secretUuid: "b4c5d6e7-f8a9-4b0c-9d1e-2f3a4b5c6d7e" } }, format: "raw", target: "vdb" }));
+    golden(
+      "disk-rbd",
+      buildVolumeDiskXml({
+        source: {
+          kind: "rbd",
+          image: "vms/root",
+          monitors: [{ host: "10.0.0.11", port: 6789 }],
+          auth: { username: "libvirt", secretUuid: "b4c5d6e7-f8a9-4b0c-9d1e-2f3a4b5c6d7e" },
+        },
+        format: "raw",
+        target: "vdb",
+      }),
+    );
     expect(buildVolumeDiskXml({ source: { kind: "file", path: "/p/a.qcow2" }, format: "qcow2", target: "vdb" })).toContain('<source file="/p/a.qcow2"/>');
     expect(buildVolumeDiskXml({ source: { kind: "block", path: "/dev/vg/a" }, format: "raw", target: "vdb" })).toContain('<source dev="/dev/vg/a"/>');
   });

@@ -13,7 +13,11 @@ const FIXTURES = join(import.meta.dir, "fixtures");
 const update = process.env.UPDATE_GOLDEN === "1";
 
 const profiles: Record<string, DirPoolXmlOptions> = {
-  "uuid-named": { name: "0b8e1c52-6f0e-4d8c-9d55-2a4f1b9c7e10", uuid: "0b8e1c52-6f0e-4d8c-9d55-2a4f1b9c7e10", path: "/var/lib/limiquantix/pools/0b8e1c52-6f0e-4d8c-9d55-2a4f1b9c7e10" },
+  "uuid-named": {
+    name: "0b8e1c52-6f0e-4d8c-9d55-2a4f1b9c7e10",
+    uuid: "0b8e1c52-6f0e-4d8c-9d55-2a4f1b9c7e10",
+    path: "/var/lib/limiquantix/pools/0b8e1c52-6f0e-4d8c-9d55-2a4f1b9c7e10",
+  },
   "node-default": { name: "limiquantix", path: "/var/lib/limiquantix/vms" },
   hostile: { name: `a<b>&"c'`, path: "/srv/a&b/<x>/'q'\"/\ttab\nline" },
 };

@@ -421,10 +421,7 @@ export function expectedSpec(input: DomainBuildInput, targets: string[]): VmSpec
     // Only the digest of cloud-init data is kept beside the domain (the data can hold secrets).
     ...(ci ? { cloudInit: { userData: "", metaData: "", networkConfig: "", vendorData: "", digest: cloudInitDigest(ci) } } : {}),
     disks: input.spec.disks.map((d, i) => ({ ...d, target: targets[i] })),
-    console:
-      input.spec.console.type === "none"
-        ? input.spec.console
-        : { ...input.spec.console, listen: input.spec.console.listen ?? input.consoleListen },
+    console: input.spec.console.type === "none" ? input.spec.console : { ...input.spec.console, listen: input.spec.console.listen ?? input.consoleListen },
   };
 }
 

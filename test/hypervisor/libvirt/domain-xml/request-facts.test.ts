@@ -98,7 +98,13 @@ describe("reading back", () => {
   });
 
   test("metadata replaced after a change (buildMetadataXml) keeps every request fact", () => {
-    const meta = buildMetadataXml({ ...limitsSpec, disks: [...limitsSpec.disks, { id: "old", path: "/img/o", resolvedPath: "/img/o", bus: "ide", bootOrder: 0, readonly: false, device: "disk" }] }, new Date(0));
+    const meta = buildMetadataXml(
+      {
+        ...limitsSpec,
+        disks: [...limitsSpec.disks, { id: "old", path: "/img/o", resolvedPath: "/img/o", bus: "ide", bootOrder: 0, readonly: false, device: "disk" }],
+      },
+      new Date(0),
+    );
     expect(meta).toContain(`<disk id="root" volume="app-1-root.qcow2" pool="nvme-0"/>`);
     expect(meta).toContain(`<disk id="old" bus="ide"/>`);
     expect(meta).toContain(`<guest-os name="rhel"/>`);
@@ -118,7 +124,10 @@ describe("specsEqual with the new fields", () => {
     Object.assign(zeros.nics[0]!, { bandwidthMbps: 0, bootOrder: 0 });
     zeros.console.port = 0;
     expect(specsEqual(base, zeros)).toBe(true);
-    const withNodeCdrom = { ...base, disks: [...base.disks, { id: "cloud-init", path: "/x.iso", bus: "sata" as const, bootOrder: 0, readonly: true, device: "cdrom" as const }] };
+    const withNodeCdrom = {
+      ...base,
+      disks: [...base.disks, { id: "cloud-init", path: "/x.iso", bus: "sata" as const, bootOrder: 0, readonly: true, device: "cdrom" as const }],
+    };
     expect(isNodeCdrom(withNodeCdrom.disks[1]!)).toBe(true);
     expect(specsEqual(base, withNodeCdrom)).toBe(true);
   });
@@ -156,7 +165,10 @@ describe("round trip property", () => {
       fc.property(
         fc.record({ userData: xmlText, metaData: xmlText, networkConfig: xmlText, vendorData: xmlText }),
         xmlText.filter((s) => s !== ""),
-        fc.option(xmlText.filter((s) => s !== ""), { nil: undefined }),
+        fc.option(
+          xmlText.filter((s) => s !== ""),
+          { nil: undefined },
+        ),
         fc.record({ iops: fc.nat(10_000_000), mbps: fc.nat(1_000_000), bw: fc.nat(1_000_000), boot: fc.nat(999) }),
         fc.option(fc.integer({ min: 5900, max: 65535 }), { nil: undefined }),
         xmlText,

@@ -1,19 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  buildSnapshotXml,
-  parseSnapshotXml,
-  type ParsedSnapshot,
-} from "../../../../src/hypervisor/libvirt/domain-xml/index.ts";
+import { buildSnapshotXml, parseSnapshotXml, type ParsedSnapshot } from "../../../../src/hypervisor/libvirt/domain-xml/index.ts";
 
 const fixture = (name: string) => readFileSync(join(import.meta.dir, "fixtures", name), "utf8");
 
 describe("buildSnapshotXml", () => {
   test("memory, description and the chosen disks", () => {
-    expect(
-      buildSnapshotXml({ name: "s1", description: "before upgrade", includeMemory: true, diskTargets: ["vda", "vdb"] }),
-    ).toBe(`<domainsnapshot>
+    expect(buildSnapshotXml({ name: "s1", description: "before upgrade", includeMemory: true, diskTargets: ["vda", "vdb"] })).toBe(`<domainsnapshot>
   <name>s1</name>
   <description>before upgrade</description>
   <memory snapshot="internal"/>
@@ -101,9 +95,7 @@ describe("parseSnapshotXml", () => {
 
   test("the round trip of what we build, once libvirt adds state and time", () => {
     const built = buildSnapshotXml({ name: "a&b <c>", description: " spaced ", includeMemory: false });
-    const parsed = parseSnapshotXml(
-      built.replace("</domainsnapshot>", "<state>shutoff</state><creationTime>5</creationTime></domainsnapshot>"),
-    );
+    const parsed = parseSnapshotXml(built.replace("</domainsnapshot>", "<state>shutoff</state><creationTime>5</creationTime></domainsnapshot>"));
     expect(parsed).toStrictEqual({
       name: "a&b <c>",
       description: " spaced ",

@@ -36,7 +36,10 @@ export function realDomainType(): "kvm" | "qemu" {
 
 /** CPU features KVM guests need turned off on this host (hypervisor.cpu_disabled_features). */
 export function realCpuDisabledFeatures(): string[] {
-  return (setupValue("LIMIQUANTIX_REAL_CPU_DISABLED_FEATURES") ?? "").split(",").map((f) => f.trim()).filter((f) => f !== "");
+  return (setupValue("LIMIQUANTIX_REAL_CPU_DISABLED_FEATURES") ?? "")
+    .split(",")
+    .map((f) => f.trim())
+    .filter((f) => f !== "");
 }
 
 /** The libvirt network setup-libvirt.sh defined on the test bridge (hypervisor.default_network). */
@@ -69,7 +72,10 @@ export function realTierStorage(prefix: string): RealTierStorage {
     storagePath: join(root, "vms"),
     poolName,
     remove() {
-      for (const cmd of [["pool-destroy", poolName], ["pool-undefine", poolName]]) {
+      for (const cmd of [
+        ["pool-destroy", poolName],
+        ["pool-undefine", poolName],
+      ]) {
         try {
           virsh(...cmd);
         } catch {}

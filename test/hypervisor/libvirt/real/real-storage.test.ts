@@ -30,7 +30,13 @@ function qemuImgInfo(path: string): { "virtual-size": number; format: string; "b
 /** Target -> source of the domain's disks ("-" for an empty drive), live or persistent. */
 function blockList(id: string, inactive = false): Record<string, string> {
   const out = virsh("domblklist", id, ...(inactive ? ["--inactive"] : []));
-  return Object.fromEntries(out.split("\n").map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2).map(([t, s]) => [t, s]));
+  return Object.fromEntries(
+    out
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .filter((p) => p.length === 2)
+      .map(([t, s]) => [t, s]),
+  );
 }
 
 function blockCapacity(id: string, target: string): number {
@@ -55,7 +61,17 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
   let cloudIso = "";
 
   const open = () =>
-    createLibvirtHypervisor({ uri: URI, storagePath: store.storagePath, consoleListen: "127.0.0.1", poolName: store.poolName, domainType, cpuDisabledFeatures, stopPollMs: 100, cloudImagesDir: cloud, isoImagesDir: isos });
+    createLibvirtHypervisor({
+      uri: URI,
+      storagePath: store.storagePath,
+      consoleListen: "127.0.0.1",
+      poolName: store.poolName,
+      domainType,
+      cpuDisabledFeatures,
+      stopPollMs: 100,
+      cloudImagesDir: cloud,
+      isoImagesDir: isos,
+    });
 
   beforeAll(async () => {
     store = realTierStorage("lq-rs-");
@@ -85,7 +101,12 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
   }, STEP_MS);
 
   afterAll(async () => {
-    for (const cmd of [["destroy", id], ["undefine", id, "--snapshots-metadata"], ["pool-destroy", poolId], ["pool-undefine", poolId]]) {
+    for (const cmd of [
+      ["destroy", id],
+      ["undefine", id, "--snapshots-metadata"],
+      ["pool-destroy", poolId],
+      ["pool-undefine", poolId],
+    ]) {
       try {
         virsh(...cmd);
       } catch {}
@@ -94,90 +115,127 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
     store?.remove();
   }, STEP_MS);
 
-  test("a dir pool is persistent, autostarted and running, with the id as its uuid", async () => {
-    const info = await hv.initPool({ id: poolId, type: "dir", path: poolPath });
-    expect(info).toMatchObject({ id: poolId, path: poolPath, active: true, volumeCount: 0 });
-    const pi = virsh("pool-info", poolId);
-    expect(pi).toMatch(/State:\s+running/);
-    expect(pi).toMatch(/Persistent:\s+yes/);
-    expect(pi).toMatch(/Autostart:\s+yes/);
-    expect(pi).toMatch(new RegExp(`UUID:\\s+${poolId}`));
-    expect(statSync(poolPath).isDirectory()).toBe(true);
-    expect((await hv.initPool({ id: poolId, type: "dir", path: poolPath })).id).toBe(poolId);
-  }, STEP_MS);
+  test(
+    "a dir pool is persistent, autostarted and running, with the id as its uuid",
+    async () => {
+      const info = await hv.initPool({ id: poolId, type: "dir", path: poolPath });
+      expect(info).toMatchObject({ id: poolId, path: poolPath, active: true, volumeCount: 0 });
+      const pi = virsh("pool-info", poolId);
+      expect(pi).toMatch(/State:\s+running/);
+      expect(pi).toMatch(/Persistent:\s+yes/);
+      expect(pi).toMatch(/Autostart:\s+yes/);
+      expect(pi).toMatch(new RegExp(`UUID:\\s+${poolId}`));
+      expect(statSync(poolPath).isDirectory()).toBe(true);
+      expect((await hv.initPool({ id: poolId, type: "dir", path: poolPath })).id).toBe(poolId);
+    },
+    STEP_MS,
+  );
 
-  test("create: overlay in the custom pool at the base's size, a default-pool disk, the cloud-init ISO first, an empty drive", async () => {
-    const { vm, created } = await hv.createVm(id, spec);
-    expect(created).toBe(true);
-    rootPath = vm.spec.disks.find((d) => d.id === "root")?.resolvedPath ?? "";
-    dataPath = vm.spec.disks.find((d) => d.id === dataId)?.resolvedPath ?? "";
-    cloudIso = vm.spec.disks.find((d) => d.id === "cloud-init")?.resolvedPath ?? "";
-    expect(rootPath).toBe(join(poolPath, `vm-root-${run}.qcow2`));
-    expect(dataPath).toBe(join(store.storagePath, `${id}-${dataId}.qcow2`));
-    expect(cloudIso).toBe(join(store.storagePath, `${id}-cloud-init.iso`));
-    const root = qemuImgInfo(rootPath);
-    expect(root["virtual-size"]).toBe(64 * MiB);
-    expect(root["backing-filename"]).toBe(join(cloud, `base-${run}.qcow2`));
-    expect(vm.spec.disks.map((d) => [d.id, d.target])).toEqual([["root", "vda"], [dataId, "vdb"], ["cloud-init", "sda"], ["cdrom-0", "sdb"]]);
-    expect(blockList(id, true)).toEqual({ vda: rootPath, vdb: dataPath, sda: cloudIso, sdb: "-" });
-    expect(statSync(cloudIso).mode & 0o777).toBe(0o600);
-    expect((await hv.createVm(id, spec)).created).toBe(false);
-  }, STEP_MS);
+  test(
+    "create: overlay in the custom pool at the base's size, a default-pool disk, the cloud-init ISO first, an empty drive",
+    async () => {
+      const { vm, created } = await hv.createVm(id, spec);
+      expect(created).toBe(true);
+      rootPath = vm.spec.disks.find((d) => d.id === "root")?.resolvedPath ?? "";
+      dataPath = vm.spec.disks.find((d) => d.id === dataId)?.resolvedPath ?? "";
+      cloudIso = vm.spec.disks.find((d) => d.id === "cloud-init")?.resolvedPath ?? "";
+      expect(rootPath).toBe(join(poolPath, `vm-root-${run}.qcow2`));
+      expect(dataPath).toBe(join(store.storagePath, `${id}-${dataId}.qcow2`));
+      expect(cloudIso).toBe(join(store.storagePath, `${id}-cloud-init.iso`));
+      const root = qemuImgInfo(rootPath);
+      expect(root["virtual-size"]).toBe(64 * MiB);
+      expect(root["backing-filename"]).toBe(join(cloud, `base-${run}.qcow2`));
+      expect(vm.spec.disks.map((d) => [d.id, d.target])).toEqual([
+        ["root", "vda"],
+        [dataId, "vdb"],
+        ["cloud-init", "sda"],
+        ["cdrom-0", "sdb"],
+      ]);
+      expect(blockList(id, true)).toEqual({ vda: rootPath, vdb: dataPath, sda: cloudIso, sdb: "-" });
+      expect(statSync(cloudIso).mode & 0o777).toBe(0o600);
+      expect((await hv.createVm(id, spec)).created).toBe(false);
+    },
+    STEP_MS,
+  );
 
-  test("an ISO inserted live (by the control plane's device name) and ejected with changeMedia", async () => {
-    expect((await hv.startVm(id)).state).toBe("running");
-    expect(blockList(id).sda).toBe(cloudIso);
-    // 2 disks in the control plane's spec, first CD-ROM: "sd" + chr('a' + 2 + 0) = sdc; the
-    // cloud-init drive is not counted, so it is the empty drive.
-    const cd = cdromOfVm((await hv.getVm(id)).spec.disks, "sdc");
-    expect(cd.id).toBe("cdrom-0");
-    const iso = join(isos, `media-${run}.iso`);
-    const inserted = await hv.changeMedia(id, cd.id, { volume: `iso/media-${run}.iso` });
-    expect(inserted.spec.disks.find((d) => d.id === "cdrom-0")).toMatchObject({ volume: `iso/media-${run}.iso`, resolvedPath: iso });
-    expect(blockList(id).sdb).toBe(iso);
-    expect(blockList(id, true).sdb).toBe(iso);
-    expect(virsh("dumpxml", id)).toContain(`<source file='${iso}'`);
-    await eventually(() => (events.some((e) => e.type === "media_changed" && e.vmId === id && e.details?.path === iso) ? true : undefined), "media_changed");
-    const ejected = await hv.changeMedia(id, "cdrom-0", {});
-    expect(ejected.spec.disks.find((d) => d.id === "cdrom-0")?.resolvedPath).toBeUndefined();
-    expect(blockList(id).sdb).toBe("-");
-    expect(blockList(id, true).sdb).toBe("-");
-    expect(blockList(id).sda).toBe(cloudIso);
-  }, STEP_MS);
+  test(
+    "an ISO inserted live (by the control plane's device name) and ejected with changeMedia",
+    async () => {
+      expect((await hv.startVm(id)).state).toBe("running");
+      expect(blockList(id).sda).toBe(cloudIso);
+      // 2 disks in the control plane's spec, first CD-ROM: "sd" + chr('a' + 2 + 0) = sdc; the
+      // cloud-init drive is not counted, so it is the empty drive.
+      const cd = cdromOfVm((await hv.getVm(id)).spec.disks, "sdc");
+      expect(cd.id).toBe("cdrom-0");
+      const iso = join(isos, `media-${run}.iso`);
+      const inserted = await hv.changeMedia(id, cd.id, { volume: `iso/media-${run}.iso` });
+      expect(inserted.spec.disks.find((d) => d.id === "cdrom-0")).toMatchObject({ volume: `iso/media-${run}.iso`, resolvedPath: iso });
+      expect(blockList(id).sdb).toBe(iso);
+      expect(blockList(id, true).sdb).toBe(iso);
+      expect(virsh("dumpxml", id)).toContain(`<source file='${iso}'`);
+      await eventually(() => (events.some((e) => e.type === "media_changed" && e.vmId === id && e.details?.path === iso) ? true : undefined), "media_changed");
+      const ejected = await hv.changeMedia(id, "cdrom-0", {});
+      expect(ejected.spec.disks.find((d) => d.id === "cdrom-0")?.resolvedPath).toBeUndefined();
+      expect(blockList(id).sdb).toBe("-");
+      expect(blockList(id, true).sdb).toBe("-");
+      expect(blockList(id).sda).toBe(cloudIso);
+    },
+    STEP_MS,
+  );
 
-  test("a live resize reaches the guest: domblkinfo shows the new capacity", async () => {
-    const grown = await hv.resizeVolume(poolId, `vm-root-${run}`, 128 * MiB);
-    expect(grown).toMatchObject({ poolId, path: rootPath, sizeBytes: 128 * MiB, attachedTo: id, format: "qcow2" });
-    expect(blockCapacity(id, "vda")).toBe(128 * MiB);
-    // Pool "default" with a disk id, as the control plane's ResizeDisk sends it.
-    await hv.resizeVolume("default", dataId, 96 * MiB);
-    expect(blockCapacity(id, "vdb")).toBe(96 * MiB);
-    const shrink = await hv.resizeVolume("default", dataId, 64 * MiB).catch((e: unknown) => e);
-    expect(shrink).toMatchObject({ kind: "invalid_argument" });
-  }, STEP_MS);
+  test(
+    "a live resize reaches the guest: domblkinfo shows the new capacity",
+    async () => {
+      const grown = await hv.resizeVolume(poolId, `vm-root-${run}`, 128 * MiB);
+      expect(grown).toMatchObject({ poolId, path: rootPath, sizeBytes: 128 * MiB, attachedTo: id, format: "qcow2" });
+      expect(blockCapacity(id, "vda")).toBe(128 * MiB);
+      // Pool "default" with a disk id, as the control plane's ResizeDisk sends it.
+      await hv.resizeVolume("default", dataId, 96 * MiB);
+      expect(blockCapacity(id, "vdb")).toBe(96 * MiB);
+      const shrink = await hv.resizeVolume("default", dataId, 64 * MiB).catch((e: unknown) => e);
+      expect(shrink).toMatchObject({ kind: "invalid_argument" });
+    },
+    STEP_MS,
+  );
 
-  test("a stopped vm's disk is resized through libvirt's volume resize", async () => {
-    await hv.forceStopVm(id);
-    const r = await hv.resizeVolume("default", dataId, 160 * MiB);
-    expect(r).toMatchObject({ sizeBytes: 160 * MiB, attachedTo: id });
-    expect(qemuImgInfo(dataPath)["virtual-size"]).toBe(160 * MiB);
-  }, STEP_MS);
+  test(
+    "a stopped vm's disk is resized through libvirt's volume resize",
+    async () => {
+      await hv.forceStopVm(id);
+      const r = await hv.resizeVolume("default", dataId, 160 * MiB);
+      expect(r).toMatchObject({ sizeBytes: 160 * MiB, attachedTo: id });
+      expect(qemuImgInfo(dataPath)["virtual-size"]).toBe(160 * MiB);
+    },
+    STEP_MS,
+  );
 
-  test("the pools are still defined after the backend is closed and reopened", async () => {
-    await hv.close();
-    expect(virsh("pool-list", "--all", "--name").split("\n").map((s) => s.trim())).toEqual(expect.arrayContaining([poolId, store.poolName]));
-    hv = await open();
-    expect(await hv.getPool(poolId)).toMatchObject({ id: poolId, path: poolPath, active: true });
-    expect((await hv.getPool(poolId)).volumeCount).toBe(1);
-    expect((await hv.listPools()).map((p) => p.id)).toEqual(expect.arrayContaining(["default", poolId]));
-  }, STEP_MS);
+  test(
+    "the pools are still defined after the backend is closed and reopened",
+    async () => {
+      await hv.close();
+      expect(
+        virsh("pool-list", "--all", "--name")
+          .split("\n")
+          .map((s) => s.trim()),
+      ).toEqual(expect.arrayContaining([poolId, store.poolName]));
+      hv = await open();
+      expect(await hv.getPool(poolId)).toMatchObject({ id: poolId, path: poolPath, active: true });
+      expect((await hv.getPool(poolId)).volumeCount).toBe(1);
+      expect((await hv.listPools()).map((p) => p.id)).toEqual(expect.arrayContaining(["default", poolId]));
+    },
+    STEP_MS,
+  );
 
-  test("delete with disks removes the images in both pools and the cloud-init ISO, never the base image", async () => {
-    const { deletedDisks } = await hv.deleteVm(id, { deleteDisks: true, force: true });
-    expect(deletedDisks.sort()).toEqual([dataPath, rootPath].sort());
-    expect(existsSync(rootPath)).toBe(false);
-    expect(existsSync(dataPath)).toBe(false);
-    expect(existsSync(cloudIso)).toBe(false);
-    expect(existsSync(join(cloud, `base-${run}.qcow2`))).toBe(true);
-  }, STEP_MS);
+  test(
+    "delete with disks removes the images in both pools and the cloud-init ISO, never the base image",
+    async () => {
+      const { deletedDisks } = await hv.deleteVm(id, { deleteDisks: true, force: true });
+      expect(deletedDisks.sort()).toEqual([dataPath, rootPath].sort());
+      expect(existsSync(rootPath)).toBe(false);
+      expect(existsSync(dataPath)).toBe(false);
+      expect(existsSync(cloudIso)).toBe(false);
+      expect(existsSync(join(cloud, `base-${run}.qcow2`))).toBe(true);
+    },
+    STEP_MS,
+  );
 });

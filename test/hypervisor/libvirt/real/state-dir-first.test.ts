@@ -65,7 +65,12 @@ describe.skipIf(!REAL)(`the state folder made by registration first, then a VM o
 
   afterAll(async () => {
     await hv?.close();
-    for (const cmd of [["destroy", id], ["undefine", id, "--nvram"], ["pool-destroy", poolName], ["pool-undefine", poolName]]) {
+    for (const cmd of [
+      ["destroy", id],
+      ["undefine", id, "--nvram"],
+      ["pool-destroy", poolName],
+      ["pool-undefine", poolName],
+    ]) {
       try {
         virsh(...cmd);
       } catch {}
@@ -90,48 +95,66 @@ describe.skipIf(!REAL)(`the state folder made by registration first, then a VM o
     expect(modeOf(join(stateDir, "node-id"))).toBe(0o600);
   });
 
-  test("then the backend starts, its pool makes vms/ inside, and a VM with a new disk there starts", async () => {
-    hv = await backend();
-    const { vm } = await hv.createVm(id, spec());
-    const disk = vm.spec.disks[0]?.resolvedPath ?? "";
-    expect(disk.startsWith(`${stateDir}/vms/`)).toBe(true);
-    expect((await hv.startVm(id)).state).toBe("running");
-    expect(domstate(id)).toBe("running");
-    // The user the start-up check reasons about is the one QEMU really runs as.
-    const pid = readFileSync(`/run/libvirt/qemu/${name}.pid`, "utf8").trim();
-    const [uid, gid] = Bun.spawnSync(["ps", "-o", "uid=,gid=", "-p", pid]).stdout.toString().trim().split(/\s+/).map(Number);
-    const user = await readQemuUser({ capabilitiesXml: virsh("capabilities") });
-    expect({ uid, gid }).toEqual({ uid: user?.uid, gid: user?.gid });
-    console.info(`QEMU (pid ${pid}) runs as ${user?.name} (${uid}:${gid}); vms/ is ${modeOf(join(stateDir, "vms")).toString(8)}, the state folder ${modeOf(stateDir).toString(8)}`);
-  }, STEP_MS);
+  test(
+    "then the backend starts, its pool makes vms/ inside, and a VM with a new disk there starts",
+    async () => {
+      hv = await backend();
+      const { vm } = await hv.createVm(id, spec());
+      const disk = vm.spec.disks[0]?.resolvedPath ?? "";
+      expect(disk.startsWith(`${stateDir}/vms/`)).toBe(true);
+      expect((await hv.startVm(id)).state).toBe("running");
+      expect(domstate(id)).toBe("running");
+      // The user the start-up check reasons about is the one QEMU really runs as.
+      const pid = readFileSync(`/run/libvirt/qemu/${name}.pid`, "utf8").trim();
+      const [uid, gid] = Bun.spawnSync(["ps", "-o", "uid=,gid=", "-p", pid]).stdout.toString().trim().split(/\s+/).map(Number);
+      const user = await readQemuUser({ capabilitiesXml: virsh("capabilities") });
+      expect({ uid, gid }).toEqual({ uid: user?.uid, gid: user?.gid });
+      console.info(
+        `QEMU (pid ${pid}) runs as ${user?.name} (${uid}:${gid}); vms/ is ${modeOf(join(stateDir, "vms")).toString(8)}, the state folder ${modeOf(stateDir).toString(8)}`,
+      );
+    },
+    STEP_MS,
+  );
 
-  test("with the state folder 0700 (as the store used to make it) QEMU cannot open the disk: StartVM fails as the issue reported", async () => {
-    if (!hv) throw new Error("the previous step did not start the backend");
-    await hv.forceStopVm(id);
-    chmodSync(stateDir, 0o700);
-    // Not expect(...).rejects: in bun 1.4.5 it waits in a loop that never delivers the call
-    // Worker's answer (the call hangs until the backend closes).
-    const err = await rejection(hv.startVm(id));
-    expect(err?.message).toMatch(/Cannot access storage file .*Permission denied/);
-    console.info(`StartVM with the state folder 0700: ${err?.message}`);
-    expect(domstate(id)).toBe("shut off");
-  }, STEP_MS);
+  test(
+    "with the state folder 0700 (as the store used to make it) QEMU cannot open the disk: StartVM fails as the issue reported",
+    async () => {
+      if (!hv) throw new Error("the previous step did not start the backend");
+      await hv.forceStopVm(id);
+      chmodSync(stateDir, 0o700);
+      // Not expect(...).rejects: in bun 1.4.5 it waits in a loop that never delivers the call
+      // Worker's answer (the call hangs until the backend closes).
+      const err = await rejection(hv.startVm(id));
+      expect(err?.message).toMatch(/Cannot access storage file .*Permission denied/);
+      console.info(`StartVM with the state folder 0700: ${err?.message}`);
+      expect(domstate(id)).toBe("shut off");
+    },
+    STEP_MS,
+  );
 
-  test("and the backend then refuses to start, naming the folder, its mode, QEMU's user and the fix", async () => {
-    await hv?.close();
-    hv = undefined;
-    const err = await rejection(backend().then((unexpected) => unexpected.close()));
-    expect(err?.message).toContain(`QEMU cannot reach the storage path ${stateDir}/vms`);
-    expect(err?.message).toMatch(/libvirt runs it as \S+ \(uid \d+, gid \d+/);
-    expect(err?.message).toContain(`${stateDir} (mode 0700`);
-    expect(err?.message).toContain(`Fix: chmod o+x ${stateDir} (or chmod 755 ${stateDir})`);
-    console.info(`start-up error: ${err?.message}`);
-  }, STEP_MS);
+  test(
+    "and the backend then refuses to start, naming the folder, its mode, QEMU's user and the fix",
+    async () => {
+      await hv?.close();
+      hv = undefined;
+      const err = await rejection(backend().then((unexpected) => unexpected.close()));
+      expect(err?.message).toContain(`QEMU cannot reach the storage path ${stateDir}/vms`);
+      expect(err?.message).toMatch(/libvirt runs it as \S+ \(uid \d+, gid \d+/);
+      expect(err?.message).toContain(`${stateDir} (mode 0700`);
+      expect(err?.message).toContain(`Fix: chmod o+x ${stateDir} (or chmod 755 ${stateDir})`);
+      console.info(`start-up error: ${err?.message}`);
+    },
+    STEP_MS,
+  );
 
-  test("after the fix it names, the backend starts and the VM starts again", async () => {
-    chmodSync(stateDir, 0o755);
-    hv = await backend();
-    expect((await hv.startVm(id)).state).toBe("running");
-    await hv.forceStopVm(id);
-  }, STEP_MS);
+  test(
+    "after the fix it names, the backend starts and the VM starts again",
+    async () => {
+      chmodSync(stateDir, 0o755);
+      hv = await backend();
+      expect((await hv.startVm(id)).state).toBe("running");
+      await hv.forceStopVm(id);
+    },
+    STEP_MS,
+  );
 });

@@ -19,7 +19,10 @@ describe.skipIf(!REAL)(`a VM with no CPU mode under TCG on ${URI}`, () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const cmd of [["destroy", id], ["undefine", id]]) {
+    for (const cmd of [
+      ["destroy", id],
+      ["undefine", id],
+    ]) {
       try {
         virsh(...cmd);
       } catch {}
@@ -32,7 +35,12 @@ describe.skipIf(!REAL)(`a VM with no CPU mode under TCG on ${URI}`, () => {
     const caps = await hv.capabilities();
     expect({ accelerated: caps.hardwareAcceleration, type: caps.domainType }).toEqual({ accelerated: false, type: "qemu" });
     // The control plane's CreateVM sets cores, sockets, memory and a disk; never a CPU mode.
-    const spec = withDefaults({ name: `tcg-${id.slice(0, 8)}`, cpu: { sockets: 1, coresPerSocket: 2 }, memoryMib: 256, disks: [{ id: "root", newImage: { sizeBytes: 64 * 1024 * 1024 } }] });
+    const spec = withDefaults({
+      name: `tcg-${id.slice(0, 8)}`,
+      cpu: { sockets: 1, coresPerSocket: 2 },
+      memoryMib: 256,
+      disks: [{ id: "root", newImage: { sizeBytes: 64 * 1024 * 1024 } }],
+    });
     expect(spec.cpu.mode).toBe("auto");
     await hv.createVm(id, spec);
     const started = await hv.startVm(id);

@@ -23,11 +23,7 @@ export function effectiveCpuMode(mode: CpuMode, domainType: string): Exclude<Cpu
   return domainType === "kvm" ? "host-passthrough" : "maximum";
 }
 
-export function configureCpu(
-  cpu: CpuSpec,
-  disabledFeatures: readonly string[] = [],
-  domainType = "kvm",
-): { vcpus: number; cpu: CpuDef } {
+export function configureCpu(cpu: CpuSpec, disabledFeatures: readonly string[] = [], domainType = "kvm"): { vcpus: number; cpu: CpuDef } {
   const topology = { sockets: cpu.sockets, cores: cpu.coresPerSocket, threads: cpu.threadsPerCore };
   const vcpus = cpu.sockets * cpu.coresPerSocket * cpu.threadsPerCore;
   for (const name of disabledFeatures) {

@@ -62,9 +62,7 @@ export function diskDef(disk: DiskSpec, format: DiskFormat, field = "disk", mach
     device: disk.device,
     // cache=none + io=native: no host page cache (safe for migration, no double caching);
     // discard=unmap lets guest TRIM shrink sparse images. A cdrom is read whole, keep defaults.
-    driver: cdrom
-      ? { name: "qemu", type: format }
-      : { name: "qemu", type: format, cache: "none", io: "native", discard: "unmap" },
+    driver: cdrom ? { name: "qemu", type: format } : { name: "qemu", type: format, cache: "none", io: "native", discard: "unmap" },
     source,
     target: { dev: disk.target, bus: busOnMachine(disk.bus, machine) },
     bootOrder: disk.bootOrder > 0 ? disk.bootOrder : undefined,
@@ -82,8 +80,6 @@ export function configureDisks(
   machine: string,
 ): { disks: DiskDef[]; controllers: ControllerDef[] } {
   const defs = disks.map((disk, i) => diskDef(disk, diskFormat(disk, formats), `spec.disks[${i}]`, machine));
-  const controllers: ControllerDef[] = defs.some((d) => d.target.bus === "scsi")
-    ? [{ type: "scsi", index: 0, model: "virtio-scsi" }]
-    : [];
+  const controllers: ControllerDef[] = defs.some((d) => d.target.bus === "scsi") ? [{ type: "scsi", index: 0, model: "virtio-scsi" }] : [];
   return { disks: defs, controllers };
 }

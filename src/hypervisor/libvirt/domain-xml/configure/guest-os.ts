@@ -106,9 +106,7 @@ export function configureGuestOs(
   const enlightenments = HYPERV_FEATURES.filter((name) => hypervOffered === undefined || hypervOffered.includes(name));
   if (kvm && profile.hyperv && enlightenments.length > 0) {
     out.hyperv = {
-      features: enlightenments.map((name) =>
-        name === "spinlocks" ? { name, state: "on", retries: HYPERV_SPINLOCK_RETRIES } : { name, state: "on" },
-      ),
+      features: enlightenments.map((name) => (name === "spinlocks" ? { name, state: "on", retries: HYPERV_SPINLOCK_RETRIES } : { name, state: "on" })),
     };
   }
   return out;
