@@ -123,11 +123,18 @@ export async function runLoad(opts: LoadOptions = {}): Promise<{ rows: LoadRow[]
       await timed("expected errors", "bad vm_id", () => api.getVMStatus({ vmId: "nope" }, o), Code.InvalidArgument);
       await timed("expected errors", "unknown VM", () => api.getVMStatus({ vmId: crypto.randomUUID() }, o), Code.NotFound);
       if (round % 4 === 1) {
-        await timed("migrate", "MigrateVM unreachable", async () => {
-          for await (const _ of api.migrateVM({ vmId, targetNodeUri: "qemu+tcp://node9.invalid/system", live: true }, o));
-        }, Code.Unavailable);
+        await timed(
+          "migrate",
+          "MigrateVM unreachable",
+          async () => {
+            for await (const _ of api.migrateVM({ vmId, targetNodeUri: "qemu+tcp://node9.invalid/system", live: true }, o));
+          },
+          Code.Unavailable,
+        );
       }
-      await timed("lifecycle", round % 2 ? "StopVM" : "ForceStopVM", () => (round % 2 ? api.stopVM({ vmId, timeoutSeconds: 5 }, o) : api.forceStopVM({ vmId }, o)));
+      await timed("lifecycle", round % 2 ? "StopVM" : "ForceStopVM", () =>
+        round % 2 ? api.stopVM({ vmId, timeoutSeconds: 5 }, o) : api.forceStopVM({ vmId }, o),
+      );
       if (round % 4 === 3) {
         await timed("migrate", "MigrateVM offline", async () => {
           for await (const _ of api.migrateVM({ vmId, targetNodeUri: "qemu+tcp://node2.example/system", live: false }, o));
@@ -168,7 +175,10 @@ export async function runLoad(opts: LoadOptions = {}): Promise<{ rows: LoadRow[]
     while (running()) {
       await timed("stream open", "open/cancel", async () => {
         const ac = new AbortController();
-        const stream = n % 2 ? api.streamMetrics({ intervalMs: 1000, nodeOnly: true }, { signal: ac.signal }) : api.streamEvents({ afterSequence: BigInt(Math.max(1, daemon.events.lastId() - 1)) }, { signal: ac.signal });
+        const stream =
+          n % 2
+            ? api.streamMetrics({ intervalMs: 1000, nodeOnly: true }, { signal: ac.signal })
+            : api.streamEvents({ afterSequence: BigInt(Math.max(1, daemon.events.lastId() - 1)) }, { signal: ac.signal });
         for await (const _ of stream) break;
         ac.abort();
       });
@@ -204,7 +214,8 @@ export async function runLoad(opts: LoadOptions = {}): Promise<{ rows: LoadRow[]
   // first two samples after it with the mean of the last two.
   const warm = memory.filter((s) => s.t >= Math.max(3, seconds / 4));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-  const growth = (k: "rss" | "heap") => (warm.length >= 4 ? (mean(warm.slice(-2).map((s) => s[k])) - mean(warm.slice(0, 2).map((s) => s[k]))) / 1e6 : Number.NaN);
+  const growth = (k: "rss" | "heap") =>
+    warm.length >= 4 ? (mean(warm.slice(-2).map((s) => s[k])) - mean(warm.slice(0, 2).map((s) => s[k]))) / 1e6 : Number.NaN;
   const heapGrowth = growth("heap");
   const rssGrowth = growth("rss");
   const peakRss = Math.max(...memory.map((s) => s.rss)) / 1e6;
@@ -222,8 +233,21 @@ export async function runLoad(opts: LoadOptions = {}): Promise<{ rows: LoadRow[]
       note: `p50 ${quantile(sorted, 0.5).toFixed(2)} ms, p99 ${quantile(sorted, 0.99).toFixed(2)} ms, ${list.length} calls`,
     });
   }
-  rows.push({ section: "load", name: "all calls: requests per second", value: total / elapsed, unit: "req/s", note: `${total} calls in ${elapsed.toFixed(1)} s` });
-  rows.push({ section: "load", name: "unexpected errors", value: errors.length, unit: "", budget: { op: "<=", limit: 0 }, note: errors.slice(0, 3).join("; ") || undefined });
+  rows.push({
+    section: "load",
+    name: "all calls: requests per second",
+    value: total / elapsed,
+    unit: "req/s",
+    note: `${total} calls in ${elapsed.toFixed(1)} s`,
+  });
+  rows.push({
+    section: "load",
+    name: "unexpected errors",
+    value: errors.length,
+    unit: "",
+    budget: { op: "<=", limit: 0 },
+    note: errors.slice(0, 3).join("; ") || undefined,
+  });
   rows.push({ section: "load", name: "heap growth after warm-up", value: heapGrowth, unit: "MB", budget: { op: "<=", limit: maxHeap } });
   rows.push({ section: "load", name: "RSS growth after warm-up", value: rssGrowth, unit: "MB", budget: { op: "<=", limit: maxRss } });
   rows.push({ section: "load", name: "peak RSS (daemon and clients)", value: peakRss, unit: "MB" });

@@ -38,9 +38,22 @@ async function measure(name: string, runs: number, fn: () => Promise<unknown>, b
 
 function fakeVms(n: number): VmMetrics[] {
   return Array.from({ length: n }, (_, i) => ({
-    vmId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`, name: `vm-${i}`, state: "running", cpuUsagePercent: 12.5, cpuTimeNs: 1e12 + i,
-    vcpus: 4, memoryUsedBytes: 2 ** 32, memoryTotalBytes: 2 ** 33, diskReadBytes: 1e9, diskWriteBytes: 2e9, diskReadOps: 1e5, diskWriteOps: 2e5,
-    networkRxBytes: 3e9, networkTxBytes: 4e9, networkRxPackets: 3e6, networkTxPackets: 4e6,
+    vmId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    name: `vm-${i}`,
+    state: "running",
+    cpuUsagePercent: 12.5,
+    cpuTimeNs: 1e12 + i,
+    vcpus: 4,
+    memoryUsedBytes: 2 ** 32,
+    memoryTotalBytes: 2 ** 33,
+    diskReadBytes: 1e9,
+    diskWriteBytes: 2e9,
+    diskReadOps: 1e5,
+    diskWriteOps: 2e5,
+    networkRxBytes: 3e9,
+    networkTxBytes: 4e9,
+    networkRxPackets: 3e6,
+    networkTxPackets: 4e6,
   }));
 }
 
@@ -58,7 +71,11 @@ export async function benchTelemetry(opts: { runs?: number; vms?: number } = {})
   const server = await startMetricsServer({ host: "127.0.0.1", port: 0, exporter });
   try {
     const url = `http://127.0.0.1:${server.port}/metrics`;
-    rows.push(await measure(`telemetry: one /metrics scrape over HTTP (${vms.length} VMs)`, Math.max(100, Math.round(runs / 2.5)), async () => (await fetch(url)).text()));
+    rows.push(
+      await measure(`telemetry: one /metrics scrape over HTTP (${vms.length} VMs)`, Math.max(100, Math.round(runs / 2.5)), async () =>
+        (await fetch(url)).text(),
+      ),
+    );
   } finally {
     await server.close();
     hub.close();
@@ -68,7 +85,14 @@ export async function benchTelemetry(opts: { runs?: number; vms?: number } = {})
 
 export function formatRows(rows: Row[]): string {
   const head = ["benchmark", "runs", "median ms", "p90 ms", "budget ms", ""];
-  const body = rows.map((r) => [r.name, String(r.runs), r.medianMs.toFixed(3), r.p90Ms.toFixed(3), r.budgetMs === undefined ? "-" : String(r.budgetMs), r.ok ? "ok" : "OVER BUDGET"]);
+  const body = rows.map((r) => [
+    r.name,
+    String(r.runs),
+    r.medianMs.toFixed(3),
+    r.p90Ms.toFixed(3),
+    r.budgetMs === undefined ? "-" : String(r.budgetMs),
+    r.ok ? "ok" : "OVER BUDGET",
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join("  ");
   return [fmt(head), ...body.map(fmt)].join("\n");

@@ -31,8 +31,17 @@ export function parseBenchArgs(argv: string[], defaultOut: string): BenchArgs {
     };
     if (arg === "--quick") mode = "quick";
     else if (arg === "--smoke") mode = "smoke";
-    else if (arg === "--only") only = value().split(",").map((s) => s.trim()).filter(Boolean);
-    else if (arg.startsWith("--only=")) only = arg.slice(7).split(",").map((s) => s.trim()).filter(Boolean);
+    else if (arg === "--only")
+      only = value()
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+    else if (arg.startsWith("--only="))
+      only = arg
+        .slice(7)
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (arg === "--out") out = value();
     else if (arg === "--help" || arg === "-h") help = true;
     else throw new Error(`unknown argument ${arg}`);

@@ -59,7 +59,10 @@ export async function startChild<Info>(script: string, args: string[] = [], read
         if (answer.startsWith("OK ")) return JSON.parse(answer.slice(3)) as T;
         throw new Error(`${script} ${line}: ${answer}`);
       });
-      queue = run.then(() => undefined, () => undefined);
+      queue = run.then(
+        () => undefined,
+        () => undefined,
+      );
       return run;
     },
     async stop() {

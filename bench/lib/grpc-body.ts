@@ -17,4 +17,3 @@ export function writeGrpcBody<D extends DescMessage>(dir: string, name: string, 
   writeFileSync(path, grpcFrame(toBinary(schema, create(schema, init))));
   return path;
 }
-

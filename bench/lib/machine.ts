@@ -17,6 +17,8 @@ export function describeMachine(): Machine {
     cpuModel: list[0]?.model.trim() || "unknown",
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     bun: Bun.version,
-    loadAverage: loadavg().map((l) => l.toFixed(2)).join(" "),
+    loadAverage: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" "),
   };
 }

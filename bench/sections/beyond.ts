@@ -45,14 +45,46 @@ export const beyondSection: Section = {
       connectStatus: writeFile(ctx.tmp, "beyond-status.json", JSON.stringify({ vmId: vmIds[0]! })),
     };
     const targets: Target[] = [
-      { name: "HealthCheck, gRPC over h2c, node:http2", options: { url: url(port, "HealthCheck"), bodyFile: bodies.grpc, headers: GRPC_HEADERS, ...UNARY_LOAD, serverPid: pid }, minDataBytes: 10 },
-      { name: "HealthCheck, Connect over HTTP/1.1, node:http", options: { url: url(port, "HealthCheck"), bodyFile: bodies.connect, headers: CONNECT_HEADERS, ...H1_LOAD, serverPid: pid }, minDataBytes: 5 },
-      { name: "HealthCheck, Connect over HTTP/1.1, Bun.serve", options: { url: url(fetchPort!, "HealthCheck"), bodyFile: bodies.connect, headers: CONNECT_HEADERS, ...H1_LOAD, serverPid: pid }, minDataBytes: 5 },
-      { name: "HealthCheck, gRPC-Web over HTTP/1.1, node:http", options: { url: url(port, "HealthCheck"), bodyFile: bodies.grpc, headers: GRPC_WEB_HEADERS, ...H1_LOAD, serverPid: pid }, minDataBytes: 10 },
-      { name: "HealthCheck, gRPC-Web over HTTP/1.1, Bun.serve", options: { url: url(fetchPort!, "HealthCheck"), bodyFile: bodies.grpc, headers: GRPC_WEB_HEADERS, ...H1_LOAD, serverPid: pid }, minDataBytes: 10 },
-      { name: "GetVMStatus, gRPC over h2c, node:http2", options: { url: url(port, "GetVMStatus"), bodyFile: bodies.grpcStatus, headers: GRPC_HEADERS, ...UNARY_LOAD, serverPid: pid }, minDataBytes: 100 },
-      { name: "GetVMStatus, Connect over HTTP/1.1, node:http", options: { url: url(port, "GetVMStatus"), bodyFile: bodies.connectStatus, headers: CONNECT_HEADERS, ...H1_LOAD, serverPid: pid }, minDataBytes: 100 },
-      { name: "GetVMStatus, Connect over HTTP/1.1, Bun.serve", options: { url: url(fetchPort!, "GetVMStatus"), bodyFile: bodies.connectStatus, headers: CONNECT_HEADERS, ...H1_LOAD, serverPid: pid }, minDataBytes: 100 },
+      {
+        name: "HealthCheck, gRPC over h2c, node:http2",
+        options: { url: url(port, "HealthCheck"), bodyFile: bodies.grpc, headers: GRPC_HEADERS, ...UNARY_LOAD, serverPid: pid },
+        minDataBytes: 10,
+      },
+      {
+        name: "HealthCheck, Connect over HTTP/1.1, node:http",
+        options: { url: url(port, "HealthCheck"), bodyFile: bodies.connect, headers: CONNECT_HEADERS, ...H1_LOAD, serverPid: pid },
+        minDataBytes: 5,
+      },
+      {
+        name: "HealthCheck, Connect over HTTP/1.1, Bun.serve",
+        options: { url: url(fetchPort!, "HealthCheck"), bodyFile: bodies.connect, headers: CONNECT_HEADERS, ...H1_LOAD, serverPid: pid },
+        minDataBytes: 5,
+      },
+      {
+        name: "HealthCheck, gRPC-Web over HTTP/1.1, node:http",
+        options: { url: url(port, "HealthCheck"), bodyFile: bodies.grpc, headers: GRPC_WEB_HEADERS, ...H1_LOAD, serverPid: pid },
+        minDataBytes: 10,
+      },
+      {
+        name: "HealthCheck, gRPC-Web over HTTP/1.1, Bun.serve",
+        options: { url: url(fetchPort!, "HealthCheck"), bodyFile: bodies.grpc, headers: GRPC_WEB_HEADERS, ...H1_LOAD, serverPid: pid },
+        minDataBytes: 10,
+      },
+      {
+        name: "GetVMStatus, gRPC over h2c, node:http2",
+        options: { url: url(port, "GetVMStatus"), bodyFile: bodies.grpcStatus, headers: GRPC_HEADERS, ...UNARY_LOAD, serverPid: pid },
+        minDataBytes: 100,
+      },
+      {
+        name: "GetVMStatus, Connect over HTTP/1.1, node:http",
+        options: { url: url(port, "GetVMStatus"), bodyFile: bodies.connectStatus, headers: CONNECT_HEADERS, ...H1_LOAD, serverPid: pid },
+        minDataBytes: 100,
+      },
+      {
+        name: "GetVMStatus, Connect over HTTP/1.1, Bun.serve",
+        options: { url: url(fetchPort!, "GetVMStatus"), bodyFile: bodies.connectStatus, headers: CONNECT_HEADERS, ...H1_LOAD, serverPid: pid },
+        minDataBytes: 100,
+      },
     ];
     const results = new Map<string, H2loadResult[]>(targets.map((t) => [t.name, []]));
     await ctx.warm(targets.map((t) => t.options));
@@ -74,7 +106,11 @@ export const beyondSection: Section = {
       };
     });
     const ratio = (a: string, b: string) => median(results.get(a)!.map((r, i) => r.reqPerSec / results.get(b)!.at(i)!.reqPerSec));
-    for (const [what, method] of [["Connect", "HealthCheck"], ["gRPC-Web", "HealthCheck"], ["Connect", "GetVMStatus"]] as const) {
+    for (const [what, method] of [
+      ["Connect", "HealthCheck"],
+      ["gRPC-Web", "HealthCheck"],
+      ["Connect", "GetVMStatus"],
+    ] as const) {
       rows.push({
         section: SECTION,
         name: `${method}, ${what} over HTTP/1.1: Bun.serve / node:http`,

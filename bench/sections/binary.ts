@@ -48,10 +48,25 @@ async function start(binary: string, cwd: string, mode: "dev" | "host" = "dev"):
   const shape =
     mode === "dev"
       ? ["--dev"]
-      : ["--config", join(ROOT, "deploy", "node.yaml"), "--backend", "mock", "--storage-path", join(cwd, "vms"), "--control-plane", `http://127.0.0.1:${await freePort()}`, "--register"];
+      : [
+          "--config",
+          join(ROOT, "deploy", "node.yaml"),
+          "--backend",
+          "mock",
+          "--storage-path",
+          join(cwd, "vms"),
+          "--control-plane",
+          `http://127.0.0.1:${await freePort()}`,
+          "--register",
+        ];
   const env = { ...process.env, LIMIQUANTIX_NODE_STATE_DIR: join(cwd, "state") };
   const t0 = performance.now();
-  const proc = Bun.spawn([binary, ...shape, "--listen", `127.0.0.1:${port}`, "--metrics-port", String(await freePort()), "--log-level", "error"], { cwd, env, stdout: "ignore", stderr: "inherit" });
+  const proc = Bun.spawn([binary, ...shape, "--listen", `127.0.0.1:${port}`, "--metrics-port", String(await freePort()), "--log-level", "error"], {
+    cwd,
+    env,
+    stdout: "ignore",
+    stderr: "inherit",
+  });
   while (performance.now() - t0 < 10_000) {
     try {
       const res = await connectJson(port, "HealthCheck", {});
@@ -85,17 +100,19 @@ async function applyLoad(ctx: BenchContext, s: Started): Promise<number> {
   const vms = ctx.mode === "smoke" ? 20 : 1_000;
   const ids: string[] = [];
   for (let i = 0; i < vms; i += 20) {
-    await Promise.all(Array.from({ length: Math.min(20, vms - i) }, async (_, k) => {
-      const vmId = crypto.randomUUID();
-      const res = await connectJson(s.port, "CreateVM", {
-        vmId,
-        start: (i + k) % 2 === 0,
-        name: `load-${i + k}`,
-        spec: { memoryMib: "1024", disks: [{ id: "root", sizeGib: "10", bootable: true }], nics: [{ id: "eth0", network: "default" }] },
-      });
-      if (!res.ok) throw new Error(`CreateVM answered ${res.status}: ${await res.text()}`);
-      ids.push(vmId);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(20, vms - i) }, async (_, k) => {
+        const vmId = crypto.randomUUID();
+        const res = await connectJson(s.port, "CreateVM", {
+          vmId,
+          start: (i + k) % 2 === 0,
+          name: `load-${i + k}`,
+          spec: { memoryMib: "1024", disks: [{ id: "root", sizeGib: "10", bootable: true }], nics: [{ id: "eth0", network: "default" }] },
+        });
+        if (!res.ok) throw new Error(`CreateVM answered ${res.status}: ${await res.text()}`);
+        ids.push(vmId);
+      }),
+    );
   }
   const url = (m: string) => `http://127.0.0.1:${s.port}${NODE_SERVICE}/${m}`;
   const health = writeGrpcBody(ctx.tmp, "bin-health", HealthCheckRequestSchema, {});
@@ -114,7 +131,9 @@ export const binarySection: Section = {
     const t0 = performance.now();
     compile(binary);
     const buildS = (performance.now() - t0) / 1000;
-    const rows: BenchRow[] = [{ section: SECTION, name: "size", value: statSync(binary).size / 2 ** 20, unit: "MiB", note: `release build (minified) in ${fmt(buildS)} s` }];
+    const rows: BenchRow[] = [
+      { section: SECTION, name: "size", value: statSync(binary).size / 2 ** 20, unit: "MiB", note: `release build (minified) in ${fmt(buildS)} s` },
+    ];
 
     const repeats = ctx.mode === "full" ? 10 : ctx.mode === "quick" ? 5 : 2;
     const times: number[] = [];
@@ -138,11 +157,23 @@ export const binarySection: Section = {
       rows.push(await idleRss(ctx, s, "idle RSS", "1 s after the first answer, no VMs", { op: "<=", limit: 60 }));
       if (h2loadAvailable()) {
         const vms = await applyLoad(ctx, s);
-        rows.push({ section: SECTION, name: "RSS after load", value: rssMiB(s.proc.pid), unit: "MiB", note: `${vms} VMs created over the API, then HealthCheck, GetVMStatus and ListVMs under h2load` });
+        rows.push({
+          section: SECTION,
+          name: "RSS after load",
+          value: rssMiB(s.proc.pid),
+          unit: "MiB",
+          note: `${vms} VMs created over the API, then HealthCheck, GetVMStatus and ListVMs under h2load`,
+        });
         // The figure above is a high-water mark of answers not yet collected, not what is kept.
         const settleS = ctx.mode === "smoke" ? 0.2 : 15;
         await Bun.sleep(settleS * 1000);
-        rows.push({ section: SECTION, name: `RSS ${settleS} s after the load`, value: rssMiB(s.proc.pid), unit: "MiB", note: "the same process, idle again with its VMs" });
+        rows.push({
+          section: SECTION,
+          name: `RSS ${settleS} s after the load`,
+          value: rssMiB(s.proc.pid),
+          unit: "MiB",
+          note: "the same process, idle again with its VMs",
+        });
       }
     } finally {
       await stop(s);

@@ -49,7 +49,9 @@ async function fanOut(ctx: BenchContext, subscribers: number, events: number): P
     const outcomes = await Promise.allSettled(streams.map((s) => s.waitFor(events, 60_000)));
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const complete = streams.filter((s, i) => outcomes[i]!.status === "fulfilled" && s.last && fromBinary(NodeEventSchema, s.last).sequence === BigInt(lastId)).length;
+    const complete = streams.filter(
+      (s, i) => outcomes[i]!.status === "fulfilled" && s.last && fromBinary(NodeEventSchema, s.last).sequence === BigInt(lastId),
+    ).length;
     const delivered = streams.reduce((sum, s) => sum + s.count, 0);
     const clientCpu = (100 * (cpu.user + cpu.system)) / 1e6 / seconds;
     return {
@@ -72,9 +74,22 @@ export const eventsSection: Section = {
   name: "events",
   async run(ctx: BenchContext): Promise<BenchRow[]> {
     const plan: [number, number][] =
-      ctx.mode === "smoke" ? [[1, 50], [3, 50]]
-      : ctx.mode === "quick" ? [[1, 5_000], [10, 5_000], [100, 1_000]]
-      : [[1, 10_000], [10, 10_000], [100, 3_000]];
+      ctx.mode === "smoke"
+        ? [
+            [1, 50],
+            [3, 50],
+          ]
+        : ctx.mode === "quick"
+          ? [
+              [1, 5_000],
+              [10, 5_000],
+              [100, 1_000],
+            ]
+          : [
+              [1, 10_000],
+              [10, 10_000],
+              [100, 3_000],
+            ];
     const rows: BenchRow[] = [];
     for (const [subscribers, events] of plan) rows.push(await fanOut(ctx, subscribers, events));
     return rows;

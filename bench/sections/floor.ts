@@ -66,9 +66,19 @@ export const floorSection: Section = {
     // Server CPU per call, inverted: the share of the floor's calls per CPU-second the daemon
     // reaches. Other processes steal wall time, not CPU time, so this moves far less than req/s.
     const cpuRatio = (name: string) => median(results.get(name)!.map((r, i) => floorRuns[i]!.serverCpuUsPerCall / r.serverCpuUsPerCall));
-    for (const [method, limit] of [["HealthCheck", 0.9], ["GetVMStatus", 0.8]] as const) {
+    for (const [method, limit] of [
+      ["HealthCheck", 0.9],
+      ["GetVMStatus", 0.8],
+    ] as const) {
       const name = `daemon ${method}`;
-      rows.push({ section: SECTION, name: `${method} / floor`, value: ratio(name), unit: "x", budget: { op: ">=", limit }, note: "median of per-round ratios of req/s" });
+      rows.push({
+        section: SECTION,
+        name: `${method} / floor`,
+        value: ratio(name),
+        unit: "x",
+        budget: { op: ">=", limit },
+        note: "median of per-round ratios of req/s",
+      });
       rows.push({
         section: SECTION,
         name: `${method} / floor, by server CPU per call`,
@@ -85,25 +95,29 @@ export const floorSection: Section = {
 export function throughputRows(section: string, name: string, runs: H2loadResult[]): BenchRow[] {
   const p50 = median(runs.map((r) => r.p50Ms));
   const p99 = median(runs.map((r) => r.p99Ms));
-  return [{
-    section,
-    name: `${name} req/s`,
-    value: median(runs.map((r) => r.reqPerSec)),
-    unit: "req/s",
-    note: `p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms; median of ${runs.length} runs (${runs.map((r) => fmt(r.reqPerSec)).join(", ")})`,
-  }];
+  return [
+    {
+      section,
+      name: `${name} req/s`,
+      value: median(runs.map((r) => r.reqPerSec)),
+      unit: "req/s",
+      note: `p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms; median of ${runs.length} runs (${runs.map((r) => fmt(r.reqPerSec)).join(", ")})`,
+    },
+  ];
 }
 
 /** Is h2load itself the limit? Its CPU use per thread, and the floor with two threads vs one. */
 async function generatorRows(ctx: BenchContext, floor: Target["options"], all: H2loadResult[]): Promise<BenchRow[]> {
-  const rows: BenchRow[] = [{
-    section: SECTION,
-    name: "h2load CPU, busiest run",
-    value: Math.max(...all.map((r) => r.generatorCpuPercent)),
-    unit: "% of a core",
-    budget: { op: "<=", limit: 80 },
-    note: "validity check: the generator must not be the bottleneck",
-  }];
+  const rows: BenchRow[] = [
+    {
+      section: SECTION,
+      name: "h2load CPU, busiest run",
+      value: Math.max(...all.map((r) => r.generatorCpuPercent)),
+      unit: "% of a core",
+      budget: { op: "<=", limit: 80 },
+      note: "validity check: the generator must not be the bottleneck",
+    },
+  ];
   if (ctx.mode === "smoke") return rows;
   const one: number[] = [];
   const two: number[] = [];

@@ -1,5 +1,6 @@
 // Every section, in the order `bun run bench` runs them.
 
+import { agentSection } from "./agent.ts";
 import { beyondSection } from "./beyond.ts";
 import { binarySection } from "./binary.ts";
 import { eventsSection } from "./events.ts";
@@ -11,4 +12,15 @@ import { scaleSection } from "./scale.ts";
 import type { Section } from "./section.ts";
 import { telemetrySection } from "./telemetry.ts";
 
-export const SECTIONS: Section[] = [floorSection, scaleSection, eventsSection, metricsSection, binarySection, telemetrySection, libvirtSection, beyondSection, loadSection];
+export const SECTIONS: Section[] = [
+  floorSection,
+  scaleSection,
+  eventsSection,
+  metricsSection,
+  binarySection,
+  telemetrySection,
+  libvirtSection,
+  beyondSection,
+  loadSection,
+  agentSection,
+];

@@ -57,13 +57,17 @@ export const libvirtSection: Section = {
     const daemon = await ctx.server<DaemonInfo>("daemon on libvirt test:///default", "daemon.ts", ["--backend", "libvirt", "--libvirt-uri", URI]);
     const cyclesWanted = ctx.mode === "smoke" ? 2 : ctx.mode === "quick" ? 20 : 50;
     const cycles = await daemon.command<{ perSecond: number; stepsMs: Record<string, number> }>(`cycles ${cyclesWanted}`);
-    const rows: BenchRow[] = [{
-      section: SECTION,
-      name: "create/start/stop/delete cycles",
-      value: cycles.perSecond,
-      unit: "cycles/s",
-      note: `${cyclesWanted} cycles through the backend; median ms per step: ${Object.entries(cycles.stepsMs).map(([s, ms]) => `${s} ${fmt(ms)}`).join(", ")}`,
-    }];
+    const rows: BenchRow[] = [
+      {
+        section: SECTION,
+        name: "create/start/stop/delete cycles",
+        value: cycles.perSecond,
+        unit: "cycles/s",
+        note: `${cyclesWanted} cycles through the backend; median ms per step: ${Object.entries(cycles.stepsMs)
+          .map(([s, ms]) => `${s} ${fmt(ms)}`)
+          .join(", ")}`,
+      },
+    ];
 
     const { id } = await daemon.command<{ id: string }>("vm");
     const body = writeGrpcBody(ctx.tmp, "libvirt-status", VMIdRequestSchema, { vmId: id });
@@ -71,18 +75,45 @@ export const libvirtSection: Section = {
     const reads: { bare: Timed; byHand: Timed; backend: Timed }[] = [];
     for (let round = 0; round < ctx.timing.rounds; round++) {
       reads.push(await daemon.command(`reads ${id} ${ctx.mode === "smoke" ? 5 : 300}`));
-      const r = await ctx.load({ url: `http://127.0.0.1:${daemon.info.port}${NODE_SERVICE}/GetVMStatus`, bodyFile: body, headers: GRPC_HEADERS, clients: 1, streams: 1 }, 5);
+      const r = await ctx.load(
+        { url: `http://127.0.0.1:${daemon.info.port}${NODE_SERVICE}/GetVMStatus`, bodyFile: body, headers: GRPC_HEADERS, clients: 1, streams: 1 },
+        5,
+      );
       assertAnswered("GetVMStatus on libvirt", r, 100);
       grpcRuns.push(r);
     }
     const p50 = (pick: (r: (typeof reads)[number]) => Timed) => median(reads.map((r) => pick(r).p50Ms));
     const grpc = median(grpcRuns.map((r) => r.p50Ms));
     rows.push(
-      { section: SECTION, name: "GetVMStatus over gRPC, p50", value: grpc, unit: "ms", note: `h2load, one call at a time; p99 ${fmt(median(grpcRuns.map((r) => r.p99Ms)))} ms` },
-      { section: SECTION, name: "hypervisor.getVm in the daemon, p50", value: p50((r) => r.backend), unit: "ms", note: "the backend's call Worker hop included" },
-      { section: SECTION, name: "same reads by hand over FFI, p50", value: p50((r) => r.byHand), unit: "ms", note: "lookup, state, inactive XML parsed, snapshots, stats, on the main thread" },
+      {
+        section: SECTION,
+        name: "GetVMStatus over gRPC, p50",
+        value: grpc,
+        unit: "ms",
+        note: `h2load, one call at a time; p99 ${fmt(median(grpcRuns.map((r) => r.p99Ms)))} ms`,
+      },
+      {
+        section: SECTION,
+        name: "hypervisor.getVm in the daemon, p50",
+        value: p50((r) => r.backend),
+        unit: "ms",
+        note: "the backend's call Worker hop included",
+      },
+      {
+        section: SECTION,
+        name: "same reads by hand over FFI, p50",
+        value: p50((r) => r.byHand),
+        unit: "ms",
+        note: "lookup, state, inactive XML parsed, snapshots, stats, on the main thread",
+      },
       { section: SECTION, name: "bare virDomainGetState, p50", value: p50((r) => r.bare), unit: "ms", note: "lookup by UUID + state" },
-      { section: SECTION, name: "daemon adds to GetVMStatus", value: grpc - p50((r) => r.byHand), unit: "ms", note: "gRPC p50 - the same reads by hand (HTTP/2, protobuf, Worker hop)" },
+      {
+        section: SECTION,
+        name: "daemon adds to GetVMStatus",
+        value: grpc - p50((r) => r.byHand),
+        unit: "ms",
+        note: "gRPC p50 - the same reads by hand (HTTP/2, protobuf, Worker hop)",
+      },
     );
     rows.push(...(await listRows(ctx)));
     return rows;
@@ -109,7 +140,14 @@ async function listRows(ctx: BenchContext): Promise<BenchRow[]> {
   const libvirt: Child<DaemonInfo>[] = [];
   // One after the other: defining 10,000 domains keeps both cores busy for most of a minute.
   for (const n of sizes) {
-    libvirt.push(await ctx.server<DaemonInfo>(`daemon on libvirt ${URI} with ${n} VMs`, "daemon.ts", ["--backend", "libvirt", "--libvirt-uri", URI, "--vms", String(n)], 600_000));
+    libvirt.push(
+      await ctx.server<DaemonInfo>(
+        `daemon on libvirt ${URI} with ${n} VMs`,
+        "daemon.ts",
+        ["--backend", "libvirt", "--libvirt-uri", URI, "--vms", String(n)],
+        600_000,
+      ),
+    );
   }
   const mock = await Promise.all(sizes.map((n) => ctx.daemon(n)));
   const body = writeGrpcBody(ctx.tmp, "libvirt-list-all", ListVMsRequestSchema, {});

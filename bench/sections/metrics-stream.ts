@@ -40,7 +40,11 @@ export const metricsSection: Section = {
     const one = await cpuPerTick(ctx, 1, windowMs);
     const lots = await cpuPerTick(ctx, many, windowMs);
     const rows: BenchRow[] = [];
-    for (const [n, r] of [[0, idle], [1, one], [many, lots]] as const) {
+    for (const [n, r] of [
+      [0, idle],
+      [1, one],
+      [many, lots],
+    ] as const) {
       rows.push({
         section: SECTION,
         name: `StreamMetrics every ${INTERVAL_MS} ms, ${n} subscriber${n === 1 ? "" : "s"}: daemon CPU per tick`,

@@ -27,7 +27,14 @@ export const scaleSection: Section = {
     ]);
     const list = writeGrpcBody(ctx.tmp, "list-all", ListVMsRequestSchema, {});
     const floorList = (n: number) => writeGrpcBody(ctx.tmp, `floor-list-${n}`, ListVMsRequestSchema, { pageSize: n });
-    const floorTarget = (n: number) => ({ url: `http://127.0.0.1:${floor.info.port}${NODE_SERVICE}/ListVMs`, bodyFile: floorList(n), headers: GRPC_HEADERS, clients: 1, streams: 1, serverPid: floor.info.pid });
+    const floorTarget = (n: number) => ({
+      url: `http://127.0.0.1:${floor.info.port}${NODE_SERVICE}/ListVMs`,
+      bodyFile: floorList(n),
+      headers: GRPC_HEADERS,
+      clients: 1,
+      streams: 1,
+      serverPid: floor.info.pid,
+    });
     const lists = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
     const floorLists = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
     const statuses = new Map<number, H2loadResult[]>(SIZES.map((n) => [n, []]));
@@ -39,7 +46,10 @@ export const scaleSection: Section = {
     for (let round = 0; round < ctx.timing.rounds; round++) {
       for (const [i, n] of SIZES.entries()) {
         const d = daemons[i]!.info;
-        const r = await ctx.load({ url: `http://127.0.0.1:${d.port}${NODE_SERVICE}/ListVMs`, bodyFile: list, headers: GRPC_HEADERS, clients: 1, streams: 1, serverPid: d.pid }, 3);
+        const r = await ctx.load(
+          { url: `http://127.0.0.1:${d.port}${NODE_SERVICE}/ListVMs`, bodyFile: list, headers: GRPC_HEADERS, clients: 1, streams: 1, serverPid: d.pid },
+          3,
+        );
         assertAnswered(`ListVMs with ${n} VMs`, r, n * 100);
         lists.get(n)!.push(r);
         const f = await ctx.load(floorTarget(n), 3);
@@ -51,7 +61,13 @@ export const scaleSection: Section = {
         const d = daemons[i]!.info;
         // A different VM each round, so no single object stays hot in a cache.
         const body = writeGrpcBody(ctx.tmp, `status-${n}-${round}`, VMIdRequestSchema, { vmId: d.vmIds[round % d.vmIds.length]! });
-        const r = await ctx.load({ url: `http://127.0.0.1:${d.port}${NODE_SERVICE}/GetVMStatus`, bodyFile: body, headers: GRPC_HEADERS, ...UNARY_LOAD, serverPid: d.pid });
+        const r = await ctx.load({
+          url: `http://127.0.0.1:${d.port}${NODE_SERVICE}/GetVMStatus`,
+          bodyFile: body,
+          headers: GRPC_HEADERS,
+          ...UNARY_LOAD,
+          serverPid: d.pid,
+        });
         assertAnswered(`GetVMStatus with ${n} VMs`, r, 100);
         statuses.get(n)!.push(r);
       }

@@ -99,13 +99,19 @@ function publishBurst(n: number, batch: number): Promise<{ firstId: number; last
   });
 }
 
-const backendCommands =
-  values.backend === "libvirt" ? (await import("./libvirt-commands.ts")).libvirtCommands(daemon.hypervisor, values["libvirt-uri"]) : {};
+const backendCommands = values.backend === "libvirt" ? (await import("./libvirt-commands.ts")).libvirtCommands(daemon.hypervisor, values["libvirt-uri"]) : {};
 
 const fetchListener = values.fetch ? listenFetch(daemon.apiRoutes, { host: "127.0.0.1", port: 0, maxMessageBytes: config.server.maxMessageBytes }) : undefined;
 
 serveCommands(
-  { port: daemon.api.port, pid: process.pid, vmIds: vmIds.slice(0, 16), vmCount: vmIds.length, createS, ...(fetchListener ? { fetchPort: fetchListener.port } : {}) },
+  {
+    port: daemon.api.port,
+    pid: process.pid,
+    vmIds: vmIds.slice(0, 16),
+    vmCount: vmIds.length,
+    createS,
+    ...(fetchListener ? { fetchPort: fetchListener.port } : {}),
+  },
   {
     ...backendCommands,
     subscribers: async () => ({ count: daemon.events.subscriberCount() }),

@@ -78,7 +78,12 @@ export function libvirtCommands(hv: Hypervisor, uri: string): Record<string, Com
         const parse = await timed(Number(count), () => {
           for (const xml of xmls) parseDomainXml(xml);
         });
-        return { readsMs: reads.p50Ms, parseMs: parse.p50Ms, domains: xmls.length, xmlBytes: xmls.reduce((n, x) => n + x.length, 0) / Math.max(1, xmls.length) };
+        return {
+          readsMs: reads.p50Ms,
+          parseMs: parse.p50Ms,
+          domains: xmls.length,
+          xmlBytes: xmls.reduce((n, x) => n + x.length, 0) / Math.max(1, xmls.length),
+        };
       } finally {
         ffi.closeConnection(c);
       }
