@@ -3,7 +3,7 @@
 // machine's noise hits them alike. Ratios are taken per round, then the median is reported.
 
 import { HealthCheckRequestSchema, VMIdRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
-import type { BenchContext, DaemonInfo, ServerInfo } from "../lib/context.ts";
+import type { BenchContext, ServerInfo } from "../lib/context.ts";
 import { writeGrpcBody } from "../lib/grpc-body.ts";
 import { GRPC_HEADERS, type H2loadOptions, type H2loadResult, h2loadAvailable } from "../lib/h2load.ts";
 import { type BenchRow, skippedRow } from "../lib/rows.ts";

@@ -108,6 +108,16 @@ describe.skipIf(!REAL_GUEST)(`the guest agent on a real guest, libvirt at ${URI}
   const eventsOf = (type: EventType, from: number) => events.slice(from).filter((e) => e.vmId === id && e.type === type);
 
   beforeAll(async () => {
+    // A run that died before its afterAll leaves the fixed-id pool behind, defined at its own
+    // (deleted) temporary folder: InitStoragePool would refuse to move it.
+    for (const cmd of [
+      ["pool-destroy", POOL_ID],
+      ["pool-undefine", POOL_ID],
+    ]) {
+      try {
+        virsh(...cmd);
+      } catch {}
+    }
     let t = performance.now();
     image = buildTestGuest();
     timings.image = `${since(t)} (kernel ${image.kernelVersion})`;
