@@ -111,12 +111,15 @@ bun build --compile test/guest/agent/main.ts --outfile "$WORK/quantix-agent" >/d
 R=$WORK/rootfs
 mkdir -p "$R"/{bin,sbin,dev,proc,sys,run,tmp,root,mnt/data,etc/acpi/PWRF,lib/modules/$KVER,var/log,var/lib}
 ln -s ../run "$R/var/run"
+ln -s ../proc/mounts "$R/etc/mtab"
 cp "$BB" "$R/bin/busybox"
 for a in $("$BB" --list); do [ "$a" = busybox ] || [ "$a" = mke2fs ] || ln -sf busybox "$R/bin/$a"; done
 for a in poweroff reboot halt modprobe acpid; do ln -sf ../bin/busybox "$R/sbin/$a"; done
 
 # Modules: the closure of what the guest needs, from modules.dep.
-MODS="virtio_pci virtio_console virtio_blk virtio_net virtio_balloon ahci sr_mod isofs ext4 button evdev"
+# crc32c: ext4 and jbd2 only name it as a soft dependency (metadata checksums), which busybox
+# modprobe does not follow.
+MODS="virtio_pci virtio_console virtio_blk virtio_net virtio_balloon ahci sr_mod isofs crc32c_generic ext4 button evdev"
 M=$K/lib/modules/$KVER
 for m in $MODS; do
   for ko in $(modprobe -d "$K" -S "$KVER" --show-depends "$m" | awk '$1=="insmod"{print $2}'); do
@@ -175,7 +178,7 @@ chmod 755 "$R/etc/acpi/PWRF/00000080" "$R/sbin/shutdown"
 cat >"$R/init" <<'EOF'
 #!/bin/sh
 # PID 1 of the Quantix test guest (busybox ash). busybox's poweroff/reboot/halt signal PID 1:
-# USR2/TERM power off, USR1/INT reboot, so this script must stay alive and trap them.
+# USR1 (halt) and USR2 power off, TERM reboots, so this script must stay alive and trap them.
 export PATH=/bin:/sbin HOME=/root
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
@@ -184,7 +187,7 @@ mount -t sysfs sysfs /sys
 mkdir -p /dev/pts /dev/virtio-ports /run/cidata && mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -p /run/cidata
-say() { echo "test-guest: $*"; }
+say() { echo "test-guest: $*"; echo "$(cut -d' ' -f1 /proc/uptime) $*" >>/run/init.log; }
 say "init, uptime $(cut -d' ' -f1 /proc/uptime)"
 modprobe -a $(cat /etc/modules) || say "modprobe failed"
 ip link set lo up
@@ -226,11 +229,19 @@ if [ -n "$nic" ]; then
   [ -n "$addr" ] && ip addr add "$addr" dev "$nic" && say "$nic $addr"
 fi
 
-# The data disk: the first virtio disk, formatted on first boot.
+# The data disk: the first virtio disk (the daemon puts disks on virtio unless told otherwise),
+# formatted on first boot. Errors go to /run/init.log, which the host can read through the agent.
+for i in $(seq 50); do [ -b /dev/vda ] && break; sleep 0.1; done
 if [ -b /dev/vda ]; then
-  mount -t ext4 /dev/vda /mnt/data 2>/dev/null ||
-    { mke2fs -q -F -t ext4 -L data /dev/vda && say "formatted /dev/vda" && mount -t ext4 /dev/vda /mnt/data; }
+  mkdir -p /mnt/data
+  if ! mount -t ext4 /dev/vda /mnt/data 2>>/run/init.log; then
+    say "no ext4 on /dev/vda: formatting it"
+    mke2fs -q -F -t ext4 -L data /dev/vda >>/run/init.log 2>&1 && say "formatted /dev/vda" || say "mke2fs failed ($?)"
+    mount -t ext4 /dev/vda /mnt/data 2>>/run/init.log || say "mount /dev/vda failed"
+  fi
   grep -q " /mnt/data " /proc/mounts && say "/dev/vda on /mnt/data"
+else
+  say "no /dev/vda (disks: $(ls /sys/block | tr '\n' ' '))"
 fi
 power_log() { [ -d /mnt/data/lost+found ] && echo "$(date -u +%FT%TZ) $*" >>/mnt/data/power.log; }
 power_log "boot $(cat /proc/sys/kernel/random/boot_id)"
@@ -249,8 +260,9 @@ down() {
   umount /mnt/data 2>/dev/null
   if [ "$1" = reboot ]; then reboot -f; else poweroff -f; fi
 }
-trap 'down poweroff' USR2 TERM
-trap 'down reboot' USR1 INT
+# busybox halt/poweroff/reboot send USR1/USR2/TERM to PID 1; the kernel sends INT on ctrl-alt-del.
+trap 'down poweroff' USR1 USR2
+trap 'down reboot' TERM INT
 say "ready, uptime $(cut -d' ' -f1 /proc/uptime)"
 while :; do sleep 3600 & wait $!; done
 EOF

@@ -233,7 +233,13 @@ describe.skipIf(!REAL_GUEST)(`the guest agent on a real guest, libvirt at ${URI}
   test(
     "a quiesced snapshot freezes the data disk through the agent and thaws it",
     async () => {
-      expect((await exec("grep ' /mnt/data ' /proc/mounts")).split(" ")[2]).toBe("ext4");
+      const mounted = await run.grpc.executeInGuest({ vmId: id, command: "grep ' /mnt/data ' /proc/mounts", timeoutSeconds: 30 });
+      if (mounted.exitCode !== 0) {
+        // Why the guest's init did not mount its data disk: its own log and the kernel's.
+        const why = await run.grpc.executeInGuest({ vmId: id, command: "cat /run/init.log; dmesg | tail -n 30", timeoutSeconds: 30 });
+        console.error(`/mnt/data is not mounted in the guest:\n${why.stdout}${why.stderr}`);
+      }
+      expect(mounted.stdout.split(" ")[2]).toBe("ext4");
       const snap = await run.grpc.createSnapshot({ vmId: id, name: "quiesced", quiesce: true });
       expect(snap.quiesced).toBe(true);
       const text = await agentLog();
