@@ -236,7 +236,8 @@ if [ -b /dev/vda ]; then
   mkdir -p /mnt/data
   if ! mount -t ext4 /dev/vda /mnt/data 2>>/run/init.log; then
     say "no ext4 on /dev/vda: formatting it"
-    mke2fs -q -F -t ext4 -L data /dev/vda >>/run/init.log 2>&1 && say "formatted /dev/vda" || say "mke2fs failed ($?)"
+    # The full path: Debian's busybox ash runs its own applet (ext2 only) for a bare "mke2fs".
+    /sbin/mke2fs -q -F -t ext4 -L data /dev/vda >>/run/init.log 2>&1 && say "formatted /dev/vda" || say "mke2fs failed ($?)"
     mount -t ext4 /dev/vda /mnt/data 2>>/run/init.log || say "mount /dev/vda failed"
   fi
   grep -q " /mnt/data " /proc/mounts && say "/dev/vda on /mnt/data"

@@ -15,6 +15,11 @@ fi
 # The dir storage pool driver is part of libvirt-daemon on Debian 12; seabios and ipxe-qemu
 # (BIOS and virtio NIC ROMs) are only recommended by qemu-system-x86, so they are named here.
 PACKAGES=(libvirt0 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils seabios ipxe-qemu)
+# The real tier's test guest (scripts/build-test-guest.sh): GRUB for BIOS and UEFI plus xorriso and
+# mtools (grub-mkrescue), cpio and kmod (the initramfs and its modules), e2fsprogs (the guest's
+# mke2fs), the libraries qemu-guest-agent links against (copied into the guest), and OVMF for a
+# UEFI boot of the ISO.
+PACKAGES+=(grub-pc-bin grub-common grub-efi-amd64-bin ovmf mtools cpio kmod xorriso e2fsprogs libglib2.0-0 libnuma1 liburing2 libudev1)
 missing=()
 for p in "${PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")

@@ -35,7 +35,7 @@ test("the bench runner runs every section in smoke mode and writes the table", a
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}, 120_000);
+}, 400_000);
 
 test("unknown sections and arguments are refused with the usage", async () => {
   const run = (args: string[]) => Bun.spawnSync([process.execPath, join(ROOT, "bench", "run.ts"), ...args], { cwd: ROOT });

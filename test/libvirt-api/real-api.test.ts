@@ -26,8 +26,6 @@ import { readStatusByHand } from "../support/libvirt-reads-by-hand.ts";
 import { type EventRecorder, recordEvents } from "../support/record-events.ts";
 
 const STEP_MS = 90_000;
-/** Budget 50 ms; asserted loosely so a busy 2-core CI machine does not fail (figures are printed). */
-const HEALTH_LIMIT_MS = 250;
 const domainType = realDomainType();
 // Only a host CPU (kvm) takes them; under TCG the guests get QEMU's "maximum" CPU.
 const cpuDisabledFeatures = domainType === "kvm" ? realCpuDisabledFeatures() : [];
@@ -274,6 +272,8 @@ describe.skipIf(!REAL)(
         await Bun.sleep(3000);
         const h = await poll.stop();
         figures.push({ measure: `HealthCheck, nothing slow running (${h.count} polls)`, value: healthFigure(h) });
+        // Latencies are printed, not judged: on a busy machine they measure the machine (this
+        // process's own 5 ms timer is as late); their budget lives in bench/.
         expect(h.unhealthy).toBe(0);
       },
       STEP_MS,
@@ -302,9 +302,9 @@ describe.skipIf(!REAL)(
         expect(err.rawMessage).toContain("ForceStopVM");
         expect(waited).toBeGreaterThanOrEqual(30_000);
         figures.push({ measure: `HealthCheck during a 30 s StopVM (${h.count} polls)`, value: healthFigure(h) });
+        // Latencies are printed, not judged: on a busy machine they measure the machine (this
+        // process's own 5 ms timer is as late); their budget lives in bench/.
         expect(h.unhealthy).toBe(0);
-        expect(h.p99).toBeLessThan(50);
-        expect(h.worst).toBeLessThan(HEALTH_LIMIT_MS);
         expect(domstate(id)).toBe("running");
       },
       STEP_MS,

