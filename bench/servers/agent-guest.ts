@@ -23,7 +23,8 @@ import { tempDaemonConfig } from "../../test/support/temp-config.ts";
 import { serveCommands } from "./commands.ts";
 
 const URI = "qemu:///system";
-const POOL_ID = "5b6c7d8e-9f01-4a23-8b45-6c7d8e9f0a1b";
+// Its own pool id per run, so that a run in another clone (or one that died) cannot collide with it.
+const POOL_ID = crypto.randomUUID();
 const override = process.env.LIMIQUANTIX_GUEST_DOMAIN_TYPE;
 // TCG unless LIMIQUANTIX_GUEST_DOMAIN_TYPE=kvm, as in test/libvirt-api/real-guest-agent.test.ts: nested
 // KVM on some machines takes minutes to run the ISO's BIOS and GRUB; TCG boots it in ~20-30 s.

@@ -23,7 +23,9 @@ import { REAL, realCpuDisabledFeatures, realNetwork, realTierStorage, type RealT
 import { type EventRecorder, recordEvents } from "../support/record-events.ts";
 import { tempDaemonConfig } from "../support/temp-config.ts";
 
-const POOL_ID = "7d1e2f3a-4b5c-4d6e-8f70-91a2b3c4d5e6";
+// A pool id of its own per run: a fixed one left behind by a run that died (or held by a run in
+// another clone at the same time) sits at another folder, and InitStoragePool refuses to move it.
+const POOL_ID = crypto.randomUUID();
 const ISO_NAME = "quantix-test-guest.iso";
 const HOSTNAME = "agent-guest";
 const GUEST_IP = "10.213.7.10";
@@ -109,16 +111,6 @@ describe.skipIf(!REAL_GUEST)(`the guest agent on a real guest, libvirt at ${URI}
   const eventsOf = (type: EventType, from: number) => events.slice(from).filter((e) => e.vmId === id && e.type === type);
 
   beforeAll(async () => {
-    // A run that died before its afterAll leaves the fixed-id pool behind, defined at its own
-    // (deleted) temporary folder: InitStoragePool would refuse to move it.
-    for (const cmd of [
-      ["pool-destroy", POOL_ID],
-      ["pool-undefine", POOL_ID],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
     let t = performance.now();
     image = buildTestGuest();
     timings.image = `${since(t)} (kernel ${image.kernelVersion})`;
