@@ -1,36 +1,16 @@
 // libvirt's domain XML (ours, or `virsh dumpxml` with its aliases, PCI addresses, ports and
 // defaults) read into the typed model. Unknown elements are ignored; absent values stay undefined.
 
+import { scaledBytes } from "./scaled-integer.ts";
 import { HypervisorError } from "../../errors.ts";
 import type { CpuFeatureDef, DevicesDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, HypervDef, InterfaceDef, IotuneDef, VideoDef } from "./model.ts";
 import { findMetadata, readMetadata } from "./metadata-xml.ts";
 import { attr, child, children, intOf, path, textOf, type XmlNode } from "./xml-tree.ts";
 
-const UNIT_BYTES: Record<string, number> = {
-  b: 1,
-  bytes: 1,
-  k: 1024,
-  kib: 1024,
-  kb: 1000,
-  m: 1024 ** 2,
-  mib: 1024 ** 2,
-  mb: 1000 ** 2,
-  g: 1024 ** 3,
-  gib: 1024 ** 3,
-  gb: 1000 ** 3,
-  t: 1024 ** 4,
-  tib: 1024 ** 4,
-  tb: 1000 ** 4,
-};
-
 /** A libvirt scaled integer (<memory unit='MiB'>) in KiB; libvirt's default unit is KiB. */
 function kibOf(node: XmlNode | undefined, where: string): number | undefined {
-  const value = intOf(textOf(node), where);
-  if (value === undefined) return undefined;
-  const unit = (attr(node, "unit") ?? "KiB").toLowerCase();
-  const scale = UNIT_BYTES[unit];
-  if (scale === undefined) throw new HypervisorError("internal", `${where}: unknown unit ${JSON.stringify(unit)}`);
-  return Math.round((value * scale) / 1024);
+  const bytes = scaledBytes(node, where, "KiB");
+  return bytes === undefined ? undefined : Math.round(bytes / 1024);
 }
 
 const aliasOf = (node: XmlNode) => attr(child(node, "alias"), "name");

@@ -6,6 +6,7 @@
 // A directory pool has no field for a capacity cap (libvirt reports the filesystem's figures and
 // keeps no foreign metadata in pool XML), so none is written here.
 
+import { scaledBytes } from "./scaled-integer.ts";
 import { HypervisorError } from "../../errors.ts";
 import { attr, child, children, el, intOf, parseXml, serializeXml, textOf, type XmlElement, type XmlNode } from "./xml-tree.ts";
 
@@ -139,31 +140,8 @@ export interface ParsedPool {
   availableBytes?: number;
 }
 
-/** A size element in any of libvirt's units, as bytes. */
-function bytesOf(node: XmlNode | undefined, where: string): number | undefined {
-  const n = intOf(textOf(node), where);
-  if (n === undefined) return undefined;
-  const unit = (attr(node, "unit") ?? "bytes").toLowerCase();
-  const scale: Record<string, number> = {
-    b: 1,
-    bytes: 1,
-    k: 1024,
-    kib: 1024,
-    kb: 1000,
-    m: 1024 ** 2,
-    mib: 1024 ** 2,
-    mb: 1000 ** 2,
-    g: 1024 ** 3,
-    gib: 1024 ** 3,
-    gb: 1000 ** 3,
-    t: 1024 ** 4,
-    tib: 1024 ** 4,
-    tb: 1000 ** 4,
-  };
-  const factor = scale[unit];
-  if (factor === undefined) throw new HypervisorError("internal", `${where}: unknown unit ${JSON.stringify(unit)}`);
-  return n * factor;
-}
+/** A size element in any of libvirt's units, as bytes (a pool's default unit is bytes). */
+const bytesOf = (node: XmlNode | undefined, where: string) => scaledBytes(node, where, "bytes");
 
 function parseSource(source: XmlNode | undefined, out: ParsedPool): void {
   if (source === undefined) return;
