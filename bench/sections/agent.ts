@@ -75,8 +75,15 @@ async function barePings(path: string, count: number): Promise<number[]> {
 export const agentSection: Section = {
   name: SECTION,
   async run(ctx: BenchContext): Promise<BenchRow[]> {
-    if (process.env.LIMIQUANTIX_REAL_LIBVIRT !== "1")
-      return [skippedRow(SECTION, "PingAgent and ExecuteInGuest on a real guest", "needs LIMIQUANTIX_REAL_LIBVIRT=1 and libvirtd (scripts/setup-libvirt.sh)")];
+    // The real guest tier is not green yet (issue 13): it runs only when asked for, as its test does.
+    if (process.env.LIMIQUANTIX_REAL_LIBVIRT !== "1" || process.env.LIMIQUANTIX_REAL_GUEST !== "1")
+      return [
+        skippedRow(
+          SECTION,
+          "PingAgent and ExecuteInGuest on a real guest",
+          "needs LIMIQUANTIX_REAL_LIBVIRT=1 LIMIQUANTIX_REAL_GUEST=1 and libvirtd (scripts/setup-libvirt.sh)",
+        ),
+      ];
     if (!h2loadAvailable())
       return [skippedRow(SECTION, "PingAgent and ExecuteInGuest on a real guest", "h2load not installed (apt-get install nghttp2-client)")];
     const guest = await ctx.server<GuestInfo>("daemon with a real guest", "agent-guest.ts", [], 600_000);

@@ -108,12 +108,30 @@ export function agentHandlers(deps: AgentDeps): AgentImpl {
     },
 
     async pingAgent(req, ctx) {
-      const vm = await lookupVm(hv, req.vmId, false);
-      if (vm.state !== "running")
-        return create(AgentPingResponseSchema, { connected: false, error: `vm ${vm.id} is ${vm.state}; its guest agent answers only while it runs` });
-      try {
-        const pong = await agents.ping(vm.id, { signal: ctx.signal });
+      const ping = async (id: string) => {
+        const pong = await agents.ping(id, { signal: ctx.signal });
         return create(AgentPingResponseSchema, { connected: true, version: pong.version, uptimeSeconds: BigInt(pong.uptimeSeconds) });
+      };
+      const notRunning = (vm: VmStatus) =>
+        create(AgentPingResponseSchema, { connected: false, error: `vm ${vm.id} is ${vm.state}; its guest agent answers only while it runs` });
+      // A connected agent is pinged straight away: the VM's state from libvirt costs a libvirtd
+      // round trip and a domain XML parse, many times the ping itself. The state is looked up
+      // only when the agent is not connected, or to explain a failed ping.
+      const id = UUID_RE.test(req.vmId.toLowerCase()) ? req.vmId.toLowerCase() : undefined;
+      if (id !== undefined && agents.connected(id)) {
+        try {
+          return await ping(id);
+        } catch (err) {
+          if (err instanceof HypervisorError && err.kind === "cancelled") throw err;
+          const vm = await lookupVm(hv, id, false);
+          if (vm.state !== "running") return notRunning(vm);
+          return create(AgentPingResponseSchema, { connected: false, error: reason(err) });
+        }
+      }
+      const vm = await lookupVm(hv, req.vmId, false);
+      if (vm.state !== "running") return notRunning(vm);
+      try {
+        return await ping(vm.id);
       } catch (err) {
         if (err instanceof HypervisorError && err.kind === "cancelled") throw err;
         return create(AgentPingResponseSchema, { connected: false, error: reason(err) });
