@@ -53,6 +53,7 @@ echo "smoke: SIGTERM -> exit 0"
 # The libvirt backend's Workers must load from inside the compiled binary (they are extra
 # entrypoints of bun build --compile): libvirt's built-in test driver needs no daemon.
 if has "$(ldconfig -p 2>/dev/null)" 'libvirt\.so\.0 '; then
+  LIMIQUANTIX_NODE_STATE_DIR="$workdir/state" LIMIQUANTIX_AGENT_REST_LISTEN_ADDRESS=off \
   "$binary" --backend libvirt --libvirt-uri test:///default --listen "127.0.0.1:$port" \
     --metrics-port $((port + 1)) --storage-path "$workdir/vms" --log-level info >libvirt.log 2>&1 &
   pid=$!
@@ -64,9 +65,9 @@ if has "$(ldconfig -p 2>/dev/null)" 'libvirt\.so\.0 '; then
     sleep 0.025
   done
   created=$(curl -fsS -H 'content-type: application/json' \
-    -d '{"vmId":"7f8c9e2a-1b3d-4c5e-8f60-123456789abc","start":true,"spec":{"name":"smoke","memory":{"sizeMib":"256"}}}' \
+    -d '{"vmId":"7f8c9e2a-1b3d-4c5e-8f60-123456789abc","name":"smoke","start":true,"spec":{"memoryMib":"256"}}' \
     "http://127.0.0.1:$port/limiquantix.node.v1.NodeDaemonService/CreateVM")
-  has "$created" '"state":"VM_STATE_RUNNING"'
+  has "$created" '"state":"POWER_STATE_RUNNING"'
   echo "smoke: libvirt backend (test:///default) through the binary's Workers: VM created and running"
   kill -TERM $pid
   wait $pid && code=0 || code=$?
