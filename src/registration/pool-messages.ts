@@ -18,6 +18,7 @@ import {
   DEFAULT_NFS_VERSION,
   ISCSI_PORT,
   parseHostPort,
+  nfsMountOptions,
 } from "../hypervisor/storage/pool-definition.ts";
 import type { PoolDefinition, PoolInfo } from "../hypervisor/types.ts";
 import type { PoolHealth, StoragePoolReport } from "./messages.ts";
@@ -55,10 +56,7 @@ export function poolDefinitionFromCp(pool: StoragePool, dirs: AssignedPoolFolder
     case BackendType.NFS: {
       if (config?.case !== "nfs") throw new Error(`pool ${id}: NFS backend without an nfs config`);
       const n = config.value;
-      const options = n.options
-        .split(",")
-        .map((o) => o.trim())
-        .filter((o) => o !== "");
+      const options = nfsMountOptions(n.options);
       return {
         id,
         type: "netfs",

@@ -20,6 +20,13 @@ const VG_RE = /^[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}$/;
 
 export const NFS_VERSIONS = ["3", "4", "4.0", "4.1", "4.2"] as const;
 export const DEFAULT_NFS_VERSION = "4.1";
+
+/** The control plane's NFS mount options ("rw, noatime,"): comma-separated, blanks dropped. */
+export const nfsMountOptions = (text: string): string[] =>
+  text
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
 export const CEPH_MONITOR_PORT = 6789;
 export const ISCSI_PORT = 3260;
 export const NFS_PORT = 2049;

@@ -23,6 +23,7 @@ import {
   DEFAULT_NFS_VERSION,
   ISCSI_PORT,
   parseHostPort,
+  nfsMountOptions,
 } from "../../hypervisor/storage/pool-definition.ts";
 import type { DiskFormat, PoolDefinition, PoolInfo, PoolType, VolumeInfo, VolumeSource } from "../../hypervisor/types.ts";
 import { invalidField } from "../errors.ts";
@@ -94,10 +95,7 @@ export function poolDefinitionFromWire(req: InitStoragePoolRequest, dirs: PoolFo
     case StoragePoolType.NFS: {
       const nfs = config?.nfs;
       if (!nfs) throw invalidField("config.nfs", "is required for an NFS pool");
-      const options = nfs.options
-        .split(",")
-        .map((o) => o.trim())
-        .filter((o) => o !== "");
+      const options = nfsMountOptions(nfs.options);
       return {
         id,
         type: "netfs",
