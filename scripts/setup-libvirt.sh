@@ -20,6 +20,9 @@ PACKAGES=(libvirt0 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qem
 # mke2fs), the libraries qemu-guest-agent links against (copied into the guest), and OVMF for a
 # UEFI boot of the ISO.
 PACKAGES+=(grub-pc-bin grub-common grub-efi-amd64-bin ovmf mtools cpio kmod xorriso e2fsprogs libglib2.0-0 libnuma1 liburing2 libudev1)
+# NFS pools (test/libvirt-api/real-nfs.test.ts): a user-space NFSv4 server for the export
+# (nfs-ganesha with its VFS backend), libnfs's client tools to check it, and mount.nfs for libvirt.
+PACKAGES+=(nfs-ganesha nfs-ganesha-vfs libnfs-utils nfs-common)
 missing=()
 for p in "${PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")

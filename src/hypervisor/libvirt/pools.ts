@@ -18,6 +18,7 @@ import { HypervisorError } from "../errors.ts";
 import { DEFAULT_POOL_ID, type PoolDefinition, type PoolInfo, type PoolType } from "../types.ts";
 import type { PoolDir } from "../storage/index.ts";
 import { DEFAULT_CEPH_KEYRING, derivedSecretUuid, poolEndpoints } from "../storage/pool-definition.ts";
+import { nfsClientProblem, readNfsClientFacts } from "../storage/nfs-client.ts";
 import { requireReachable, withDeadline } from "../storage/reachability.ts";
 import type { LibvirtContext } from "./context.ts";
 import { buildDirPoolXml, parsePoolXml, type ParsedPool } from "./domain-xml/pool-xml.ts";
@@ -213,6 +214,11 @@ export async function initPool(ctx: LibvirtContext, def: PoolDefinition): Promis
   const existing = await storageCall(ctx, `reading storage pool ${def.id}`, "pool", def.id, false);
   const up = existing !== null && (existing.state === POOL_STATE.RUNNING || existing.state === POOL_STATE.DEGRADED);
   if (reach && !up) await requireReachable(reach.what, reach.endpoints, { ...(ctx.settings.probe ?? {}), field: "config" });
+  // The QEMU driver's libvirtd mounts on this host, with this kernel (the test driver mounts nothing).
+  if (def.type === "netfs" && !up && ctx.host.driverType === "QEMU") {
+    const problem = nfsClientProblem(await readNfsClientFacts());
+    if (problem) throw new HypervisorError("unsupported", `cannot mount NFS pool ${def.id}: ${problem}`, "type");
+  }
   const what = `initialising ${def.type} storage pool ${def.id}`;
   const { pool, created } = await storageCall(ctx, what, "initPools", wishes, own, secret).catch((err) => explainMissingBackend(err, def.type));
   if (created) ctx.log.info(`storage pool ${def.id} defined (${def.type}, persistent, autostarted)`);

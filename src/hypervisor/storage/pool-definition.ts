@@ -163,13 +163,21 @@ export function poolSourceText(def: PoolDefinition): string | undefined {
   }
 }
 
+/** The server's NFS port: a `port=` mount option, else NFS's own. */
+export function nfsPort(options: readonly string[]): number {
+  const given = options.findLast((o) => o.startsWith("port="));
+  const port = given === undefined ? Number.NaN : Number(given.slice("port=".length));
+  // port=0 asks mount to look the port up with rpcbind; the NFS port is the likely answer.
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : NFS_PORT;
+}
+
 /** The endpoints a pool needs to answer before libvirt is asked to reach them. */
 export function poolEndpoints(def: PoolDefinition): { what: string; endpoints: HostPort[] } | undefined {
   switch (def.type) {
     case "dir":
       return undefined;
     case "netfs":
-      return { what: "NFS server", endpoints: [{ host: def.nfs.server, port: NFS_PORT }] };
+      return { what: "NFS server", endpoints: [{ host: def.nfs.server, port: nfsPort(def.nfs.options) }] };
     case "rbd":
       return { what: "Ceph monitor", endpoints: def.ceph.monitors };
     case "iscsi":
