@@ -17,9 +17,10 @@
 #   formats /dev/vda as ext4 when it has no filesystem and mounts it on /mnt/data.
 # - busybox acpid runs /etc/acpi/PWRF/00000080 on the ACPI power button: poweroff.
 # - qemu-ga on org.qemu.guest_agent.0, with guest-shutdown disabled so that libvirt's plain
-#   virDomainShutdown falls back to the ACPI power button (it prefers an answering qemu-ga).
-# - /bin/quantix-agent on org.quantix.agent.0, restarted if it exits; its log is
-#   /var/log/quantix-agent.log.
+#   virDomainShutdown falls back to the ACPI power button (it prefers an answering qemu-ga); its
+#   fsfreeze hook appends "qemu-ga freeze" / "qemu-ga thaw" to /run/fsfreeze.log.
+# - /bin/quantix-agent on org.quantix.agent.0, restarted if it exits, unless /run/quantix-agent.off
+#   exists; its log is /var/log/quantix-agent.log.
 # - Power events are appended to /mnt/data/power.log (survives a reboot and a power cycle).
 #
 # Env: KPKG (kernel metapackage, default linux-image-amd64: the cloud flavour has no AHCI, so it
@@ -46,7 +47,8 @@ for entry in cpio:cpio mke2fs:e2fsprogs /usr/lib/grub/x86_64-efi/modinfo.sh:grub
   if [[ $tool == /* ]]; then [ -e "$tool" ] && continue; else command -v "$tool" >/dev/null && continue; fi
   need+=("$pkg")
 done
-have_lists() { [ -n "$(ls /var/lib/apt/lists/*Packages 2>/dev/null | head -1)" ]; }
+# Package lists may be stored compressed (..._Packages.lz4 in Debian's container images).
+have_lists() { compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; }
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { log "missing host packages: ${need[*]} (run as root, or: apt-get install ${need[*]})"; exit 1; }
   log "installing host tools: ${need[*]}"
@@ -58,9 +60,13 @@ have_lists || apt-get update -qq
 # ---------------------------------------------------------------- inputs and their hash
 KIMG=$(apt-cache depends "$KPKG" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
 [ -n "$KIMG" ] || { log "cannot resolve the kernel package behind $KPKG (apt-get update?)"; exit 1; }
-candidate() { apt-cache policy "$1" | awk '/Candidate:/{print $2}'; }
+# One apt-cache run for every candidate version: each run rebuilds apt's cache from the lists
+# where the cache is off (Debian's container images), seconds on a busy machine.
 declare -A VER
-for p in "$KIMG" busybox-static qemu-guest-agent; do VER[$p]=$(candidate "$p"); done
+while read -r p v; do VER[$p]=$v; done < <(apt-cache policy "$KIMG" busybox-static qemu-guest-agent | awk '/^[^ ]/{p=$1; sub(/:$/, "", p)} /Candidate:/{print p, $2}')
+for p in "$KIMG" busybox-static qemu-guest-agent; do
+  [ -n "${VER[$p]:-}" ] && [ "${VER[$p]}" != "(none)" ] || { log "no candidate version of $p (apt-get update?)"; exit 1; }
+done
 AGENT_SOURCES=(test/guest/agent/*.ts src/agent/framing.ts src/gen/limiquantix/agent/v1/agent_pb.ts package-lock.json)
 HOST_LIBS=$(dpkg-query -W -f '${Package}=${Version}\n' libc6 libglib2.0-0 libnuma1 liburing2 libudev1 libpcre2-8-0 libffi8 libselinux1 e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 2>/dev/null | sort || true)
 HASH=$({
@@ -173,7 +179,14 @@ echo "qemu-ga shutdown $*" >>/run/power-reason
 for a in "$@"; do case "$a" in -r) exec /sbin/reboot;; -H|--halt) exec /sbin/halt;; esac; done
 exec /sbin/poweroff
 EOF
-chmod 755 "$R/etc/acpi/PWRF/00000080" "$R/sbin/shutdown"
+# qemu-ga runs this before it freezes the guest's filesystems and after it thaws them: the
+# guest's own record of a freeze through qemu-ga (/run is tmpfs, never frozen).
+mkdir -p "$R/etc/qemu"
+cat >"$R/etc/qemu/fsfreeze-hook" <<'EOF'
+#!/bin/sh
+echo "$(cut -d' ' -f1 /proc/uptime) qemu-ga $1" >>/run/fsfreeze.log
+EOF
+chmod 755 "$R/etc/acpi/PWRF/00000080" "$R/sbin/shutdown" "$R/etc/qemu/fsfreeze-hook"
 
 cat >"$R/init" <<'EOF'
 #!/bin/sh
@@ -249,10 +262,15 @@ power_log "boot $(cat /proc/sys/kernel/random/boot_id)"
 
 acpid -c /etc/acpi -l /run/acpid.log
 ( while :; do
-    qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -t /run -b guest-shutdown -l /run/qemu-ga.log
+    qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -t /run -b guest-shutdown -l /run/qemu-ga.log \
+      -F/etc/qemu/fsfreeze-hook
     sleep 1
   done ) &
-( while :; do /run/boot-cd/quantix/quantix-agent; say "quantix-agent exited with $?"; sleep 1; done ) &
+# /run/quantix-agent.off (a test's switch) keeps the Quantix agent down: qemu-ga alone answers.
+( while :; do
+    if [ -e /run/quantix-agent.off ]; then sleep 0.2; continue; fi
+    /run/boot-cd/quantix/quantix-agent; say "quantix-agent exited with $?"; sleep 1
+  done ) &
 
 down() {
   power_log "$1 ($(cat /run/power-reason 2>/dev/null | tr '\n' ' '))"
@@ -300,5 +318,8 @@ SOURCE_DATE_EPOCH=0 grub-mkrescue -o "$OUT.tmp/guest.iso" "$WORK/iso" -- -volid 
 } >"$OUT.tmp/guest.env"
 rm -rf "$OUT"
 mv "$OUT.tmp" "$OUT"
+# Older builds (other inputs) are dropped but for the newest few, so the cache stays bounded
+# (each image is ~130 MiB) while another clone's inputs may still find theirs.
+ls -1dt "$CACHE"/*/ 2>/dev/null | tail -n +4 | xargs -r rm -rf
 log "built $OUT/guest.iso ($(du -h "$OUT/guest.iso" | cut -f1), kernel $KVER)"
 echo "$OUT"

@@ -4,7 +4,11 @@
 // then answers (see bench/lib/child.ts):
 //   release -> OK {}: the daemon stops (the guest keeps running), so another client can have the
 //              agent socket (QEMU serves one client at a time)
+//   bare N  -> OK {"ms":[...]}: N sequential bare QTX1 pings from this process (released only):
+//              PingAgent minus these is what the daemon's own work adds
 //   attach  -> OK {"port","pid"}: a daemon again, once the guest's agent answers it
+//   manager N -> OK {"ms":[...]}: N sequential pings through the daemon's agent manager, in this
+//              process (attached only): the daemon's agent path without gRPC
 // SIGTERM destroys the guest and removes everything.
 // Usage: bun bench/servers/agent-guest.ts   (needs scripts/setup-libvirt.sh's libvirtd)
 
@@ -20,6 +24,7 @@ import { createBackend } from "../../src/hypervisor/create-backend.ts";
 import { buildTestGuest } from "../../test/guest/guest-image.ts";
 import { realCpuDisabledFeatures, realNetwork, realTierStorage, virsh } from "../../test/hypervisor/libvirt/real/helpers.ts";
 import { tempDaemonConfig } from "../../test/support/temp-config.ts";
+import { barePings } from "../lib/qtx-ping.ts";
 import { serveCommands } from "./commands.ts";
 
 const URI = "qemu:///system";
@@ -85,7 +90,22 @@ serveCommands(
       daemon = undefined;
       return {};
     },
+    async bare([n]) {
+      if (daemon) throw new Error("bare pings need the socket: release first");
+      return { ms: await barePings(agentSocketPath(config.agent.socketDir, vmId), Number(n ?? 100)) };
+    },
     attach: () => up(),
+    async manager([n]) {
+      const d = daemon;
+      if (!d) throw new Error("no daemon: attach first");
+      const ms: number[] = [];
+      for (let i = 0; i < 5 + Number(n ?? 100); i++) {
+        const t = performance.now();
+        await d.agents.ping(vmId, { sequence: 2 });
+        if (i >= 5) ms.push(performance.now() - t);
+      }
+      return { ms };
+    },
   },
   async () => {
     for (const cmd of [

@@ -1,6 +1,6 @@
 // A test double of the guest side of the agent channel (contract 4.2, "guest behaviour"): a unix
 // socket server where QEMU would bind it. On connect it sends AgentReady, then answers requests
-// with the same message_id. Files live in memory; commands are a few canned programs. Tests
+// with the same message_id, each as it reads it (so in the order it reads them). Files live in memory; commands are a few canned programs. Tests
 // switch it into misbehaving modes: silence, garbage, partial frames, oversize frames,
 // disconnects mid-request.
 

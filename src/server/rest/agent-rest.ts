@@ -18,8 +18,8 @@ export interface AgentRestDeps {
   access: AccessPolicy;
   log: Logger;
   qemuLogDir?: string;
-  /** qemu-agent/ping: asks libvirt's QEMU guest agent (virsh qemu-agent-command); absent: unavailable. */
-  qemuAgentPing?: (vmName: string) => Promise<{ available: boolean; error?: string }>;
+  /** qemu-agent/ping: asks the VM's QEMU guest agent through libvirt (agent/qemu-agent-ping.ts); absent: unavailable. */
+  qemuAgentPing?: (vmId: string) => Promise<{ available: boolean; error?: string }>;
   /** Largest guest file agent/files/read returns (base64 in JSON). */
   maxReadBytes?: number;
 }
@@ -124,7 +124,7 @@ export function agentRestHandler(deps: AgentRestDeps): (req: Request, peer: { ad
         case "GET qemu-agent/ping": {
           if (vm.state !== "running") return json(200, { available: false, error: `vm is ${vm.state}` });
           if (!deps.qemuAgentPing) return json(200, { available: false, error: "this node's backend has no QEMU guest agent" });
-          return json(200, await deps.qemuAgentPing(vm.name));
+          return json(200, await deps.qemuAgentPing(vm.id));
         }
         case "GET agent/ping":
           return json(200, await agentPing(vm, 0));

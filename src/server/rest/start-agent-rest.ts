@@ -7,7 +7,7 @@ import { hostname, networkInterfaces } from "node:os";
 import { posix } from "node:path";
 import type { NodeConfig } from "../../config/types.ts";
 import type { Logger } from "../deps.ts";
-import { type AgentRestDeps, type AgentRestListener, listenAgentRest } from "./agent-rest.ts";
+import { type AgentRestDeps, type AgentRestListener, type AgentRestOptions, listenAgentRest } from "./agent-rest.ts";
 import { loadOrCreateSelfSigned } from "./self-signed.ts";
 
 function splitHostPort(address: string): { host: string; port: number } {
@@ -21,7 +21,15 @@ function hostNames(): string[] {
   return [...new Set([hostname(), "localhost", ...addresses])];
 }
 
-export async function startAgentRest(config: NodeConfig, deps: AgentRestDeps, log: Logger): Promise<AgentRestListener | undefined> {
+/** What serves the listener: the REST calls alone, or with the host UI (server/host-ui/start-https.ts). */
+export type RestListen = (deps: AgentRestDeps, opts: AgentRestOptions) => AgentRestListener;
+
+export async function startAgentRest(
+  config: NodeConfig,
+  deps: AgentRestDeps,
+  log: Logger,
+  listen: RestListen = listenAgentRest,
+): Promise<AgentRestListener | undefined> {
   const address = config.agent.restListenAddress;
   if (address === undefined) return undefined;
   const { host, port } = splitHostPort(address);
@@ -36,27 +44,11 @@ export async function startAgentRest(config: NodeConfig, deps: AgentRestDeps, lo
   }
   const clientCaPem = config.agent.restClientCaPath ? await readFile(config.agent.restClientCaPath, "utf8") : undefined;
   try {
-    const listener = listenAgentRest(deps, { host, port, certPem, keyPem, ...(clientCaPem ? { clientCaPem } : {}) });
+    const listener = listen(deps, { host, port, certPem, keyPem, ...(clientCaPem ? { clientCaPem } : {}) });
     log.info(`agent REST calls on https://${address.replace(/:\d+$/, "")}:${listener.port}/api/v1 (allowed: ${deps.access.describe()})`);
     return listener;
   } catch (err) {
     log.error(`the agent REST listener cannot listen on ${address} (${(err as Error).message}); the daemon runs without it`);
     return undefined;
   }
-}
-
-/** libvirt's QEMU guest agent, asked through virsh (the command the Rust node runs). */
-export function virshQemuAgentPing(uri: string): (vmName: string) => Promise<{ available: boolean; error?: string }> {
-  return async (vmName) => {
-    try {
-      const proc = Bun.spawn(["virsh", "-c", uri, "qemu-agent-command", vmName, '{"execute":"guest-ping"}', "--timeout", "5"], {
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-      return code === 0 ? { available: true } : { available: false, error: err.trim().split("\n")[0] || `virsh exited with ${code}` };
-    } catch (err) {
-      return { available: false, error: `cannot run virsh: ${(err as Error).message}` };
-    }
-  };
 }

@@ -142,7 +142,9 @@ export function agentHandlers(deps: AgentDeps): AgentImpl {
       if (!req.command) throw invalidField("command", "is required");
       if (req.timeoutSeconds > MAX_EXEC_TIMEOUT_SECONDS)
         throw invalidField("timeout_seconds", `must be at most ${MAX_EXEC_TIMEOUT_SECONDS}, got ${req.timeoutSeconds}`);
-      const id = await runningVm(req.vmId);
+      // The command takes its place in the guest's order now, as the call arrives; the check
+      // that the VM runs (a libvirt round trip) runs inside that turn (agent/call-order.ts).
+      const id = vmId(req.vmId);
       log.info(`ExecuteInGuest vm ${id} by ${who(ctx)}: ${JSON.stringify([req.command, ...req.args])}`);
       try {
         const r = await agents.execute(
@@ -156,6 +158,7 @@ export function agentHandlers(deps: AgentDeps): AgentImpl {
             waitForExit: true,
           },
           ctx.signal,
+          () => runningVm(id),
         );
         return create(ExecuteInGuestResponseSchema, {
           success: r.exitCode === 0 && !r.timedOut && !r.error,

@@ -2,8 +2,10 @@
 // `bun build --compile` into the guest image by scripts/build-test-guest.sh. It keeps
 // /dev/virtio-ports/org.quantix.agent.0 open, speaks QTX1 with the daemon's own framing module
 // and generated messages, sends AgentReady whenever a host connects and Telemetry every few
-// seconds while one is, and answers each request with the request's message_id. Requests run
-// concurrently; replies leave in the order they complete.
+// seconds while one is, and answers each request with the request's message_id. Commands
+// (Execute) run concurrently, but their replies leave in the order the commands arrived, so a
+// host that writes commands in call order gets their replies in call order; other requests are
+// answered as they complete (a ping must not wait behind a long command).
 //
 // Its log (/var/log/quantix-agent.log, also on the console) is what tests read back through the
 // agent itself: "froze /mnt/data", "thawed /mnt/data", "shutdown requested by the host: reboot".
@@ -72,10 +74,23 @@ function send(messageId: string, payload: Reply): Promise<void> {
   return port.write(frame);
 }
 
-async function answer(m: AgentMessage) {
+/** Settles once the reply to the last command that arrived has been sent (or given up). */
+let commandsAnswered: Promise<void> = Promise.resolve();
+
+function answer(m: AgentMessage): Promise<void> {
+  const work = handle(m);
+  if (m.payload.case !== "execute") return sendReply(m, work);
+  // Handled when its turn comes; until then a failure must not count as unhandled.
+  work.catch(() => undefined);
+  const before = commandsAnswered;
+  commandsAnswered = before.then(() => sendReply(m, work));
+  return commandsAnswered;
+}
+
+async function sendReply(m: AgentMessage, work: Promise<Reply | undefined>) {
   let reply: Reply | undefined;
   try {
-    reply = await handle(m);
+    reply = await work;
   } catch (err) {
     log(`${m.payload.case} ${m.messageId} failed: ${(err as Error).message}`);
     return;
