@@ -37,12 +37,14 @@ export function compileCommand(o: CompileOptions): string[] {
 
 /** Worker files must be extra entrypoints of a compiled binary (Bun docs: executables, "Worker"). */
 function workerEntrypoints(root: string): string[] {
-  const dir = join(root, "src", "hypervisor", "libvirt");
-  try {
-    return readdirSync(dir)
-      .filter((f) => /worker\.ts$/.test(f))
-      .map((f) => join(dir, f));
-  } catch {
-    return [];
-  }
+  // libvirt's call and event Workers; the host UI's PAM Worker (server/host-ui/pam-login.ts).
+  return [join(root, "src", "hypervisor", "libvirt"), join(root, "src", "server", "host-ui")].flatMap((dir) => {
+    try {
+      return readdirSync(dir)
+        .filter((f) => /worker\.ts$/.test(f))
+        .map((f) => join(dir, f));
+    } catch {
+      return [];
+    }
+  });
 }

@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite uses, when they are missing: libvirt0 (libvirt's
 # built-in test:///default driver for the fast libvirt tier), the standard tools the telemetry
 # tests compare against, and the independent ISO 9660 readers the cloud-init image is checked
-# with (isoinfo, xorriso, blkid, pycdlib; PyYAML reads the generated YAML as cloud-init does).
+# with (isoinfo, xorriso, blkid, pycdlib; PyYAML reads the generated YAML as cloud-init does),
+# and chromium for the host UI's end-to-end tests.
 # Idempotent and quick when everything is there. Runs as
 # `npm test`'s pretest step; without root or apt it only says what is missing, and the tests
 # that need it skip with a message (in CI they fail instead).
@@ -22,6 +23,14 @@ wanted=(
   "xorriso:/usr/bin/xorriso"
   "python3-pycdlib:/usr/lib/python3/dist-packages/pycdlib/__init__.py"
   "python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py"
+  # Host UI logins: PAM (libpam0g through bun:ffi, pam_unix, /etc/pam.d/login) and the tools
+  # the tests make real host users with. All in a base Debian; listed for slimmed images.
+  "libpam0g:/usr/share/doc/libpam0g/copyright"
+  "libpam-modules:/usr/share/doc/libpam-modules/copyright"
+  "login:/etc/pam.d/login"
+  "passwd:/usr/sbin/chpasswd"
+  # The host UI's browser tests drive Debian's chromium with playwright-core (no browser download).
+  "chromium:/usr/bin/chromium"
 )
 missing=()
 for entry in "${wanted[@]}"; do

@@ -20,8 +20,10 @@ import { createTelemetry, nodeHostIo } from "./telemetry/index.ts";
 import { readInterfaceFacts } from "./telemetry/net-interfaces.ts";
 import { VERSION } from "./version.ts";
 import { type AgentManager, createAgentManager } from "./agent/agent-manager.ts";
+import { qemuAgentPingOf } from "./agent/qemu-agent-ping.ts";
 import { createAccessPolicy } from "./server/access.ts";
-import { startAgentRest, virshQemuAgentPing } from "./server/rest/start-agent-rest.ts";
+import { startAgentRest } from "./server/rest/start-agent-rest.ts";
+import { hostUiListen } from "./server/host-ui/start-https.ts";
 
 export interface Daemon {
   /** The API's bound address (port resolved when 0 was asked for). */
@@ -258,9 +260,19 @@ export async function startDaemon(config: NodeConfig, log: TaggedLogger, overrid
       agents,
       access: agentAccess,
       log: log.withTag("agent-rest"),
-      ...(hypervisor.backend === "libvirt" ? { qemuAgentPing: virshQemuAgentPing(config.hypervisor.libvirtUri) } : {}),
+      ...qemuAgentPingOf(hypervisor),
     },
     log.withTag("agent-rest"),
+    // The same listener serves the host UI (server/host-ui/router.ts lists its routes).
+    hostUiListen({
+      services: { config, hypervisor, events, metrics: hub, log: log.withTag("host-ui") },
+      apiRoutes: api.routes,
+      hostname: async () => config.node.hostname ?? (await telemetry.identity()).hostname,
+      managementIp: () => managementHost(registrar?.status().managementEndpoint ?? config.controlPlane.managementIp, networkInterfaces()),
+      identity: () => telemetry.identity(),
+      hostSample: async () => (await hub.sampleNow()).host,
+      interfaces: () => readInterfaceFacts(nodeHostIo, { proc: config.telemetry.procRoot, sys: config.telemetry.sysRoot, etc: config.telemetry.etcRoot }),
+    }),
   );
 
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;

@@ -5,6 +5,9 @@ import { beyondSection } from "./beyond.ts";
 import { binarySection } from "./binary.ts";
 import { eventsSection } from "./events.ts";
 import { floorSection } from "./floor.ts";
+import { hostShapeSection } from "./host-shape.ts";
+import { hostUiSection } from "./host-ui.ts";
+import { lanesSection } from "./lanes.ts";
 import { libvirtSection } from "./libvirt.ts";
 import { loadSection } from "./load.ts";
 import { metricsSection } from "./metrics-stream.ts";
@@ -20,7 +23,10 @@ export const SECTIONS: Section[] = [
   binarySection,
   telemetrySection,
   libvirtSection,
+  lanesSection,
   beyondSection,
   loadSection,
   agentSection,
+  hostUiSection,
+  hostShapeSection,
 ];

@@ -64,16 +64,14 @@ export function libvirtCommands(hv: Hypervisor, uri: string): Record<string, Com
         const reads = await timed(Number(count), () => {
           ffi.allDomainStats(c);
           xmls = [];
-          for (const d of ffi.listAllDomainPtrs(c)) {
-            try {
+          ffi.withAllDomains(c, 0, (doms) => {
+            for (const d of doms) {
               ffi.domainState(c, d);
               xmls.push(ffi.domainXml(c, d, ffi.DOMAIN_XML.INACTIVE));
               ffi.snapshotCount(c, d);
               ffi.currentSnapshotName(c, d);
-            } finally {
-              ffi.freeDomain(c, d);
             }
-          }
+          });
         });
         const parse = await timed(Number(count), () => {
           for (const xml of xmls) parseDomainXml(xml);

@@ -51,6 +51,10 @@ export function buildConfig(values: ReadonlyMap<string, ConfigValue>, devRoot: s
       consoleListen: str("hypervisor.console_listen") ?? loopbackInDev,
       defaultNetwork: str("hypervisor.default_network") ?? "default",
       stopTimeoutSeconds: num("hypervisor.stop_timeout_seconds") ?? 60,
+      libvirtWorkers: num("hypervisor.libvirt_workers") ?? 4,
+      libvirtLongWorkers: num("hypervisor.libvirt_long_workers") ?? 4,
+      libvirtQueueLimit: num("hypervisor.libvirt_queue_limit") ?? 1024,
+      libvirtCallDeadlineMs: num("hypervisor.libvirt_call_deadline_ms") ?? 30_000,
       cpuDisabledFeatures: (values.get("hypervisor.cpu_disabled_features") as string[] | undefined) ?? [],
     },
     storage: {
@@ -86,6 +90,12 @@ export function buildConfig(values: ReadonlyMap<string, ConfigValue>, devRoot: s
       ...optional("restClientCaPath", str("agent.rest_client_ca_path")),
       pingIntervalSecs: num("agent.ping_interval_secs") ?? 30,
       requestTimeoutSecs: num("agent.request_timeout_secs") ?? 30,
+    },
+    hostUi: {
+      pamService: str("host_ui.pam_service") ?? "login",
+      adminGroup: str("host_ui.admin_group") ?? "sudo",
+      sessionIdleMinutes: num("host_ui.session_idle_minutes") ?? 480,
+      sessionMaxHours: num("host_ui.session_max_hours") ?? 24,
     },
     log: {
       level: (str("log.level") as LogLevel | undefined) ?? "info",

@@ -56,6 +56,18 @@ function checkNetworkName(s: string): Check<string> {
   return /^[A-Za-z0-9_.-]{1,64}$/.test(s) ? { ok: true, value: s } : { ok: false, problem: "is not a network name", allowed };
 }
 
+/** A PAM service name: a file name under /etc/pam.d. */
+function checkPamService(s: string): Check<string> {
+  const allowed = "a file name under /etc/pam.d: 1 to 64 letters, digits, '_', '.' and '-', e.g. login";
+  return /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/.test(s) ? { ok: true, value: s } : { ok: false, problem: "is not a PAM service name", allowed };
+}
+
+/** A POSIX group name (useradd's rule, which Debian relaxes only with --badname). */
+function checkGroupName(s: string): Check<string> {
+  const allowed = "a group name: a letter or '_', then up to 31 letters, digits, '_', '.' and '-', e.g. sudo";
+  return /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(s) ? { ok: true, value: s } : { ok: false, problem: "is not a group name", allowed };
+}
+
 function checkCpuFeature(s: string): Check<string> {
   const allowed = "libvirt CPU feature names: lower-case letters, digits, '_', '.' and '-', e.g. arch-capabilities";
   return /^[a-z0-9_.-]+$/.test(s) ? { ok: true, value: s } : { ok: false, problem: "is not a CPU feature name", allowed };
@@ -186,6 +198,34 @@ export const KEYS: readonly KeySpec[] = [
     defaultText: "60",
     doc: "Default time a graceful StopVM waits for the guest before giving up.",
   },
+  {
+    key: "hypervisor.libvirt_workers",
+    aliases: [],
+    kind: int(1, 64),
+    defaultText: "4",
+    doc: "libvirt calls run at once for short calls (status, lifecycle, listings), each on a Worker thread with its own libvirt connection. Long operations (migrations, volume copies, mounts) and job control (migration progress and cancel) have Workers of their own and never take these.",
+  },
+  {
+    key: "hypervisor.libvirt_long_workers",
+    aliases: [],
+    kind: int(1, 64),
+    defaultText: "4",
+    doc: "Long libvirt operations (migrations, volume copies, NFS mounts, device detaches) run at once, each holding a Worker for its whole length; more wait in their queue. Started as needed.",
+  },
+  {
+    key: "hypervisor.libvirt_queue_limit",
+    aliases: [],
+    kind: int(1, 100_000),
+    defaultText: "1024",
+    doc: "libvirt calls that may wait for a Worker, per kind (short, long, job control); beyond it a call is refused with RESOURCE_EXHAUSTED.",
+  },
+  {
+    key: "hypervisor.libvirt_call_deadline_ms",
+    aliases: [],
+    kind: int(10, 3_600_000),
+    defaultText: "30000",
+    doc: "Deadline of one libvirt call, waiting for a Worker included; storage calls get twice this, long operations 120 times, a migration none (a cancel ends it). A call past it is answered DEADLINE_EXCEEDED naming the libvirt call; a call already running finishes in the background and its result is dropped.",
+  },
 
   {
     key: "storage.cloud_images",
@@ -275,16 +315,22 @@ export const KEYS: readonly KeySpec[] = [
     aliases: [],
     kind: str(checkHostPortOrOff),
     defaultText: "0.0.0.0:8443 (dev: 127.0.0.1:8443); off disables",
-    doc: "HTTPS listener of the REST calls the control plane makes (/api/v1/vms/{id}/logs, agent/*, execute).",
+    doc: "The one HTTPS listener: the REST calls the control plane makes (/api/v1/vms/{id}/logs, agent/*, execute; /api/v1/registration/*) and the host UI (pages, /auth/*, /ui-api/*, consoles). Kept under agent. for existing configs.",
   },
   {
     key: "agent.rest_cert_path",
     aliases: [],
     kind: path,
     defaultText: "(unset: a self-signed certificate generated once under node.state_dir/tls)",
-    doc: "PEM certificate of the REST listener.",
+    doc: "PEM certificate of the HTTPS listener (REST calls and host UI).",
   },
-  { key: "agent.rest_key_path", aliases: [], kind: path, defaultText: "(unset: generated with the certificate)", doc: "PEM private key of the REST listener." },
+  {
+    key: "agent.rest_key_path",
+    aliases: [],
+    kind: path,
+    defaultText: "(unset: generated with the certificate)",
+    doc: "PEM private key of the HTTPS listener.",
+  },
   {
     key: "agent.rest_client_ca_path",
     aliases: [],
@@ -307,6 +353,35 @@ export const KEYS: readonly KeySpec[] = [
     doc: "How long an agent request (ping, file chunk, shutdown) waits for the guest's answer.",
   },
 
+  {
+    key: "host_ui.pam_service",
+    aliases: [],
+    kind: str(checkPamService),
+    defaultText: "login",
+    doc: "PAM service (a file in /etc/pam.d) that checks the host UI's logins; login exists on every Debian host and adds pam_nologin and a 3 s delay after a wrong password.",
+  },
+  {
+    key: "host_ui.admin_group",
+    aliases: [],
+    kind: str(checkGroupName),
+    defaultText: "sudo",
+    doc: "Host group whose members may log in to the host UI (besides root): they can already become root with sudo. wheel on RHEL-like hosts.",
+  },
+  {
+    key: "host_ui.session_idle_minutes",
+    aliases: [],
+    kind: int(1, 10080),
+    defaultText: "480 (8 h)",
+    doc: "A host UI session unused this long ends. Sessions live in the daemon's memory: a restart ends them all.",
+  },
+  {
+    key: "host_ui.session_max_hours",
+    aliases: [],
+    kind: int(1, 720),
+    defaultText: "24",
+    doc: "A host UI session ends this long after its login, used or not.",
+  },
+
   { key: "log.level", aliases: [], kind: { type: "enum", values: LOG_LEVELS }, flag: "logLevel", defaultText: "info", doc: "Least severe message logged." },
   {
     key: "log.format",
@@ -319,7 +394,7 @@ export const KEYS: readonly KeySpec[] = [
 ];
 
 /** Sections of the nested layout; a mapping under one of these holds keys of the table. */
-export const SECTIONS = ["node", "server", "hypervisor", "storage", "control_plane", "tls", "telemetry", "agent", "log"] as const;
+export const SECTIONS = ["node", "server", "hypervisor", "storage", "control_plane", "tls", "telemetry", "agent", "host_ui", "log"] as const;
 
 /** Every spelling (canonical or alias) to its spec. */
 export const SPEC_BY_PATH: ReadonlyMap<string, KeySpec> = new Map(KEYS.flatMap((spec) => [spec.key, ...spec.aliases].map((p) => [p, spec] as const)));

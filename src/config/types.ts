@@ -42,6 +42,14 @@ export interface NodeConfig {
     /** libvirt network for NICs naming none, or naming a control plane network id. */
     defaultNetwork: string;
     stopTimeoutSeconds: number;
+    /** Short-lane libvirt call Workers. */
+    libvirtWorkers: number;
+    /** Long-lane libvirt call Workers (migrations, copies, mounts). */
+    libvirtLongWorkers: number;
+    /** Calls that may wait per lane before RESOURCE_EXHAUSTED. */
+    libvirtQueueLimit: number;
+    /** Base deadline of one libvirt call (call-rules.ts scales it per op). */
+    libvirtCallDeadlineMs: number;
     /** libvirt CPU feature names disabled on host CPUs (host-passthrough, host-model); may be empty. */
     cpuDisabledFeatures: string[];
   };
@@ -84,6 +92,12 @@ export interface NodeConfig {
     restClientCaPath?: string;
     pingIntervalSecs: number;
     requestTimeoutSecs: number;
+  };
+  hostUi: {
+    pamService: string;
+    adminGroup: string;
+    sessionIdleMinutes: number;
+    sessionMaxHours: number;
   };
   log: {
     level: LogLevel;

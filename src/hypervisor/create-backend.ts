@@ -20,6 +20,8 @@ export async function createBackend(config: NodeConfig, log: TaggedLogger, extra
       cloudImagesDir: config.storage.cloudImages,
       isoImagesDir: config.storage.isoImages,
       consoleListen: config.hypervisor.consoleListen,
+      // A console the browser (and any VNC client) can open, so the host UI's console works in --dev.
+      serveConsoles: true,
     });
   }
   // Loaded only here, so a host without libvirt can still run the mock.
@@ -33,6 +35,10 @@ export async function createBackend(config: NodeConfig, log: TaggedLogger, extra
     cpuDisabledFeatures: config.hypervisor.cpuDisabledFeatures,
     agentSocketDir: config.agent.socketDir,
     procRoot: config.telemetry.procRoot,
+    poolSize: config.hypervisor.libvirtWorkers,
+    longPoolSize: config.hypervisor.libvirtLongWorkers,
+    queueLimit: config.hypervisor.libvirtQueueLimit,
+    callDeadlineMs: config.hypervisor.libvirtCallDeadlineMs,
     log: log.withTag("libvirt"),
     ...extras,
   });

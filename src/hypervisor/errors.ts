@@ -36,7 +36,5 @@ export function isHypervisorError(err: unknown): err is HypervisorError {
  * StopVM, ForceStopVM and GetVMStatus errors to learn that the VM is gone from this node.
  */
 export const notFound = (vmId: string) => new HypervisorError("not_found", `VM not found: ${vmId} is not defined on this node`);
-export const isVmNotFound = (err: unknown, vmId: string): boolean =>
-  err instanceof HypervisorError && err.kind === "not_found" && err.message === notFound(vmId).message;
 
 export const invalidArgument = (field: string, rule: string) => new HypervisorError("invalid_argument", `${field}: ${rule}`, field);

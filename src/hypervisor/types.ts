@@ -200,15 +200,8 @@ export interface MigrationProgress {
   message: string;
 }
 
-export interface VmMetrics {
-  vmId: string;
-  name: string;
-  state: VmState;
-  cpuUsagePercent: number;
-  cpuTimeNs: number;
-  vcpus: number;
-  memoryUsedBytes: number;
-  memoryTotalBytes: number;
+/** A VM's disk and network counters since its QEMU process started. */
+export interface VmIoCounters {
   diskReadBytes: number;
   diskWriteBytes: number;
   diskReadOps: number;
@@ -217,6 +210,17 @@ export interface VmMetrics {
   networkTxBytes: number;
   networkRxPackets: number;
   networkTxPackets: number;
+}
+
+export interface VmMetrics extends VmIoCounters {
+  vmId: string;
+  name: string;
+  state: VmState;
+  cpuUsagePercent: number;
+  cpuTimeNs: number;
+  vcpus: number;
+  memoryUsedBytes: number;
+  memoryTotalBytes: number;
 }
 
 export interface HypervisorInfo {
@@ -438,6 +442,11 @@ export interface Hypervisor {
   revertSnapshot(id: string, name: string): Promise<VmStatus>;
   deleteSnapshot(id: string, name: string): Promise<void>;
   listSnapshots(id: string): Promise<Snapshot[]>;
+  /**
+   * One command to the QEMU guest agent (qemu-ga) in the VM, as qemu-ga's JSON ({"execute":
+   * "guest-ping"}); resolves with its JSON answer. Absent on backends without one (the mock).
+   */
+  qemuAgentCommand?(id: string, command: string, timeoutSeconds: number): Promise<string>;
 
   /** Yields progress until the migration ends; aborting the signal cancels it. */
   migrateVm(id: string, opts: MigrateOptions, signal: AbortSignal): AsyncIterable<MigrationProgress>;

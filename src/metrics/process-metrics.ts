@@ -6,8 +6,14 @@
 // no "gc" performance entries are emitted, so the GC histogram stays empty. Absent beats a
 // wrong zero, so those series are removed from the registry right after collectDefaultMetrics
 // registers them, and so are never collected.
+//
+// The event-loop lag histogram samples on a timer of its own: prom-client's default of 10 ms
+// woke the daemon 100 times a second, half of an idle daemon's CPU time (bench/README.md,
+// "A host's shape"). Once a second keeps every lag series at 1 % of those wakeups.
 
 import { collectDefaultMetrics, type Registry } from "prom-client";
+
+export const EVENT_LOOP_SAMPLE_MS = 1000;
 
 export const BUN_UNSUPPORTED_DEFAULT_METRICS = [
   "nodejs_active_handles",
@@ -24,6 +30,6 @@ export const BUN_UNSUPPORTED_DEFAULT_METRICS = [
 
 /** collectDefaultMetrics, then the series Bun cannot supply removed (they are never collected). */
 export function registerProcessMetrics(registry: Registry): void {
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   for (const name of BUN_UNSUPPORTED_DEFAULT_METRICS) registry.removeSingleMetric(name);
 }

@@ -148,10 +148,21 @@ export function loopbackOnlyPolicy(): AccessPolicy {
 /** The caller an agent handler logs (set by the interceptor below). */
 export const callerKey = createContextKey<string>("unknown", { description: "allowed agent caller" });
 
+/**
+ * The host user of a host UI session (server/host-ui/ui-api.ts sets it, only after its session
+ * and CSRF checks): root or a member of host_ui.admin_group, who may reach inside guests.
+ */
+export const hostUiUserKey = createContextKey<string | undefined>(undefined, { description: "host UI session user" });
+
 /** PERMISSION_DENIED for the given methods unless the policy allows the caller. */
 export function agentAccessInterceptor(policy: AccessPolicy, methods: ReadonlySet<string>, log: Logger): Interceptor {
   return (next) => async (req) => {
     if (!methods.has(req.method.name)) return next(req);
+    const uiUser = req.contextValues.get(hostUiUserKey);
+    if (uiUser !== undefined) {
+      req.contextValues.set(callerKey, `host user ${uiUser} (host UI session)`);
+      return next(req);
+    }
     const peer = req.contextValues.get(peerKey);
     const cert = peer?.certificate;
     const decision = policy.check({

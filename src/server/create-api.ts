@@ -7,7 +7,7 @@ import { file_grpc_health_v1_health, Health } from "../gen/grpc/health/v1/health
 import { file_limiquantix_node_v1_node_daemon, NodeDaemonService } from "../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { ServiceDeps } from "./deps.ts";
 import { registerHealth } from "./health.ts";
-import { callLogInterceptor, createCallTracker, errorInterceptor } from "./interceptors.ts";
+import { callLogInterceptor, createCallTracker, errorInterceptor, requestSignalInterceptor } from "./interceptors.ts";
 import { peerContextValues } from "./peer.ts";
 import { registerReflection } from "./reflection.ts";
 import { nodeHandlers } from "./services/node.ts";
@@ -45,6 +45,7 @@ export function createNodeApi(deps: ServiceDeps, opts: ApiOptions): NodeApi {
     errorInterceptor(deps.log, deps.storageRoots),
     // Inside the error interceptor: a refusal is a ConnectError and passes through it unchanged.
     agentAccessInterceptor(deps.agentAccess ?? loopbackOnlyPolicy(), AGENT_RPC_NAMES, deps.log),
+    requestSignalInterceptor(),
   ];
   const routes = (router: ConnectRouter) => {
     router.service(

@@ -3,6 +3,7 @@
 // storage roots; unexpected ones are logged once with their stack.
 
 import type { Interceptor, StreamResponse } from "@connectrpc/connect";
+import { withRequestSignal } from "../common/request-signal.ts";
 import type { Logger } from "./deps.ts";
 import { toConnectError } from "./errors.ts";
 import { peerKey } from "./peer.ts";
@@ -81,4 +82,30 @@ export function createCallTracker(): CallTracker {
     }
   };
   return { interceptor, active: () => active };
+}
+
+/**
+ * Makes the call's AbortSignal (the client went away, or its deadline passed) reachable from the
+ * layers below without a parameter on every method (common/request-signal.ts): the libvirt call
+ * pool drops the call's queued work. A streaming handler runs while its response is read, so each
+ * step of the stream runs in the same scope.
+ */
+export function requestSignalInterceptor(): Interceptor {
+  return (next) => (req) =>
+    withRequestSignal(req.signal, async () => {
+      const res = await next(req);
+      if (!res.stream) return res;
+      return wrapStream(res, async function* (source) {
+        const it = source[Symbol.asyncIterator]();
+        try {
+          for (;;) {
+            const step = await withRequestSignal(req.signal, () => it.next());
+            if (step.done) return;
+            yield step.value;
+          }
+        } finally {
+          await it.return?.();
+        }
+      });
+    });
 }

@@ -68,6 +68,10 @@ describe("--dev", () => {
         consoleListen: "0.0.0.0",
         defaultNetwork: "default",
         stopTimeoutSeconds: 60,
+        libvirtWorkers: 4,
+        libvirtLongWorkers: 4,
+        libvirtQueueLimit: 1024,
+        libvirtCallDeadlineMs: 30000,
         cpuDisabledFeatures: [],
       },
       storage: {
@@ -79,6 +83,7 @@ describe("--dev", () => {
       tls: { enabled: false, certPath: "/etc/limiquantix/certs/node.crt", keyPath: "/etc/limiquantix/certs/node.key" },
       telemetry: { procRoot: "/proc", sysRoot: "/sys", etcRoot: "/etc" },
       agent: { socketDir: "/var/run/limiquantix/vms", restListenAddress: "0.0.0.0:8443", pingIntervalSecs: 30, requestTimeoutSecs: 30 },
+      hostUi: { pamService: "login", adminGroup: "sudo", sessionIdleMinutes: 480, sessionMaxHours: 24 },
       log: { level: "info", format: "text" },
     });
   });

@@ -44,7 +44,7 @@ describe("formatEffectiveConfig", () => {
       expect(holder && leaf !== undefined && leaf in holder).toBe(true);
     }
     expect(tree.node?.id).toBeNull();
-    expect(Object.keys(tree)).toEqual(["dev", "node", "server", "hypervisor", "storage", "control_plane", "tls", "telemetry", "agent", "log"]);
+    expect(Object.keys(tree)).toEqual(["dev", "node", "server", "hypervisor", "storage", "control_plane", "tls", "telemetry", "agent", "host_ui", "log"]);
   });
 
   test("has a getter for every key", () => {

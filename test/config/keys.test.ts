@@ -183,6 +183,10 @@ const CASES: KeyCase[] = [
     bad: [['"a/b"', "is not a network name", "libvirt network name"]],
   },
   intCase("hypervisor.stop_timeout_seconds", (c) => c.hypervisor.stopTimeoutSeconds, 1, 3600),
+  intCase("hypervisor.libvirt_workers", (c) => c.hypervisor.libvirtWorkers, 1, 64),
+  intCase("hypervisor.libvirt_long_workers", (c) => c.hypervisor.libvirtLongWorkers, 1, 64),
+  intCase("hypervisor.libvirt_queue_limit", (c) => c.hypervisor.libvirtQueueLimit, 1, 100000),
+  intCase("hypervisor.libvirt_call_deadline_ms", (c) => c.hypervisor.libvirtCallDeadlineMs, 10, 3600000),
   {
     key: "hypervisor.cpu_disabled_features",
     get: (c) => c.hypervisor.cpuDisabledFeatures,
@@ -269,6 +273,20 @@ const CASES: KeyCase[] = [
   pathCase("agent.rest_client_ca_path", (c) => c.agent.restClientCaPath),
   { key: "agent.ping_interval_secs", get: (c) => c.agent.pingIntervalSecs, good: [["5", 5]], bad: [["0", "is not an integer from 1 to 3600", "1"]] },
   { key: "agent.request_timeout_secs", get: (c) => c.agent.requestTimeoutSecs, good: [["5", 5]], bad: [["0", "is not an integer from 1 to 3600", "1"]] },
+  {
+    key: "host_ui.pam_service",
+    get: (c) => c.hostUi.pamService,
+    good: [["common-auth", "common-auth"]],
+    bad: [['"../shadow"', "is not a PAM service name", "/etc/pam.d"]],
+  },
+  {
+    key: "host_ui.admin_group",
+    get: (c) => c.hostUi.adminGroup,
+    good: [["wheel", "wheel"]],
+    bad: [['"9admins"', "is not a group name", "group name"]],
+  },
+  { key: "host_ui.session_idle_minutes", get: (c) => c.hostUi.sessionIdleMinutes, good: [["30", 30]], bad: [["0", "is not an integer from 1 to 10080", "1"]] },
+  { key: "host_ui.session_max_hours", get: (c) => c.hostUi.sessionMaxHours, good: [["8", 8]], bad: [["0", "is not an integer from 1 to 720", "1"]] },
   {
     key: "log.level",
     get: (c) => c.log.level,

@@ -72,6 +72,10 @@ const ROWS: Row[] = [
   { key: "hypervisor.console_listen", get: (c) => c.hypervisor.consoleListen, def: "0.0.0.0", file: ["10.0.0.1", "10.0.0.1"], env: ["10.0.0.2", "10.0.0.2"] },
   { key: "hypervisor.default_network", get: (c) => c.hypervisor.defaultNetwork, def: "default", file: ["br-a", "br-a"], env: ["br-b", "br-b"] },
   { key: "hypervisor.stop_timeout_seconds", get: (c) => c.hypervisor.stopTimeoutSeconds, def: 60, file: ["5", 5], env: ["6", 6] },
+  { key: "hypervisor.libvirt_workers", get: (c) => c.hypervisor.libvirtWorkers, def: 4, file: ["2", 2], env: ["8", 8] },
+  { key: "hypervisor.libvirt_long_workers", get: (c) => c.hypervisor.libvirtLongWorkers, def: 4, file: ["1", 1], env: ["6", 6] },
+  { key: "hypervisor.libvirt_queue_limit", get: (c) => c.hypervisor.libvirtQueueLimit, def: 1024, file: ["10", 10], env: ["20", 20] },
+  { key: "hypervisor.libvirt_call_deadline_ms", get: (c) => c.hypervisor.libvirtCallDeadlineMs, def: 30000, file: ["500", 500], env: ["900", 900] },
   {
     key: "hypervisor.cpu_disabled_features",
     get: (c) => c.hypervisor.cpuDisabledFeatures,
@@ -135,6 +139,10 @@ const ROWS: Row[] = [
   path("agent.rest_client_ca_path", (c) => c.agent.restClientCaPath, undefined as unknown as string),
   { key: "agent.ping_interval_secs", get: (c) => c.agent.pingIntervalSecs, def: 30, file: ["10", 10], env: ["20", 20] },
   { key: "agent.request_timeout_secs", get: (c) => c.agent.requestTimeoutSecs, def: 30, file: ["10", 10], env: ["20", 20] },
+  { key: "host_ui.pam_service", get: (c) => c.hostUi.pamService, def: "login", file: ["common-auth", "common-auth"], env: ["other", "other"] },
+  { key: "host_ui.admin_group", get: (c) => c.hostUi.adminGroup, def: "sudo", file: ["wheel", "wheel"], env: ["admins", "admins"] },
+  { key: "host_ui.session_idle_minutes", get: (c) => c.hostUi.sessionIdleMinutes, def: 480, file: ["10", 10], env: ["20", 20] },
+  { key: "host_ui.session_max_hours", get: (c) => c.hostUi.sessionMaxHours, def: 24, file: ["10", 10], env: ["20", 20] },
   { key: "log.level", get: (c) => c.log.level, def: "info", file: ["warn", "warn"], env: ["debug", "debug"], flag: ["trace", "trace"] },
   { key: "log.format", get: (c) => c.log.format, def: "text", file: ["json", "json"], env: ["text", "text"], flag: ["json", "json"] },
 ];

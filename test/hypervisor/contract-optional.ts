@@ -4,7 +4,7 @@
 import { expect, test } from "bun:test";
 import type { VmSpecInput } from "../../src/hypervisor/defaults.ts";
 import type { Hypervisor, VmSpec } from "../../src/hypervisor/types.ts";
-import { expectKind } from "./contract-helpers.ts";
+import { expectKind, rfbGreeting } from "./contract-helpers.ts";
 import type { ContractOptions } from "./contract.ts";
 
 type MakeVm = (input?: Partial<VmSpecInput>) => Promise<{ id: string; spec: VmSpec }>;
@@ -31,7 +31,7 @@ export function optionalContractTests(opts: ContractOptions, hv: () => Hyperviso
       await expectKind(hv().detachDisk(id, "nope"), "not_found");
       expect(disks(await hv().detachDisk(id, "data")).map((d) => d.id)).toEqual(["root"]);
 
-      const withNic = await hv().attachNic(id, { id: "eth1", network: "default", model: "virtio" });
+      const withNic = await hv().attachNic(id, { id: "eth1", network: opts.network ?? "default", model: "virtio" });
       expect(withNic.spec.nics[1]?.mac).toMatch(/^52:54:00/);
       await expectKind(hv().attachNic(id, { id: "eth1", bridge: "br1", model: "virtio" }), "already_exists");
       await expectKind(hv().detachNic(id, "nope"), "not_found");
@@ -48,6 +48,8 @@ export function optionalContractTests(opts: ContractOptions, hv: () => Hyperviso
       const console = await hv().getConsole(id);
       expect(console).toMatchObject({ type: "vnc", password: "secret" });
       expect(console.port).toBeGreaterThanOrEqual(5900);
+      // Something speaks RFB there (QEMU's VNC server; the mock's demo console).
+      expect(await rfbGreeting(console.port)).toMatch(/^RFB 003\.00\d\n$/);
       await hv().forceStopVm(id);
       await expectKind(hv().getConsole(id), "invalid_state");
     });
@@ -64,6 +66,21 @@ export function optionalContractTests(opts: ContractOptions, hv: () => Hyperviso
       };
       await expectKind(drain(), "invalid_state");
       expect((await hv().getVm(id)).state).toBe("stopped");
+    });
+
+    test("migration to a target that is down fails with unavailable and the vm stays running here", async () => {
+      const { id } = await running();
+      // A name that never resolves (RFC 2606); copyStorage so libvirt gets as far as dialling it
+      // (local disks without it are refused as unsafe first).
+      const target = "qemu+tcp://lq-target-down.invalid/system";
+      const phases: string[] = [];
+      const drain = async () => {
+        for await (const p of hv().migrateVm(id, { targetUri: target, live: true, copyStorage: true }, new AbortController().signal)) phases.push(p.phase);
+      };
+      const err = await expectKind(drain(), "unavailable");
+      expect(err.message).toContain("lq-target-down.invalid");
+      expect(phases.at(-1)).toBe("failed");
+      expect((await hv().getVm(id)).state).toBe("running");
     });
   }
 }

@@ -31,17 +31,24 @@ describe("migration", () => {
     expect(events.filter((e) => e.vmId === id).map((e) => e.type)).toContain("migration_completed");
   });
 
-  test("a migrating vm refuses other lifecycle operations", async () => {
+  test("a migrating vm refuses other lifecycle operations; a force stop ends the migration", async () => {
     const hv = mock({ migrationStepMs: 20 });
     const id = await create(hv);
     await hv.startVm(id);
     const it = hv.migrateVm(id, { targetUri: target, live: true, copyStorage: false }, new AbortController().signal);
     const first = await it[Symbol.asyncIterator]().next();
     expect(first.value).toMatchObject({ phase: "starting" });
-    for (const op of [hv.forceStopVm(id), hv.pauseVm(id), hv.deleteVm(id, { deleteDisks: false, force: true })]) {
+    for (const op of [hv.startVm(id), hv.pauseVm(id), hv.rebootVm(id), hv.deleteVm(id, { deleteDisks: false, force: true })]) {
       const err = await expectKind(op, "invalid_state");
       expect(err.message).toContain("migrating");
     }
+    // Pulling the plug: the source process is gone, so is the migration; the vm stays here, stopped.
+    expect((await hv.forceStopVm(id)).state).toBe("stopped");
+    const { frames, error } = await collect(it);
+    expect(frames.at(-1)?.phase).toBe("cancelled");
+    expect(error).toMatchObject({ kind: "cancelled" });
+    expect(await hv.getVm(id)).toMatchObject({ state: "stopped" });
+    await expectKind(hv.getConsole(id), "invalid_state");
   });
 
   test("an unreachable target fails with unavailable and the vm stays running", async () => {

@@ -4,7 +4,8 @@ import { runHypervisorContract } from "./contract.ts";
 runHypervisorContract(
   "mock",
   async () => {
-    const hv = createMockHypervisor({ acpiShutdownMs: 5, bootMs: 1, migrationStepMs: 2 });
+    // serveConsoles: an RFB server on each running VM's console port, as in --dev (the contract reads its greeting).
+    const hv = createMockHypervisor({ acpiShutdownMs: 5, bootMs: 1, migrationStepMs: 2, serveConsoles: true });
     return { hv, cleanup: () => hv.close() };
   },
   { supportsHotPlug: true, supportsConsole: true, supportsMigration: true },

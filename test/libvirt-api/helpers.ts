@@ -28,6 +28,8 @@ export interface LibvirtDaemonOptions extends LibvirtExtras {
   cpuDisabledFeatures?: string[];
   /** Serve Prometheus metrics on a free loopback port. */
   metrics?: boolean;
+  /** Node settings of the test's own (e.g. the libvirt call pool's size, queue and deadline). */
+  configure?: (config: NodeConfig) => void;
 }
 
 /** A loopback port that was free a moment ago (the metrics listener takes no port 0). */
@@ -52,6 +54,7 @@ export async function startLibvirtDaemon(opts: LibvirtDaemonOptions): Promise<Li
   config.server.metricsEnabled = opts.metrics === true;
   if (opts.metrics) config.server.metricsPort = await freePort();
   config.server.shutdownTimeoutSeconds = 2;
+  opts.configure?.(config);
   const log = createLogger({ level: config.log.level, format: "text" });
   // The configured backend, built by the daemon's own factory; only the domain type and the
   // pool name (not node settings) come from the test.

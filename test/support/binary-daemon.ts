@@ -26,11 +26,15 @@ async function freePort(): Promise<number> {
 
 const HEALTH_CHECK_EMPTY = new Uint8Array();
 
-export async function startBinaryDaemon(args: string[], env: Record<string, string> = {}): Promise<BinaryDaemon> {
+/**
+ * `launcher` runs the daemon through another command, e.g. nsenter into a namespaced libvirt
+ * host (test/support/two-libvirt-hosts.ts): it must exec the daemon, so its pid is the daemon's.
+ */
+export async function startBinaryDaemon(args: string[], env: Record<string, string> = {}, launcher: string[] = []): Promise<BinaryDaemon> {
   const binary = compiledDaemon();
   const stateDir = mkdtempSync(join(tmpdir(), "lq-bin-"));
   const port = await freePort();
-  const child = Bun.spawn([binary, ...args, "--listen", `127.0.0.1:${port}`, "--log-level", "info"], {
+  const child = Bun.spawn([...launcher, binary, ...args, "--listen", `127.0.0.1:${port}`, "--log-level", "info"], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LIMIQUANTIX_NODE_STATE_DIR: stateDir, LIMIQUANTIX_SERVER_METRICS_ENABLED: "false", ...env },
     cwd: stateDir,
     stdout: "pipe",

@@ -5,10 +5,11 @@ import { HypervisorError, notFound } from "../errors.ts";
 import type { HypervisorEvent, HypervisorEventListener, VmState, VmStatus } from "../types.ts";
 import type { VmLocks } from "../vm-lock.ts";
 import type { CallPool } from "./call-pool.ts";
+import { missingObject } from "./ffi/error-codes.ts";
 import { DOMAIN_XML } from "./ffi/flags.ts";
 import type { OpName, Ops } from "./ops.ts";
 import { createCpuSampler, statusOf, type CpuSampler } from "./status.ts";
-import { parseDomainXml } from "./domain-xml/index.ts";
+import { createParseCache, type ParseCache } from "./parse-cache.ts";
 import { isActiveState } from "./state-map.ts";
 
 import type { Logger } from "../../common/logger.ts";
@@ -33,8 +34,6 @@ export interface Settings {
   cpuDisabledFeatures: readonly string[];
   /** Folder of the Quantix agent sockets (agent.socket_dir); absent: domains get no agent channel. */
   agentSocketDir?: string;
-  /** Deadline of one libvirt storage call (default 60 s); tests shorten it. */
-  storageDeadlineMs?: number;
   /** How network pools' servers are probed before libvirt is asked to reach them. */
   probe?: { timeoutMs?: number; connect?: import("../storage/reachability.ts").Connector };
 }
@@ -55,6 +54,8 @@ export interface LibvirtContext {
   host: HostProfile;
   log: Logger;
   cpu: CpuSampler;
+  /** Every domain's definition parsed, while its XML stays the same (parse-cache.ts). */
+  parsed: ParseCache;
   listeners: Set<HypervisorEventListener>;
   /** Last state each VM was seen in (events keep it current): the previousState of the next event. */
   known: Map<string, VmState>;
@@ -74,6 +75,7 @@ export function createContextBase(pool: CallPool, locks: VmLocks, settings: Sett
     host,
     log,
     cpu: createCpuSampler(),
+    parsed: createParseCache(),
     listeners: new Set(),
     known: new Map(),
     startedAt: new Map(),
@@ -93,15 +95,13 @@ export function emit(ctx: LibvirtContext, event: HypervisorEvent): void {
   }
 }
 
-const NO_DOMAIN = 42;
-
 /** A pool call about one VM: libvirt's "domain not found" becomes the backend's not_found for id. */
 export async function vmCall<K extends OpName>(ctx: LibvirtContext, id: string, op: K, ...args: Parameters<Ops[K]>): Promise<Awaited<ReturnType<Ops[K]>>> {
   if (ctx.closed) throw new HypervisorError("unavailable", "the libvirt backend is closed");
   try {
     return await ctx.pool.call(op, ...args);
   } catch (err) {
-    if (err instanceof HypervisorError && err.kind === "not_found" && (err as { libvirtCode?: number }).libvirtCode === NO_DOMAIN) throw notFound(id);
+    if (missingObject(err) === "domain") throw notFound(id);
     throw err;
   }
 }
@@ -109,7 +109,7 @@ export async function vmCall<K extends OpName>(ctx: LibvirtContext, id: string, 
 /** The VM's status: spec from the persistent definition, state and figures from the live domain. */
 export async function fetchStatus(ctx: LibvirtContext, id: string): Promise<VmStatus> {
   const raw = await vmCall(ctx, id, "domain", id, DOMAIN_XML.INACTIVE);
-  return statusOf(raw, parseDomainXml(raw.xml), ctx.cpu, startedExtras(ctx, id, raw.state));
+  return statusOf(raw, ctx.parsed.parse(raw.uuid, raw.xml), ctx.cpu, startedExtras(ctx, id, raw.state));
 }
 
 export function startedExtras(ctx: LibvirtContext, id: string, state: number): { startedAt?: Date } {

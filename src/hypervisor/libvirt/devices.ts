@@ -96,7 +96,7 @@ export async function attachDisk(ctx: LibvirtContext, id: string, disk: DiskSpec
       // The request facts (size, pool, volume) live in our metadata: keep it in step with the device.
       const spec = { ...status.spec, disks: [...status.spec.disks, resolved.disk] };
       const metadata = { xml: buildMetadataXml(spec, status.createdAt ?? new Date(), ctx.host.machine), prefix: METADATA_PREFIX, ns: METADATA_NS };
-      await ctx.pool.call("attach", id, buildDiskDeviceXml(resolved.disk, resolved.format), flags, metadata);
+      await ctx.pool.call("attach", id, buildDiskDeviceXml(resolved.disk, resolved.format, undefined, resolved.network), flags, metadata);
     } catch (err) {
       if (resolved.createdPath) await deleteImages(ctx, [resolved.createdPath]).catch(() => {});
       throw err;
@@ -120,7 +120,8 @@ export async function detachDisk(ctx: LibvirtContext, id: string, diskId: string
     const flags = flagsFor(id, status.state);
     const disk = status.spec.disks.find((d) => d.id === diskId);
     if (!disk) throw new HypervisorError("not_found", `vm ${id} has no disk with id ${diskId}`);
-    const format = disk.resolvedPath ? await probeFormat(disk.resolvedPath) : "raw";
+    // libvirt finds the disk to detach by its alias; a device or RBD image is never probed.
+    const format = disk.resolvedPath?.startsWith("/") && !disk.resolvedPath.startsWith("/dev/") ? await probeFormat(disk.resolvedPath) : "raw";
     const removal = flags & AFFECT.LIVE ? deviceRemoval(ctx, id, diskAlias(diskId), ctx.settings.detachWaitMs) : undefined;
     await detaching(removal, () => ctx.pool.call("detach", id, buildDiskDeviceXml(disk, format), flags));
     const released = removal ? await removal.wait() : true;

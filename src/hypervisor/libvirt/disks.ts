@@ -24,6 +24,8 @@ import { buildVolumeXml } from "./domain-xml/storage-xml.ts";
 import type { LibvirtContext } from "./context.ts";
 import { libvirtPoolName } from "./pool-rules.ts";
 import { ownPoolXml, poolDirs } from "./pools.ts";
+import { deletePoolVolumes, resolvePoolVolumeDisk, volumePoolOf } from "./pool-volume-disks.ts";
+import type { NetworkDiskSourceDef } from "./domain-xml/model.ts";
 
 export async function probeFormat(path: string): Promise<DiskFormat> {
   return formatOf(path, await readHeader(path));
@@ -34,6 +36,8 @@ export interface ResolvedDisk {
   format: DiskFormat;
   /** Set when this call created the image (so a failure can remove it again). */
   createdPath?: string;
+  /** A Ceph volume: how QEMU reaches it (DomainBuildInput.diskNetworks, buildDiskDeviceXml). */
+  network?: NetworkDiskSourceDef;
 }
 
 /** Where the storage rules look: every pool, plus the node's cloud image and ISO folders. */
@@ -73,6 +77,10 @@ export async function resolveDisk(
 ): Promise<ResolvedDisk> {
   // A disk read back from libvirt (attach of a known spec) already has its image.
   const { resolvedPath: _old, ...request } = disk;
+  // A pool that is not a directory (RBD, iSCSI, LVM): the disk is one of its volumes, always raw
+  // (a device is never probed for a format: a guest could write any header into it).
+  const volumePool = pools.some((p) => p.id === (request.pool || DEFAULT_POOL_ID)) ? undefined : await volumePoolOf(ctx, request.pool);
+  if (volumePool) return { ...(await resolvePoolVolumeDisk(ctx, vmId, request, volumePool, field)), format: "raw" };
   const plan = await planDisk(vmId, request, pools, fs, planOptions(ctx, field));
   switch (plan.kind) {
     case "empty":
@@ -120,12 +128,20 @@ export function insideStorage(ctx: LibvirtContext, path: string): boolean {
   return inside(posix.resolve(ctx.settings.storagePath), posix.resolve(path));
 }
 
-/** Deletes the images at paths that lie inside the storage roots; returns the ones deleted. */
+/**
+ * Deletes the images at paths that lie inside the storage roots, and the volumes of RBD and LVM
+ * pools that disk sources name; returns the ones deleted.
+ */
 export async function deleteImages(ctx: LibvirtContext, paths: string[]): Promise<string[]> {
   if (paths.length === 0) return [];
   const where = await deletableRoots(ctx);
-  const deleted: string[] = [];
+  // Only a volume of one of those pools matches exactly; any other path is kept below.
+  const deleted: string[] = await deletePoolVolumes(
+    ctx,
+    paths.filter((p) => !deletable(p, where)),
+  );
   for (const path of paths) {
+    if (deleted.includes(path)) continue;
     if (!deletable(path, where)) {
       ctx.log.info(`keeping ${path}: it is outside the storage pools (${where.roots.join(", ")}) or in a shared image folder`);
       continue;

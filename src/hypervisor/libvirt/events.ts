@@ -16,17 +16,25 @@ export function handleRawEvent(ctx: LibvirtContext, raw: RawDomainEvent): void {
   const meaning = lifecycleMeaning(raw.event, raw.detail);
   const base = { vmId: raw.uuid, vmName: raw.name };
   switch (meaning.kind) {
-    case "created":
-      ctx.known.set(raw.uuid, "stopped");
-      emit(ctx, { type: "vm_created", ...base, state: "stopped", message: `vm ${raw.name} (${raw.uuid}) defined` });
+    case "created": {
+      // A VM migrated in with its definition runs before the definition arrives.
+      const state = ctx.known.get(raw.uuid) ?? "stopped";
+      ctx.known.set(raw.uuid, state);
+      emit(ctx, { type: "vm_created", ...base, state, message: `vm ${raw.name} (${raw.uuid}) defined` });
       break;
+    }
     case "deleted":
+      ctx.parsed.forget(raw.uuid);
+      // Already reported gone (a migration away: migration.ts or forgetIfGone).
+      if (!ctx.known.has(raw.uuid)) break;
       ctx.known.delete(raw.uuid);
       ctx.startedAt.delete(raw.uuid);
       emit(ctx, { type: "vm_deleted", ...base, message: `vm ${raw.name} (${raw.uuid}) deleted` });
       break;
     case "state": {
       const previous = ctx.known.get(raw.uuid);
+      // The migration that moved it away already reported it gone (migration.ts).
+      if (meaning.migration === "out" && previous === undefined) break;
       // QEMU domains report e.g. RESUMED then STARTED on boot: only real changes are events.
       if (previous === meaning.state) break;
       ctx.known.set(raw.uuid, meaning.state);
@@ -35,12 +43,29 @@ export function handleRawEvent(ctx: LibvirtContext, raw: RawDomainEvent): void {
       if (meaning.state === "stopped") ctx.startedAt.delete(raw.uuid);
       const event: HypervisorEvent = { type: "vm_state_changed", ...base, state: meaning.state, message: `vm ${raw.name} ${meaning.reason}` };
       if (previous !== undefined) event.previousState = previous;
+      if (meaning.migration === "in") event.details = { operation: "migrate_in" };
       emit(ctx, event);
+      // An incoming migration that failed leaves no VM, with no event of its own (libvirt drops
+      // the transient domain silently). A VM that left is reported gone by migration.ts, after
+      // its migration_completed.
+      if (previous === "migrating" && meaning.state === "stopped" && meaning.migration !== "out") forgetIfGone(ctx, raw.uuid, raw.name);
       break;
     }
     case "ignored":
       break;
   }
+}
+
+function forgetIfGone(ctx: LibvirtContext, uuid: string, name: string): void {
+  ctx.pool.call("exists", uuid).then(
+    (exists) => {
+      if (exists || !ctx.known.has(uuid)) return;
+      ctx.known.delete(uuid);
+      ctx.startedAt.delete(uuid);
+      emit(ctx, { type: "vm_deleted", vmId: uuid, vmName: name, message: `vm ${name} (${uuid}) is gone: its migration to this node did not complete` });
+    },
+    (err: unknown) => ctx.log.warn(`could not tell whether vm ${uuid} is still defined`, err),
+  );
 }
 
 /** Emits what changed while events could not arrive, and makes `known` match libvirt again. */

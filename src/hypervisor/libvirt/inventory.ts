@@ -7,7 +7,8 @@ import { parseDomainXml } from "./domain-xml/index.ts";
 import { invalidState, startedExtras, vmCall, type LibvirtContext } from "./context.ts";
 import { DOMAIN_XML } from "./ffi/flags.ts";
 import { isActiveState, vmStateOf } from "./state-map.ts";
-import { metricsOf, statusOf, tryParse } from "./status.ts";
+import { statusOf, tryParse } from "./status.ts";
+import { metricsOfFigures } from "./vm-figures.ts";
 
 function matches(status: VmStatus, filter: ListFilter | undefined): boolean {
   if (filter?.states?.length && !filter.states.includes(status.state)) return false;
@@ -17,9 +18,11 @@ function matches(status: VmStatus, filter: ListFilter | undefined): boolean {
 
 export async function listVms(ctx: LibvirtContext, filter?: ListFilter): Promise<VmStatus[]> {
   const raws = await ctx.pool.call("domains", DOMAIN_XML.INACTIVE);
+  // A full listing is every domain there is: parses of any other are of domains gone.
+  ctx.parsed.retainOnly(new Set(raws.map((r) => r.uuid)));
   const out: VmStatus[] = [];
   for (const raw of raws) {
-    const parsed = tryParse(raw);
+    const parsed = tryParse(ctx.parsed, raw);
     if (!parsed) {
       ctx.log.debug(`skipping domain ${raw.name} (${raw.uuid}): its XML is not one this backend can read`);
       continue;
@@ -30,14 +33,15 @@ export async function listVms(ctx: LibvirtContext, filter?: ListFilter): Promise
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Every VM's figures from one bulk statistics call (no domain XML read or parsed): a metrics
+ * tick costs one libvirt RPC whatever the number of VMs (bench/README.md, "A host's shape").
+ */
 export async function vmMetrics(ctx: LibvirtContext, ids?: string[]): Promise<VmMetrics[]> {
   const wanted = ids ? new Set(ids) : undefined;
-  const raws = await ctx.pool.call("domains", DOMAIN_XML.INACTIVE);
   const out: VmMetrics[] = [];
-  for (const raw of raws) {
-    if (wanted && !wanted.has(raw.uuid)) continue;
-    const parsed = tryParse(raw);
-    if (parsed) out.push(metricsOf(raw, parsed, ctx.cpu));
+  for (const f of await ctx.pool.call("vmFigures")) {
+    if (!wanted || wanted.has(f.uuid)) out.push(metricsOfFigures(f, ctx.cpu));
   }
   return out;
 }

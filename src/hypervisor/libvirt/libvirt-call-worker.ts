@@ -6,7 +6,7 @@ import * as ffi from "./ffi/index.ts";
 import { backoffCeiling } from "../../common/backoff.ts";
 import { HypervisorError } from "../errors.ts";
 import { createOps, type Ops } from "./ops.ts";
-import { toWireError, type FromCallWorker, type ToCallWorker } from "./protocol.ts";
+import { crashReason, toWireError, type FromCallWorker, type ToCallWorker } from "./protocol.ts";
 
 declare const self: Worker;
 
@@ -65,6 +65,18 @@ function run(id: number, op: string, args: unknown[]): void {
   }
 }
 
+// Last chance before an uncaught error ends this Worker: close the connection (a Worker that
+// dies with it open leaves it to libvirtd until the process exits) and say why.
+self.addEventListener("error", (ev) => {
+  if (conn !== null) {
+    try {
+      ffi.closeConnection(conn);
+    } catch {}
+    conn = null;
+  }
+  post({ kind: "crashed", reason: crashReason((ev as ErrorEvent).error ?? (ev as ErrorEvent).message) });
+});
+
 self.onmessage = (ev: MessageEvent<ToCallWorker>) => {
   const m = ev.data;
   switch (m.kind) {
@@ -90,5 +102,7 @@ self.onmessage = (ev: MessageEvent<ToCallWorker>) => {
       conn = null;
       post({ kind: "closed" });
       break;
+    case "crash":
+      throw new Error("crash requested by a test (crashWorkerForTest)");
   }
 };

@@ -1,13 +1,14 @@
 // A Worker that runs libvirt's default event loop and forwards domain events to the API
 // thread. libvirt calls the callbacks on this thread (the one iterating the loop), so they are
 // JSCallbacks made here with threadsafe: false and an i32 return, kept referenced until they
-// are deregistered. A periodic libvirt timeout makes each loop iteration return to JS, where
-// the stop flag, reconnection and incoming messages are handled.
+// are deregistered. Each loop iteration returns to JS, where the stop flag, reconnection and
+// incoming messages are handled; an iteration ends on a libvirt event or keepalive, on the
+// doorbell the API thread rings after posting a message, or, only while reconnecting, on a tick.
 
 import { JSCallback, type Pointer } from "bun:ffi";
 import * as ffi from "./ffi/index.ts";
 import { backoffCeiling } from "../../common/backoff.ts";
-import { toWireError, type FromEventWorker, type RawDomainEvent, type ToEventWorker } from "./protocol.ts";
+import { crashReason, toWireError, type FromEventWorker, type RawDomainEvent, type ToEventWorker } from "./protocol.ts";
 
 declare const self: Worker;
 
@@ -21,12 +22,22 @@ let registrations: number[] = [];
 let closeRegistered = false;
 let lostReason: string | null = null;
 let stopping = false;
+/** Test hook (crashWorkerForTest): the next loop iteration throws. */
+let crashRequested = false;
 let attempt = 0;
 /** Reconnection: 250 ms after the first failure, doubling up to 5 s. */
 const RECONNECT = { initialMs: 250, maxMs: 5000 };
 let nextAttemptAt = 0;
 let failures = 0;
 let timerId = -1;
+/** The tick's current period: -1 while nothing needs it (see syncTick). */
+let tickPeriod = 0;
+/**
+ * The API thread rings it after every message it posts (ffi/doorbell.ts), so an idle loop can
+ * sleep in poll() with no tick at all and still read a stop (or a test's crash) at once.
+ */
+let doorbell: ffi.Doorbell | undefined;
+let doorbellWatch = -1;
 
 function domainIdentity(dom: Pointer | null): { uuid: string; name: string } | null {
   if (conn === null || dom === null) return null;
@@ -72,6 +83,34 @@ const closeCb = new JSCallback(
 );
 // void (*)(int timer, void *opaque): only there to make the loop return to JS.
 const tickCb = new JSCallback(() => 0, { args: ["i32", "ptr"], returns: "i32", threadsafe: false });
+// void (*)(int watch, int fd, int events, void *opaque): the doorbell rang; the message follows.
+const doorbellCb = new JSCallback(
+  () => {
+    doorbell?.drain();
+    return 0;
+  },
+  { args: ["i32", "i32", "i32", "ptr"], returns: "i32", threadsafe: false },
+);
+
+/**
+ * The tick wakes the loop only while it has work: reconnecting, or watching a connection whose
+ * loss no close callback would report. Connected, the loop sleeps until libvirt has an event or
+ * a keepalive for it, or the doorbell rings (an idle daemon: bench/README.md, "A host's shape").
+ */
+function syncTick(): void {
+  if (timerId < 0) return;
+  const wanted = doorbell === undefined || conn === null || !closeRegistered ? tickMs : -1;
+  if (wanted === tickPeriod) return;
+  ffi.updateTimeout(lv, timerId, wanted);
+  tickPeriod = wanted;
+}
+
+function closeDoorbell(): void {
+  if (doorbellWatch >= 0) ffi.removeHandle(lv, doorbellWatch);
+  doorbellWatch = -1;
+  doorbell?.close();
+  doorbell = undefined;
+}
 
 function ptrOf(cb: JSCallback): Pointer {
   if (cb.ptr === null) throw new Error("callback closed");
@@ -131,6 +170,8 @@ function finish(): void {
   disconnect();
   if (timerId >= 0) ffi.removeTimeout(lv, timerId);
   timerId = -1;
+  if (doorbellWatch >= 0) ffi.removeHandle(lv, doorbellWatch);
+  doorbellWatch = -1;
   // Let libvirt drop its references to the callbacks (removals finish on later iterations)
   // before they are freed; a short spare timer keeps each iteration brief.
   const until = Date.now() + 100;
@@ -139,12 +180,14 @@ function finish(): void {
   while (Date.now() < until) ffi.runDefaultEventImpl(lv);
   // No iteration after this: with no timer left, it could block for good.
   ffi.removeTimeout(lv, t);
-  for (const cb of [lifecycleCb, deviceAddedCb, deviceRemovedCb, closeCb, tickCb]) cb.close();
+  for (const cb of [lifecycleCb, deviceAddedCb, deviceRemovedCb, closeCb, tickCb, doorbellCb]) cb.close();
+  closeDoorbell();
   post({ kind: "stopped" });
   // `spare` stays open: its removal is only final after another iteration nobody will run.
 }
 
 function loop(): void {
+  if (crashRequested) throw new Error("crash requested by a test (crashWorkerForTest)");
   if (stopping) {
     finish();
     return;
@@ -155,13 +198,35 @@ function loop(): void {
     lv.sym.virResetLastError();
   }
   checkConnection();
+  syncTick();
   setTimeout(loop, 0);
 }
+
+// Last chance before an uncaught error ends this Worker. libvirt's event loop is process-wide
+// and outlives it: anything left registered (the tick timer, the connection's callbacks) would
+// be fired by the replacement Worker's loop into this Worker's freed callbacks. Deregister and
+// close now; libvirt only marks them deleted and never calls them again. Then say why.
+self.addEventListener("error", (ev) => {
+  try {
+    disconnect();
+    if (timerId >= 0) ffi.removeTimeout(lv, timerId);
+    timerId = -1;
+    // Unwatched but left open: the API thread may ring it until it hears of the crash, and a
+    // closed number could by then belong to another file. One fd per crash is the price.
+    if (doorbellWatch >= 0) ffi.removeHandle(lv, doorbellWatch);
+    doorbellWatch = -1;
+  } catch {}
+  post({ kind: "crashed", reason: crashReason((ev as ErrorEvent).error ?? (ev as ErrorEvent).message) });
+});
 
 self.onmessage = (ev: MessageEvent<ToEventWorker>) => {
   const m = ev.data;
   if (m.kind === "stop") {
     stopping = true;
+    return;
+  }
+  if (m.kind === "crash") {
+    crashRequested = true;
     return;
   }
   uri = m.uri;
@@ -171,12 +236,20 @@ self.onmessage = (ev: MessageEvent<ToEventWorker>) => {
     // Before any connection in this process: it serves their events and keepalives.
     ffi.registerDefaultEventImpl(lv);
     timerId = ffi.addTimeout(lv, tickMs, ptrOf(tickCb));
+    tickPeriod = tickMs;
+    doorbell = ffi.openDoorbell();
+    if (doorbell !== undefined) {
+      doorbellWatch = ffi.addHandle(lv, doorbell.fd, ffi.EVENT_READABLE, ptrOf(doorbellCb));
+      post({ kind: "doorbell", fd: doorbell.fd });
+    }
     connect();
+    syncTick();
   } catch (err) {
     // libvirt's event loop is one per process: a timer left behind would be fired by the next
     // event Worker's loop into this Worker's freed callback once the API thread terminates it.
     if (timerId >= 0) ffi.removeTimeout(lv, timerId);
     timerId = -1;
+    closeDoorbell();
     post({ kind: "init-failed", error: toWireError(err) });
     return;
   }

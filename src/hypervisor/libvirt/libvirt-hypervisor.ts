@@ -6,9 +6,12 @@
 import { HypervisorError } from "../errors.ts";
 import { createVmLocks } from "../vm-lock.ts";
 import type { Hypervisor } from "../types.ts";
+import { outsideRequest } from "../../common/request-signal.ts";
 import { createCallPool, type CallPool } from "./call-pool.ts";
-import { createContextBase, emit, type LibvirtContext, type Logger, type Settings } from "./context.ts";
+import type { Lane } from "./call-rules.ts";
+import { createContextBase, emit, type LibvirtContext, type Logger, type Settings, vmCall } from "./context.ts";
 import { attachDisk, attachNic, detachDisk, detachNic } from "./devices.ts";
+import { mkdir } from "node:fs/promises";
 import { posix } from "node:path";
 import { changeMedia } from "./media.ts";
 import { checkOwnPoolName } from "./pool-rules.ts";
@@ -51,15 +54,19 @@ export interface LibvirtHypervisorOptions {
   /** Worker entry files; defaults suit both `bun src/main.ts` and the compiled binary. */
   workerPath?: string;
   eventWorkerPath?: string;
-  /** Call Workers (concurrent libvirt calls); default 4. */
+  /** Short-lane call Workers (hypervisor.libvirt_workers); default 4. */
   poolSize?: number;
+  /** Long-lane call Workers: concurrent migrations, copies, mounts (hypervisor.libvirt_long_workers); default 4. */
+  longPoolSize?: number;
+  /** Calls that may wait in one lane's queue before RESOURCE_EXHAUSTED (hypervisor.libvirt_queue_limit); default 1024. */
+  queueLimit?: number;
+  /** Base deadline of one libvirt call, scaled per op by call-rules.ts (hypervisor.libvirt_call_deadline_ms); default 30 s. */
+  callDeadlineMs?: number;
   /** Where /proc is (telemetry.proc_root); default /proc. */
   procRoot?: string;
   /** libvirt's pid files of running QEMU domains; default: /run/libvirt/qemu for qemu:///system. */
   qemuRunDir?: string;
   log?: Logger;
-  /** Deadline of one libvirt storage call (default 60 s). */
-  storageDeadlineMs?: number;
   /** How network pools' servers are probed before libvirt is asked to reach them (tests replace the connect). */
   probe?: Settings["probe"];
   stopPollMs?: number;
@@ -93,7 +100,6 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
     migrationPollMs: opts.migrationPollMs ?? 500,
     cpuDisabledFeatures: [...(opts.cpuDisabledFeatures ?? [])],
     ...(opts.agentSocketDir !== undefined ? { agentSocketDir: opts.agentSocketDir } : {}),
-    ...(opts.storageDeadlineMs !== undefined ? { storageDeadlineMs: opts.storageDeadlineMs } : {}),
     ...(opts.probe !== undefined ? { probe: opts.probe } : {}),
   };
   checkOwnPoolName(settings.poolName);
@@ -123,7 +129,14 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
   });
   let pool: CallPool;
   try {
-    pool = await createCallPool({ uri: opts.uri, size: opts.poolSize ?? 4, ...(opts.workerPath !== undefined ? { workerPath: opts.workerPath } : {}) });
+    pool = await createCallPool({
+      uri: opts.uri,
+      size: opts.poolSize ?? 4,
+      longSize: opts.longPoolSize ?? 4,
+      ...(opts.queueLimit !== undefined ? { queueLimit: opts.queueLimit } : {}),
+      ...(opts.callDeadlineMs !== undefined ? { callDeadlineMs: opts.callDeadlineMs } : {}),
+      ...(opts.workerPath !== undefined ? { workerPath: opts.workerPath } : {}),
+    });
   } catch (err) {
     await events.close();
     throw err;
@@ -141,6 +154,12 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
       settings.poolName = own;
     }
     await checkStorageAccess({ uri: facts.uri, storagePath: settings.storagePath, capabilitiesXml: facts.capabilitiesXml, log });
+    // A VM migrated in binds its agent socket here before this node defines or starts anything.
+    if (settings.agentSocketDir !== undefined) {
+      await mkdir(settings.agentSocketDir, { recursive: true, mode: 0o755 }).catch((err: Error) =>
+        log.warn(`cannot create the guest agent socket folder ${settings.agentSocketDir} (agent.socket_dir): ${err.message}; VMs cannot migrate to this node`),
+      );
+    }
     const domains = await pool.call("domains", DOMAIN_XML.INACTIVE);
     reconcile(c, domains, false);
     await recordProcessStarts(c, domains, processRoots);
@@ -154,12 +173,34 @@ export async function createLibvirtHypervisor(opts: LibvirtHypervisorOptions): P
       emit(c, { type: "node", message: `libvirt at ${opts.uri} is reachable again; event callbacks re-registered`, details: { libvirt: "connected" } });
       void catchUp(c, pool, 5, processRoots);
     };
-    return backendOf(c, facts, events);
+    const backend = backendOf(c, facts, events);
+    workersOf.set(backend, { pool, events });
+    return backend;
   } catch (err) {
     await pool.close();
     await events.close();
     throw err;
   }
+}
+
+const workersOf = new WeakMap<Hypervisor, { pool: CallPool; events: EventSource }>();
+
+/**
+ * Test hook: makes one Worker of a libvirt backend throw, as a bug would, so the production
+ * crash handling (health, node event, restart, recovery) is what the test exercises.
+ */
+export function crashWorkerForTest(backend: Hypervisor, which: "event" | { lane: Lane; index?: number }): void {
+  const w = workersOf.get(backend);
+  if (!w) throw new Error("not a libvirt backend");
+  if (which === "event") w.events.crashWorkerForTest();
+  else w.pool.crashWorkerForTest(which.lane, which.index ?? 0);
+}
+
+/** Test hook: what each lane of call Workers is doing (Workers up, busy, calls queued). */
+export function callLanesForTest(backend: Hypervisor): ReturnType<CallPool["lanes"]> {
+  const w = workersOf.get(backend);
+  if (!w) throw new Error("not a libvirt backend");
+  return w.pool.lanes();
 }
 
 /** Reports what changed while events could not arrive; retried, since libvirtd may still be starting. */
@@ -189,12 +230,14 @@ function backendOf(ctx: LibvirtContext, hostFacts: HostFacts, events: EventSourc
     backend: "libvirt",
     info: async () => infoOf(hostFacts),
     capabilities: async () => capabilitiesOf(hostFacts, ctx.host),
-    healthy: () =>
-      ctx.closed
-        ? { ok: false, message: "the libvirt backend is closed" }
-        : ctx.connected && events.connected
-          ? { ok: true }
-          : { ok: false, message: `libvirt at ${ctx.settings.uri} is unreachable (${ctx.disconnectReason ?? "connection lost"}); reconnecting` },
+    healthy: () => {
+      if (ctx.closed) return { ok: false, message: "the libvirt backend is closed" };
+      if (!ctx.connected || !events.connected) {
+        return { ok: false, message: `libvirt at ${ctx.settings.uri} is unreachable (${ctx.disconnectReason ?? "connection lost"}); reconnecting` };
+      }
+      const noWorker = ctx.pool.unavailableReason();
+      return noWorker === undefined ? { ok: true } : { ok: false, message: noWorker };
+    },
     createVm: (id, spec) => lifecycle.createVm(ctx, id, spec),
     startVm: (id) => lifecycle.startVm(ctx, id),
     stopVm: (id, timeoutMs) => lifecycle.stopVm(ctx, id, timeoutMs),
@@ -210,6 +253,7 @@ function backendOf(ctx: LibvirtContext, hostFacts: HostFacts, events: EventSourc
     revertSnapshot: (id, name) => snapshots.revertSnapshot(ctx, id, name),
     deleteSnapshot: (id, name) => snapshots.deleteSnapshot(ctx, id, name),
     listSnapshots: (id) => snapshots.listSnapshots(ctx, id),
+    qemuAgentCommand: (id, command, timeoutSeconds) => vmCall(ctx, id, "qemuAgentCommand", id, command, timeoutSeconds),
     migrateVm: (id, o, signal) => migrateVm(ctx, id, o, signal),
     attachDisk: (id, disk) => attachDisk(ctx, id, disk),
     detachDisk: (id, diskId) => detachDisk(ctx, id, diskId),
@@ -227,7 +271,9 @@ function backendOf(ctx: LibvirtContext, hostFacts: HostFacts, events: EventSourc
     cloneVolume: (poolId, src, dest) => unlessClosed(ctx, () => volumeOps.cloneVolume(ctx, poolId, src, dest)),
     volumeAttachInfo: (poolId, v) => unlessClosed(ctx, () => volumeOps.volumeAttachInfo(ctx, poolId, v)),
     snapshotVolume: (poolId, v, snap) => unlessClosed(ctx, () => volumeOps.snapshotVolume(ctx, poolId, v, snap)),
-    vmMetrics: (ids) => vmMetrics(ctx, ids),
+    // Shared by every StreamMetrics subscriber (the metrics hub reads once for all): no one
+    // client's leaving may cancel it.
+    vmMetrics: (ids) => outsideRequest(() => vmMetrics(ctx, ids)),
     onEvent: (listener) => {
       ctx.listeners.add(listener);
       return () => void ctx.listeners.delete(listener);

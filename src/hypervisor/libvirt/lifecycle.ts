@@ -1,5 +1,6 @@
 // Define, start, stop, reboot, pause, resume, delete. Every operation holds the VM's lock, reads
-// the state first (so an illegal transition gets a clear invalid_state on every driver), acts,
+// the state first and asks the transition table (../transitions.ts, shared with the mock) whether
+// it may act, so an illegal transition gets the same invalid_state on every driver; then it acts
 // and answers with the status libvirt reports afterwards.
 
 import { mkdir } from "node:fs/promises";
@@ -10,10 +11,12 @@ import type { DiskFormat, DiskSpec, VmSpec, VmState, VmStatus } from "../types.t
 import { cloudInitDrive, cloudInitIsoName, withNodeCdroms, withoutNodeCdroms, writeCloudInitIso } from "../storage/index.ts";
 import { validateVmId, validateVmSpec } from "../validation.ts";
 import { buildDomainXml } from "./domain-xml/index.ts";
-import { fetchStatus, invalidState, vmCall, type LibvirtContext } from "./context.ts";
+import type { NetworkDiskSourceDef } from "./domain-xml/model.ts";
+import { fetchStatus, vmCall, type LibvirtContext } from "./context.ts";
 import { deleteImages, removeNodeFile, resolveDisk } from "./disks.ts";
 import { poolDirs } from "./pools.ts";
 import { vmStateOf } from "./state-map.ts";
+import { checkDelete, checkTransition, type PowerOp } from "../transitions.ts";
 
 async function currentState(ctx: LibvirtContext, id: string): Promise<VmState> {
   const st = await vmCall(ctx, id, "state", id);
@@ -46,15 +49,18 @@ async function materialize(
   id: string,
   spec: VmSpec,
   created: string[],
-): Promise<{ disks: DiskSpec[]; formats: Record<string, DiskFormat> }> {
+): Promise<{ disks: DiskSpec[]; formats: Record<string, DiskFormat>; networks: Record<string, NetworkDiskSourceDef> }> {
   const pools = await poolDirs(ctx);
   const disks: DiskSpec[] = [];
   const formats: Record<string, DiskFormat> = {};
+  // Ceph volumes: their monitors and secret (pool-volume-disks.ts).
+  const networks: Record<string, NetworkDiskSourceDef> = {};
   for (const [i, disk] of spec.disks.entries()) {
     const r = await resolveDisk(ctx, id, disk, pools, `spec.disks[${i}]`);
     if (r.createdPath) created.push(r.createdPath);
     disks.push(r.disk);
     formats[disk.id] = r.format;
+    if (r.network) networks[disk.id] = r.network;
   }
   let iso: string | undefined;
   if (spec.cloudInit) {
@@ -63,7 +69,7 @@ async function materialize(
   }
   const all = withNodeCdroms(disks, iso);
   for (const d of all) if (d.device === "cdrom") formats[d.id] = "raw";
-  return { disks: all, formats };
+  return { disks: all, formats, networks };
 }
 
 export async function createVm(ctx: LibvirtContext, id: string, spec: VmSpec): Promise<{ vm: VmStatus; created: boolean }> {
@@ -84,7 +90,7 @@ export async function createVm(ctx: LibvirtContext, id: string, spec: VmSpec): P
     withNodeCdroms(spec.disks);
     const created: string[] = [];
     try {
-      const { disks, formats } = await materialize(ctx, id, spec, created);
+      const { disks, formats, networks } = await materialize(ctx, id, spec, created);
       const nics = spec.nics.map((n) => (n.mac ? n : { ...n, mac: generateMac() }));
       const { host } = ctx;
       const xml = buildDomainXml({
@@ -97,6 +103,7 @@ export async function createVm(ctx: LibvirtContext, id: string, spec: VmSpec): P
         consoleListen: ctx.settings.consoleListen,
         createdAt: new Date(),
         diskFormats: formats,
+        diskNetworks: networks,
         cpuDisabledFeatures: ctx.settings.cpuDisabledFeatures,
         ...(ctx.settings.agentSocketDir !== undefined ? { agentSocketPath: agentSocketPath(ctx.settings.agentSocketDir, id) } : {}),
       });
@@ -148,37 +155,53 @@ function uefiFor(ctx: LibvirtContext, id: string) {
   return { loaderPath: loader, nvramPath: `${ctx.settings.storagePath}/${id}_VARS.fd` };
 }
 
-type Step = { allowed: VmState[]; hint: (s: VmState) => string; op: "start" | "destroy" | "reboot" | "suspend" | "resume" };
-
-async function transition(ctx: LibvirtContext, id: string, step: Step): Promise<VmStatus> {
+/** Applies one power operation under the VM's lock; the transition table decides whether it may. */
+async function transition(ctx: LibvirtContext, id: string, op: Exclude<PowerOp, "stop">): Promise<VmStatus> {
   validateVmId(id);
   return ctx.locks.run(id, async () => {
     const state = await currentState(ctx, id);
-    if (!step.allowed.includes(state)) throw invalidState(id, state, step.hint(state));
-    // /run may have been wiped since the domain was defined: libvirt binds the socket there.
-    if (step.op === "start") await ensureAgentSocketDir(ctx);
-    await vmCall(ctx, id, step.op, id);
-    if (step.op === "start") ctx.startedAt.set(id, new Date());
-    if (step.op === "destroy") ctx.startedAt.delete(id);
+    checkTransition(id, op, state);
+    await act(ctx, id, op, state);
     return fetchStatus(ctx, id);
   });
 }
 
-const notRunning = (s: VmState) => (s === "paused" ? "resume it first" : "start it first");
+async function act(ctx: LibvirtContext, id: string, op: Exclude<PowerOp, "stop">, from: VmState): Promise<void> {
+  switch (op) {
+    case "start":
+      // /run may have been wiped since the domain was defined: libvirt binds the socket there.
+      await ensureAgentSocketDir(ctx);
+      if (from === "suspended") return void (await vmCall(ctx, id, "wake", id));
+      // A crashed guest's process is kept (on_crash=preserve): it goes before the new boot.
+      if (from === "crashed") await destroyIfActive(ctx, id);
+      await vmCall(ctx, id, "start", id);
+      ctx.startedAt.set(id, new Date());
+      return;
+    case "force_stop":
+      await vmCall(ctx, id, "destroy", id);
+      ctx.startedAt.delete(id);
+      return;
+    case "reboot":
+      return vmCall(ctx, id, "reboot", id);
+    case "pause":
+      return vmCall(ctx, id, "suspend", id);
+    case "resume":
+      return vmCall(ctx, id, "resume", id);
+  }
+}
 
-export const startVm = (ctx: LibvirtContext, id: string) =>
-  transition(ctx, id, { op: "start", allowed: ["stopped", "crashed"], hint: (s) => (s === "paused" ? "resume it instead" : "it is already started") });
-export const forceStopVm = (ctx: LibvirtContext, id: string) =>
-  transition(ctx, id, {
-    op: "destroy",
-    allowed: ["running", "paused", "shutting_down", "crashed", "suspended", "migrating"],
-    hint: () => "it is already stopped",
+/** virDomainDestroy, except that a domain which stopped by itself in between is fine. */
+async function destroyIfActive(ctx: LibvirtContext, id: string): Promise<void> {
+  await vmCall(ctx, id, "destroy", id).catch((err) => {
+    if (!(err instanceof HypervisorError && err.kind === "invalid_state")) throw err;
   });
-export const rebootVm = (ctx: LibvirtContext, id: string) => transition(ctx, id, { op: "reboot", allowed: ["running"], hint: notRunning });
-export const pauseVm = (ctx: LibvirtContext, id: string) =>
-  transition(ctx, id, { op: "suspend", allowed: ["running"], hint: (s) => (s === "paused" ? "it is already paused" : "only a running vm can be paused") });
-export const resumeVm = (ctx: LibvirtContext, id: string) =>
-  transition(ctx, id, { op: "resume", allowed: ["paused"], hint: (s) => (s === "running" ? "it is not paused" : "only a paused vm can be resumed") });
+}
+
+export const startVm = (ctx: LibvirtContext, id: string) => transition(ctx, id, "start");
+export const forceStopVm = (ctx: LibvirtContext, id: string) => transition(ctx, id, "force_stop");
+export const rebootVm = (ctx: LibvirtContext, id: string) => transition(ctx, id, "reboot");
+export const pauseVm = (ctx: LibvirtContext, id: string) => transition(ctx, id, "pause");
+export const resumeVm = (ctx: LibvirtContext, id: string) => transition(ctx, id, "resume");
 
 /**
  * ACPI shutdown, then wait without holding the VM's lock (so a ForceStopVM can still get in)
@@ -187,10 +210,7 @@ export const resumeVm = (ctx: LibvirtContext, id: string) =>
 export async function stopVm(ctx: LibvirtContext, id: string, timeoutMs: number): Promise<VmStatus> {
   validateVmId(id);
   await ctx.locks.run(id, async () => {
-    const state = await currentState(ctx, id);
-    if (state !== "running" && state !== "shutting_down") {
-      throw invalidState(id, state, state === "paused" ? "resume it first or force stop it" : "it is not running");
-    }
+    checkTransition(id, "stop", await currentState(ctx, id));
     await vmCall(ctx, id, "shutdown", id);
   });
   const deadline = Date.now() + timeoutMs;
@@ -215,13 +235,7 @@ export async function deleteVm(ctx: LibvirtContext, id: string, opts: { deleteDi
   validateVmId(id);
   return ctx.locks.run(id, async () => {
     const status = await fetchStatus(ctx, id);
-    if (status.state !== "stopped" && status.state !== "crashed") {
-      if (!opts.force) throw invalidState(id, status.state, "stop it first, or delete it with force (CLI: --force)");
-      await vmCall(ctx, id, "destroy", id).catch((err) => {
-        // It may have stopped by itself in between; anything else is a real failure.
-        if (!(err instanceof HypervisorError && err.kind === "invalid_state")) throw err;
-      });
-    }
+    if (checkDelete(id, status.state, opts.force).forceStopFirst) await destroyIfActive(ctx, id);
     await vmCall(ctx, id, "undefine", id);
     ctx.startedAt.delete(id);
     ctx.cpu.forget(id);

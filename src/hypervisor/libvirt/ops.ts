@@ -6,6 +6,8 @@ import type { Pointer } from "bun:ffi";
 import * as ffi from "./ffi/index.ts";
 import { HypervisorError } from "../errors.ts";
 import { createStorageOps } from "./storage-ops.ts";
+import { figuresOf, type VmFigures, withSize } from "./vm-figures.ts";
+import { LIBVIRT_STATE } from "./state-map.ts";
 
 export interface RawDomain {
   uuid: string;
@@ -43,6 +45,16 @@ function optional<T>(fn: () => T): T | undefined {
     return fn();
   } catch (err) {
     if (err instanceof HypervisorError && (err.kind === "unsupported" || err.kind === "invalid_argument")) return undefined;
+    throw err;
+  }
+}
+
+/** A domain's defined size, or nothing (a domain undefined since the listing keeps its figures without it). */
+function sizeOrNothing(c: ffi.Connection, uuid: string): { maxMemKib: number; vcpus: number } | undefined {
+  try {
+    return ffi.domainSize(c, uuid);
+  } catch (err) {
+    if (err instanceof HypervisorError) return undefined;
     throw err;
   }
 }
@@ -94,26 +106,26 @@ export function createOps(conn: () => ffi.Connection) {
     domain: (uuid: string, xmlFlags = 0): RawDomain =>
       withDom(uuid, (c, d) => {
         const st = ffi.domainState(c, d);
-        const stats = st.state === 5 ? undefined : optional(() => ffi.oneDomainStats(c, d))?.params;
+        const stats = st.state === LIBVIRT_STATE.SHUTOFF ? undefined : optional(() => ffi.oneDomainStats(c, d))?.params;
         return rawDomain(c, d, xmlFlags, stats, st);
       }),
 
     domains(xmlFlags = 0): RawDomain[] {
       const c = conn();
       const stats = new Map((optional(() => ffi.allDomainStats(c)) ?? []).map((r) => [r.uuid, r.params]));
-      const out: RawDomain[] = [];
-      for (const d of ffi.listAllDomainPtrs(c)) {
-        try {
-          const uuid = ffi.domainUuid(c, d);
-          out.push(rawDomain(c, d, xmlFlags, stats.get(uuid)));
-        } catch (err) {
-          // A domain undefined between the listing and the read is simply gone.
-          if (!(err instanceof HypervisorError && err.kind === "not_found")) throw err;
-        } finally {
-          ffi.freeDomain(c, d);
+      // Every handle is freed in one place, also when a read in the middle fails (libvirtd gone).
+      return ffi.withAllDomains(c, 0, (doms) => {
+        const out: RawDomain[] = [];
+        for (const d of doms) {
+          try {
+            out.push(rawDomain(c, d, xmlFlags, stats.get(ffi.domainUuid(c, d))));
+          } catch (err) {
+            // A domain undefined between the listing and the read is simply gone.
+            if (ffi.missingObject(err) !== "domain") throw err;
+          }
         }
-      }
-      return out;
+        return out;
+      });
     },
 
     uuidByName(name: string): string | null {
@@ -131,7 +143,7 @@ export function createOps(conn: () => ffi.Connection) {
       try {
         return withDom(uuid, () => true);
       } catch (err) {
-        if (err instanceof HypervisorError && err.kind === "not_found") return false;
+        if (ffi.missingObject(err) === "domain") return false;
         throw err;
       }
     },
@@ -153,6 +165,7 @@ export function createOps(conn: () => ffi.Connection) {
     reboot: (uuid: string): void => withDom(uuid, (c, d) => ffi.rebootDomain(c, d)),
     suspend: (uuid: string): void => withDom(uuid, (c, d) => ffi.suspendDomain(c, d)),
     resume: (uuid: string): void => withDom(uuid, (c, d) => ffi.resumeDomain(c, d)),
+    wake: (uuid: string): void => withDom(uuid, (c, d) => ffi.wakeDomain(c, d)),
 
     undefine: (uuid: string): void =>
       withDom(uuid, (c, d) => {
@@ -206,6 +219,9 @@ export function createOps(conn: () => ffi.Connection) {
           if (frozen) ffi.thawFilesystems(c, d);
         }
       }),
+    /** One command to the domain's QEMU guest agent; its JSON answer. */
+    qemuAgentCommand: (uuid: string, command: string, timeoutSeconds: number): string =>
+      withDom(uuid, (c, d) => ffi.qemuAgentCommand(c, d, command, timeoutSeconds)),
     snapshots: (uuid: string): ffi.RawSnapshot[] => withDom(uuid, (c, d) => ffi.listSnapshots(c, d)),
     snapshotRevert: (uuid: string, name: string): void => withDom(uuid, (c, d) => ffi.withSnapshot(c, d, name, (s) => ffi.revertSnapshot(c, s))),
     snapshotDelete: (uuid: string, name: string): void => withDom(uuid, (c, d) => ffi.withSnapshot(c, d, name, (s) => ffi.deleteSnapshot(c, s))),
@@ -213,13 +229,22 @@ export function createOps(conn: () => ffi.Connection) {
     ...createStorageOps(conn),
 
     /** Blocks this Worker until the migration ends: the pool gives it a Worker of its own. */
-    migrate: (uuid: string, targetUri: string, flags: number, params: Record<string, bigint>): void =>
+    migrate: (uuid: string, targetUri: string, flags: number, params: ffi.ParamValues): void =>
       withDom(uuid, (c, d) => ffi.migrateToUri(c, d, targetUri, flags, params)),
     jobStats: (uuid: string): ffi.JobStats => withDom(uuid, (c, d) => ffi.jobStats(c, d)),
     abortJob: (uuid: string): void => withDom(uuid, (c, d) => ffi.abortJob(c, d)),
     setMaxDowntime: (uuid: string, ms: number): void => withDom(uuid, (c, d) => ffi.setMaxDowntime(c, d, ms)),
 
     allStats: (): ffi.DomainStatsRecord[] => ffi.allDomainStats(conn()),
+    /** Every domain's figures from one bulk statistics call, parsed here: metrics ticks and heartbeats. */
+    vmFigures: (): VmFigures[] => {
+      const c = conn();
+      // The qemu driver's records carry every figure; others may need the definition's size.
+      return ffi.allDomainStats(c).map((r) => {
+        const f = figuresOf(r);
+        return f.vcpus !== undefined && f.memoryTotalKib !== undefined ? f : withSize(f, sizeOrNothing(c, f.uuid));
+      });
+    },
   };
 }
 

@@ -19,7 +19,7 @@ import { DEFAULT_POOL_ID, type PoolDefinition, type PoolInfo, type PoolType } fr
 import type { PoolDir } from "../storage/index.ts";
 import { DEFAULT_CEPH_KEYRING, derivedSecretUuid, poolEndpoints } from "../storage/pool-definition.ts";
 import { nfsClientProblem, readNfsClientFacts } from "../storage/nfs-client.ts";
-import { requireReachable, withDeadline } from "../storage/reachability.ts";
+import { requireReachable } from "../storage/reachability.ts";
 import type { LibvirtContext } from "./context.ts";
 import { buildDirPoolXml, parsePoolXml, type ParsedPool } from "./domain-xml/pool-xml.ts";
 import { buildSecretXml, keyringKey } from "./domain-xml/secret-xml.ts";
@@ -28,13 +28,17 @@ import type { OpName, Ops } from "./ops.ts";
 import { chapSecretUsage, helperPoolNames, libvirtPoolName, poolIdOf, poolWishes, samePath, secretUuidOf, validatePoolDefinition } from "./pool-rules.ts";
 import type { RawPool } from "./storage-ops.ts";
 
-/** How long one libvirt storage call may take before the caller is answered "unavailable". */
-export const STORAGE_CALL_DEADLINE_MS = 60_000;
-
-/** A storage call on the call pool, answered in bounded time. */
+/**
+ * A storage call on the call pool, answered in bounded time (its deadline is the pool's, from
+ * call-rules.ts); a deadline passed names what was being done.
+ */
 export function storageCall<K extends OpName>(ctx: LibvirtContext, what: string, op: K, ...args: Parameters<Ops[K]>): Promise<Awaited<ReturnType<Ops[K]>>> {
   if (ctx.closed) return Promise.reject(new HypervisorError("unavailable", "the libvirt backend is closed"));
-  return withDeadline(ctx.pool.call(op, ...args), ctx.settings.storageDeadlineMs ?? STORAGE_CALL_DEADLINE_MS, what);
+  return ctx.pool.call(op, ...args).catch((err: unknown) => {
+    if (err instanceof HypervisorError && err.kind === "timeout")
+      throw new HypervisorError("timeout", `${what}: ${err.message}; ask again later`, undefined, { cause: err });
+    throw err;
+  });
 }
 
 export function ownPoolXml(ctx: LibvirtContext): string {
@@ -63,7 +67,7 @@ function sourceText(p: ParsedPool): string | undefined {
 export function poolInfoOf(ctx: LibvirtContext, raw: RawPool): PoolInfo | undefined {
   const id = poolIdOf(raw.name, ctx.settings.poolName);
   if (id === undefined) return undefined;
-  const parsed = parsePoolXml(raw.xml);
+  const parsed = raw.parsed ?? parsePoolXml(raw.xml);
   const type = typeOfLibvirt[parsed.type];
   if (type === undefined) return undefined;
   const active = raw.state === POOL_STATE.RUNNING || raw.state === POOL_STATE.DEGRADED;
@@ -97,8 +101,12 @@ export function poolInfoOf(ctx: LibvirtContext, raw: RawPool): PoolInfo | undefi
   return info;
 }
 
+/**
+ * Every pool of ours. Each heartbeat lists them all (contract 6.3): a local pool is rescanned only
+ * when its folder changed or its last rescan is old (pool-rescan.ts); capacity stays current.
+ */
 export async function listPools(ctx: LibvirtContext): Promise<PoolInfo[]> {
-  const raws = await storageCall(ctx, "listing the storage pools", "pools", true);
+  const raws = await storageCall(ctx, "listing the storage pools", "pools", "changed");
   return raws
     .map((r) => poolInfoOf(ctx, r))
     .filter((p): p is PoolInfo => p !== undefined)
@@ -125,9 +133,10 @@ export async function poolDirs(ctx: LibvirtContext): Promise<PoolDir[]> {
   const dirs: PoolDir[] = [];
   for (const raw of raws) {
     const id = poolIdOf(raw.name, ctx.settings.poolName);
-    const parsed = parsePoolXml(raw.xml);
+    if (id === undefined) continue;
+    const parsed = raw.parsed ?? parsePoolXml(raw.xml);
     const fileBased = parsed.type === "dir" || parsed.type === "netfs";
-    if (id !== undefined && fileBased && parsed.targetPath !== undefined) dirs.push({ id, path: parsed.targetPath });
+    if (fileBased && parsed.targetPath !== undefined) dirs.push({ id, path: parsed.targetPath });
   }
   // The own pool is remade when missing (createVolume ensures it): it is always a place.
   if (!dirs.some((d) => d.id === DEFAULT_POOL_ID)) dirs.unshift({ id: DEFAULT_POOL_ID, path: ctx.settings.storagePath });

@@ -1,7 +1,8 @@
 // Snapshots: libvirt keeps them (with their parent links) in its own metadata, so listing reads
 // each snapshot's XML; the backend adds snapshot events, which libvirt does not send.
 
-import { HypervisorError, isVmNotFound } from "../errors.ts";
+import { HypervisorError } from "../errors.ts";
+import { missingObject } from "./ffi/error-codes.ts";
 import type { Snapshot, SnapshotOptions, VmStatus } from "../types.ts";
 import { validateSnapshotName, validateVmId } from "../validation.ts";
 import { buildSnapshotXml, parseSnapshotXml } from "./domain-xml/index.ts";
@@ -25,12 +26,12 @@ function toSnapshot(vmId: string, raw: RawSnapshot): Snapshot {
 
 const snapshotNotFound = (id: string, name: string) => new HypervisorError("not_found", `vm ${id} has no snapshot named ${JSON.stringify(name)}`);
 
-/** Maps libvirt's "no such snapshot" to a not_found that names the VM and the snapshot. */
+/** Maps libvirt's "no such snapshot" (by its code) to a not_found that names the VM and the snapshot. */
 async function onSnapshot<T>(id: string, name: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof HypervisorError && err.kind === "not_found" && !isVmNotFound(err, id)) throw snapshotNotFound(id, name);
+    if (missingObject(err) === "snapshot") throw snapshotNotFound(id, name);
     throw err;
   }
 }

@@ -83,9 +83,28 @@ export function stateReasonText(state: number, reason: number): string {
 
 export const LIFECYCLE = { DEFINED: 0, UNDEFINED: 1, STARTED: 2, SUSPENDED: 3, RESUMED: 4, STOPPED: 5, SHUTDOWN: 6, PMSUSPENDED: 7, CRASHED: 8 } as const;
 
-export type LifecycleMeaning = { kind: "created" } | { kind: "deleted" } | { kind: "state"; state: VmState; reason: string } | { kind: "ignored" };
+/**
+ * `migration`: "in" when a VM that came in by migration starts running here; "out" when it
+ * stopped here because it now runs elsewhere.
+ */
+export type LifecycleMeaning =
+  | { kind: "created" }
+  | { kind: "deleted" }
+  | { kind: "state"; state: VmState; reason: string; migration?: "in" | "out" }
+  | { kind: "ignored" };
 
 const SUSPENDED_MIGRATED = 1;
+/** virDomainEventDefinedDetailType ADDED, virDomainEventUndefinedDetailType REMOVED. */
+const DEFINED_ADDED = 0;
+const UNDEFINED_REMOVED = 0;
+/** virDomainEventShutdownDetailType: the guest finished (0), at its own request (1), at the host's (2: a signal, i.e. a force stop). */
+const SHUTDOWN_HOST = 2;
+/** VIR_DOMAIN_EVENT_STARTED_MIGRATED: the destination's QEMU waits for the incoming memory. */
+const STARTED_MIGRATED = 1;
+/** VIR_DOMAIN_EVENT_RESUMED_MIGRATED: the destination's guest runs, the migration is done. */
+const RESUMED_MIGRATED = 1;
+/** VIR_DOMAIN_EVENT_STOPPED_MIGRATED: the source's guest stopped, it runs on the destination. */
+const STOPPED_MIGRATED = 3;
 const STOPPED_DETAILS = ["shut down", "force stopped", "crashed", "migrated away", "saved", "failed", "reverted to a snapshot"];
 const STARTED_DETAILS = ["booted", "migrated in", "restored", "reverted to a snapshot", "woken up", "recreated"];
 
@@ -93,22 +112,31 @@ const STARTED_DETAILS = ["booted", "migrated in", "restored", "reverted to a sna
 export function lifecycleMeaning(event: number, detail: number): LifecycleMeaning {
   switch (event) {
     case LIFECYCLE.DEFINED:
-      // 0 added; 1 updated, 2 renamed, 3 from snapshot: the VM already existed.
-      return detail === 0 ? { kind: "created" } : { kind: "ignored" };
+      // 1 updated, 2 renamed, 3 from snapshot: the VM already existed.
+      return detail === DEFINED_ADDED ? { kind: "created" } : { kind: "ignored" };
     case LIFECYCLE.UNDEFINED:
-      return detail === 0 ? { kind: "deleted" } : { kind: "ignored" };
+      // 1 renamed: the VM lives on under its new name.
+      return detail === UNDEFINED_REMOVED ? { kind: "deleted" } : { kind: "ignored" };
     case LIFECYCLE.STARTED:
+      // The guest runs here only once its memory has arrived (RESUMED_MIGRATED).
+      if (detail === STARTED_MIGRATED) return { kind: "state", state: "migrating", reason: "is being migrated in" };
       return { kind: "state", state: "running", reason: STARTED_DETAILS[detail] ?? "started" };
     case LIFECYCLE.SUSPENDED:
       return detail === SUSPENDED_MIGRATED
         ? { kind: "state", state: "migrating", reason: "paused for migration" }
         : { kind: "state", state: "paused", reason: "paused" };
     case LIFECYCLE.RESUMED:
+      if (detail === RESUMED_MIGRATED) return { kind: "state", state: "running", reason: "migrated in", migration: "in" };
       return { kind: "state", state: "running", reason: "resumed" };
     case LIFECYCLE.STOPPED:
+      if (detail === STOPPED_MIGRATED) return { kind: "state", state: "stopped", reason: "migrated away", migration: "out" };
       return { kind: "state", state: "stopped", reason: STOPPED_DETAILS[detail] ?? "stopped" };
     case LIFECYCLE.SHUTDOWN:
-      // detail 0 "finished": the guest is done; STOPPED follows.
+      // A force stop (virDomainDestroy) kills QEMU with a signal: QEMU reports a host-requested
+      // shutdown just before STOPPED. It is no "shutting down" the VM went through (the mock's
+      // force stop goes straight to stopped, as it must on every backend).
+      if (detail === SHUTDOWN_HOST) return { kind: "ignored" };
+      // 0 finished, 1 at the guest's request: the guest is done; STOPPED follows.
       return { kind: "state", state: "shutting_down", reason: "guest is shutting down" };
     case LIFECYCLE.PMSUSPENDED:
       return { kind: "state", state: "suspended", reason: "suspended by the guest" };

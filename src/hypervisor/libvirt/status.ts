@@ -1,10 +1,11 @@
-// Raw domain data from a Worker (XML, state, bulk stats) -> VmStatus and VmMetrics. Pure, apart
+// Raw domain data from a Worker (XML, state, bulk stats) -> VmStatus (VmMetrics: vm-figures.ts). Pure, apart
 // from the CPU-usage sampler, which remembers the previous cpu.time of each VM.
 
 import { vcpuCount } from "../defaults.ts";
-import type { ResourceUsage, VmMetrics, VmStatus } from "../types.ts";
+import type { ResourceUsage, VmStatus } from "../types.ts";
 import type { TypedValue } from "./ffi/typed-params.ts";
-import { parseDomainXml, type ParsedDomain } from "./domain-xml/index.ts";
+import type { ParsedDomain } from "./domain-xml/index.ts";
+import type { ParseCache } from "./parse-cache.ts";
 import type { RawDomain } from "./ops.ts";
 import { isActiveState, stateReasonText, vmStateOf } from "./state-map.ts";
 
@@ -87,34 +88,10 @@ export function statusOf(raw: RawDomain, parsed: ParsedDomain, cpu: CpuSampler, 
   return status;
 }
 
-export function metricsOf(raw: RawDomain, parsed: ParsedDomain, cpu: CpuSampler): VmMetrics {
-  const active = isActiveState(raw.state);
-  const vcpus = num(raw.stats, "vcpu.current") ?? vcpuCount(parsed.spec.cpu);
-  const usage = usageOf(parsed, raw.stats, active ? cpu.percent(raw.uuid, num(raw.stats, "cpu.time"), vcpus) : 0);
-  return {
-    vmId: raw.uuid,
-    name: raw.name,
-    state: vmStateOf(raw.state, raw.reason),
-    cpuUsagePercent: usage.cpuUsagePercent,
-    cpuTimeNs: usage.cpuTimeNs,
-    vcpus,
-    memoryUsedBytes: usage.memoryUsedBytes,
-    memoryTotalBytes: usage.memoryTotalBytes,
-    diskReadBytes: usage.diskReadBytes,
-    diskWriteBytes: usage.diskWriteBytes,
-    diskReadOps: sumIndexed(raw.stats, "block", "rd.reqs"),
-    diskWriteOps: sumIndexed(raw.stats, "block", "wr.reqs"),
-    networkRxBytes: usage.networkRxBytes,
-    networkTxBytes: usage.networkTxBytes,
-    networkRxPackets: sumIndexed(raw.stats, "net", "rx.pkts"),
-    networkTxPackets: sumIndexed(raw.stats, "net", "tx.pkts"),
-  };
-}
-
 /** Parses a domain's XML, or undefined for one this code cannot read (left out, not guessed). */
-export function tryParse(raw: RawDomain): ParsedDomain | undefined {
+export function tryParse(cache: Pick<ParseCache, "parse">, raw: RawDomain): ParsedDomain | undefined {
   try {
-    return parseDomainXml(raw.xml);
+    return cache.parse(raw.uuid, raw.xml);
   } catch {
     return undefined;
   }

@@ -5,9 +5,11 @@ import { posix } from "node:path";
 import type { Pointer } from "bun:ffi";
 import * as ffi from "./ffi/index.ts";
 import { HypervisorError } from "../errors.ts";
-import { parsePoolXml } from "./domain-xml/pool-xml.ts";
+import { parsePoolXml, type ParsedPool } from "./domain-xml/pool-xml.ts";
+import { currentDirFigures, folderMtimeMs, parsedPool } from "./pool-reads.ts";
 import { initPoolDecision, samePath, type ExistingPools, type PoolWish as ModelWish } from "./pool-rules.ts";
 import { growOnly } from "../storage/grow-only.ts";
+import { poolRescanDue, type PoolScan } from "./pool-rescan.ts";
 
 export interface RawPool {
   name: string;
@@ -16,6 +18,8 @@ export interface RawPool {
   uuid: string;
   /** Inactive (persistent) XML: type and target path. */
   xml: string;
+  /** The XML parsed (in the Worker, once per definition): the API thread need not parse it again. */
+  parsed?: ParsedPool;
   /** virStoragePoolState */
   state: number;
   capacity: number;
@@ -50,11 +54,33 @@ function definitionXml(c: ffi.Connection, p: Pointer): string {
 /** Pools whose refresh touches only local storage: a network pool's refresh can wait on a dead server. */
 const LOCAL_TYPES = new Set(["dir", "logical"]);
 
-function rawPool(c: ffi.Connection, p: Pointer, refresh: boolean | "all"): RawPool {
+/**
+ * How a read rescans a pool first: true rescans local pools, "all" network pools too, "changed"
+ * local pools whose folder changed or whose last rescan is old (pool-rescan.ts), false none.
+ */
+export type PoolRefresh = boolean | "all" | "changed";
+
+/** Last rescans by pool uuid, for "changed" (this Worker's: each keeps its own). */
+type ScanMemory = Map<string, PoolScan>;
+
+function rawPool(c: ffi.Connection, p: Pointer, refresh: PoolRefresh, scans?: ScanMemory): RawPool {
   let refreshError: string | undefined;
   const xml = definitionXml(c, p);
-  const type = parsePoolXml(xml).type;
-  if ((refresh === "all" || (refresh && LOCAL_TYPES.has(type))) && ffi.poolIsActive(c, p)) {
+  const parsed = parsedPool(xml);
+  const type = parsed.type;
+  const local = LOCAL_TYPES.has(type);
+  let rescan = refresh === "all" || (refresh === true && local);
+  let statfsPath: string | undefined;
+  if (refresh === "changed" && local && scans !== undefined) {
+    const uuid = ffi.poolUuid(c, p);
+    const folder = type === "dir" ? parsed.targetPath : undefined;
+    const mtime = folderMtimeMs(folder);
+    const now = Date.now();
+    rescan = poolRescanDue(scans.get(uuid), mtime, now) || (folder !== undefined && mtime === undefined);
+    if (rescan) scans.set(uuid, { folderMtimeMs: mtime, at: now });
+    else if (folder !== undefined) statfsPath = folder;
+  }
+  if (rescan && ffi.poolIsActive(c, p)) {
     try {
       ffi.refreshPool(c, p);
     } catch (err) {
@@ -63,15 +89,18 @@ function rawPool(c: ffi.Connection, p: Pointer, refresh: boolean | "all"): RawPo
   }
   const info = ffi.poolInfo(c, p);
   const active = info.state === ffi.POOL_STATE.RUNNING || info.state === ffi.POOL_STATE.DEGRADED;
+  // Without a rescan libvirt's figures are the last rescan's; the filesystem's are current.
+  const figures = active && statfsPath !== undefined ? currentDirFigures(statfsPath) : undefined;
   const raw: RawPool = {
     name: ffi.poolName(c, p),
     type,
     uuid: ffi.poolUuid(c, p),
     xml,
+    parsed,
     state: info.state,
-    capacity: info.capacity,
-    allocation: info.allocation,
-    available: info.available,
+    capacity: figures?.capacity ?? info.capacity,
+    allocation: figures?.allocation ?? info.allocation,
+    available: figures?.available ?? info.available,
     autostart: ffi.poolAutostart(c, p),
     persistent: ffi.poolIsPersistent(c, p),
   };
@@ -159,19 +188,25 @@ function withKnownVolume<T>(c: ffi.Connection, path: string, fn: (v: Pointer) =>
 }
 
 export function createStorageOps(conn: () => ffi.Connection) {
+  const scans: ScanMemory = new Map();
   return {
     /** Every directory pool, with figures; refresh rescans active pools first (volume counts). */
-    pools(refresh: boolean): RawPool[] {
+    pools(refresh: PoolRefresh): RawPool[] {
       const c = conn();
       const out: RawPool[] = [];
       ffi.forEachPool(c, ffi.OUR_POOL_TYPES, (p) => {
         try {
-          out.push(rawPool(c, p, refresh));
+          out.push(rawPool(c, p, refresh, scans));
         } catch (err) {
           // A pool undefined between the listing and the read is simply gone.
-          if (!(err instanceof HypervisorError && err.kind === "not_found")) throw err;
+          if (ffi.missingObject(err) !== "pool") throw err;
         }
       });
+      // Forget pools that are gone (a pool defined again under the same uuid starts afresh).
+      if (refresh === "changed") {
+        const listed = new Set(out.map((r) => r.uuid));
+        for (const uuid of scans.keys()) if (!listed.has(uuid)) scans.delete(uuid);
+      }
       return out;
     },
 

@@ -52,10 +52,13 @@ function volumeInfoOf(pool: PoolInfo, raw: RawVolume, vms: readonly VmStatus[]):
     allocationBytes: raw.allocation,
   };
   if (parsed.backingPath !== undefined) info.backingPath = parsed.backingPath;
-  const user = usersOf(raw.path, vms)[0];
+  const user = usersOf(sourceOf(pool, raw), vms)[0];
   if (user !== undefined) info.attachedTo = user.id;
   return info;
 }
+
+/** What a VM's disk names for the volume: "<ceph pool>/<image>" for RBD (as libvirt's RBD volume path), else its path. */
+const sourceOf = (pool: PoolInfo, raw: Pick<RawVolume, "name" | "path">) => (pool.type === "rbd" ? `${pool.rbdPool ?? ""}/${raw.name}` : raw.path);
 
 const usersOf = (path: string, vms: readonly VmStatus[]) => vms.filter((vm) => vm.spec.disks.some((d) => d.device === "disk" && d.resolvedPath === path));
 const named = (vms: readonly VmStatus[]) => vms.map((vm) => `vm ${vm.name} (${vm.id})`).join(", ");
@@ -192,7 +195,7 @@ async function dependents(ctx: LibvirtContext, f: Found): Promise<string[]> {
 export async function deleteVolume(ctx: LibvirtContext, poolId: string, volume: string): Promise<VolumeInfo> {
   const f = await find(ctx, poolId, volume);
   const vms = await listVms(ctx);
-  const users = usersOf(f.raw.path, vms);
+  const users = usersOf(sourceOf(f.pool, f.raw), vms);
   if (users.length > 0) {
     throw new HypervisorError("invalid_state", `volume ${volume} is a disk of ${named(users)}; detach it or delete the vm first`, "volume_id");
   }
@@ -210,7 +213,7 @@ export async function deleteVolume(ctx: LibvirtContext, poolId: string, volume: 
 /** A full copy under a new name in the same pool; a volume a running VM writes to is refused. */
 async function copyVolume(ctx: LibvirtContext, f: Found, dest: string, field: string): Promise<VolumeInfo> {
   const vms = await listVms(ctx);
-  const running = usersOf(f.raw.path, vms).filter((vm) => vm.state !== "stopped" && vm.state !== "crashed");
+  const running = usersOf(sourceOf(f.pool, f.raw), vms).filter((vm) => vm.state !== "stopped" && vm.state !== "crashed");
   if (running.length > 0) {
     throw new HypervisorError(
       "invalid_state",
@@ -265,7 +268,10 @@ export async function volumeAttachInfo(ctx: LibvirtContext, poolId: string, volu
   return { volume: info, path, diskXml: buildVolumeDiskXml({ source, format: info.format, target: "vdb" }) };
 }
 
-/** The VMs with a disk in the pool: by a volume of the pool, or (file-based pools) a file under its directory. */
+/**
+ * The VMs with a disk in the pool: by a volume of the pool (an RBD image by "<ceph pool>/<image>",
+ * a LUN or logical volume by its device path), a file under its directory, or the pool id the disk was placed by.
+ */
 export async function poolUsers(ctx: LibvirtContext, pool: PoolInfo): Promise<string[]> {
   const vms = await listVms(ctx);
   let paths = new Set<string>();
@@ -273,9 +279,11 @@ export async function poolUsers(ctx: LibvirtContext, pool: PoolInfo): Promise<st
     const raws = await storageCall(ctx, `listing the volumes of storage pool ${pool.id}`, "volumes", libvirtPoolName(pool.id, ctx.settings.poolName)).catch(
       () => [],
     );
-    paths = new Set(raws.map((r) => r.path));
+    paths = new Set(raws.map((r) => sourceOf(pool, r)));
   }
   const root = pool.path === "" ? undefined : `${posix.resolve(pool.path)}/`;
   const inPool = (p: string | undefined) => p !== undefined && (paths.has(p) || (root !== undefined && posix.resolve(p).startsWith(root)));
-  return vms.filter((vm) => vm.spec.disks.some((d) => d.device === "disk" && inPool(d.resolvedPath))).map((vm) => `vm ${vm.name} (${vm.id})`);
+  // A disk placed in the pool by id counts too: an inactive RBD or iSCSI pool lists no volumes.
+  const uses = (d: VmStatus["spec"]["disks"][number]) => d.device === "disk" && (inPool(d.resolvedPath) || d.pool === pool.id);
+  return vms.filter((vm) => vm.spec.disks.some(uses)).map((vm) => `vm ${vm.name} (${vm.id})`);
 }

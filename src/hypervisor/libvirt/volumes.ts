@@ -24,6 +24,8 @@ import { vmCall, type LibvirtContext } from "./context.ts";
 import { isActiveState } from "./state-map.ts";
 import { listVms } from "./inventory.ts";
 import { poolDirs } from "./pools.ts";
+import { volumePoolOf } from "./pool-volume-disks.ts";
+import { diskInVolumePool, resizePoolVolume } from "./pool-volume-resize.ts";
 
 interface Located {
   path: string;
@@ -75,9 +77,18 @@ export async function resizeVolume(ctx: LibvirtContext, poolId: string, volume: 
   checkVolumeName(volume, "volume_id");
   // The size's own rules (positive, whole sectors, at most 64 TiB) before anything is looked up.
   growOnly(volume, 0, newSizeBytes);
+  // RBD, iSCSI and LVM pools: by volume name through libvirt (pool-volume-resize.ts).
+  const volumePool = await volumePoolOf(ctx, poolId);
+  if (volumePool) return resizePoolVolume(ctx, volumePool, volume, newSizeBytes);
   const pools = await poolDirs(ctx);
   const pool = poolById(pools, poolId === "" ? undefined : poolId, "pool_id");
-  const at = await locate(ctx, pool, pools, volume);
+  const at = await locate(ctx, pool, pools, volume).catch(async (err: unknown) => {
+    // The control plane resizes every disk as pool "default" + disk id, wherever it was placed.
+    const placed = pool.id === DEFAULT_POOL_ID ? await diskInVolumePool(ctx, volume) : undefined;
+    if (placed) return placed;
+    throw err;
+  });
+  if ("pool" in at) return resizePoolVolume(ctx, at.pool, at.volume, newSizeBytes);
   const run = <T>(fn: () => Promise<T>) => (at.vm ? ctx.locks.run(at.vm.id, fn) : fn());
   return run(async () => {
     const header = await readImageInfo(at.path);

@@ -4,7 +4,8 @@
 import { HypervisorError } from "../errors.ts";
 
 export interface PortAllocator {
-  allocate(): number;
+  /** `serve`: a console server should listen on the port (served-console-ports.ts). */
+  allocate(serve?: { name: string }): number;
   release(port: number): void;
   readonly inUse: number;
 }

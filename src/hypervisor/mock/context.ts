@@ -5,7 +5,7 @@
 import { HypervisorError, notFound } from "../errors.ts";
 import type { HypervisorEvent, HypervisorEventType, VmMetrics, VmSpec, VmState, VmStatus } from "../types.ts";
 import type { VmLocks } from "../vm-lock.ts";
-import type { PortAllocator } from "./console-ports.ts";
+import type { ServedConsolePorts } from "./served-console-ports.ts";
 import type { Emitter } from "./emitter.ts";
 import { type Activity, advanceMetrics, type MetricState, resetCounters } from "./metrics.ts";
 import type { MockStorage } from "./storage.ts";
@@ -16,6 +16,11 @@ export interface MockOptions {
   consolePortBase?: number;
   /** Address consoles listen on when the spec names none (hypervisor.console_listen). */
   consoleListen?: string;
+  /**
+   * Run a minimal RFB server on 127.0.0.1 at each running VM's VNC port (served-console-ports.ts),
+   * as the daemon's --dev does; off, ports are only numbers (tests that check the numbering).
+   */
+  serveConsoles?: boolean;
   /** How long a guest takes to power off after an ACPI shutdown request. */
   acpiShutdownMs?: number;
   /** How long startVm takes. */
@@ -37,6 +42,7 @@ export type ResolvedOptions = Required<Omit<MockOptions, "clock" | "random">>;
 export const DEFAULT_OPTIONS: ResolvedOptions = {
   consolePortBase: 5900,
   consoleListen: "127.0.0.1",
+  serveConsoles: false,
   acpiShutdownMs: 300,
   bootMs: 50,
   migrationStepMs: 100,
@@ -82,6 +88,8 @@ export interface MockVm {
   /** Called after every state change and on removal; stopVm waits through these. */
   watchers: Set<() => void>;
   cancelAcpi?: () => void;
+  /** Set while a migration runs: ends it (a force stop pulls the plug on its source). */
+  abortMigration?: () => void;
   removed: boolean;
 }
 
@@ -91,7 +99,7 @@ export interface MockContext {
   names: Map<string, string>;
   locks: VmLocks;
   timers: Timers;
-  ports: PortAllocator;
+  ports: ServedConsolePorts;
   events: Emitter;
   now: () => number;
   random: () => number;
@@ -137,17 +145,17 @@ export function emitVm(ctx: MockContext, vm: MockVm, type: HypervisorEventType, 
   ctx.events.emit(event);
 }
 
-/** The one place a VM changes state. Migrating keeps whatever process the VM had. */
+/** The one place a VM changes state. Migrating keeps whatever process the VM had; leaving it for stopped (a force stop) ends that process. */
 export function setState(ctx: MockContext, vm: MockVm, next: VmState, reason: string, details?: Record<string, string>): void {
   const now = ctx.now();
   advanceVmMetrics(ctx, vm, now);
   const previous = vm.state;
-  if (next !== "migrating" && previous !== "migrating") {
+  if (next !== "migrating") {
     const hadProcess = vm.startedAt !== undefined;
     const hasProcess = next === "running" || next === "paused" || next === "shutting_down";
     if (!hadProcess && hasProcess) {
       // Allocate first: running out of ports must leave the VM as it was.
-      if (vm.spec.console.type !== "none") vm.consolePort = ctx.ports.allocate();
+      if (vm.spec.console.type !== "none") vm.consolePort = ctx.ports.allocate(vm.spec.console.type === "vnc" ? { name: vm.spec.name } : undefined);
       vm.startedAt = now;
       resetCounters(vm.metrics, now);
     } else if (hadProcess && !hasProcess) {

@@ -4,20 +4,7 @@ import { specsEqual } from "../defaults.ts";
 import { HypervisorError, invalidArgument, notFound } from "../errors.ts";
 import type { VmSpec, VmStatus } from "../types.ts";
 import { validateVmId, validateVmSpec } from "../validation.ts";
-import {
-  changed,
-  deepFreeze,
-  emitVm,
-  IGNORE_ACPI_LABEL,
-  invalidState,
-  type MockContext,
-  type MockVm,
-  refuseBusy,
-  removeVm,
-  setState,
-  statusOf,
-  withVm,
-} from "./context.ts";
+import { changed, deepFreeze, emitVm, IGNORE_ACPI_LABEL, type MockContext, type MockVm, removeVm, setState, statusOf, withVm } from "./context.ts";
 import { posix } from "node:path";
 import { cloudInitIsoName, withNodeCdroms } from "../storage/index.ts";
 import { resolveDevices } from "./devices.ts";
@@ -30,8 +17,7 @@ export function diskField(disks: readonly { device: string }[], i: number): stri
   return `spec.${device === "cdrom" ? "cdroms" : "disks"}[${index}]`;
 }
 import { createMetricState } from "./metrics.ts";
-
-const isUp = (vm: MockVm) => vm.state === "running" || vm.state === "paused" || vm.state === "shutting_down";
+import { checkDelete, checkTransition } from "../transitions.ts";
 
 export async function createVm(ctx: MockContext, id: string, spec: VmSpec): Promise<{ vm: VmStatus; created: boolean }> {
   validateVmId(id);
@@ -77,11 +63,15 @@ export async function createVm(ctx: MockContext, id: string, spec: VmSpec): Prom
 
 export function startVm(ctx: MockContext, id: string): Promise<VmStatus> {
   return withVm(ctx, id, async (vm) => {
-    refuseBusy(vm);
-    if (vm.state === "running") throw invalidState(vm, "is already running");
-    if (vm.state === "paused") throw invalidState(vm, "is paused; resume it instead");
+    checkTransition(id, "start", vm.state);
+    if (vm.state === "suspended") {
+      setState(ctx, vm, "running", "woken up");
+      return statusOf(ctx, vm, ctx.now());
+    }
+    // A crashed guest's process goes before the new boot (libvirt: destroy, then create).
+    if (vm.state === "crashed") setState(ctx, vm, "stopped", "crashed process removed before the restart");
     if (ctx.opts.bootMs > 0) await ctx.timers.sleep(ctx.opts.bootMs);
-    setState(ctx, vm, "running", vm.state === "suspended" ? "restored from saved state" : "booted");
+    setState(ctx, vm, "running", "booted");
     return statusOf(ctx, vm, ctx.now());
   });
 }
@@ -91,10 +81,8 @@ type StopOutcome = "stopped" | "gave_up" | "removed" | "closed" | "timeout";
 export async function stopVm(ctx: MockContext, id: string, timeoutMs: number): Promise<VmStatus> {
   if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw invalidArgument("timeout_seconds", `must not be negative, got ${timeoutMs}`);
   const vm = await withVm(ctx, id, (vm) => {
+    checkTransition(id, "stop", vm.state);
     if (vm.state === "shutting_down") return vm; // a second request joins the first
-    refuseBusy(vm);
-    if (vm.state === "paused") throw invalidState(vm, "is paused; a paused guest cannot handle ACPI: resume it first or force stop it");
-    if (vm.state !== "running") throw invalidState(vm, "is not running");
     setState(ctx, vm, "shutting_down", "ACPI shutdown requested");
     if (vm.spec.labels[IGNORE_ACPI_LABEL] !== "true") {
       vm.cancelAcpi = ctx.timers.after(ctx.opts.acpiShutdownMs, () => {
@@ -148,8 +136,9 @@ export async function stopVm(ctx: MockContext, id: string, timeoutMs: number): P
 
 export function forceStopVm(ctx: MockContext, id: string): Promise<VmStatus> {
   return withVm(ctx, id, (vm) => {
-    if (vm.state === "migrating") refuseBusy(vm);
-    if (!isUp(vm)) throw invalidState(vm, "is not running");
+    checkTransition(id, "force_stop", vm.state);
+    // Pulling the plug during a migration ends the migration too (its source process is gone).
+    vm.abortMigration?.();
     setState(ctx, vm, "stopped", "powered off (forced)");
     return statusOf(ctx, vm, ctx.now());
   });
@@ -157,9 +146,7 @@ export function forceStopVm(ctx: MockContext, id: string): Promise<VmStatus> {
 
 export function rebootVm(ctx: MockContext, id: string): Promise<VmStatus> {
   return withVm(ctx, id, (vm) => {
-    refuseBusy(vm);
-    if (vm.state === "paused") throw invalidState(vm, "is paused; resume it first");
-    if (vm.state !== "running") throw invalidState(vm, "is not running");
+    checkTransition(id, "reboot", vm.state);
     vm.stateReason = "rebooted";
     changed(vm);
     ctx.events.emit({
@@ -177,9 +164,7 @@ export function rebootVm(ctx: MockContext, id: string): Promise<VmStatus> {
 
 export function pauseVm(ctx: MockContext, id: string): Promise<VmStatus> {
   return withVm(ctx, id, (vm) => {
-    refuseBusy(vm);
-    if (vm.state === "paused") throw invalidState(vm, "is already paused");
-    if (vm.state !== "running") throw invalidState(vm, "is not running");
+    checkTransition(id, "pause", vm.state);
     setState(ctx, vm, "paused", "paused by user");
     return statusOf(ctx, vm, ctx.now());
   });
@@ -187,9 +172,7 @@ export function pauseVm(ctx: MockContext, id: string): Promise<VmStatus> {
 
 export function resumeVm(ctx: MockContext, id: string): Promise<VmStatus> {
   return withVm(ctx, id, (vm) => {
-    refuseBusy(vm);
-    if (vm.state === "running") throw invalidState(vm, "is not paused");
-    if (vm.state !== "paused") throw invalidState(vm, "is not running");
+    checkTransition(id, "resume", vm.state);
     setState(ctx, vm, "running", "resumed by user");
     return statusOf(ctx, vm, ctx.now());
   });
@@ -197,11 +180,7 @@ export function resumeVm(ctx: MockContext, id: string): Promise<VmStatus> {
 
 export function deleteVm(ctx: MockContext, id: string, opts: { deleteDisks: boolean; force: boolean }): Promise<{ deletedDisks: string[] }> {
   return withVm(ctx, id, (vm) => {
-    if (vm.state === "migrating") refuseBusy(vm);
-    if (isUp(vm)) {
-      if (!opts.force) throw invalidState(vm, `is ${vm.state.replace("_", " ")}; stop it first, or delete it with force (CLI: --force)`);
-      setState(ctx, vm, "stopped", "powered off (forced) for deletion");
-    }
+    if (checkDelete(id, vm.state, opts.force).forceStopFirst) setState(ctx, vm, "stopped", "powered off (forced) for deletion");
     // Only writable disks are the VM's own: a read-only image or an ISO may be shared. The mock
     // deletes (and reports) only the volumes it made; it never touches a real file.
     const deletedDisks = opts.deleteDisks

@@ -3,20 +3,14 @@
 // CPU load is a mean-reverting random walk (smooth, bounded); counters only grow while the
 // guest runs and start from zero with each new qemu process, as libvirt's do.
 
-export interface MetricState {
+import type { VmIoCounters } from "../types.ts";
+
+export interface MetricState extends VmIoCounters {
   /** Load the walk reverts to, 0-100. */
   baseline: number;
   cpuPercent: number;
   memoryFraction: number;
   cpuTimeNs: number;
-  diskReadBytes: number;
-  diskWriteBytes: number;
-  diskReadOps: number;
-  diskWriteOps: number;
-  networkRxBytes: number;
-  networkTxBytes: number;
-  networkRxPackets: number;
-  networkTxPackets: number;
   /** The step the figures were last advanced to (or the time of the last reset). */
   lastAt: number;
 }

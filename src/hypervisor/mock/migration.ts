@@ -61,6 +61,7 @@ export async function* migrateVm(ctx: MockContext, id: string, opts: MigrateOpti
   };
 
   const job = new AbortController();
+  vm.abortMigration = () => job.abort();
   const onAbort = () => job.abort();
   signal.addEventListener("abort", onAbort, { once: true });
   if (signal.aborted) job.abort();
@@ -99,6 +100,7 @@ export async function* migrateVm(ctx: MockContext, id: string, opts: MigrateOpti
       else await ctx.locks.run(id, restore);
       push(failure.kind === "cancelled" ? "cancelled" : "failed", lastPercent, reason);
     } finally {
+      vm.abortMigration = undefined;
       signal.removeEventListener("abort", onAbort);
       done = true;
       wake?.();

@@ -7,9 +7,11 @@ import type { Capabilities, ConsoleInfo, Hypervisor, HypervisorInfo, ListFilter,
 import { LIMITS } from "../validation.ts";
 import { createVmLocks } from "../vm-lock.ts";
 import { createPortAllocator } from "./console-ports.ts";
+import { createServedConsolePorts } from "./served-console-ports.ts";
 import {
   advanceVmMetrics,
   assertOpen,
+  changed,
   currentStatus,
   DEFAULT_OPTIONS,
   invalidState,
@@ -46,7 +48,7 @@ export function createMockHypervisor(options: MockOptions = {}): Hypervisor {
     names: new Map(),
     locks: createVmLocks(),
     timers: createTimers(),
-    ports: createPortAllocator(opts.consolePortBase),
+    ports: createServedConsolePorts(createPortAllocator(opts.consolePortBase), { serve: opts.serveConsoles }),
     events: createEmitter(),
     now: clock ?? Date.now,
     random: random ?? Math.random,
@@ -121,6 +123,12 @@ export function createMockHypervisor(options: MockOptions = {}): Hypervisor {
         const console = vm.spec.console;
         if (console.type === "none") throw invalidState(vm, "has no console (console type is none)");
         if (vm.consolePort === undefined) throw invalidState(vm, "is not running; start it to get a console");
+        // With serveConsoles, someone is about to connect: the console server starts now.
+        const served = ctx.ports.serve(vm.consolePort);
+        if (served !== vm.consolePort) {
+          vm.consolePort = served;
+          changed(vm);
+        }
         const info: ConsoleInfo = { type: console.type, host: console.listen ?? opts.consoleListen, port: vm.consolePort };
         if (console.password) info.password = console.password;
         return info;
@@ -174,6 +182,7 @@ export function createMockHypervisor(options: MockOptions = {}): Hypervisor {
       if (ctx.closed) return;
       ctx.closed = true;
       ctx.timers.clear();
+      ctx.ports.closeAll();
       // stopVm waiters and migrations notice `closed` and settle.
       for (const vm of ctx.vms.values()) notifyWatchers(vm);
     },

@@ -23,6 +23,7 @@ import { poolSourceText, snapshotVolumeName, validatePoolDefinition } from "../s
 import { buildVolumeDiskXml } from "../libvirt/domain-xml/volume-disk-xml.ts";
 import { DEFAULT_POOL_ID, type DiskSpec, type NewVolume, type PoolDefinition, type PoolInfo, type VolumeAttachInfo, type VolumeInfo } from "../types.ts";
 import { assertOpen, type MockContext } from "./context.ts";
+import { planMockPoolVolume } from "./pool-volume-disks.ts";
 
 export interface MockVolume {
   poolId: string;
@@ -45,14 +46,14 @@ export function createMockStorage(storagePath: string): MockStorage {
   };
 }
 
-/** Where a pool's volumes live: a directory (dir, netfs), or a made-up device prefix (rbd, iscsi). */
+/** Where a pool's volumes live: a directory (dir, netfs), the Ceph pool (an RBD volume is "<pool>/<image>", as in libvirt), or a device folder. */
 export function poolRoot(def: PoolDefinition): string {
   switch (def.type) {
     case "dir":
     case "netfs":
       return def.path;
     case "rbd":
-      return `rbd:${def.ceph.pool}`;
+      return def.ceph.pool;
     case "iscsi":
       return def.iscsi.volumeGroup !== undefined
         ? `/dev/${def.iscsi.volumeGroup}`
@@ -79,6 +80,12 @@ export async function resolveImages(ctx: MockContext, vmId: string, disks: reado
   const created: MockVolume[] = [];
   const out: DiskSpec[] = [];
   for (const [i, disk] of disks.entries()) {
+    const inVolumePool = await planMockPoolVolume(ctx, poolRoot, vmId, disk, field(i));
+    if (inVolumePool) {
+      if (inVolumePool.created) created.push(inVolumePool.created);
+      out.push(inVolumePool.disk);
+      continue;
+    }
     const plan = await planDisk(vmId, disk, poolDirs(ctx), fs, {
       field: field(i),
       cloudImagesDir: ctx.opts.cloudImagesDir,

@@ -33,6 +33,8 @@ const WAS_HALTED: ReadonlySet<VmState | undefined> = new Set([undefined, "stoppe
 
 function stateChangeType(e: HypervisorEvent): EventType {
   if (e.details?.operation === "reboot") return EventType.VM_REBOOTED;
+  // Reported by the node the VM came to (the node it left reports VM_MIGRATED_OUT).
+  if (e.details?.operation === "migrate_in") return EventType.VM_MIGRATED_IN;
   switch (e.state) {
     case "running":
       if (e.previousState === "paused" || e.previousState === "suspended") return EventType.VM_RESUMED;

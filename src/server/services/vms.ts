@@ -16,6 +16,7 @@ import {
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { HypervisorError } from "../../hypervisor/errors.ts";
 import { cdromOfVm } from "../../hypervisor/storage/index.ts";
+import { isAlreadyThere, type PowerOp } from "../../hypervisor/transitions.ts";
 import type { DiskSpec, VmState, VmStatus } from "../../hypervisor/types.ts";
 import {
   validateDescription,
@@ -77,29 +78,23 @@ function wireField(spec: { disks: DiskSpec[] }, prefix: string) {
 
 /**
  * Power operations are idempotent on the API: asking for the state a VM is already in succeeds
- * and changes nothing. The control plane relies on it (a StartVM error makes it record the VM as
- * stopped; a stop error as running), and so does any client retrying after a lost answer.
+ * and changes nothing (the "already" cases of hypervisor/transitions.ts). The control plane
+ * relies on it (a StartVM error makes it record the VM as stopped; a stop error as running), and
+ * so does any client retrying after a lost answer.
  */
-const ALREADY: Record<"start" | "stop" | "pause" | "resume", readonly VmState[]> = {
-  start: ["running"],
-  stop: ["stopped"],
-  pause: ["paused"],
-  resume: ["running"],
-};
-
 export function vmHandlers(deps: ServiceDeps): Impl {
   const hv = deps.hypervisor;
   const roots = createStorageRoots(deps.storageRoots, async () => (await hv.listPools()).map((p) => p.path).filter((p) => p !== ""));
   const specDefaults = { defaultNetwork: deps.defaultNetwork };
   const op = (vm: VmStatus) => create(VMOperationResponseSchema, { vm: vmStatusToWire(vm) });
 
-  async function idempotent(kind: keyof typeof ALREADY, id: string, act: () => Promise<VmStatus>) {
+  async function idempotent(kind: PowerOp, id: string, act: () => Promise<VmStatus>) {
     try {
       return op(await act());
     } catch (err) {
       if (!(err instanceof HypervisorError && err.kind === "invalid_state")) throw err;
       const vm = await hv.getVm(id);
-      if (ALREADY[kind].includes(vm.state)) return op(vm);
+      if (isAlreadyThere(kind, vm.state)) return op(vm);
       throw err;
     }
   }
@@ -177,7 +172,7 @@ export function vmHandlers(deps: ServiceDeps): Impl {
     },
     async forceStopVM(req) {
       const id = vmId(req.vmId);
-      return idempotent("stop", id, () => hv.forceStopVm(id));
+      return idempotent("force_stop", id, () => hv.forceStopVm(id));
     },
     rebootVM: async (req) => op(await hv.rebootVm(vmId(req.vmId))),
     async pauseVM(req) {

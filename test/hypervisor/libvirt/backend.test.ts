@@ -52,6 +52,9 @@ describe("state mapping", () => {
     expect(lifecycleMeaning(3, 1)).toMatchObject({ state: "migrating" });
     expect(lifecycleMeaning(5, 1)).toMatchObject({ state: "stopped", reason: "force stopped" });
     expect(lifecycleMeaning(8, 0)).toMatchObject({ state: "crashed" });
+    // SHUTDOWN with detail "host" is QEMU killed by a force stop: no shutting_down on the way.
+    expect(lifecycleMeaning(6, 1)).toMatchObject({ state: "shutting_down" });
+    expect(lifecycleMeaning(6, 2)).toEqual({ kind: "ignored" });
     expect(lifecycleMeaning(77, 0)).toEqual({ kind: "ignored" });
   });
 });

@@ -126,6 +126,13 @@ describe("pool ops on the test driver", () => {
     expect(ops.pool("lq-so-nope", false)).toBeNull();
   });
 
+  test("every listed pool carries its definition parsed (the API thread does not parse it again), the same as parsing its XML", () => {
+    for (const refresh of [false, true, "changed"] as const) {
+      for (const p of ops.pools(refresh)) expect(p.parsed).toEqual(parsePoolXml(p.xml));
+    }
+    expect(ops.pools("changed").find((p) => p.name === ID)?.parsed).toMatchObject({ type: "dir", targetPath: join(dir, "p1") });
+  });
+
   test("volumes: created in a pool by name, counted, sized; resize never shrinks, then the driver says unsupported", () => {
     const path = ops.createVolume(ID, buildVolumeXml({ name: "v1.qcow2", sizeBytes: 1 << 20, format: "qcow2" }));
     expect(path).toBe(join(dir, "p1", "v1.qcow2"));

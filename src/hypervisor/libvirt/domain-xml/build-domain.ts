@@ -16,7 +16,7 @@ import { configurePciePorts } from "./configure/pcie-ports.ts";
 import { configureSupportDevices } from "./configure/support-devices.ts";
 import { writeDomain } from "./domain-writer.ts";
 import { serializeMetadata } from "./metadata-xml.ts";
-import type { DevicesDef, DomainDef } from "./model.ts";
+import type { DevicesDef, DomainDef, NetworkDiskSourceDef } from "./model.ts";
 import { assignDiskTargets } from "../../disk-targets.ts";
 import { illegalXmlChar, serializeXml } from "./xml-tree.ts";
 
@@ -37,6 +37,8 @@ export interface DomainBuildInput {
   createdAt: Date;
   /** disk id -> driver type of the image at resolvedPath. */
   diskFormats?: Record<string, DiskFormat>;
+  /** disk id -> where QEMU reaches a network disk (a Ceph volume: monitors and secret). */
+  diskNetworks?: Record<string, NetworkDiskSourceDef>;
   /** CPU features the host cannot give a guest (hypervisor.cpu_disabled_features); host CPUs only. */
   cpuDisabledFeatures?: readonly string[];
   /** Spare PCIe root ports for hot-plug on q35 (default HOTPLUG_PCIE_PORTS). */
@@ -71,7 +73,7 @@ export function buildDomainDef(input: DomainBuildInput): DomainDef {
   assertXmlSafe(input.id, "id");
   const machine = input.machine ?? "q35";
   const disks = assignDiskTargets(spec.disks, [], machine);
-  const { disks: diskDefs, controllers } = configureDisks(disks, input.diskFormats, machine);
+  const { disks: diskDefs, controllers } = configureDisks(disks, input.diskFormats, machine, input.diskNetworks);
   const { os, features } = configureOs(spec.firmware, machine, input.uefi);
   const { clock, hyperv, videos } = configureGuestOs(spec.guestOs ?? "", input.domainType, spec.console.type, input.hypervFeatures);
   const devices: DevicesDef = {

@@ -3,7 +3,19 @@
 
 import { scaledBytes } from "./scaled-integer.ts";
 import { HypervisorError } from "../../errors.ts";
-import type { CpuFeatureDef, DevicesDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, HypervDef, InterfaceDef, IotuneDef, VideoDef } from "./model.ts";
+import type {
+  CpuFeatureDef,
+  DevicesDef,
+  DiskDef,
+  DomainDef,
+  GraphicsDef,
+  HostdevDef,
+  HypervDef,
+  InterfaceDef,
+  IotuneDef,
+  NetworkDiskSourceDef,
+  VideoDef,
+} from "./model.ts";
 import { findMetadata, readMetadata } from "./metadata-xml.ts";
 import { attr, child, children, intOf, path, textOf, type XmlNode } from "./xml-tree.ts";
 
@@ -30,6 +42,7 @@ export function readDisk(d: XmlNode): DiskDef {
   };
   const iotune = readIotune(child(d, "iotune"));
   if (iotune) def.iotune = iotune;
+  if (def.type === "network" && source) def.network = readNetworkSource(source, child(d, "auth"));
   if (driver) {
     def.driver = {
       name: attr(driver, "name") ?? "qemu",
@@ -39,6 +52,22 @@ export function readDisk(d: XmlNode): DiskDef {
       discard: attr(driver, "discard"),
     };
   }
+  return def;
+}
+
+/** A network disk's protocol, servers and credentials (libvirt may put <auth> inside <source> too). */
+function readNetworkSource(source: XmlNode, auth: XmlNode | undefined): NetworkDiskSourceDef {
+  const def: NetworkDiskSourceDef = {
+    protocol: attr(source, "protocol") ?? "",
+    hosts: children(source, "host").map((h) => {
+      const port = intOf(attr(h, "port"), "disk source host port");
+      return port === undefined ? { name: attr(h, "name") ?? "" } : { name: attr(h, "name") ?? "", port };
+    }),
+  };
+  const a = auth ?? child(source, "auth");
+  const secret = child(a, "secret");
+  const uuid = attr(secret, "uuid");
+  if (a && uuid !== undefined) def.auth = { username: attr(a, "username") ?? "", secretType: attr(secret, "type") ?? "ceph", secretUuid: uuid };
   return def;
 }
 

@@ -8,10 +8,22 @@ import { el, type XmlElement } from "./xml-tree.ts";
 
 const alias = (name: string | undefined) => name !== undefined && el("alias", { name });
 
+function writeDiskSource(type: string, source: string, network: DiskDef["network"]): XmlElement {
+  if (type === "network" && network) {
+    return el(
+      "source",
+      { protocol: network.protocol, name: source },
+      network.hosts.map((h) => el("host", { name: h.name, port: h.port })),
+    );
+  }
+  return el("source", type === "block" ? { dev: source } : { file: source });
+}
+
 export function writeDisk(d: DiskDef): XmlElement {
   return el("disk", { type: d.type, device: d.device }, [
     d.driver && el("driver", { ...d.driver }),
-    d.source !== undefined && el("source", d.type === "block" ? { dev: d.source } : { file: d.source }),
+    d.network?.auth && el("auth", { username: d.network.auth.username }, [el("secret", { type: d.network.auth.secretType, uuid: d.network.auth.secretUuid })]),
+    d.source !== undefined && writeDiskSource(d.type, d.source, d.network),
     el("target", { dev: d.target.dev, bus: d.target.bus }),
     d.iotune &&
       el("iotune", {}, [

@@ -25,7 +25,7 @@ export {
   assertXmlSafe,
   type DomainBuildInput,
 } from "./build-domain.ts";
-export { parseDomainXml, parseDomainDefXml, type ParsedDomain } from "./parse-domain.ts";
+export { parseDomainXml, parseDomainXmlFresh, parseDomainDefXml, type ParsedDomain } from "./parse-domain.ts";
 export type { ConsoleDetails } from "./domain-to-spec.ts";
 export type { UefiInput } from "./configure/os.ts";
 export { CPU_FEATURE_NAME, effectiveCpuMode } from "./configure/cpu.ts";

@@ -117,14 +117,27 @@ export interface DiskDef {
   type: string;
   device: string;
   driver?: { name: string; type?: string; cache?: string; io?: string; discard?: string };
-  /** source file (type file) or dev (type block); absent for an empty cdrom. */
+  /** source file (type file), dev (type block) or name (type network: "<rbd pool>/<image>"); absent for an empty cdrom. */
   source?: string;
+  /** Type network only: the protocol, servers and credentials beside the source name. */
+  network?: NetworkDiskSourceDef;
   target: { dev: string; bus?: string };
   /** `<iotune>`: only the totals this project writes; absent when there is no limit. */
   iotune?: IotuneDef;
   bootOrder?: number;
   readonly: boolean;
   alias?: string;
+}
+
+/**
+ * A disk served over the network by QEMU itself (Ceph RBD through librbd): `<source
+ * protocol='rbd' name='pool/image'><host .../></source>` and `<auth username><secret type='ceph'
+ * uuid/></auth>`.
+ */
+export interface NetworkDiskSourceDef {
+  protocol: string;
+  hosts: { name: string; port?: number }[];
+  auth?: { username: string; secretType: string; secretUuid: string };
 }
 
 export interface IotuneDef {

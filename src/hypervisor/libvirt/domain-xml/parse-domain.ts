@@ -35,7 +35,7 @@ export function parseDomainXml(xml: string): ParsedDomain {
   if (parsed) {
     cache.delete(xml); // re-insert: Map order is the LRU order
   } else {
-    parsed = parseUncached(xml);
+    parsed = parseDomainXmlFresh(xml);
     cachedChars += xml.length;
     while (cache.size >= CACHE_ENTRIES || (cache.size > 0 && cachedChars > CACHE_CHARS)) {
       const oldest = cache.keys().next().value as string;
@@ -47,7 +47,8 @@ export function parseDomainXml(xml: string): ParsedDomain {
   return structuredClone(parsed);
 }
 
-function parseUncached(xml: string): ParsedDomain {
+/** Parse with no cache at all (the backend keeps its own, one entry per domain: parse-cache.ts). */
+export function parseDomainXmlFresh(xml: string): ParsedDomain {
   const def = parseDomainDefXml(xml);
   const out: ParsedDomain = { id: def.uuid, name: def.name, spec: domainToSpec(def), domainType: def.type };
   const created = def.metadata?.createdAt === undefined ? undefined : new Date(def.metadata.createdAt);

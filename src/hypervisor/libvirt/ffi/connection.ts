@@ -3,7 +3,7 @@
 import type { Pointer } from "bun:ffi";
 import type { Libvirt } from "./library.ts";
 import { fail } from "./errors.ts";
-import { borrowString, cstr, outPointer, pointerAt, takeString, toPtr } from "./memory.ts";
+import { borrowString, cstr, takeString, toPtr } from "./memory.ts";
 
 export interface Connection {
   readonly lv: Libvirt;
@@ -17,8 +17,12 @@ export function openConnection(lv: Libvirt, uri: string): Connection {
   return { lv, ptr: p, uri };
 }
 
-export function closeConnection(c: Connection): void {
-  c.lv.sym.virConnectClose(c.ptr);
+/**
+ * Drops this side's reference. Returns what virConnectClose does: 0 when the connection really
+ * closed, more while handles (domains, pools...) still hold it open, -1 on error.
+ */
+export function closeConnection(c: Connection): number {
+  return c.lv.sym.virConnectClose(c.ptr);
 }
 
 /** Client keepalive (needs the default event loop running). False when the driver has none. */
@@ -101,20 +105,4 @@ export function nodeInfo(c: Connection): NodeInfo {
     cores: dv.getUint32(56, true),
     threads: dv.getUint32(60, true),
   };
-}
-
-/** Every domain handle (caller frees each with freeDomain). */
-export function listAllDomainPtrs(c: Connection, flags = 0): Pointer[] {
-  const out = outPointer();
-  const n = c.lv.sym.virConnectListAllDomains(c.ptr, out.addr, flags);
-  if (n < 0) fail(c.lv, "list domains");
-  const arr = out.value();
-  const doms: Pointer[] = [];
-  if (arr === null) return doms;
-  for (let i = 0; i < n; i++) {
-    const d = pointerAt(arr, i);
-    if (d) doms.push(d);
-  }
-  c.lv.free(arr);
-  return doms;
 }

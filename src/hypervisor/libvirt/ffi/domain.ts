@@ -3,9 +3,9 @@
 
 import type { Pointer } from "bun:ffi";
 import type { Connection } from "./connection.ts";
-import { fail } from "./errors.ts";
-import { borrowString, cstr, outPointer, takeString, toPtr } from "./memory.ts";
-import { buildULongParams, readTypedParams, type TypedValue } from "./typed-params.ts";
+import { fail, missingObject } from "./errors.ts";
+import { borrowString, cstr, outPointer, takeHandles, takeString, toPtr, usingAll } from "./memory.ts";
+import { buildParams, type ParamValues, readTypedParams, type TypedValue } from "./typed-params.ts";
 
 export { AFFECT, BLOCK_RESIZE, DEVICE_MODIFY, DOMAIN_XML, MIGRATE, UNDEFINE } from "./flags.ts";
 import { BLOCK_RESIZE } from "./flags.ts";
@@ -21,7 +21,7 @@ export function lookupDomainByName(c: Connection, name: string): Pointer | null 
     try {
       fail(c.lv);
     } catch (err) {
-      if ((err as { kind?: string }).kind === "not_found") return null;
+      if (missingObject(err) === "domain") return null;
       throw err;
     }
   }
@@ -30,6 +30,14 @@ export function lookupDomainByName(c: Connection, name: string): Pointer | null 
 
 export function freeDomain(c: Connection, d: Pointer): void {
   c.lv.sym.virDomainFree(d);
+}
+
+/** Runs fn over every domain's handle (flags: virConnectListAllDomainsFlags); all are freed after, whatever fn does. */
+export function withAllDomains<T>(c: Connection, flags: number, fn: (domains: readonly Pointer[]) => T): T {
+  const out = outPointer();
+  const n = c.lv.sym.virConnectListAllDomains(c.ptr, out.addr, flags);
+  if (n < 0) fail(c.lv, "list domains");
+  return usingAll(takeHandles(c.lv, out.value(), n), (d) => freeDomain(c, d), fn);
 }
 
 export function withDomain<T>(c: Connection, uuid: string, fn: (d: Pointer) => T): T {
@@ -55,6 +63,8 @@ export const destroyDomain = (c: Connection, d: Pointer) => check(c, c.lv.sym.vi
 export const rebootDomain = (c: Connection, d: Pointer) => check(c, c.lv.sym.virDomainReboot(d, 0), "reboot");
 export const suspendDomain = (c: Connection, d: Pointer) => check(c, c.lv.sym.virDomainSuspend(d), "pause");
 export const resumeDomain = (c: Connection, d: Pointer) => check(c, c.lv.sym.virDomainResume(d), "resume");
+/** Wakes a guest that suspended itself (PMSUSPENDED). */
+export const wakeDomain = (c: Connection, d: Pointer) => check(c, c.lv.sym.virDomainPMWakeup(d, 0), "wake up");
 /** Freezes every guest filesystem through the QEMU guest agent; returns how many it froze. */
 export function freezeFilesystems(c: Connection, d: Pointer): number {
   const n = c.lv.sym.virDomainFSFreeze(d, null, 0, 0);
@@ -130,8 +140,8 @@ export function jobStats(c: Connection, d: Pointer): JobStats {
 }
 
 /** Blocks this thread until the migration ends (run it on a worker that nothing else waits on). */
-export function migrateToUri(c: Connection, d: Pointer, targetUri: string, flags: number, params: Record<string, bigint>): void {
-  const list = buildULongParams(c.lv, params);
+export function migrateToUri(c: Connection, d: Pointer, targetUri: string, flags: number, params: ParamValues): void {
+  const list = buildParams(c.lv, params);
   try {
     check(c, c.lv.sym.virDomainMigrateToURI3(d, cstr(targetUri), list.params, list.count, flags), `migrate to ${targetUri}`);
   } finally {

@@ -28,6 +28,25 @@ export function removeTimeout(lv: Libvirt, id: number): void {
   lv.sym.virEventRemoveTimeout(id);
 }
 
+/** A new period for a timeout: -1 disables it (no wakeups), 0 fires it on every iteration. */
+export function updateTimeout(lv: Libvirt, id: number, periodMs: number): void {
+  lv.sym.virEventUpdateTimeout(id, periodMs);
+}
+
+/** VIR_EVENT_HANDLE_READABLE */
+export const EVENT_READABLE = 1;
+
+/** Watches fd in the default loop; cb is void (*)(int watch, int fd, int events, void *opaque). */
+export function addHandle(lv: Libvirt, fd: number, events: number, cb: Pointer): number {
+  const id = lv.sym.virEventAddHandle(fd, events, cb, null, null);
+  if (id < 0) fail(lv, "add event handle");
+  return id;
+}
+
+export function removeHandle(lv: Libvirt, id: number): void {
+  if (lv.sym.virEventRemoveHandle(id) < 0) lv.sym.virResetLastError();
+}
+
 export function registerDomainEvent(c: Connection, eventId: number, cb: Pointer): number {
   const id = c.lv.sym.virConnectDomainEventRegisterAny(c.ptr, null, eventId, cb, null, null);
   if (id < 0) fail(c.lv, `register domain event ${eventId}`);

@@ -9,3 +9,5 @@ export * from "./snapshot.ts";
 export * from "./storage.ts";
 export * from "./stats.ts";
 export * from "./events.ts";
+export * from "./doorbell.ts";
+export * from "./qemu-agent.ts";

@@ -44,8 +44,10 @@ const symbols = {
   virDomainReboot: { args: [P, U], returns: I },
   virDomainSuspend: { args: [P], returns: I },
   virDomainResume: { args: [P], returns: I },
+  virDomainPMWakeup: { args: [P, U], returns: I },
   virDomainUndefineFlags: { args: [P, U], returns: I },
   virDomainGetState: { args: [P, P, P, U], returns: I },
+  virDomainGetInfo: { args: [P, P], returns: I },
   virDomainGetXMLDesc: { args: [P, U], returns: P },
   virDomainGetUUIDString: { args: [P, P], returns: I },
   virDomainGetName: { args: [P], returns: P },
@@ -63,6 +65,7 @@ const symbols = {
   virDomainFSThaw: { args: [P, P, U, U], returns: I },
   virTypedParamsFree: { args: [P, I], returns: "void" },
   virTypedParamsAddULLong: { args: [P, P, P, P, "u64"], returns: I },
+  virTypedParamsAddString: { args: [P, P, P, P, P], returns: I },
   // snapshots
   virDomainSnapshotCreateXML: { args: [P, P, U], returns: P },
   virDomainSnapshotLookupByName: { args: [P, P, U], returns: P },
@@ -121,6 +124,9 @@ const symbols = {
   virEventRunDefaultImpl: { args: [], returns: I },
   virEventAddTimeout: { args: [I, P, P, P], returns: I },
   virEventRemoveTimeout: { args: [I], returns: I },
+  virEventUpdateTimeout: { args: [I, I], returns: "void" },
+  virEventAddHandle: { args: [I, I, P, P, P], returns: I },
+  virEventRemoveHandle: { args: [I], returns: I },
   virConnectDomainEventRegisterAny: { args: [P, P, I, P, P, P], returns: I },
   virConnectDomainEventDeregisterAny: { args: [P, I], returns: I },
 } as const satisfies Record<string, FFIFunction>;

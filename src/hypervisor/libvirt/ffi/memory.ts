@@ -55,3 +55,28 @@ export function pointerAt(array: Pointer, index: number): Pointer | null {
   const p = read.ptr(array, index * 8);
   return p === 0 ? null : (p as Pointer);
 }
+
+/** The n handles of a libvirt-allocated array (virConnectListAll* out-parameter); the array itself is freed. */
+export function takeHandles(lv: Libvirt, array: Pointer | null, n: number): Pointer[] {
+  if (array === null) return [];
+  const handles: Pointer[] = [];
+  for (let i = 0; i < n; i++) {
+    const h = pointerAt(array, i);
+    if (h !== null) handles.push(h);
+  }
+  lv.free(array);
+  return handles;
+}
+
+/**
+ * Runs fn over a listing's handles, then frees every one of them, also when fn fails part-way.
+ * Each handle holds a reference on its connection: one left over keeps virConnectClose from
+ * really closing it (socket and memory stay, libvirtd keeps counting the client).
+ */
+export function usingAll<T>(handles: readonly Pointer[], free: (h: Pointer) => void, fn: (handles: readonly Pointer[]) => T): T {
+  try {
+    return fn(handles);
+  } finally {
+    for (const h of handles) free(h);
+  }
+}

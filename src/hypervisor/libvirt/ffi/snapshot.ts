@@ -3,7 +3,7 @@
 import type { Pointer } from "bun:ffi";
 import type { Connection } from "./connection.ts";
 import { fail } from "./errors.ts";
-import { borrowString, cstr, outPointer, pointerAt, takeString, toPtr } from "./memory.ts";
+import { borrowString, cstr, outPointer, takeHandles, takeString, toPtr, usingAll } from "./memory.ts";
 
 export function createSnapshot(c: Connection, d: Pointer, xml: string, flags: number): Pointer {
   return toPtr(c.lv.sym.virDomainSnapshotCreateXML(d, cstr(xml), flags)) ?? fail(c.lv, "create snapshot");
@@ -76,17 +76,9 @@ export function listSnapshots(c: Connection, d: Pointer): RawSnapshot[] {
   const out = outPointer();
   const n = c.lv.sym.virDomainListAllSnapshots(d, out.addr, 0);
   if (n < 0) fail(c.lv, "list snapshots");
-  const arr = out.value();
-  if (arr === null) return [];
-  const handles: Pointer[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = pointerAt(arr, i);
-    if (s) handles.push(s);
-  }
-  c.lv.free(arr);
-  try {
-    return handles.map((s) => ({ name: snapshotName(c, s), xml: snapshotXml(c, s), current: snapshotIsCurrent(c, s) }));
-  } finally {
-    for (const s of handles) freeSnapshot(c, s);
-  }
+  return usingAll(
+    takeHandles(c.lv, out.value(), n),
+    (s) => freeSnapshot(c, s),
+    (handles) => handles.map((s) => ({ name: snapshotName(c, s), xml: snapshotXml(c, s), current: snapshotIsCurrent(c, s) })),
+  );
 }

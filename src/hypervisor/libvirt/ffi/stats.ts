@@ -1,9 +1,9 @@
 // Bulk statistics (virConnectGetAllDomainStats / virDomainListGetStats) as plain records keyed
 // by libvirt's own names ("cpu.time", "block.0.rd.bytes", ...). Absent keys stay absent.
 
-import { read, type Pointer } from "bun:ffi";
+import { ptr, read, type Pointer } from "bun:ffi";
 import type { Connection } from "./connection.ts";
-import { domainName, domainUuid } from "./domain.ts";
+import { domainName, domainUuid, withDomain } from "./domain.ts";
 import { fail } from "./errors.ts";
 import { outPointer, pointerAt } from "./memory.ts";
 import { readTypedParams, type TypedValue } from "./typed-params.ts";
@@ -57,4 +57,18 @@ export function oneDomainStats(c: Connection, d: Pointer, stats = ALL_STATS, fla
   const out = outPointer();
   if (c.lv.sym.virDomainListGetStats(doms, stats, out.addr, flags) < 0) fail(c.lv, "domain stats");
   return takeRecords(c, out.value())[0];
+}
+
+/**
+ * The defined memory (KiB) and vCPU count of one domain (virDomainGetInfo), for drivers whose
+ * bulk statistics leave them out (the test driver reports only the state).
+ */
+export function domainSize(c: Connection, uuid: string): { maxMemKib: number; vcpus: number } {
+  // struct virDomainInfo { unsigned char state; unsigned long maxMem; unsigned long memory;
+  //                        unsigned short nrVirtCpu; unsigned long long cpuTime; } (LP64)
+  const info = new BigUint64Array(5);
+  return withDomain(c, uuid, (d) => {
+    if (c.lv.sym.virDomainGetInfo(d, ptr(info)) < 0) fail(c.lv, "domain info");
+    return { maxMemKib: Number(info[1]), vcpus: Number(info[3]! & 0xffffn) };
+  });
 }

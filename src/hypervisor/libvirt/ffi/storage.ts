@@ -4,7 +4,7 @@
 import type { Pointer } from "bun:ffi";
 import type { Connection } from "./connection.ts";
 import { fail, readLastError, toLibvirtError } from "./errors.ts";
-import { borrowString, cstr, outPointer, pointerAt, takeString, toPtr, type RawPtr } from "./memory.ts";
+import { borrowString, cstr, outPointer, takeHandles, takeString, toPtr, usingAll, type RawPtr } from "./memory.ts";
 
 export { LIST_POOLS, OUR_POOL_TYPES, POOL_STATE, POOL_XML, VOL_TYPE } from "./flags-storage.ts";
 
@@ -47,19 +47,13 @@ export function forEachPool(c: Connection, flags: number, fn: (p: Pointer) => vo
   const out = outPointer();
   const n = c.lv.sym.virConnectListAllStoragePools(c.ptr, out.addr, flags);
   if (n < 0) fail(c.lv, "list storage pools");
-  const arr = out.value();
-  if (arr === null) return;
-  const handles: Pointer[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = pointerAt(arr, i);
-    if (p) handles.push(p);
-  }
-  c.lv.free(arr);
-  try {
-    for (const p of handles) fn(p);
-  } finally {
-    for (const p of handles) freePool(c, p);
-  }
+  usingAll(
+    takeHandles(c.lv, out.value(), n),
+    (p) => freePool(c, p),
+    (handles) => {
+      for (const p of handles) fn(p);
+    },
+  );
 }
 
 export function poolName(c: Connection, p: Pointer): string {
@@ -241,19 +235,13 @@ export function forEachVolume(c: Connection, pool: Pointer, fn: (v: Pointer) => 
   const out = outPointer();
   const n = c.lv.sym.virStoragePoolListAllVolumes(pool, out.addr, 0);
   if (n < 0) fail(c.lv, "list volumes");
-  const arr = out.value();
-  if (arr === null) return;
-  const handles: Pointer[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = pointerAt(arr, i);
-    if (v) handles.push(v);
-  }
-  c.lv.free(arr);
-  try {
-    for (const v of handles) fn(v);
-  } finally {
-    for (const v of handles) freeVolume(c, v);
-  }
+  usingAll(
+    takeHandles(c.lv, out.value(), n),
+    (v) => freeVolume(c, v),
+    (handles) => {
+      for (const v of handles) fn(v);
+    },
+  );
 }
 
 /** Runs fn with the pool's volume of that name and frees it; null when the pool has none. */

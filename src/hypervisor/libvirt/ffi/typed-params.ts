@@ -13,6 +13,9 @@ const VALUE_OFFSET = 88;
 
 export type TypedValue = number | string | boolean;
 
+/** virTypedParameterType */
+const PARAM_TYPE = { INT: 1, UINT: 2, LLONG: 3, ULLONG: 4, DOUBLE: 5, BOOLEAN: 6, STRING: 7 } as const;
+
 /** Reads n parameters at base. 64-bit integers become numbers (exact below 2^53: counters are). */
 export function readTypedParams(base: Pointer, n: number): Record<string, TypedValue> {
   const out: Record<string, TypedValue> = {};
@@ -22,25 +25,25 @@ export function readTypedParams(base: Pointer, n: number): Record<string, TypedV
     const type = read.i32(base, off + 80);
     const v = off + VALUE_OFFSET;
     switch (type) {
-      case 1:
+      case PARAM_TYPE.INT:
         out[name] = read.i32(base, v);
         break;
-      case 2:
+      case PARAM_TYPE.UINT:
         out[name] = read.u32(base, v);
         break;
-      case 3:
+      case PARAM_TYPE.LLONG:
         out[name] = Number(read.i64(base, v));
         break;
-      case 4:
+      case PARAM_TYPE.ULLONG:
         out[name] = Number(read.u64(base, v));
         break;
-      case 5:
+      case PARAM_TYPE.DOUBLE:
         out[name] = read.f64(base, v);
         break;
-      case 6:
+      case PARAM_TYPE.BOOLEAN:
         out[name] = read.i8(base, v) !== 0;
         break;
-      case 7: {
+      case PARAM_TYPE.STRING: {
         const s = read.ptr(base, v);
         out[name] = s === 0 ? "" : new CString(s as Pointer);
         break;
@@ -52,16 +55,25 @@ export function readTypedParams(base: Pointer, n: number): Record<string, TypedV
   return out;
 }
 
-/** A libvirt-allocated parameter list of unsigned 64-bit values. Call free() when done. */
-export function buildULongParams(lv: Libvirt, values: Record<string, bigint>): { params: Pointer | null; count: number; free(): void } {
+/** Unsigned 64-bit values, strings, and string lists (one entry per item, e.g. migrate_disks). */
+export type ParamValues = Record<string, bigint | string | readonly string[]>;
+
+/** A libvirt-allocated parameter list. Call free() when done. */
+export function buildParams(lv: Libvirt, values: ParamValues): { params: Pointer | null; count: number; free(): void } {
   const list = outPointer();
   const count = new Int32Array(1);
   const max = new Int32Array(1);
+  const add = (name: string, value: bigint | string) =>
+    typeof value === "bigint"
+      ? lv.sym.virTypedParamsAddULLong(list.addr, count, max, cstr(name), value)
+      : lv.sym.virTypedParamsAddString(list.addr, count, max, cstr(name), cstr(value));
   for (const [name, value] of Object.entries(values)) {
-    if (lv.sym.virTypedParamsAddULLong(list.addr, count, max, cstr(name), value) < 0) {
-      const p = list.value();
-      if (p) lv.sym.virTypedParamsFree(p, count[0] ?? 0);
-      fail(lv, `typed parameter ${name}`);
+    for (const one of typeof value === "bigint" || typeof value === "string" ? [value] : value) {
+      if (add(name, one) < 0) {
+        const p = list.value();
+        if (p) lv.sym.virTypedParamsFree(p, count[0] ?? 0);
+        fail(lv, `typed parameter ${name}`);
+      }
     }
   }
   const params = list.value();

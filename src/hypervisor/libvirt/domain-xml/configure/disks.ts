@@ -6,7 +6,7 @@
 import type { DiskFormat, DiskSpec } from "../../../types.ts";
 import { HypervisorError } from "../../../errors.ts";
 import { busOnMachine } from "../../../disk-targets.ts";
-import type { ControllerDef, DiskDef, IotuneDef } from "../model.ts";
+import type { ControllerDef, DiskDef, IotuneDef, NetworkDiskSourceDef } from "../model.ts";
 import { diskAlias } from "../user-alias.ts";
 
 export const BYTES_PER_MB = 1_000_000;
@@ -45,8 +45,11 @@ export function iotuneOf(disk: Pick<DiskSpec, "iopsLimit" | "throughputMbps">): 
   return out;
 }
 
-/** `machine` is undefined for hot-plug: the bus is then written as asked. */
-export function diskDef(disk: DiskSpec, format: DiskFormat, field = "disk", machine?: string): DiskDef {
+/**
+ * `machine` is undefined for hot-plug: the bus is then written as asked. `network`: the disk is
+ * a volume of a Ceph pool, served by QEMU's librbd (resolvedPath is then "<rbd pool>/<image>").
+ */
+export function diskDef(disk: DiskSpec, format: DiskFormat, field = "disk", machine?: string, network?: NetworkDiskSourceDef): DiskDef {
   checkDisk(disk, field);
   if (disk.target === undefined) {
     throw new HypervisorError("invalid_argument", `${field}.target: no guest device name assigned`, `${field}.target`);
@@ -57,29 +60,40 @@ export function diskDef(disk: DiskSpec, format: DiskFormat, field = "disk", mach
   }
   const cdrom = disk.device === "cdrom";
   const def: DiskDef = {
-    // Host block devices (LVM volumes, partitions) are type='block' with <source dev>.
-    type: source?.startsWith("/dev/") ? "block" : "file",
+    // Host block devices (LVM volumes, iSCSI LUNs, partitions) are type='block' with <source dev>.
+    type: network ? "network" : source?.startsWith("/dev/") ? "block" : "file",
     device: disk.device,
     // cache=none + io=native: no host page cache (safe for migration, no double caching);
     // discard=unmap lets guest TRIM shrink sparse images. A cdrom is read whole, keep defaults.
-    driver: cdrom ? { name: "qemu", type: format } : { name: "qemu", type: format, cache: "none", io: "native", discard: "unmap" },
+    // RBD: librbd's own cache in writeback mode (it honours guest flushes; Ceph's advice for
+    // QEMU), and no io=native, which libvirt allows only without a cache.
+    driver: cdrom
+      ? { name: "qemu", type: format }
+      : network
+        ? { name: "qemu", type: format, cache: "writeback", discard: "unmap" }
+        : { name: "qemu", type: format, cache: "none", io: "native", discard: "unmap" },
     source,
     target: { dev: disk.target, bus: busOnMachine(disk.bus, machine) },
     bootOrder: disk.bootOrder > 0 ? disk.bootOrder : undefined,
     readonly: cdrom || disk.readonly,
     alias: diskAlias(disk.id),
   };
+  if (network) def.network = network;
   const iotune = iotuneOf(disk);
   if (iotune) def.iotune = iotune;
   return def;
 }
 
+const networkOf = (networks: Record<string, NetworkDiskSourceDef> | undefined, id: string) =>
+  networks && Object.hasOwn(networks, id) ? networks[id] : undefined;
+
 export function configureDisks(
   disks: DiskSpec[],
   formats: Record<string, DiskFormat> | undefined,
   machine: string,
+  networks?: Record<string, NetworkDiskSourceDef>,
 ): { disks: DiskDef[]; controllers: ControllerDef[] } {
-  const defs = disks.map((disk, i) => diskDef(disk, diskFormat(disk, formats), `spec.disks[${i}]`, machine));
+  const defs = disks.map((disk, i) => diskDef(disk, diskFormat(disk, formats), `spec.disks[${i}]`, machine, networkOf(networks, disk.id)));
   const controllers: ControllerDef[] = defs.some((d) => d.target.bus === "scsi") ? [{ type: "scsi", index: 0, model: "virtio-scsi" }] : [];
   return { disks: defs, controllers };
 }

@@ -1,0 +1,182 @@
+// What bench/sections/host-shape.ts needs around a daemon on the system libvirt: the run's own
+// storage and pool name, virsh, tiny diskless guests created through the daemon's API, their
+// cleanup by name prefix, and the daemon's CPU time per thread (what woke it, and how often).
+
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const URI = "qemu:///system";
+/** Every libvirt object of this section has this prefix (parallel runs never share one; LQ_BENCH_PREFIX gives another). */
+export const PREFIX = process.env.LQ_BENCH_PREFIX ?? "lq14d-";
+
+export function virsh(...args: string[]): string {
+  const r = Bun.spawnSync(["virsh", "-q", "-c", URI, ...args], { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`virsh ${args.join(" ")}: ${r.stderr.toString().trim()}`);
+  return r.stdout.toString().trim();
+}
+
+const quietly = (...args: string[]) => {
+  try {
+    virsh(...args);
+  } catch {}
+};
+
+/** What scripts/setup-libvirt.sh found (/run/limiquantix-libvirt.env); the process env wins. */
+export function setupValue(name: string): string | undefined {
+  if (process.env[name] !== undefined) return process.env[name];
+  try {
+    for (const line of readFileSync("/run/limiquantix-libvirt.env", "utf8").split("\n")) {
+      const eq = line.indexOf("=");
+      if (eq > 0 && line.slice(0, eq) === name) return line.slice(eq + 1).trim();
+    }
+  } catch {}
+  return undefined;
+}
+
+export interface RunStorage {
+  root: string;
+  storagePath: string;
+  pool: string;
+  /** Every domain of the run (by prefix), the pool, the folder. */
+  remove(): void;
+}
+
+/** A 0755 temp folder (QEMU runs as its own user) and a pool name of this run's own. */
+export function runStorage(): RunStorage {
+  const root = mkdtempSync(join(tmpdir(), PREFIX));
+  chmodSync(root, 0o755);
+  const pool = `${PREFIX}${root.slice(-6).toLowerCase()}`;
+  return {
+    root,
+    storagePath: join(root, "vms"),
+    pool,
+    remove() {
+      removeDomains(pool);
+      quietly("pool-destroy", pool);
+      quietly("pool-undefine", pool);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Destroys and undefines every domain whose name starts with prefix. */
+export function removeDomains(prefix: string): void {
+  let names: string[] = [];
+  try {
+    names = virsh("list", "--all", "--name")
+      .split("\n")
+      .filter((n) => n.startsWith(prefix));
+  } catch {}
+  for (const name of names) {
+    quietly("destroy", name);
+    quietly("undefine", name, "--nvram", "--snapshots-metadata");
+  }
+}
+
+/**
+ * Which libvirtd serves qemu:///system right now (pid and start time), or undefined when none:
+ * other test runs on this machine stop and restart it, and a window that saw a restart measured
+ * the daemon reconnecting, not the daemon.
+ */
+export function libvirtdIdentity(): string | undefined {
+  try {
+    const pid = readFileSync("/run/libvirtd.pid", "utf8").trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return `${pid}@${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits (bounded) until virsh reaches libvirtd again. */
+export async function libvirtBack(timeoutMs = 120_000): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      virsh("uri");
+      return;
+    } catch (err) {
+      if (performance.now() > until) throw err;
+      await Bun.sleep(1000);
+    }
+  }
+}
+
+export interface DaemonApi {
+  call<T = unknown>(method: string, body: unknown): Promise<T>;
+}
+
+/** The daemon's Connect JSON API over HTTP/1.1 (what curl speaks). */
+export function connectJson(port: number): DaemonApi {
+  return {
+    async call<T>(method: string, body: unknown): Promise<T> {
+      const res = await fetch(`http://127.0.0.1:${port}/limiquantix.node.v1.NodeDaemonService/${method}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(120_000),
+      });
+      if (!res.ok) throw new Error(`${method}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    },
+  };
+}
+
+/** A UUID (version 4 layout) derived from a name. */
+export function idOf(name: string): string {
+  const h = new Bun.CryptoHasher("sha256").update(name).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A diskless guest of 64 MiB (the smallest the API takes) and one vCPU: no OS, it idles in the firmware. */
+export async function createTinyVms(api: DaemonApi, names: string[], start: boolean): Promise<string[]> {
+  const ids: string[] = [];
+  for (const name of names) {
+    // The same id for the same name: CreateVM is idempotent, so a repeated part creates nothing twice.
+    const vmId = idOf(name);
+    await api.call("CreateVM", { vmId, name, start, spec: { cpuCores: 1, memoryMib: "64", console: { vncEnabled: false } } });
+    ids.push(vmId);
+  }
+  return ids;
+}
+
+export interface ThreadCpu {
+  /** tid:name -> CPU ms and context switches (wakeups) so far. */
+  [thread: string]: { cpuMs: number; switches: number };
+}
+
+const TICKS_PER_S = 100;
+
+/** Every thread's CPU time and context switches (voluntary + involuntary), from /proc. */
+export function threadCpu(pid: number): ThreadCpu {
+  const out: ThreadCpu = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const base = `/proc/${pid}/task/${tid}`;
+      const stat = readFileSync(`${base}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const status = readFileSync(`${base}/status`, "utf8");
+      const switches =
+        Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0) + Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      out[`${tid}:${readFileSync(`${base}/comm`, "utf8").trim()}`] = { cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_S, switches };
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** CPU ms and wakeups per thread name between two readings, busiest first. */
+export function threadDelta(a: ThreadCpu, b: ThreadCpu): { name: string; cpuMs: number; switches: number }[] {
+  const byName = new Map<string, { cpuMs: number; switches: number }>();
+  for (const [key, v] of Object.entries(b)) {
+    const before = a[key] ?? { cpuMs: 0, switches: 0 };
+    const name = key.slice(key.indexOf(":") + 1);
+    const acc = byName.get(name) ?? { cpuMs: 0, switches: 0 };
+    acc.cpuMs += v.cpuMs - before.cpuMs;
+    acc.switches += v.switches - before.switches;
+    byName.set(name, acc);
+  }
+  return [...byName.entries()].map(([name, v]) => ({ name, ...v })).sort((x, y) => y.cpuMs - x.cpuMs || y.switches - x.switches);
+}
