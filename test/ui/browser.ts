@@ -108,9 +108,9 @@ export interface HostUser {
   remove(): void;
 }
 
-/** A real host account (names start lq16u) in `group`, removed by remove(). */
-export function createHostUser(group: string): HostUser {
-  const name = `lq16u${process.pid % 100000}`;
+/** A real host account (names start with `prefix`) in `group`, removed by remove(). */
+export function createHostUser(group: string, prefix = "lq16u"): HostUser {
+  const name = `${prefix}${process.pid % 100000}`;
   const password = `pw-${crypto.randomUUID()}`;
   Bun.spawnSync(["userdel", "-r", name], { stdout: "ignore", stderr: "ignore" });
   run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--groups", group, name]);
