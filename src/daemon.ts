@@ -143,8 +143,10 @@ export async function startDaemon(config: NodeConfig, log: TaggedLogger, overrid
 
   // Loaded only when registration is on: the control plane's client, its generated messages and
   // their descriptors are otherwise dead weight in the daemon's idle memory.
+  const registrationOn = config.controlPlane.registrationEnabled && config.controlPlane.address !== undefined && config.controlPlane.address !== "";
+  const runningVms = registrationOn ? (await import("./registration/running-vms.ts")).trackRunningVms(hypervisor) : undefined;
   const registrar =
-    config.controlPlane.registrationEnabled && config.controlPlane.address
+    registrationOn && config.controlPlane.address
       ? (await import("./registration/registrar.ts")).createRegistrar({
           address: config.controlPlane.address,
           ...(config.controlPlane.caFile ? { caFile: config.controlPlane.caFile } : {}),
@@ -170,8 +172,15 @@ export async function startDaemon(config: NodeConfig, log: TaggedLogger, overrid
       : undefined;
 
   async function heartbeatFigures() {
-    // Through the hub, so the heartbeat, streams and scrapes share one read of the host.
-    const { host, vms } = await hub.sampleNow();
+    // Through the hub, so the heartbeat, streams and scrapes share one read of the host; no VM
+    // statistics call: the running count comes from the backend's events (running-vms.ts).
+    const [host, runningVmCount] = await Promise.all([
+      hub.hostSample((config.controlPlane.heartbeatIntervalSecs * 1000) / 2),
+      runningVms?.count().catch((err: unknown) => {
+        log.debug("heartbeat: cannot count running VMs", err);
+        return undefined;
+      }),
+    ]);
     const root = host.filesystems.find((f) => f.path === config.hypervisor.storagePath) ?? host.filesystems[0];
     // A figure that could not be read stays undefined (the registration layer decides how to send it).
     const mem = host.memory;
@@ -179,7 +188,7 @@ export async function startDaemon(config: NodeConfig, log: TaggedLogger, overrid
       cpuUsagePercent: host.cpu?.usagePercent,
       memoryUsedBytes: mem === undefined ? undefined : mem.totalBytes - (mem.availableBytes ?? mem.freeBytes ?? 0),
       memoryTotalBytes: mem?.totalBytes,
-      runningVmCount: vms.filter((v) => v.state === "running").length,
+      runningVmCount,
       diskUsedBytes: root?.usedBytes,
       diskTotalBytes: root?.totalBytes,
       load1: host.load?.load1,
@@ -311,6 +320,7 @@ export async function startDaemon(config: NodeConfig, log: TaggedLogger, overrid
     async stop() {
       api.endStreams();
       agents.close();
+      runningVms?.close();
       agentAccess.close();
       events.close();
       await Promise.all([

@@ -9,7 +9,7 @@
 import type { AgentMessage } from "../gen/limiquantix/agent/v1/agent_pb.ts";
 import { HypervisorError } from "../hypervisor/errors.ts";
 import type { Hypervisor, HypervisorEvent, VmState } from "../hypervisor/types.ts";
-import { backoffDelay, type BackoffOptions } from "../common/backoff.ts";
+import type { BackoffOptions } from "../common/backoff.ts";
 import type { Logger } from "../common/logger.ts";
 import { sleep } from "../common/sleep.ts";
 import { type AgentConnection, openAgentConnection } from "./agent-connection.ts";
@@ -17,6 +17,7 @@ import type { AgentManager } from "./agent-manager-api.ts";
 import { createCallOrder } from "./call-order.ts";
 import { applyAgentEvent, emptyFacts } from "./guest-facts.ts";
 import { type AgentCall, guestRequests } from "./guest-requests.ts";
+import { AGENT_RETRY_BACKOFF, agentRetryDelayMs, watchSocketDir } from "./reconnect.ts";
 import { findAgentSocket } from "./socket-path.ts";
 import type { GuestFacts } from "./types.ts";
 
@@ -64,12 +65,13 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
   const pingTimeoutMs = opts.pingTimeoutMs ?? 5_000;
   const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
   const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
-  const backoff = opts.backoff ?? { initialMs: 500, maxMs: 10_000 };
+  const backoff = opts.backoff ?? AGENT_RETRY_BACKOFF;
   const random = opts.random ?? Math.random;
   const log = opts.log;
   const vms = new Map<string, VmAgent>();
   const order = createCallOrder();
   let unsubscribe: (() => void) | undefined;
+  let unwatchDir: (() => void) | undefined;
   let closed = false;
 
   function record(id: string): VmAgent {
@@ -194,7 +196,7 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
 
   function scheduleRetry(vm: VmAgent) {
     if (vm.retry || closed || !vm.wanted) return;
-    const delay = backoffDelay(vm.attempt++, backoff, random);
+    const delay = agentRetryDelayMs(vm.attempt++, random, backoff);
     vm.retry = setTimeout(() => {
       vm.retry = undefined;
       if (!vm.wanted || closed || (vm.conn && !vm.conn.closed)) return;
@@ -203,6 +205,15 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
         scheduleRetry(vm);
       });
     }, delay);
+  }
+
+  /** Something changed that may let the agent answer now: start the schedule over. */
+  function retryNow(vm: VmAgent) {
+    if (!vm.wanted || closed || vm.connecting || (vm.conn && !vm.conn.closed)) return;
+    if (vm.retry) clearTimeout(vm.retry);
+    vm.retry = undefined;
+    vm.attempt = 0;
+    connection(vm.id).catch(() => scheduleRetry(vm));
   }
 
   function watch(id: string, name?: string) {
@@ -234,8 +245,11 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
     if (!e.vmId || closed) return;
     if (e.type === "vm_deleted") return unwatch(e.vmId, "the VM was deleted", true);
     if (e.type !== "vm_state_changed" || e.state === undefined) return;
-    if (e.state === "running") watch(e.vmId, e.vmName);
-    else if (!HAS_CHANNEL.has(e.state)) unwatch(e.vmId, `the VM is ${e.state}`, false);
+    if (e.state === "running") {
+      const vm = vms.get(e.vmId);
+      if (vm?.wanted) retryNow(vm);
+      else watch(e.vmId, e.vmName);
+    } else if (!HAS_CHANNEL.has(e.state)) unwatch(e.vmId, `the VM is ${e.state}`, false);
   }
 
   /**
@@ -260,6 +274,14 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
   return {
     async start() {
       unsubscribe = opts.hypervisor.onEvent(onHypervisorEvent);
+      unwatchDir = watchSocketDir(
+        opts.socketDir,
+        (id) => {
+          const vm = vms.get(id);
+          if (vm) retryNow(vm);
+        },
+        log,
+      );
       // Catch up with VMs already running (daemon restart): events only tell what changes.
       const running = await opts.hypervisor.listVms({ states: ["running"] }).catch((err) => {
         log.warn("agent manager: cannot list running VMs", err);
@@ -270,6 +292,7 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
     close() {
       closed = true;
       unsubscribe?.();
+      unwatchDir?.();
       for (const id of [...vms.keys()]) unwatch(id, "the daemon is stopping", true);
     },
     facts(id) {

@@ -34,6 +34,12 @@ export interface MetricsHub {
   subscribe(intervalMs: number, listener: MetricsListener, onError?: MetricsErrorListener): () => void;
   /** A tick now (shared with any sample taken within half the smallest active interval). */
   sampleNow(): Promise<MetricsTick>;
+  /**
+   * The host alone (no VM statistics call), for readers that need no VM figures (the
+   * heartbeat): the latest sample of either kind when it started within maxAgeMs, else a new
+   * read of the host only.
+   */
+  hostSample(maxAgeMs: number): Promise<HostSample>;
   /** How many times the host has been read. */
   readCount(): number;
   close(): void;
@@ -87,15 +93,29 @@ export function createMetricsHub(deps: MetricsHubDeps): MetricsHub {
   };
   const groups = new Map<number, Group>();
   let cache: CacheEntry | undefined;
+  let hostCache: { startedMs: number; promise: Promise<HostSample> } | undefined;
   let reads = 0;
   let closed = false;
 
+  function readHost(): Promise<HostSample> {
+    return deps.telemetry.sample().catch((err: unknown) => {
+      deps.log?.error("host sample failed:", err);
+      return unreadHost(err);
+    });
+  }
+
+  function hostSample(maxAgeMs: number): Promise<HostSample> {
+    const t = now();
+    if (cache !== undefined && (cache.pending || t - cache.startedMs <= maxAgeMs)) return cache.promise.then((tick) => tick.host);
+    if (hostCache !== undefined && t - hostCache.startedMs <= maxAgeMs) return hostCache.promise;
+    reads++;
+    hostCache = { startedMs: t, promise: readHost() };
+    return hostCache.promise;
+  }
+
   async function takeTick(): Promise<MetricsTick> {
     const [host, vms] = await Promise.all([
-      deps.telemetry.sample().catch((err: unknown) => {
-        deps.log?.error("host sample failed:", err);
-        return unreadHost(err);
-      }),
+      readHost(),
       deps.hypervisor.vmMetrics().then(
         (v) => ({ ok: true as const, v }),
         (err: unknown) => ({ ok: false as const, err }),
@@ -178,6 +198,7 @@ export function createMetricsHub(deps: MetricsHubDeps): MetricsHub {
       };
     },
     sampleNow: () => shared(),
+    hostSample,
     readCount: () => reads,
     close() {
       closed = true;

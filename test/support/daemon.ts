@@ -5,7 +5,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { createLogger } from "../../src/common/logger.ts";
 import type { NodeConfig } from "../../src/config/types.ts";
-import { startDaemon, type Daemon } from "../../src/daemon.ts";
+import { startDaemon, type Daemon, type DaemonOverrides } from "../../src/daemon.ts";
 import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { tempDaemonConfig } from "./temp-config.ts";
 
@@ -18,12 +18,12 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-export async function startTestDaemon(tweak?: (c: NodeConfig) => void): Promise<TestDaemon> {
+export async function startTestDaemon(tweak?: (c: NodeConfig) => void, overrides?: DaemonOverrides): Promise<TestDaemon> {
   const { config } = tempDaemonConfig("lq-test-");
   config.server.shutdownTimeoutSeconds = 2;
   tweak?.(config);
   const log = createLogger({ level: config.log.level, format: "text" });
-  const daemon = await startDaemon(config, log);
+  const daemon = await startDaemon(config, log, overrides);
   const baseUrl = `http://127.0.0.1:${daemon.api.port}`;
   return {
     daemon,
