@@ -205,19 +205,27 @@ say "init, uptime $(cut -d' ' -f1 /proc/uptime)"
 modprobe -a $(cat /etc/modules) || say "modprobe failed"
 ip link set lo up
 
-# /dev/virtio-ports/<name> (udev's job); port registration is asynchronous: wait for the names.
-for i in $(seq 100); do
+# /dev/virtio-ports/<name> (udev's job). Port registration is asynchronous and, on a crowded
+# host under TCG, can come long after init starts: init waits a while, and each agent's restart
+# loop links again before it starts its agent, so a late port is picked up whenever it comes.
+link_ports() {
   for d in /sys/class/virtio-ports/vport*; do
     [ -r "$d/name" ] || continue
     n=$(cat "$d/name"); [ -n "$n" ] && [ ! -e "/dev/virtio-ports/$n" ] && ln -s "../${d##*/}" "/dev/virtio-ports/$n"
   done
+}
+for i in $(seq 600); do
+  link_ports
   [ -e /dev/virtio-ports/org.quantix.agent.0 ] && [ -e /dev/virtio-ports/org.qemu.guest_agent.0 ] && break
   sleep 0.05
 done
+say "virtio ports: $(ls /dev/virtio-ports | tr '\n' ' ')"
 
 # The CD-ROMs: the one this guest booted from (it holds the agent) and the NoCloud one (cidata).
+# Probed until both are there (cidata is optional after 3 s); the agent's loop probes again
+# while the boot CD is missing, so a CD-ROM that shows up late still brings the agent.
 mkdir -p /run/boot-cd /run/probe
-for i in $(seq 100); do
+mount_cds() {
   for dev in /dev/sr*; do
     [ -b "$dev" ] && ! grep -q "^$dev " /proc/mounts || continue
     mount -t iso9660 -o ro "$dev" /run/probe 2>/dev/null || continue
@@ -227,9 +235,13 @@ for i in $(seq 100); do
     umount /run/probe
     [ -n "$to" ] && mount -t iso9660 -o ro "$dev" "$to" && say "$dev on $to"
   done
+}
+for i in $(seq 600); do
+  mount_cds
   [ -f /run/boot-cd/quantix/quantix-agent ] && { [ -f /run/cidata/meta-data ] || [ $i -ge 30 ]; } && break
   sleep 0.1
 done
+[ -f /run/boot-cd/quantix/quantix-agent ] || say "no boot CD with the agent yet (block devices: $(ls /sys/block | tr '\n' ' '))"
 field() { [ -f "$2" ] && sed -n "s/^$1: *//p" "$2" | head -1 | tr -d "\"'" ; }
 name=$(field hostname /run/cidata/user-data)
 [ -n "$name" ] || name=$(field local-hostname /run/cidata/meta-data)
@@ -262,6 +274,7 @@ power_log "boot $(cat /proc/sys/kernel/random/boot_id)"
 
 acpid -c /etc/acpi -l /run/acpid.log
 ( while :; do
+    link_ports
     qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -t /run -b guest-shutdown -l /run/qemu-ga.log \
       -F/etc/qemu/fsfreeze-hook
     sleep 1
@@ -269,6 +282,8 @@ acpid -c /etc/acpi -l /run/acpid.log
 # /run/quantix-agent.off (a test's switch) keeps the Quantix agent down: qemu-ga alone answers.
 ( while :; do
     if [ -e /run/quantix-agent.off ]; then sleep 0.2; continue; fi
+    link_ports
+    [ -f /run/boot-cd/quantix/quantix-agent ] || mount_cds
     /run/boot-cd/quantix/quantix-agent; say "quantix-agent exited with $?"; sleep 1
   done ) &
 

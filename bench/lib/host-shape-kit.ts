@@ -148,7 +148,17 @@ export interface ThreadCpu {
 
 const TICKS_PER_S = 100;
 
-/** Every thread's CPU time and context switches (voluntary + involuntary), from /proc. */
+/** A task's time on a CPU from the scheduler's nanosecond accounting (schedstat), when the kernel has it. */
+function schedCpuMs(taskDir: string): number | undefined {
+  try {
+    const ns = Number(readFileSync(`${taskDir}/schedstat`, "utf8").split(" ")[0]);
+    return Number.isFinite(ns) ? ns / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every thread's CPU time (ns accounting where the kernel has it, else 10 ms ticks) and context switches (voluntary + involuntary), from /proc. */
 export function threadCpu(pid: number): ThreadCpu {
   const out: ThreadCpu = {};
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -159,7 +169,7 @@ export function threadCpu(pid: number): ThreadCpu {
       const status = readFileSync(`${base}/status`, "utf8");
       const switches =
         Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0) + Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      out[`${tid}:${readFileSync(`${base}/comm`, "utf8").trim()}`] = { cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_S, switches };
+      out[`${tid}:${readFileSync(`${base}/comm`, "utf8").trim()}`] = { cpuMs: schedCpuMs(base) ?? ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_S, switches };
     } catch {
       // the thread ended between the listing and the read
     }

@@ -1,7 +1,10 @@
 // Keeps one agent connection per running VM, driven by the hypervisor's lifecycle events (no
-// periodic scan): a VM that starts gets a connection (retried with backoff while the guest
-// boots), a connected agent is pinged on an interval, a VM that stops loses its connection and
-// its cached facts. AgentReady and Telemetry keep each VM's GuestFacts current (guest-facts.ts);
+// periodic scan): a VM that starts gets a connection (retried with backoff while its socket
+// cannot be reached), an agent that answers is pinged on an interval, a VM that stops loses its
+// connection and its cached facts. A connection the guest has not answered on yet is held open
+// without pings: QEMU keeps what the host wrote until the guest opens its port, so the one ping
+// written on connecting, or the AgentReady the agent sends when it starts, tells the moment the
+// agent is up (a booting or rebooting guest, one without an agent) at no cost while it is not. AgentReady and Telemetry keep each VM's GuestFacts current (guest-facts.ts);
 // the agent answering or falling silent becomes an agent_connected / agent_disconnected event.
 // RPCs reach the guest through guest-requests.ts, which calls in here: requests connect on
 // demand and are written in call order (call-order.ts).
@@ -87,6 +90,8 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
     if (vm.answering === answering) return;
     vm.answering = answering;
     if (vm.facts) vm.facts.connected = answering;
+    if (answering) startPinger(vm);
+    else stopPinger(vm);
     log.info(`agent of vm ${vm.id} ${answering ? "connected" : `disconnected: ${why}`}`);
     opts.emit({
       type: answering ? "agent_connected" : "agent_disconnected",
@@ -147,7 +152,7 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
         if (attempt > 0) await sleep(500 * 2 ** (attempt - 1));
         try {
           const conn = await openOnce(vm);
-          afterConnect(vm, conn);
+          afterConnect(conn);
           return conn;
         } catch (err) {
           last = err;
@@ -160,10 +165,10 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
     return vm.connecting;
   }
 
-  function afterConnect(vm: VmAgent, conn: AgentConnection) {
+  function afterConnect(conn: AgentConnection) {
     // Sequence 1 asks the guest for a telemetry report now: the facts fill in without waiting.
+    // Unanswered, it stays queued in QEMU until the guest's agent opens its port and answers it.
     conn.call({ case: "ping", value: { sequence: 1n } }, "pong", pingTimeoutMs).catch(() => undefined);
-    startPinger(vm);
   }
 
   function startPinger(vm: VmAgent) {
@@ -185,9 +190,11 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
     try {
       await conn.call({ case: "ping", value: { sequence: 0n } }, "pong", pingTimeoutMs);
     } catch (err) {
-      // Silent guest (rebooting, agent gone): drop the connection, failing what is in flight;
-      // onClose reconnects. A guest that sent anything meanwhile (telemetry, other replies) is
-      // alive, only slow (a loaded host): its connection and requests stay.
+      // An agent that answered falls silent (rebooting, agent gone): drop the connection, failing
+      // what is in flight; onClose reconnects (the schedule starts over: the guest just answered)
+      // and the new connection waits for the agent, unpinged. A guest that sent anything
+      // meanwhile (telemetry, other replies) is alive, only slow (a loaded host): its connection
+      // and requests stay.
       if (vm.conn === conn && conn.received() === heard) conn.close(`no answer to a ping: ${(err as Error).message}`);
     } finally {
       vm.pinging = false;

@@ -1,7 +1,8 @@
-// When the agent manager tries a silent agent again: quick right after a start (the guest may
-// take seconds to open its port), then up to minutes apart so a running VM without an agent
-// costs nothing at idle; what starts the schedule over (a start, a resume, the VM's socket file
-// appearing in the node's socket folder) lives here too.
+// When the agent manager tries again to reach a running VM's agent socket that it could not
+// connect to (no socket yet, refused; a guest that is up but silent keeps its connection open and
+// needs no retries: agent-manager.ts): quick at first, then up to minutes apart so a VM defined
+// without the channel costs nothing at idle; what starts the schedule over (a start, a resume,
+// the VM's socket file appearing in the node's socket folder) lives here too.
 
 import { watch } from "node:fs";
 import { type BackoffOptions, backoffDelay } from "../common/backoff.ts";

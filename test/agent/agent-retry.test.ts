@@ -1,6 +1,6 @@
-// Reconnects of a running VM whose agent does not answer: quick right after a start, then far
-// apart (a VM without an agent costs nothing at idle), and started over at once when the VM
-// starts again or its socket file appears.
+// Reconnects of a running VM whose agent socket cannot be reached: quick at first, then far apart
+// (a VM without the channel costs nothing at idle), and started over at once when the VM starts
+// again or its socket file appears. (A socket that accepts but stays silent: silent-guest.test.ts.)
 
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";

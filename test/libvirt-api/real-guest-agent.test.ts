@@ -11,7 +11,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -111,7 +111,57 @@ describe.skipIf(!REAL_GUEST)(`the guest agent on a real guest, libvirt at ${URI}
         return s.guestAgent?.connected && s.guestAgent.hostname ? s : undefined;
       },
       BOOT_MS,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await diagnosis()}`);
+    });
+  /** What a failed wait prints: the domain's state and reason, the agent as the node sees it, QEMU's log. */
+  async function diagnosis(): Promise<string> {
+    const lines: string[] = [];
+    const attempt = async (what: string, fn: () => string | Promise<string>) => {
+      try {
+        lines.push(`${what}: ${await fn()}`);
+      } catch (err) {
+        lines.push(`${what}: ${(err as Error).message}`);
+      }
+    };
+    await attempt("virsh domstate --reason", () => virsh("domstate", id, "--reason"));
+    await attempt("GetVMStatus.guestAgent", async () =>
+      JSON.stringify((await status()).guestAgent ?? null, (_k, v) => (typeof v === "bigint" ? String(v) : v)),
     );
+    await attempt("agent manager", () => JSON.stringify(run.daemon.agents.stats()));
+    await attempt(`tail of /var/log/libvirt/qemu/${name}.log`, () =>
+      readFileSync(`/var/log/libvirt/qemu/${name}.log`, "utf8").split("\n").slice(-15).join("\n"),
+    );
+    await attempt("inside the guest, through qemu-ga", () =>
+      insideThroughQemuGa("cat /run/init.log; tail -n 20 /var/log/quantix-agent.log; ls -l /dev/virtio-ports; ps | grep -v ' \[' "),
+    );
+    return lines.join("\n");
+  }
+  /** Runs a shell command in the guest through qemu-ga (guest-exec): what the Quantix agent cannot tell when it is the one that is down. */
+  async function insideThroughQemuGa(command: string): Promise<string> {
+    const hv = run.hypervisor;
+    if (!hv.qemuAgentCommand) return "the backend has no qemuAgentCommand";
+    const started = JSON.parse(
+      await hv.qemuAgentCommand(
+        id,
+        JSON.stringify({ execute: "guest-exec", arguments: { path: "/bin/sh", arg: ["-c", command], "capture-output": true } }),
+        10,
+      ),
+    ) as { return: { pid: number } };
+    const done = await waitFor(
+      "guest-exec to finish",
+      async () => {
+        const st = JSON.parse(
+          (await hv.qemuAgentCommand?.(id, JSON.stringify({ execute: "guest-exec-status", arguments: { pid: started.return.pid } }), 10)) ?? "{}",
+        ) as {
+          return?: { exited: boolean; "out-data"?: string };
+        };
+        return st.return?.exited ? st.return : undefined;
+      },
+      20_000,
+    );
+    return `\n${Buffer.from(done["out-data"] ?? "", "base64").toString()}`;
+  }
   const eventsOf = (type: EventType, from: number) => events.slice(from).filter((e) => e.vmId === id && e.type === type);
 
   beforeAll(async () => {

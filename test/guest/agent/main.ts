@@ -19,7 +19,9 @@ import { agentReady, telemetry } from "./facts.ts";
 import { createHandlers, type Reply } from "./handlers.ts";
 import { openPort } from "./port.ts";
 
-const PORTS = ["/dev/virtio-ports/org.quantix.agent.0", "/dev/virtio-ports/org.limiquantix.agent.0", "/dev/vport0p1", "/dev/vport1p1"];
+// By name only: a vportNpM number can be qemu-ga's port, and a port opened by the wrong agent
+// leaves both silent.
+const PORTS = ["/dev/virtio-ports/org.quantix.agent.0", "/dev/virtio-ports/org.limiquantix.agent.0"];
 const LOG_FILE = process.env.QUANTIX_AGENT_LOG ?? "/var/log/quantix-agent.log";
 const TELEMETRY_MS = Number(process.env.QUANTIX_AGENT_TELEMETRY_MS ?? 5000);
 
