@@ -15,12 +15,13 @@ export interface Child<Info> {
 
 export const SERVERS_DIR = join(import.meta.dir, "..", "servers");
 
-export async function startChild<Info>(script: string, args: string[] = [], readyTimeoutMs = 60_000): Promise<Child<Info>> {
+/** env: set in the child's environment from its start (what a process reads only at start-up). */
+export async function startChild<Info>(script: string, args: string[] = [], readyTimeoutMs = 60_000, env: Record<string, string> = {}): Promise<Child<Info>> {
   const proc = Bun.spawn([process.execPath, join(SERVERS_DIR, script), ...args], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "inherit",
-    env: { ...process.env, NODE_ENV: "production" },
+    env: { ...process.env, NODE_ENV: "production", ...env },
   });
   const lines = readLines(proc.stdout);
   const next = async (timeoutMs: number): Promise<string> => {

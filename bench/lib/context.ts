@@ -43,7 +43,7 @@ export interface BenchContext {
   /** A daemon child (mock backend) holding `vms` VMs, half of them running. */
   daemon(vms: number): Promise<Child<DaemonInfo>>;
   /** Any bench server, started once per key; it has readyTimeoutMs (default 60 s) to say READY. */
-  server<Info>(key: string, script: string, args?: string[], readyTimeoutMs?: number): Promise<Child<Info>>;
+  server<Info>(key: string, script: string, args?: string[], readyTimeoutMs?: number, env?: Record<string, string>): Promise<Child<Info>>;
   /** h2load with this mode's duration (timed) or a handful of requests (smoke). */
   load(o: Omit<H2loadOptions, "durationS" | "warmUpS" | "requests">, requests?: number): Promise<H2loadResult>;
   /** Unrecorded load before the first round, so no target's first run pays for JIT warm-up (not in smoke). */
@@ -62,11 +62,11 @@ export function createContext(mode: Mode, log: (m: string) => void): BenchContex
   const children = new Map<string, Promise<Child<unknown>>>();
   const timing = TIMINGS[mode];
 
-  function server<Info>(key: string, script: string, args: string[] = [], readyTimeoutMs?: number): Promise<Child<Info>> {
+  function server<Info>(key: string, script: string, args: string[] = [], readyTimeoutMs?: number, env?: Record<string, string>): Promise<Child<Info>> {
     let child = children.get(key);
     if (!child) {
       log(`starting ${key}`);
-      child = startChild<unknown>(script, args, readyTimeoutMs);
+      child = startChild<unknown>(script, args, readyTimeoutMs, env);
       children.set(key, child);
     }
     return child as Promise<Child<Info>>;

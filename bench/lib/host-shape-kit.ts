@@ -34,6 +34,20 @@ export function setupValue(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The environment deploy/limiquantix-node.service gives the daemon (its Environment= lines): a
+ * daemon measured "in a host's shape" runs with what systemd would start it with.
+ */
+export function unitEnvironment(): Record<string, string> {
+  const unit = readFileSync(join(import.meta.dir, "..", "..", "deploy", "limiquantix-node.service"), "utf8");
+  const env: Record<string, string> = {};
+  for (const line of unit.split("\n")) {
+    const m = /^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m?.[1] !== undefined && m[2] !== undefined) env[m[1]] = m[2];
+  }
+  return env;
+}
+
 export interface RunStorage {
   root: string;
   storagePath: string;
@@ -169,12 +183,25 @@ export function threadCpu(pid: number): ThreadCpu {
       const status = readFileSync(`${base}/status`, "utf8");
       const switches =
         Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0) + Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      out[`${tid}:${readFileSync(`${base}/comm`, "utf8").trim()}`] = { cpuMs: schedCpuMs(base) ?? ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_S, switches };
+      out[`${tid}:${readFileSync(`${base}/comm`, "utf8").trim()}`] = {
+        cpuMs: schedCpuMs(base) ?? ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_S,
+        switches,
+      };
     } catch {
       // the thread ended between the listing and the read
     }
   }
   return out;
+}
+
+/**
+ * The process's CPU time in ms: the sum over its threads of the scheduler's ns accounting where
+ * the kernel has it (a 10 ms tick is most of an idle second's budget), else /proc/<pid>/stat.
+ * Threads that ended between two readings are not in the difference: fine for the long-lived
+ * threads of a daemon at rest or serving a stream.
+ */
+export function processCpuMs(pid: number): number {
+  return Object.values(threadCpu(pid)).reduce((sum, t) => sum + t.cpuMs, 0);
 }
 
 /** CPU ms and wakeups per thread name between two readings, busiest first. */

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { startFakeControlPlane } from "../../test/registration/fake-control-plane.ts";
 import { startChild } from "../lib/child.ts";
 import { freePort } from "../lib/free-port.ts";
-import { setupValue, threadCpu, threadDelta, virsh } from "../lib/host-shape-kit.ts";
+import { setupValue, threadCpu, threadDelta, unitEnvironment, virsh } from "../lib/host-shape-kit.ts";
 
 const windowS = Number(process.argv[2] ?? 20);
 const rounds = Number(process.argv[3] ?? 2);
@@ -18,11 +18,16 @@ const root = mkdtempSync(join(tmpdir(), "lq14e-"));
 chmodSync(root, 0o755);
 const pool = `lq14e-${root.slice(-6).toLowerCase()}`;
 const cp = await startFakeControlPlane({ heartbeatIntervalSecs: 1 });
-const child = await startChild<{ pid: number; port: number }>("host-daemon.ts", [
-  ...["--pool", pool, "--state-dir", root, "--storage-path", join(root, "vms"), "--control-plane", cp.url],
-  ...["--listen", `127.0.0.1:${await freePort()}`, "--metrics-port", String(await freePort())],
-  ...["--default-network", setupValue("LIMIQUANTIX_REAL_NETWORK") ?? "lqtest"],
-]);
+const child = await startChild<{ pid: number; port: number }>(
+  "host-daemon.ts",
+  [
+    ...["--pool", pool, "--state-dir", root, "--storage-path", join(root, "vms"), "--control-plane", cp.url],
+    ...["--listen", `127.0.0.1:${await freePort()}`, "--metrics-port", String(await freePort())],
+    ...["--default-network", setupValue("LIMIQUANTIX_REAL_NETWORK") ?? "lqtest"],
+  ],
+  undefined,
+  unitEnvironment(),
+);
 const beats = () => cp.callsTo("UpdateHeartbeat").length;
 try {
   for (let i = 0; i < 200 && beats() < 3; i++) await Bun.sleep(100);

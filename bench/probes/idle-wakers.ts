@@ -2,6 +2,7 @@
 // defined VMs of which 2 run, nothing asked): per thread, CPU time from the scheduler's own
 // nanosecond accounting (/proc/<pid>/task/<tid>/schedstat, not 10 ms ticks) and wakeups
 // (context switches), over one window; with --strace, the syscalls each thread made meanwhile.
+// The daemon gets the environment deploy/limiquantix-node.service gives it.
 // Its libvirt objects are named lq14g-... and removed at the end.
 // Run: LIMIQUANTIX_REAL_LIBVIRT=1 bun bench/probes/idle-wakers.ts [windowS=60] [--strace]
 
@@ -9,7 +10,7 @@ import { join } from "node:path";
 import { startFakeControlPlane } from "../../test/registration/fake-control-plane.ts";
 import { startChild } from "../lib/child.ts";
 import { freePort } from "../lib/free-port.ts";
-import { connectJson, createTinyVms, runStorage, setupValue, threadCpu, threadDelta } from "../lib/host-shape-kit.ts";
+import { connectJson, createTinyVms, runStorage, setupValue, threadCpu, threadDelta, unitEnvironment } from "../lib/host-shape-kit.ts";
 import { fmt } from "../lib/stats.ts";
 
 process.env.LQ_BENCH_PREFIX ??= "lq14g-";
@@ -18,16 +19,29 @@ const strace = process.argv.includes("--strace");
 const storage = runStorage();
 const cp = await startFakeControlPlane();
 const port = await freePort();
-const child = await startChild<{ pid: number; port: number }>("host-daemon.ts", [
-  ...["--pool", storage.pool, "--state-dir", storage.root, "--storage-path", storage.storagePath, "--control-plane", cp.url],
-  ...["--listen", `127.0.0.1:${port}`, "--metrics-port", String(await freePort())],
-  ...["--default-network", setupValue("LIMIQUANTIX_REAL_NETWORK") ?? "lqtest"],
-  ...["--cpu-disabled-features", setupValue("LIMIQUANTIX_REAL_CPU_DISABLED_FEATURES") ?? ""],
-]);
+const child = await startChild<{ pid: number; port: number }>(
+  "host-daemon.ts",
+  [
+    ...["--pool", storage.pool, "--state-dir", storage.root, "--storage-path", storage.storagePath, "--control-plane", cp.url],
+    ...["--listen", `127.0.0.1:${port}`, "--metrics-port", String(await freePort())],
+    ...["--default-network", setupValue("LIMIQUANTIX_REAL_NETWORK") ?? "lqtest"],
+    ...["--cpu-disabled-features", setupValue("LIMIQUANTIX_REAL_CPU_DISABLED_FEATURES") ?? ""],
+  ],
+  undefined,
+  unitEnvironment(),
+);
 try {
   const api = connectJson(port);
-  await createTinyVms(api, [0, 1].map((i) => `${storage.pool}-run-${i}`), true);
-  await createTinyVms(api, Array.from({ length: 8 }, (_, i) => `${storage.pool}-off-${i}`), false);
+  await createTinyVms(
+    api,
+    [0, 1].map((i) => `${storage.pool}-run-${i}`),
+    true,
+  );
+  await createTinyVms(
+    api,
+    Array.from({ length: 8 }, (_, i) => `${storage.pool}-off-${i}`),
+    false,
+  );
   await Bun.sleep(10_000);
   const tracer = strace
     ? Bun.spawn(["strace", "-f", "-qq", "-tt", "-e", "trace=!futex", "-o", join(storage.root, "strace.txt"), "-p", String(child.pid)], { stderr: "ignore" })
@@ -39,16 +53,25 @@ try {
   tracer?.kill("SIGINT");
   await tracer?.exited;
   const total = threads.reduce((s, t) => s + t.cpuMs, 0);
-  console.log(`daemon CPU ${fmt(total)} ms in ${windowS} s = ${fmt((100 * total) / (windowS * 1000))} % of a core; heartbeats ${cp.callsTo("UpdateHeartbeat").length - beats0}`);
+  console.log(
+    `daemon CPU ${fmt(total)} ms in ${windowS} s = ${fmt((100 * total) / (windowS * 1000))} % of a core; heartbeats ${cp.callsTo("UpdateHeartbeat").length - beats0}`,
+  );
   console.table(threads.map((t) => ({ thread: t.name, "CPU ms": fmt(t.cpuMs), "wakeups/s": fmt(t.switches / windowS) })));
   if (tracer) {
-    const lines = (await Bun.file(join(storage.root, "strace.txt")).text()).split("\n").filter(Boolean);
+    const text = await Bun.file(join(storage.root, "strace.txt")).text();
+    await Bun.write(process.env.LQ_STRACE_OUT ?? "/tmp/idle-wakers.strace", text);
+    const lines = text.split("\n").filter(Boolean);
     const bySyscall = new Map<string, number>();
     for (const l of lines) {
       const m = /^(\d+)\s+\S+\s+(\w+)\(/.exec(l);
       if (m) bySyscall.set(`${m[1]} ${m[2]}`, (bySyscall.get(`${m[1]} ${m[2]}`) ?? 0) + 1);
     }
-    console.table([...bySyscall.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([k, n]) => ({ "tid syscall": k, "per s": fmt(n / windowS) })));
+    console.table(
+      [...bySyscall.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 30)
+        .map(([k, n]) => ({ "tid syscall": k, "per s": fmt(n / windowS) })),
+    );
   }
 } finally {
   await child.stop();

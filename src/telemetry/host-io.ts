@@ -1,7 +1,8 @@
 // The only place that touches the file system. Parsers never read; readers go through HostIo,
 // so tests can count reads or serve a fixture tree, and containers can point at /host/proc.
 
-import { readdir, readFile, readlink, statfs } from "node:fs/promises";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { statfs } from "node:fs/promises";
 import { join } from "node:path";
 
 export interface StatFsResult {
@@ -27,10 +28,16 @@ export interface HostRoots {
   etc: string;
 }
 
+/**
+ * Files under /proc, /sys and /etc are read synchronously: the kernel makes /proc and /sys text on
+ * the spot and /etc sits on the root disk, so a read never waits, while an async read costs a
+ * thread-pool hop and a wake of the API thread each (a host sample reads about twenty, every
+ * metrics tick). statfs stays async: a storage mount that hangs (NFS) must not stall the daemon.
+ */
 export const nodeHostIo: HostIo = {
-  readText: (path) => readFile(path, "utf8"),
-  readDir: (path) => readdir(path),
-  readLink: (path) => readlink(path),
+  readText: async (path) => readFileSync(path, "utf8"),
+  readDir: async (path) => readdirSync(path),
+  readLink: async (path) => readlinkSync(path),
   async statfs(path) {
     const s = await statfs(path);
     // Bun's StatFs carries frsize (Linux f_frsize, what df uses); Node's type does not declare it.

@@ -32,26 +32,55 @@ const NODE_ARCH_TO_UNAME: Record<string, string> = {
   riscv64: "riscv64",
 };
 
-export async function readKernelIdentity(io: HostIo, roots: HostRoots): Promise<KernelIdentity> {
-  const hostnameFile = procPath(roots, "sys/kernel/hostname");
+type FixedIdentity = Pick<KernelIdentity, "release" | "arch" | "version">;
+
+/** Release, architecture and build: they change only with a reboot. */
+async function readFixedIdentity(io: HostIo, roots: HostRoots): Promise<FixedIdentity> {
   const releaseFile = procPath(roots, "sys/kernel/osrelease");
   const archFile = procPath(roots, "sys/kernel/arch");
   const versionFile = procPath(roots, "sys/kernel/version");
-  const domainFile = procPath(roots, "sys/kernel/domainname");
-  const [hostname, release, arch, version, domainname] = await Promise.all([
-    io.readText(hostnameFile),
+  const [release, arch, version] = await Promise.all([
     io.readText(releaseFile),
     // kernel.arch is recent (present on 6.x); older kernels: the architecture this process runs on.
     readOptional(io, archFile),
     readOptional(io, versionFile),
-    readOptional(io, domainFile),
   ]);
-  const out: KernelIdentity = {
-    hostname: parseSysctlValue(hostname, hostnameFile),
+  const out: FixedIdentity = {
     release: parseSysctlValue(release, releaseFile),
     arch: arch === undefined ? (NODE_ARCH_TO_UNAME[process.arch] ?? process.arch) : parseSysctlValue(arch, archFile),
   };
   if (version !== undefined) out.version = parseSysctlValue(version, versionFile);
-  if (domainname !== undefined) out.domainname = parseSysctlValue(domainname, domainFile);
   return out;
+}
+
+/** Host and NIS domain names: an operator may change them at any time. */
+async function readNames(io: HostIo, roots: HostRoots): Promise<Pick<KernelIdentity, "hostname" | "domainname">> {
+  const hostnameFile = procPath(roots, "sys/kernel/hostname");
+  const domainFile = procPath(roots, "sys/kernel/domainname");
+  const [hostname, domainname] = await Promise.all([io.readText(hostnameFile), readOptional(io, domainFile)]);
+  return {
+    hostname: parseSysctlValue(hostname, hostnameFile),
+    ...(domainname === undefined ? {} : { domainname: parseSysctlValue(domainname, domainFile) }),
+  };
+}
+
+export async function readKernelIdentity(io: HostIo, roots: HostRoots): Promise<KernelIdentity> {
+  const [fixed, names] = await Promise.all([readFixedIdentity(io, roots), readNames(io, roots)]);
+  return { ...names, ...fixed };
+}
+
+/**
+ * readKernelIdentity for a sampler that runs every second: the names are read each time, the
+ * rest once (a failed first read is tried again next time).
+ */
+export function kernelIdentityReader(io: HostIo, roots: HostRoots): () => Promise<KernelIdentity> {
+  let fixed: Promise<FixedIdentity> | undefined;
+  return async () => {
+    fixed ??= readFixedIdentity(io, roots).catch((err: unknown) => {
+      fixed = undefined;
+      throw err;
+    });
+    const [f, names] = await Promise.all([fixed, readNames(io, roots)]);
+    return { ...names, ...f };
+  };
 }

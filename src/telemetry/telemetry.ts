@@ -16,7 +16,7 @@ import { readDiskSamples } from "./diskstats.ts";
 import { readNetDev } from "./net-dev.ts";
 import { readFilesystems } from "./filesystems.ts";
 import { readIdentity } from "./identity.ts";
-import { readKernelIdentity } from "./kernel.ts";
+import { kernelIdentityReader } from "./kernel.ts";
 import { cpuTimesFromOs, kernelFromOs, loadFromOs, memoryFromOs, nodeOsFacts, type OsFacts } from "./os-facts.ts";
 import { counterRate, cpuUsagePercent } from "./rates.ts";
 import { attempt, createSourceLog } from "./sources.ts";
@@ -50,6 +50,7 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
   const roots: HostRoots = { proc: opts.procRoot, sys: opts.sysRoot, etc: opts.etcRoot };
   const sourceLog = createSourceLog(deps.log);
   let prev: Previous | undefined;
+  const readKernelIdentity = kernelIdentityReader(io, roots);
 
   async function sample(): Promise<HostSample> {
     const timestamp = wallClock();
@@ -65,7 +66,7 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
       read("diskstats", "disk figures absent", () => readDiskSamples(io, roots)),
       read("net/dev", "network figures absent", () => readNetDev(io, roots)),
       attempt(sources, "statfs", "filesystem figures absent", () => readFilesystems(io, roots, opts.filesystemPaths)),
-      read("sys/kernel", "uname from the os module", () => readKernelIdentity(io, roots)),
+      read("sys/kernel", "uname from the os module", readKernelIdentity),
     ]);
     sourceLog.report(sources);
     const atMs = monotonicMs();

@@ -47,6 +47,11 @@ test("starts the binary with the config file, restarts it and stops it within 15
   expect(unit.get("Install")?.get("WantedBy")).toEqual(["multi-user.target"]);
 });
 
+test("Bun's idle GC timer wakes the JS threads every 30 s, not every second (read at start-up)", () => {
+  const env = parseUnit(TEXT).get("Service")?.get("Environment") ?? [];
+  expect(env).toContain("BUN_GC_TIMER_INTERVAL=30000");
+});
+
 test("hardening never takes away what libvirt and Bun need", () => {
   const service = parseUnit(TEXT).get("Service");
   // Bun's JIT maps W+X memory; a private /dev or read-only / would break passthrough and storage.

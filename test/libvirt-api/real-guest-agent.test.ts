@@ -133,7 +133,7 @@ describe.skipIf(!REAL_GUEST)(`the guest agent on a real guest, libvirt at ${URI}
       readFileSync(`/var/log/libvirt/qemu/${name}.log`, "utf8").split("\n").slice(-15).join("\n"),
     );
     await attempt("inside the guest, through qemu-ga", () =>
-      insideThroughQemuGa("cat /run/init.log; tail -n 20 /var/log/quantix-agent.log; ls -l /dev/virtio-ports; ps | grep -v ' \[' "),
+      insideThroughQemuGa("cat /run/init.log; tail -n 20 /var/log/quantix-agent.log; ls -l /dev/virtio-ports; ps | grep -v ' [' "),
     );
     return lines.join("\n");
   }

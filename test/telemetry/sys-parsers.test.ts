@@ -4,7 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { parseCpuInfo, summarizeCpu } from "../../src/telemetry/cpuinfo.ts";
 import { parseCpuList } from "../../src/telemetry/cpu-list.ts";
 import { osNameOf, parseOsRelease } from "../../src/telemetry/os-release.ts";
-import { parseSysctlValue } from "../../src/telemetry/kernel.ts";
+import { kernelIdentityReader, parseSysctlValue, readKernelIdentity } from "../../src/telemetry/kernel.ts";
+import { createMemoryIo } from "./memory-io.ts";
 import { parseHugePageCount, parseHugePageDirName } from "../../src/telemetry/hugepages.ts";
 import { isPassthroughCandidate, parsePciDevice, sortPciDevices } from "../../src/telemetry/pci.ts";
 import { pciClassName } from "../../src/telemetry/pci-names.ts";
@@ -212,5 +213,41 @@ describe("mounts and statfs", () => {
   test("empty and short", () => {
     expect(parseMounts("")).toEqual([]);
     expect(() => parseMounts("/dev/vda /\n")).toThrow("/proc/self/mounts:1");
+  });
+});
+
+describe("kernelIdentityReader", () => {
+  const files = {
+    "/p/sys/kernel/hostname": "node-a\n",
+    "/p/sys/kernel/domainname": "(none)\n",
+    "/p/sys/kernel/osrelease": "6.1.0-27-amd64\n",
+    "/p/sys/kernel/arch": "x86_64\n",
+    "/p/sys/kernel/version": "#1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1\n",
+  };
+  const roots = { proc: "/p", sys: "/s", etc: "/e" };
+
+  test("names every time (an operator may rename the host), release, arch and build once", async () => {
+    const io = createMemoryIo(files);
+    const read = kernelIdentityReader(io, roots);
+    expect(await read()).toEqual({
+      hostname: "node-a",
+      domainname: "(none)",
+      release: "6.1.0-27-amd64",
+      arch: "x86_64",
+      version: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1",
+    });
+    io.files.set("/p/sys/kernel/hostname", "node-b\n");
+    expect((await read()).hostname).toBe("node-b");
+    await read();
+    expect([io.readsOf("/p/sys/kernel/hostname"), io.readsOf("/p/sys/kernel/osrelease"), io.readsOf("/p/sys/kernel/version")]).toEqual([3, 1, 1]);
+    expect(await read()).toEqual(await readKernelIdentity(io, roots));
+  });
+
+  test("a first read that fails is tried again, not remembered", async () => {
+    const io = createMemoryIo({ "/p/sys/kernel/hostname": "node-a\n" });
+    const read = kernelIdentityReader(io, roots);
+    await expect(read()).rejects.toThrow("ENOENT");
+    io.files.set("/p/sys/kernel/osrelease", "6.1.0-27-amd64\n");
+    expect((await read()).release).toBe("6.1.0-27-amd64");
   });
 });

@@ -45,7 +45,8 @@ export function readTypedParams(base: Pointer, n: number): Record<string, TypedV
         break;
       case PARAM_TYPE.STRING: {
         const s = read.ptr(base, v);
-        out[name] = s === 0 ? "" : new CString(s as Pointer);
+        // A primitive string, not the CString object (typeof "object") bun:ffi returns.
+        out[name] = s === 0 ? "" : String(new CString(s as Pointer));
         break;
       }
       default:
