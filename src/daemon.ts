@@ -331,6 +331,7 @@ export async function startDaemon(config: NodeConfig, log: TaggedLogger, overrid
         agentRest?.close(),
       ]);
       hub.close();
+      telemetry.close();
       unsubscribeBackend();
       await hypervisor.close();
     },

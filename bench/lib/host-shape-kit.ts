@@ -5,6 +5,7 @@
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cpuTimeMs } from "./child.ts";
 
 export const URI = "qemu:///system";
 /** Every libvirt object of this section has this prefix (parallel runs never share one; LQ_BENCH_PREFIX gives another). */
@@ -194,14 +195,28 @@ export function threadCpu(pid: number): ThreadCpu {
   return out;
 }
 
+/** A reading of a process's CPU time: per thread (ns accounting) and in all (/proc/<pid>/stat). */
+export interface CpuReading {
+  threads: ThreadCpu;
+  /** utime + stime of every thread the process ever had, in 10 ms ticks. */
+  statMs: number;
+}
+
+export function cpuReading(pid: number): CpuReading {
+  return { threads: threadCpu(pid), statMs: cpuTimeMs(pid) };
+}
+
 /**
- * The process's CPU time in ms: the sum over its threads of the scheduler's ns accounting where
- * the kernel has it (a 10 ms tick is most of an idle second's budget), else /proc/<pid>/stat.
- * Threads that ended between two readings are not in the difference: fine for the long-lived
- * threads of a daemon at rest or serving a stream.
+ * The CPU the process used between two readings: the per-thread ns figures when every thread of
+ * the first reading is still there, else (JavaScriptCore's JIT and GC helper threads end after a
+ * few idle seconds, taking their time with them) the /proc/<pid>/stat figure, 10 ms ticks.
  */
-export function processCpuMs(pid: number): number {
-  return Object.values(threadCpu(pid)).reduce((sum, t) => sum + t.cpuMs, 0);
+export function cpuBetween(a: CpuReading, b: CpuReading): { ms: number; exact: boolean } {
+  const exact = Object.keys(a.threads).every((k) => b.threads[k] !== undefined);
+  if (!exact) return { ms: b.statMs - a.statMs, exact };
+  let ms = 0;
+  for (const [k, v] of Object.entries(b.threads)) ms += v.cpuMs - (a.threads[k]?.cpuMs ?? 0);
+  return { ms, exact };
 }
 
 /** CPU ms and wakeups per thread name between two readings, busiest first. */

@@ -18,9 +18,9 @@ export function parseHugePageCount(text: string, file: string): number {
   return uintField(value, file, 1, "page count");
 }
 
-export async function readHugePages(io: HostIo, roots: HostRoots): Promise<HugePageCounts | undefined> {
+export async function readHugePages(io: HostIo, roots: HostRoots, listing?: string[]): Promise<HugePageCounts | undefined> {
   const dir = sysPath(roots, "kernel/mm/hugepages");
-  const names = await readDirOptional(io, dir);
+  const names = listing ?? (await readDirOptional(io, dir));
   if (names === undefined) return undefined;
   const bySizeKb = new Map<number, { total: number; free: number }>();
   await Promise.all(
@@ -34,4 +34,17 @@ export async function readHugePages(io: HostIo, roots: HostRoots): Promise<HugeP
     }),
   );
   return { bySizeKb };
+}
+
+/**
+ * readHugePages for a sampler that runs every second: the page sizes the CPU and kernel support
+ * (the folder's listing) are fixed from boot, so the folder is listed once; the counts are read
+ * every time.
+ */
+export function hugePagesReader(io: HostIo, roots: HostRoots): () => Promise<HugePageCounts | undefined> {
+  let listing: string[] | undefined;
+  return async () => {
+    listing ??= await readDirOptional(io, sysPath(roots, "kernel/mm/hugepages"));
+    return listing === undefined ? undefined : readHugePages(io, roots, listing);
+  };
 }

@@ -6,10 +6,10 @@
 
 import type { Logger } from "../common/logger.ts";
 import type { CpuSample, DiskSample, HostIdentity, HostSample, NetInterfaceSample, SourceStatus, Telemetry, TelemetryOptions } from "./types.ts";
-import { type HostIo, type HostRoots, nodeHostIo, procPath, sysPath } from "./host-io.ts";
+import { type HostIo, type HostRoots, keptOpenHostIo, nodeHostIo, procPath, sysPath } from "./host-io.ts";
 import { readProcStat, type ProcStat } from "./proc-stat.ts";
 import { readMeminfo, toMemorySample } from "./meminfo.ts";
-import { readHugePages } from "./hugepages.ts";
+import { hugePagesReader } from "./hugepages.ts";
 import { readLoadAvg } from "./loadavg.ts";
 import { readUptime } from "./uptime.ts";
 import { readDiskSamples } from "./diskstats.ts";
@@ -44,28 +44,33 @@ interface Previous {
 
 export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}): Telemetry {
   const io = deps.io ?? nodeHostIo;
+  // The files every sample reads stay open between samples (keptOpenHostIo); identity's reads
+  // (os-release, PCI, NUMA: once per GetNodeInfo) open and close as usual.
+  const kept = deps.io === undefined ? keptOpenHostIo([opts.procRoot, opts.sysRoot]) : undefined;
+  const sampleIo = kept ?? io;
   const osFacts = deps.os ?? nodeOsFacts;
   const monotonicMs = deps.monotonicMs ?? (() => performance.now());
   const wallClock = deps.wallClock ?? (() => new Date());
   const roots: HostRoots = { proc: opts.procRoot, sys: opts.sysRoot, etc: opts.etcRoot };
   const sourceLog = createSourceLog(deps.log);
   let prev: Previous | undefined;
-  const readKernelIdentity = kernelIdentityReader(io, roots);
+  const readKernelIdentity = kernelIdentityReader(sampleIo, roots);
+  const readHugePages = hugePagesReader(sampleIo, roots);
 
   async function sample(): Promise<HostSample> {
     const timestamp = wallClock();
     const sources: SourceStatus[] = [];
     const read = <T>(file: string, effect: string, fn: () => Promise<T>) => attempt(sources, procPath(roots, file), effect, fn);
     const [stat, meminfo, huge, load, uptime, disks, network, filesystems, kernel] = await Promise.all([
-      read("stat", "CPU times from the os module, kernel counters absent", () => readProcStat(io, roots)),
-      read("meminfo", "memory from the os module, swap absent", () => readMeminfo(io, roots)),
+      read("stat", "CPU times from the os module, kernel counters absent", () => readProcStat(sampleIo, roots)),
+      read("meminfo", "memory from the os module, swap absent", () => readMeminfo(sampleIo, roots)),
       // Huge pages are optional (readHugePages is undefined without the sysfs folder).
-      attempt(sources, sysPath(roots, "kernel/mm/hugepages"), "huge page counts absent", () => readHugePages(io, roots)),
-      read("loadavg", "load from the os module", () => readLoadAvg(io, roots)),
-      read("uptime", "uptime from the os module", () => readUptime(io, roots)),
-      read("diskstats", "disk figures absent", () => readDiskSamples(io, roots)),
-      read("net/dev", "network figures absent", () => readNetDev(io, roots)),
-      attempt(sources, "statfs", "filesystem figures absent", () => readFilesystems(io, roots, opts.filesystemPaths)),
+      attempt(sources, sysPath(roots, "kernel/mm/hugepages"), "huge page counts absent", readHugePages),
+      read("loadavg", "load from the os module", () => readLoadAvg(sampleIo, roots)),
+      read("uptime", "uptime from the os module", () => readUptime(sampleIo, roots)),
+      read("diskstats", "disk figures absent", () => readDiskSamples(sampleIo, roots)),
+      read("net/dev", "network figures absent", () => readNetDev(sampleIo, roots)),
+      attempt(sources, "statfs", "filesystem figures absent", () => readFilesystems(sampleIo, roots, opts.filesystemPaths)),
       read("sys/kernel", "uname from the os module", readKernelIdentity),
     ]);
     sourceLog.report(sources);
@@ -152,6 +157,7 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
 
   return {
     sample,
+    close: () => kept?.close(),
     identity: (): Promise<HostIdentity> =>
       readIdentity(io, roots, osFacts).then((identity) => {
         sourceLog.report(identity.sources ?? []);

@@ -219,6 +219,8 @@ export interface Telemetry {
   identity(): Promise<HostIdentity>;
   /** Reads every source once and computes rates against the previous call. */
   sample(): Promise<HostSample>;
+  /** Closes the files kept open between samples. */
+  close(): void;
 }
 
 export interface TelemetryOptions {

@@ -267,6 +267,7 @@ describe("failures", () => {
     let broken = true;
     const telemetry = {
       identity: () => Promise.reject(new Error("unused")),
+      close: () => undefined,
       sample: async () => {
         if (broken) throw new Error("sampler bug");
         return { timestamp: new Date(), filesystems: [] };

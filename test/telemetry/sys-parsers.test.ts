@@ -6,7 +6,7 @@ import { parseCpuList } from "../../src/telemetry/cpu-list.ts";
 import { osNameOf, parseOsRelease } from "../../src/telemetry/os-release.ts";
 import { kernelIdentityReader, parseSysctlValue, readKernelIdentity } from "../../src/telemetry/kernel.ts";
 import { createMemoryIo } from "./memory-io.ts";
-import { parseHugePageCount, parseHugePageDirName } from "../../src/telemetry/hugepages.ts";
+import { hugePagesReader, parseHugePageCount, parseHugePageDirName } from "../../src/telemetry/hugepages.ts";
 import { isPassthroughCandidate, parsePciDevice, sortPciDevices } from "../../src/telemetry/pci.ts";
 import { pciClassName } from "../../src/telemetry/pci-names.ts";
 import { nodesFromListing } from "../../src/telemetry/numa.ts";
@@ -249,5 +249,27 @@ describe("kernelIdentityReader", () => {
     await expect(read()).rejects.toThrow("ENOENT");
     io.files.set("/p/sys/kernel/osrelease", "6.1.0-27-amd64\n");
     expect((await read()).release).toBe("6.1.0-27-amd64");
+  });
+});
+
+describe("hugePagesReader", () => {
+  test("lists the page sizes once (fixed from boot), reads the counts every time", async () => {
+    const dir = "/s/kernel/mm/hugepages";
+    const io = createMemoryIo({
+      [`${dir}/hugepages-2048kB/nr_hugepages`]: "16\n",
+      [`${dir}/hugepages-2048kB/free_hugepages`]: "16\n",
+      [`${dir}/hugepages-1048576kB/nr_hugepages`]: "2\n",
+      [`${dir}/hugepages-1048576kB/free_hugepages`]: "1\n",
+    });
+    const read = hugePagesReader(io, { proc: "/p", sys: "/s", etc: "/e" });
+    expect((await read())?.bySizeKb.get(2048)).toEqual({ total: 16, free: 16 });
+    io.files.set(`${dir}/hugepages-2048kB/free_hugepages`, "4\n");
+    expect((await read())?.bySizeKb).toEqual(
+      new Map([
+        [2048, { total: 16, free: 4 }],
+        [1048576, { total: 2, free: 1 }],
+      ]),
+    );
+    expect([io.readsOf(dir), io.readsOf(`${dir}/hugepages-2048kB/free_hugepages`)]).toEqual([1, 2]);
   });
 });
