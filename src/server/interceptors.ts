@@ -2,7 +2,7 @@
 // (one mapping, in errors.ts) and a message cleaned of stack traces and host paths outside the
 // storage roots; unexpected ones are logged once with their stack.
 
-import type { Interceptor, StreamResponse } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
 import { withRequestSignal } from "../common/request-signal.ts";
 import type { Logger } from "./deps.ts";
 import { toConnectError } from "./errors.ts";
@@ -30,6 +30,9 @@ export function errorInterceptor(log: Logger, storageRoots: readonly string[] = 
         try {
           yield* source;
         } catch (err) {
+          // A client that went away mid-stream fails the next write ("write after a stream was
+          // destroyed"): the end of the call, not a fault of the daemon's.
+          if (req.signal.aborted) throw new ConnectError("the client cancelled the stream", Code.Canceled);
           throw toConnectError(err, policy(method));
         }
       });
