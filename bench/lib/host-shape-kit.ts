@@ -2,26 +2,15 @@
 // storage and pool name, virsh, tiny diskless guests created through the daemon's API, their
 // cleanup by name prefix, and the daemon's CPU time per thread (what woke it, and how often).
 
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { realTierStorage, URI, virsh, virshQuietly } from "../../test/hypervisor/libvirt/real/helpers.ts";
 import { cpuTimeMs } from "./child.ts";
 
-export const URI = "qemu:///system";
+export { URI, virsh };
+
 /** Every libvirt object of this section has this prefix (parallel runs never share one; LQ_BENCH_PREFIX gives another). */
 export const PREFIX = process.env.LQ_BENCH_PREFIX ?? "lq14d-";
-
-export function virsh(...args: string[]): string {
-  const r = Bun.spawnSync(["virsh", "-q", "-c", URI, ...args], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`virsh ${args.join(" ")}: ${r.stderr.toString().trim()}`);
-  return r.stdout.toString().trim();
-}
-
-const quietly = (...args: string[]) => {
-  try {
-    virsh(...args);
-  } catch {}
-};
 
 /** What scripts/setup-libvirt.sh found (/run/limiquantix-libvirt.env); the process env wins. */
 export function setupValue(name: string): string | undefined {
@@ -57,22 +46,31 @@ export interface RunStorage {
   remove(): void;
 }
 
-/** A 0755 temp folder (QEMU runs as its own user) and a pool name of this run's own. */
+/** The real tier's storage of a run's own (a 0755 temp folder, a pool name of its own), and its domains removed with it. */
 export function runStorage(): RunStorage {
-  const root = mkdtempSync(join(tmpdir(), PREFIX));
-  chmodSync(root, 0o755);
-  const pool = `${PREFIX}${root.slice(-6).toLowerCase()}`;
+  const storage = realTierStorage(PREFIX);
   return {
-    root,
-    storagePath: join(root, "vms"),
-    pool,
+    root: storage.root,
+    storagePath: storage.storagePath,
+    pool: storage.poolName,
     remove() {
-      removeDomains(pool);
-      quietly("pool-destroy", pool);
-      quietly("pool-undefine", pool);
-      rmSync(root, { recursive: true, force: true });
+      removeDomains(storage.poolName);
+      storage.remove();
     },
   };
+}
+
+/**
+ * bench/servers/host-daemon.ts's arguments: the run's storage and pool, registration with the
+ * control plane at controlPlaneUrl, the API and Prometheus ports, and what setup-libvirt.sh found.
+ */
+export function hostDaemonArgs(storage: RunStorage, controlPlaneUrl: string, port: number, metricsPort: number): string[] {
+  return [
+    ...["--pool", storage.pool, "--state-dir", storage.root, "--storage-path", storage.storagePath, "--control-plane", controlPlaneUrl],
+    ...["--listen", `127.0.0.1:${port}`, "--metrics-port", String(metricsPort)],
+    ...["--default-network", setupValue("LIMIQUANTIX_REAL_NETWORK") ?? "lqtest"],
+    ...["--cpu-disabled-features", setupValue("LIMIQUANTIX_REAL_CPU_DISABLED_FEATURES") ?? ""],
+  ];
 }
 
 /** Destroys and undefines every domain whose name starts with prefix. */
@@ -83,10 +81,7 @@ export function removeDomains(prefix: string): void {
       .split("\n")
       .filter((n) => n.startsWith(prefix));
   } catch {}
-  for (const name of names) {
-    quietly("destroy", name);
-    quietly("undefine", name, "--nvram", "--snapshots-metadata");
-  }
+  for (const name of names) virshQuietly(["destroy", name], ["undefine", name, "--nvram", "--snapshots-metadata"]);
 }
 
 /**

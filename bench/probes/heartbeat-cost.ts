@@ -1,30 +1,22 @@
 // What one heartbeat costs the daemon in host shape (libvirt on qemu:///system, registration on):
 // the same daemon (bench/servers/host-daemon.ts) is told by a fake control plane to beat every
 // second, then every 15 s, windows interleaved; CPU per beat = the difference of the CPU rates
-// over the difference of the beat rates (/proc/<pid>/stat, per thread). Its libvirt pool is lq14e-.
+// over the difference of the beat rates (per thread). Its libvirt pool is lq14e-... (LQ_BENCH_PREFIX).
 // Run: LIMIQUANTIX_REAL_LIBVIRT=1 bun bench/probes/heartbeat-cost.ts [windowS=20] [rounds=2]
 
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { startFakeControlPlane } from "../../test/registration/fake-control-plane.ts";
 import { startChild } from "../lib/child.ts";
 import { freePort } from "../lib/free-port.ts";
-import { setupValue, threadCpu, threadDelta, unitEnvironment, virsh } from "../lib/host-shape-kit.ts";
+import { hostDaemonArgs, runStorage, threadCpu, threadDelta, unitEnvironment } from "../lib/host-shape-kit.ts";
 
 const windowS = Number(process.argv[2] ?? 20);
 const rounds = Number(process.argv[3] ?? 2);
-const root = mkdtempSync(join(tmpdir(), "lq14e-"));
-chmodSync(root, 0o755);
-const pool = `lq14e-${root.slice(-6).toLowerCase()}`;
+process.env.LQ_BENCH_PREFIX ??= "lq14e-";
+const storage = runStorage();
 const cp = await startFakeControlPlane({ heartbeatIntervalSecs: 1 });
 const child = await startChild<{ pid: number; port: number }>(
   "host-daemon.ts",
-  [
-    ...["--pool", pool, "--state-dir", root, "--storage-path", join(root, "vms"), "--control-plane", cp.url],
-    ...["--listen", `127.0.0.1:${await freePort()}`, "--metrics-port", String(await freePort())],
-    ...["--default-network", setupValue("LIMIQUANTIX_REAL_NETWORK") ?? "lqtest"],
-  ],
+  hostDaemonArgs(storage, cp.url, await freePort(), await freePort()),
   undefined,
   unitEnvironment(),
 );
@@ -63,11 +55,5 @@ try {
 } finally {
   await child.stop();
   await cp.close();
-  try {
-    virsh("pool-destroy", pool);
-  } catch {}
-  try {
-    virsh("pool-undefine", pool);
-  } catch {}
-  rmSync(root, { recursive: true, force: true });
+  storage.remove();
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { startFakeControlPlane } from "../../test/registration/fake-control-plane.ts";
 import { startChild } from "../lib/child.ts";
 import { freePort } from "../lib/free-port.ts";
-import { connectJson, createTinyVms, runStorage, setupValue, threadCpu, threadDelta, unitEnvironment } from "../lib/host-shape-kit.ts";
+import { connectJson, createTinyVms, hostDaemonArgs, runStorage, threadCpu, threadDelta, unitEnvironment } from "../lib/host-shape-kit.ts";
 import { fmt } from "../lib/stats.ts";
 
 process.env.LQ_BENCH_PREFIX ??= "lq14g-";
@@ -21,12 +21,7 @@ const cp = await startFakeControlPlane();
 const port = await freePort();
 const child = await startChild<{ pid: number; port: number }>(
   "host-daemon.ts",
-  [
-    ...["--pool", storage.pool, "--state-dir", storage.root, "--storage-path", storage.storagePath, "--control-plane", cp.url],
-    ...["--listen", `127.0.0.1:${port}`, "--metrics-port", String(await freePort())],
-    ...["--default-network", setupValue("LIMIQUANTIX_REAL_NETWORK") ?? "lqtest"],
-    ...["--cpu-disabled-features", setupValue("LIMIQUANTIX_REAL_CPU_DISABLED_FEATURES") ?? ""],
-  ],
+  hostDaemonArgs(storage, cp.url, port, await freePort()),
   undefined,
   unitEnvironment(),
 );

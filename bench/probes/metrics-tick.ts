@@ -12,7 +12,7 @@ import { startFakeControlPlane } from "../../test/registration/fake-control-plan
 import { startChild } from "../lib/child.ts";
 import { freePort } from "../lib/free-port.ts";
 import { openStream } from "../lib/grpc-stream-client.ts";
-import { connectJson, createTinyVms, runStorage, setupValue, threadCpu, threadDelta, unitEnvironment } from "../lib/host-shape-kit.ts";
+import { connectJson, createTinyVms, hostDaemonArgs, runStorage, threadCpu, threadDelta, unitEnvironment } from "../lib/host-shape-kit.ts";
 import { fmt } from "../lib/stats.ts";
 import { NODE_SERVICE } from "../sections/section.ts";
 
@@ -26,17 +26,7 @@ const storage = runStorage();
 const cp = await startFakeControlPlane();
 const port = await freePort();
 const env = { ...unitEnvironment(), ...(prof ? { BUN_OPTIONS: "--cpu-prof-md --cpu-prof-dir=/tmp/metrics-tick-prof" } : {}) };
-const child = await startChild<{ pid: number; port: number }>(
-  "host-daemon.ts",
-  [
-    ...["--pool", storage.pool, "--state-dir", storage.root, "--storage-path", storage.storagePath, "--control-plane", cp.url],
-    ...["--listen", `127.0.0.1:${port}`, "--metrics-port", String(await freePort())],
-    ...["--default-network", setupValue("LIMIQUANTIX_REAL_NETWORK") ?? "lqtest"],
-    ...["--cpu-disabled-features", setupValue("LIMIQUANTIX_REAL_CPU_DISABLED_FEATURES") ?? ""],
-  ],
-  undefined,
-  env,
-);
+const child = await startChild<{ pid: number; port: number }>("host-daemon.ts", hostDaemonArgs(storage, cp.url, port, await freePort()), undefined, env);
 type Delta = ReturnType<typeof threadDelta>;
 const add = (acc: Map<string, number>, d: Delta) => {
   for (const t of d) acc.set(t.name, (acc.get(t.name) ?? 0) + t.cpuMs);

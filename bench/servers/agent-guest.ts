@@ -22,7 +22,7 @@ import { startDaemon, type Daemon } from "../../src/daemon.ts";
 import { NodeDaemonService, StoragePoolType } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { createBackend } from "../../src/hypervisor/create-backend.ts";
 import { buildTestGuest } from "../../test/guest/guest-image.ts";
-import { realCpuDisabledFeatures, realNetwork, realTierStorage, virsh } from "../../test/hypervisor/libvirt/real/helpers.ts";
+import { realCpuDisabledFeatures, realNetwork, realTierStorage, virshQuietly } from "../../test/hypervisor/libvirt/real/helpers.ts";
 import { tempDaemonConfig } from "../../test/support/temp-config.ts";
 import { barePings } from "../lib/qtx-ping.ts";
 import { serveCommands } from "./commands.ts";
@@ -108,16 +108,7 @@ serveCommands(
     },
   },
   async () => {
-    for (const cmd of [
-      ["destroy", vmId],
-      ["undefine", vmId, "--snapshots-metadata", "--nvram"],
-      ["pool-destroy", POOL_ID],
-      ["pool-undefine", POOL_ID],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["destroy", vmId], ["undefine", vmId, "--snapshots-metadata", "--nvram"], ["pool-destroy", POOL_ID], ["pool-undefine", POOL_ID]);
     await daemon?.stop();
     storage.remove();
   },

@@ -6,7 +6,7 @@
 // job-control Worker), then GetVMStatus again with no migration.
 
 import { callLanesForTest } from "../../src/hypervisor/libvirt/libvirt-hypervisor.ts";
-import { REAL, realDomainType, URI, virsh } from "../../test/hypervisor/libvirt/real/helpers.ts";
+import { REAL, realDomainType, URI, virsh, virshQuietly } from "../../test/hypervisor/libvirt/real/helpers.ts";
 import { startLibvirtDaemon, type LibvirtTestDaemon } from "../../test/libvirt-api/helpers.ts";
 import { silentPeer } from "../../test/libvirt-api/real-helpers.ts";
 
@@ -83,24 +83,10 @@ async function main(): Promise<void> {
   } finally {
     for (const p of peers) await p.close();
     for (const name of names) {
-      for (const cmd of [
-        ["destroy", name],
-        ["undefine", name],
-      ]) {
-        try {
-          virsh(...cmd);
-        } catch {}
-      }
+      virshQuietly(["destroy", name], ["undefine", name]);
     }
     await t.stop();
-    for (const cmd of [
-      ["pool-destroy", t.poolName],
-      ["pool-undefine", t.poolName],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["pool-destroy", t.poolName], ["pool-undefine", t.poolName]);
   }
 }
 

@@ -12,19 +12,21 @@ import { join } from "node:path";
 import { detectManagementIp } from "../../src/registration/management-ip.ts";
 import { type BinaryDaemon, startBinaryDaemon } from "../support/binary-daemon.ts";
 import { CLONE_ID, NETINST_ISO, POOL_ID, replayControlPlaneSequence, replayNetworkPools, VM_ID } from "../contract/cp-sequence.ts";
-import { REAL, realCpuDisabledFeatures, realNetwork, realTierStorage, type RealTierStorage, URI, virsh } from "../hypervisor/libvirt/real/helpers.ts";
+import {
+  REAL,
+  realCpuDisabledFeatures,
+  realNetwork,
+  realTierStorage,
+  type RealTierStorage,
+  URI,
+  virsh,
+  virshQuietly,
+} from "../hypervisor/libvirt/real/helpers.ts";
 
 const OWN_POOL = "limiquantix";
 
 function removeDomain(id: string): void {
-  for (const cmd of [
-    ["destroy", id],
-    ["undefine", id, "--snapshots-metadata", "--nvram"],
-  ]) {
-    try {
-      virsh(...cmd);
-    } catch {}
-  }
+  virshQuietly(["destroy", id], ["undefine", id, "--snapshots-metadata", "--nvram"]);
 }
 
 /** A pool the daemon would adopt by name: only one an earlier test run left under the temp folder is removed. */
@@ -36,14 +38,7 @@ function removeLeftoverOwnPool(): void {
     return;
   }
   if (!/<path>\/tmp\/lq-/.test(xml)) throw new Error(`a libvirt pool ${OWN_POOL} exists outside the test folders; this test would use it`);
-  for (const cmd of [
-    ["pool-destroy", OWN_POOL],
-    ["pool-undefine", OWN_POOL],
-  ]) {
-    try {
-      virsh(...cmd);
-    } catch {}
-  }
+  virshQuietly(["pool-destroy", OWN_POOL], ["pool-undefine", OWN_POOL]);
 }
 
 /** The RFB greeting of a VNC server at host:port (what the control plane's proxy reads first). */
@@ -92,14 +87,7 @@ describe.skipIf(!REAL)(`the control plane's sequence on the compiled binary, lib
     removeDomain(CLONE_ID);
     await daemon?.stop();
     for (const pool of ["3a9d4c1e-7f2b-4c8a-b6e5-0d1f2e3c4b5a", OWN_POOL]) {
-      for (const cmd of [
-        ["pool-destroy", pool],
-        ["pool-undefine", pool],
-      ]) {
-        try {
-          virsh(...cmd);
-        } catch {}
-      }
+      virshQuietly(["pool-destroy", pool], ["pool-undefine", pool]);
     }
     storage?.remove();
   });

@@ -9,7 +9,17 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { DiskBus, EventType, type NodeEvent, PowerState, VMSpecSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import * as ffi from "../../src/hypervisor/libvirt/ffi/index.ts";
-import { domstate, REAL, realCpuDisabledFeatures, realDomainType, startLibvirtd, stopLibvirtd, URI, virsh } from "../hypervisor/libvirt/real/helpers.ts";
+import {
+  domstate,
+  REAL,
+  realCpuDisabledFeatures,
+  realDomainType,
+  startLibvirtd,
+  stopLibvirtd,
+  URI,
+  virsh,
+  virshQuietly,
+} from "../hypervisor/libvirt/real/helpers.ts";
 import {
   connectErrorOf,
   healthFigure,
@@ -51,24 +61,10 @@ describe.skipIf(!REAL)(
 
     afterAll(async () => {
       await recorder?.stop();
-      for (const cmd of [
-        ["destroy", id],
-        ["undefine", id, "--snapshots-metadata", "--nvram"],
-      ]) {
-        try {
-          virsh(...cmd);
-        } catch {}
-      }
+      virshQuietly(["destroy", id], ["undefine", id, "--snapshots-metadata", "--nvram"]);
       if (!t) return;
       await t.stop();
-      for (const cmd of [
-        ["pool-destroy", t.poolName],
-        ["pool-undefine", t.poolName],
-      ]) {
-        try {
-          virsh(...cmd);
-        } catch {}
-      }
+      virshQuietly(["pool-destroy", t.poolName], ["pool-undefine", t.poolName]);
     }, STEP_MS);
 
     test(

@@ -21,7 +21,16 @@ import { EventType, NodeDaemonService, type NodeEvent, PowerState, StoragePoolTy
 import { createBackend } from "../../src/hypervisor/create-backend.ts";
 import type { Hypervisor } from "../../src/hypervisor/types.ts";
 import { buildTestGuest, type GuestImage } from "../guest/guest-image.ts";
-import { REAL, realCpuDisabledFeatures, realNetwork, realTierStorage, type RealTierStorage, URI, virsh } from "../hypervisor/libvirt/real/helpers.ts";
+import {
+  REAL,
+  realCpuDisabledFeatures,
+  realNetwork,
+  realTierStorage,
+  type RealTierStorage,
+  URI,
+  virsh,
+  virshQuietly,
+} from "../hypervisor/libvirt/real/helpers.ts";
 import { type EventRecorder, recordEvents } from "../support/record-events.ts";
 import { tempDaemonConfig } from "../support/temp-config.ts";
 
@@ -186,16 +195,7 @@ describe.skipIf(!REAL_GUEST)(`the guest agent on a real guest, libvirt at ${URI}
   }, STEP_MS);
 
   afterAll(async () => {
-    for (const cmd of [
-      ["destroy", id],
-      ["undefine", id, "--snapshots-metadata", "--nvram"],
-      ["pool-destroy", POOL_ID],
-      ["pool-undefine", POOL_ID],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["destroy", id], ["undefine", id, "--snapshots-metadata", "--nvram"], ["pool-destroy", POOL_ID], ["pool-undefine", POOL_ID]);
     if (run) await stop(run);
     storage?.remove();
     console.log(`\nreal guest agent tier (${domainType}):`);

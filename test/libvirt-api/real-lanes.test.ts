@@ -10,7 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { EventType, MigrationPhase, type NodeEvent } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { callLanesForTest } from "../../src/hypervisor/libvirt/libvirt-hypervisor.ts";
-import { domstate, REAL, realDomainType, URI, virsh } from "../hypervisor/libvirt/real/helpers.ts";
+import { domstate, REAL, realDomainType, URI, virsh, virshQuietly } from "../hypervisor/libvirt/real/helpers.ts";
 import { type EventRecorder, recordEvents } from "../support/record-events.ts";
 import { median, percentile, startLibvirtDaemon, type LibvirtTestDaemon } from "./helpers.ts";
 import { silentPeer } from "./real-helpers.ts";
@@ -47,25 +47,11 @@ describe.skipIf(!REAL)(`four slow migrations beside 200 GetVMStatus on ${URI}`, 
     for (const p of peers) await p.close();
     await recorder?.stop();
     for (const name of names) {
-      for (const cmd of [
-        ["destroy", name],
-        ["undefine", name],
-      ]) {
-        try {
-          virsh(...cmd);
-        } catch {}
-      }
+      virshQuietly(["destroy", name], ["undefine", name]);
     }
     if (!t) return;
     await t.stop();
-    for (const cmd of [
-      ["pool-destroy", t.poolName],
-      ["pool-undefine", t.poolName],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["pool-destroy", t.poolName], ["pool-undefine", t.poolName]);
   }, STEP_MS);
 
   test(

@@ -13,7 +13,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PowerState, StoragePoolType } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { nfsClientProblem, readNfsClientFacts } from "../../src/hypervisor/storage/nfs-client.ts";
-import { REAL, realDomainType, URI, virsh } from "../hypervisor/libvirt/real/helpers.ts";
+import { REAL, realDomainType, URI, virsh, virshQuietly } from "../hypervisor/libvirt/real/helpers.ts";
 import { GANESHA, listExport, type NfsExport, startNfsExport } from "../support/nfs-export.ts";
 import { connectErrorOf, startLibvirtDaemon, type LibvirtTestDaemon } from "./helpers.ts";
 
@@ -60,16 +60,7 @@ describe.skipIf(!REAL || !HAVE_SERVER)(`NFS pools on ${URI} against nfs-ganesha 
   }, STEP_MS);
 
   afterAll(async () => {
-    for (const cmd of [
-      ["destroy", vmId],
-      ["undefine", vmId],
-      ["pool-destroy", poolId],
-      ["pool-undefine", poolId],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["destroy", vmId], ["undefine", vmId], ["pool-destroy", poolId], ["pool-undefine", poolId]);
     await t?.stop();
     nfs?.stop();
   }, STEP_MS);

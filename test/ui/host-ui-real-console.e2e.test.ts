@@ -17,6 +17,7 @@ import {
   type RealTierStorage,
   URI,
   virsh,
+  virshQuietly,
 } from "../hypervisor/libvirt/real/helpers.ts";
 import { artifactsDir, createHostUser, freePort, type HostUser, launchBrowser, missingForBrowserTests } from "./browser.ts";
 
@@ -96,14 +97,7 @@ describe.skipIf(!REAL || missing !== undefined)(`host UI console of a real QEMU 
   }
 
   function removeDomain(): void {
-    for (const cmd of [
-      ["destroy", vmId],
-      ["undefine", vmId, "--nvram"],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["destroy", vmId], ["undefine", vmId, "--nvram"]);
   }
 
   beforeAll(async () => {

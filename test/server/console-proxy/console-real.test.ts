@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { withDefaults } from "../../../src/hypervisor/defaults.ts";
 import { createLibvirtHypervisor } from "../../../src/hypervisor/libvirt/index.ts";
 import type { Hypervisor } from "../../../src/hypervisor/types.ts";
-import { REAL, realCpuDisabledFeatures, realDomainType, realTierStorage, type RealTierStorage, URI, virsh } from "../../hypervisor/libvirt/real/helpers.ts";
+import {
+  REAL,
+  realCpuDisabledFeatures,
+  realDomainType,
+  realTierStorage,
+  type RealTierStorage,
+  URI,
+  virshQuietly,
+} from "../../hypervisor/libvirt/real/helpers.ts";
 import { type HostUiHarness, startHostUi } from "./host-ui-harness.ts";
 
 const STEP_MS = 90_000;
@@ -35,14 +43,7 @@ describe.skipIf(!REAL)(`a real QEMU VM's console through the proxy (${URI})`, ()
   }, STEP_MS);
 
   afterAll(async () => {
-    for (const cmd of [
-      ["destroy", id],
-      ["undefine", id, "--nvram"],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["destroy", id], ["undefine", id, "--nvram"]);
     await h?.close();
     await hv?.close();
     storage?.remove();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { withDefaults } from "../../../../src/hypervisor/defaults.ts";
 import { createLibvirtHypervisor } from "../../../../src/hypervisor/libvirt/index.ts";
 import type { Hypervisor, VmMetrics } from "../../../../src/hypervisor/types.ts";
-import { REAL, realCpuDisabledFeatures, realDomainType, realNetwork, realTierStorage, type RealTierStorage, URI, virsh } from "./helpers.ts";
+import { REAL, realCpuDisabledFeatures, realDomainType, realNetwork, realTierStorage, type RealTierStorage, URI, virsh, virshQuietly } from "./helpers.ts";
 
 /** `virsh domstats --raw` of one domain as name -> number (strings left out). */
 function domstats(id: string): Record<string, number> {
@@ -45,14 +45,7 @@ describe.skipIf(!REAL)(`vmMetrics from one bulk statistics call on ${URI}`, () =
 
   afterAll(async () => {
     for (const id of [running, stopped]) {
-      for (const cmd of [
-        ["destroy", id],
-        ["undefine", id, "--nvram"],
-      ]) {
-        try {
-          virsh(...cmd);
-        } catch {}
-      }
+      virshQuietly(["destroy", id], ["undefine", id, "--nvram"]);
     }
     await hv?.close();
     store?.remove();

@@ -12,7 +12,7 @@ import { afterAll, describe } from "bun:test";
 import { createLibvirtHypervisor } from "../../../../src/hypervisor/libvirt/index.ts";
 import type { Hypervisor } from "../../../../src/hypervisor/types.ts";
 import { runHypervisorContract } from "../../contract.ts";
-import { REAL, realCpuDisabledFeatures, realDomainType, realNetwork, realTierStorage, URI, virsh } from "./helpers.ts";
+import { REAL, realCpuDisabledFeatures, realDomainType, realNetwork, realTierStorage, URI, virshQuietly } from "./helpers.ts";
 
 const PREFIX = "lq14b-contract";
 
@@ -35,14 +35,7 @@ if (REAL) {
     for (const vm of await hv.listVms()) {
       if (!vm.name.startsWith(`${PREFIX}-`)) continue;
       await hv.deleteVm(vm.id, { deleteDisks: true, force: true }).catch(() => {
-        for (const cmd of [
-          ["destroy", vm.id],
-          ["undefine", vm.id, "--snapshots-metadata"],
-        ]) {
-          try {
-            virsh(...cmd);
-          } catch {}
-        }
+        virshQuietly(["destroy", vm.id], ["undefine", vm.id, "--snapshots-metadata"]);
       });
     }
   }

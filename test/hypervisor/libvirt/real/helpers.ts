@@ -72,14 +72,7 @@ export function realTierStorage(prefix: string): RealTierStorage {
     storagePath: join(root, "vms"),
     poolName,
     remove() {
-      for (const cmd of [
-        ["pool-destroy", poolName],
-        ["pool-undefine", poolName],
-      ]) {
-        try {
-          virsh(...cmd);
-        } catch {}
-      }
+      virshQuietly(["pool-destroy", poolName], ["pool-undefine", poolName]);
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -89,6 +82,15 @@ export function virsh(...args: string[]): string {
   const r = Bun.spawnSync(["virsh", "-q", "-c", URI, ...args], { stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`virsh ${args.join(" ")}: ${r.stderr.toString().trim()}`);
   return r.stdout.toString().trim();
+}
+
+/** Runs each virsh command, ignoring its failure: clean-up of what a test may or may not have made. */
+export function virshQuietly(...commands: string[][]): void {
+  for (const cmd of commands) {
+    try {
+      virsh(...cmd);
+    } catch {}
+  }
 }
 
 export const domstate = (id: string) => virsh("domstate", id);

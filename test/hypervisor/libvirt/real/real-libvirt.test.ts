@@ -22,6 +22,7 @@ import {
   stopLibvirtd,
   URI,
   virsh,
+  virshQuietly,
 } from "./helpers.ts";
 import { pairedReadTimes } from "../../../support/libvirt-reads-by-hand.ts";
 
@@ -72,14 +73,7 @@ describe.skipIf(!REAL)(`real libvirt at ${URI} (domain type ${domainType}, cpu f
   }, STEP_MS);
 
   afterAll(async () => {
-    for (const cmd of [
-      ["destroy", id],
-      ["undefine", id, "--snapshots-metadata", "--nvram"],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["destroy", id], ["undefine", id, "--snapshots-metadata", "--nvram"]);
     await hv?.close();
     storage?.remove();
   }, STEP_MS);

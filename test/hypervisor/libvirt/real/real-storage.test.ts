@@ -12,7 +12,7 @@ import { createLibvirtHypervisor } from "../../../../src/hypervisor/libvirt/inde
 import { cdromOfVm } from "../../../../src/hypervisor/storage/index.ts";
 import type { Hypervisor, HypervisorEvent, VmSpec } from "../../../../src/hypervisor/types.ts";
 import { eventually } from "../../contract.ts";
-import { REAL, realCpuDisabledFeatures, realDomainType, realTierStorage, type RealTierStorage, URI, virsh } from "./helpers.ts";
+import { REAL, realCpuDisabledFeatures, realDomainType, realTierStorage, type RealTierStorage, URI, virsh, virshQuietly } from "./helpers.ts";
 
 const STEP_MS = 90_000;
 const MiB = 1024 * 1024;
@@ -101,16 +101,7 @@ describe.skipIf(!REAL)(`real storage on ${URI} (domain type ${domainType})`, () 
   }, STEP_MS);
 
   afterAll(async () => {
-    for (const cmd of [
-      ["destroy", id],
-      ["undefine", id, "--snapshots-metadata"],
-      ["pool-destroy", poolId],
-      ["pool-undefine", poolId],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["destroy", id], ["undefine", id, "--snapshots-metadata"], ["pool-destroy", poolId], ["pool-undefine", poolId]);
     await hv?.close();
     store?.remove();
   }, STEP_MS);

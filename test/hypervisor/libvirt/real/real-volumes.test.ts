@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { withDefaults } from "../../../../src/hypervisor/defaults.ts";
 import { createLibvirtHypervisor } from "../../../../src/hypervisor/libvirt/index.ts";
 import type { Hypervisor } from "../../../../src/hypervisor/types.ts";
-import { REAL, realCpuDisabledFeatures, realDomainType, realTierStorage, type RealTierStorage, URI, virsh } from "./helpers.ts";
+import { REAL, realCpuDisabledFeatures, realDomainType, realTierStorage, type RealTierStorage, URI, virsh, virshQuietly } from "./helpers.ts";
 
 const STEP_MS = 90_000;
 const MiB = 1024 * 1024;
@@ -65,16 +65,7 @@ describe.skipIf(!REAL)(`real volumes on ${URI}`, () => {
   }, STEP_MS);
 
   afterAll(async () => {
-    for (const cmd of [
-      ["destroy", vmId],
-      ["undefine", vmId],
-      ["pool-destroy", poolId],
-      ["pool-undefine", poolId],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["destroy", vmId], ["undefine", vmId], ["pool-destroy", poolId], ["pool-undefine", poolId]);
     await hv?.close();
     store?.remove();
   }, STEP_MS);

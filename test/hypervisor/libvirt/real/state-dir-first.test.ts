@@ -15,7 +15,7 @@ import { withDefaults } from "../../../../src/hypervisor/defaults.ts";
 import { readQemuUser } from "../../../../src/hypervisor/libvirt/qemu-user.ts";
 import type { Hypervisor } from "../../../../src/hypervisor/types.ts";
 import { saveNodeId } from "../../../../src/registration/node-id-store.ts";
-import { domstate, REAL, realCpuDisabledFeatures, realDomainType, URI, virsh } from "./helpers.ts";
+import { domstate, REAL, realCpuDisabledFeatures, realDomainType, URI, virsh, virshQuietly } from "./helpers.ts";
 
 const STEP_MS = 90_000;
 const domainType = realDomainType();
@@ -65,16 +65,7 @@ describe.skipIf(!REAL)(`the state folder made by registration first, then a VM o
 
   afterAll(async () => {
     await hv?.close();
-    for (const cmd of [
-      ["destroy", id],
-      ["undefine", id, "--nvram"],
-      ["pool-destroy", poolName],
-      ["pool-undefine", poolName],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["destroy", id], ["undefine", id, "--nvram"], ["pool-destroy", poolName], ["pool-undefine", poolName]);
     chmodSync(stateDir, 0o755);
     rmSync(root, { recursive: true, force: true });
   }, STEP_MS);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { withDefaults } from "../../../../src/hypervisor/defaults.ts";
 import { createLibvirtHypervisor } from "../../../../src/hypervisor/libvirt/index.ts";
 import type { Hypervisor } from "../../../../src/hypervisor/types.ts";
-import { REAL, realTierStorage, type RealTierStorage, URI, virsh } from "./helpers.ts";
+import { REAL, realTierStorage, type RealTierStorage, URI, virsh, virshQuietly } from "./helpers.ts";
 
 describe.skipIf(!REAL)(`a VM with no CPU mode under TCG on ${URI}`, () => {
   let store: RealTierStorage;
@@ -19,14 +19,7 @@ describe.skipIf(!REAL)(`a VM with no CPU mode under TCG on ${URI}`, () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const cmd of [
-      ["destroy", id],
-      ["undefine", id],
-    ]) {
-      try {
-        virsh(...cmd);
-      } catch {}
-    }
+    virshQuietly(["destroy", id], ["undefine", id]);
     await hv?.close();
     store?.remove();
   });
