@@ -106,7 +106,7 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
   function onMessage(vm: VmAgent, conn: AgentConnection, message: AgentMessage) {
     if (vm.conn !== conn) return;
     vm.facts ??= emptyFacts();
-    vm.facts.lastSeen = message.timestamp ? new Date() : new Date();
+    vm.facts.lastSeen = new Date();
     if (message.payload.case === "error") {
       const e = message.payload.value;
       log.warn(`agent of vm ${vm.id} reports ${e.code}: ${e.message}`);
@@ -127,7 +127,6 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
       onClose: (reason) => {
         if (vm.conn !== conn) return;
         vm.conn = undefined;
-        stopPinger(vm);
         setAnswering(vm, false, reason);
         if (vm.wanted && !closed) scheduleRetry(vm);
       },
@@ -171,6 +170,7 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
     conn.call({ case: "ping", value: { sequence: 1n } }, "pong", pingTimeoutMs).catch(() => undefined);
   }
 
+  /** The pinger runs exactly while the agent answers (setAnswering starts and stops it). */
   function startPinger(vm: VmAgent) {
     stopPinger(vm);
     vm.pinger = setInterval(() => void pingOnce(vm), pingIntervalMs);
@@ -239,7 +239,6 @@ export function createAgentManager(opts: AgentManagerOptions): AgentManager {
     vm.wanted = false;
     if (vm.retry) clearTimeout(vm.retry);
     vm.retry = undefined;
-    stopPinger(vm);
     const conn = vm.conn;
     vm.conn = undefined;
     conn?.close(why);
