@@ -1,8 +1,8 @@
 // Power actions on one VM, each behind a confirmation, shared by the list and the VM page.
 
-import { call } from "../api.ts";
+import { callReporting } from "../report.ts";
 import { confirmDialog } from "../dialog.ts";
-import { flash, h } from "../dom.ts";
+import { h } from "../dom.ts";
 import { powerState } from "../format.ts";
 
 interface Action {
@@ -40,14 +40,7 @@ const ACTIONS: Action[] = [
 export function actionButtons(vm: { vmId: string; name?: string; state?: string }, afterDelete?: () => void): HTMLElement {
   const state = powerState(vm.state);
   const name = vm.name || vm.vmId;
-  const run = async (label: string, method: string, request: object) => {
-    try {
-      await call(method, request);
-      flash(`${label}: ${name} done`);
-    } catch (e) {
-      flash(`${label} ${name} failed: ${(e as Error).message}`, "error");
-    }
-  };
+  const run = (label: string, method: string, request: object) => callReporting(`${label} ${name}`, method, request);
   const buttons = ACTIONS.filter((a) => a.when.includes(state)).map((a) =>
     h(
       "button",

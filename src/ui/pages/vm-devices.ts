@@ -1,8 +1,8 @@
 // A VM's disks, NICs and CD-ROMs: hot-plug (attach/detach) and ISO insert/eject.
 
-import { call } from "../api.ts";
+import { callReporting } from "../report.ts";
 import { confirmDialog } from "../dialog.ts";
-import { flash, h, table } from "../dom.ts";
+import { h, table } from "../dom.ts";
 import { listIsos, listPools, select } from "./pools.ts";
 
 export interface VmSpec {
@@ -13,12 +13,7 @@ export interface VmSpec {
 
 export function devicesSection(vmId: string, spec: VmSpec, redraw: () => Promise<void>): HTMLElement[] {
   const act = async (what: string, method: string, request: object) => {
-    try {
-      await call(method, request);
-      flash(`${what} done`);
-    } catch (e) {
-      flash(`${what} failed: ${(e as Error).message}`, "error");
-    }
+    await callReporting(what, method, request);
     await redraw();
   };
   const detach = (label: string, method: string, request: object) =>

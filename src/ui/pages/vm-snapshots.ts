@@ -1,8 +1,9 @@
 // A VM's snapshots: take, revert, delete (revert and delete ask first).
 
 import { call } from "../api.ts";
+import { callReporting } from "../report.ts";
 import { confirmDialog } from "../dialog.ts";
-import { flash, h, replace, table } from "../dom.ts";
+import { h, replace, table } from "../dom.ts";
 import { powerState, time } from "../format.ts";
 
 interface Snapshot {
@@ -18,12 +19,7 @@ export function snapshotsSection(vmId: string, signal: AbortSignal): HTMLElement
   const list = h("div", { "data-testid": "snapshots" });
   const nameInput = h("input", { name: "snapshotName", placeholder: "before-upgrade", required: true, pattern: "[A-Za-z0-9._\\-]+" });
   const act = async (what: string, method: string, request: object) => {
-    try {
-      await call(method, request);
-      flash(`${what} done`);
-    } catch (e) {
-      flash(`${what} failed: ${(e as Error).message}`, "error");
-    }
+    await callReporting(what, method, request);
     await draw();
   };
   const draw = async () => {
