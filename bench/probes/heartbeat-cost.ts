@@ -6,7 +6,7 @@
 
 import { startFakeControlPlane } from "../../test/registration/fake-control-plane.ts";
 import { startChild } from "../lib/child.ts";
-import { freePort } from "../lib/free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
 import { hostDaemonArgs, runStorage, threadCpu, threadDelta, unitEnvironment } from "../lib/host-shape-kit.ts";
 
 const windowS = Number(process.argv[2] ?? 20);

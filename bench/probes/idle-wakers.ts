@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { startFakeControlPlane } from "../../test/registration/fake-control-plane.ts";
 import { startChild } from "../lib/child.ts";
-import { freePort } from "../lib/free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
 import { connectJson, createTinyVms, hostDaemonArgs, runStorage, threadCpu, threadDelta, unitEnvironment } from "../lib/host-shape-kit.ts";
 import { fmt } from "../lib/stats.ts";
 

@@ -10,7 +10,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { StreamMetricsRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { startFakeControlPlane } from "../../test/registration/fake-control-plane.ts";
 import { startChild } from "../lib/child.ts";
-import { freePort } from "../lib/free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
 import { openStream } from "../lib/grpc-stream-client.ts";
 import { connectJson, createTinyVms, hostDaemonArgs, runStorage, threadCpu, threadDelta, unitEnvironment } from "../lib/host-shape-kit.ts";
 import { fmt } from "../lib/stats.ts";

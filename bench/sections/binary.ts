@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { HealthCheckRequestSchema, ListVMsRequestSchema, VMIdRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { rssMiB, rssSplitMiB } from "../lib/child.ts";
 import type { BenchContext } from "../lib/context.ts";
-import { freePort } from "../lib/free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
 import { writeGrpcBody } from "../lib/grpc-body.ts";
 import { GRPC_HEADERS, h2loadAvailable } from "../lib/h2load.ts";
 import type { BenchRow } from "../lib/rows.ts";

@@ -22,7 +22,7 @@ import { bytesOf, vector } from "../../test/contract/cp-vectors.ts";
 import { rawGrpcClient } from "../../test/support/raw-grpc.ts";
 import { readStatusByHand } from "../../test/support/libvirt-reads-by-hand.ts";
 import type { BenchContext } from "../lib/context.ts";
-import { freePort } from "../lib/free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
 import { writeGrpcBody } from "../lib/grpc-body.ts";
 import { openStream } from "../lib/grpc-stream-client.ts";
 import { GRPC_HEADERS, h2loadAvailable, runH2load } from "../lib/h2load.ts";

@@ -4,7 +4,7 @@
 // mark, set once the page has drawn with the daemon's data. Median of repeated loads.
 
 import type { BenchContext } from "../lib/context.ts";
-import { freePort } from "../lib/free-port.ts";
+import { freePort } from "../../test/support/free-port.ts";
 import { type BenchRow, skippedRow } from "../lib/rows.ts";
 import { fmt, median } from "../lib/stats.ts";
 import { startBinaryDaemon } from "../../test/support/binary-daemon.ts";

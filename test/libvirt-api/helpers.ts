@@ -5,13 +5,13 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { chmodSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { createLogger } from "../../src/common/logger.ts";
 import type { NodeConfig } from "../../src/config/types.ts";
 import { startDaemon, type Daemon } from "../../src/daemon.ts";
 import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { createBackend, type LibvirtExtras } from "../../src/hypervisor/create-backend.ts";
 import { tempDaemonConfig } from "../support/temp-config.ts";
+import { freePort } from "../support/free-port.ts";
 
 export interface LibvirtTestDaemon {
   daemon: Daemon;
@@ -30,16 +30,6 @@ export interface LibvirtDaemonOptions extends LibvirtExtras {
   metrics?: boolean;
   /** Node settings of the test's own (e.g. the libvirt call pool's size, queue and deadline). */
   configure?: (config: NodeConfig) => void;
-}
-
-/** A loopback port that was free a moment ago (the metrics listener takes no port 0). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 export async function startLibvirtDaemon(opts: LibvirtDaemonOptions): Promise<LibvirtTestDaemon> {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../libvirt-api/helpers.ts";
+import { freePort } from "./free-port.ts";
 
 export const GANESHA = "/usr/bin/ganesha.nfsd";
 

@@ -2,7 +2,6 @@
 // test, and the compiled daemon in dev mode with its HTTPS listener on a free loopback port.
 
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -15,14 +14,6 @@ export function missingForBrowserTests(): string | undefined {
   if (process.getuid?.() !== 0) return "making a host user for the login needs root (useradd, chpasswd)";
   if (!Bun.which("useradd") || !Bun.which("chpasswd")) return "useradd/chpasswd are missing";
   return undefined;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Navigations retried after ERR_NETWORK_CHANGED, at most this many times in all. */
@@ -124,3 +115,5 @@ export function artifactsDir(): string {
   mkdirSync(dir, { recursive: true });
   return dir;
 }
+
+export { freePort } from "../support/free-port.ts";

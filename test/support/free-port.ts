@@ -1,10 +1,11 @@
 import { createServer } from "node:net";
 
-/** A port that was free a moment ago (the OS picks it; a tiny race is acceptable in benchmarks). */
+/** A loopback port that was free a moment ago (the OS picks it): for listeners that take no port 0. */
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
+  const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
 }
