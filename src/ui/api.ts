@@ -69,16 +69,42 @@ export async function logout(): Promise<void> {
   session = undefined;
 }
 
-/** A JSON REST call of the UI listener (console tickets, history, registration token). */
-export async function rest<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, { method, headers: headers(body !== undefined), body: body === undefined ? undefined : JSON.stringify(body) });
+/**
+ * A JSON REST call of the UI listener (console tickets, history, registration token). GETs, and
+ * POSTs the caller says may be repeated, are sent again after a network change (fetchRead).
+ */
+export async function rest<T>(method: "GET" | "POST", path: string, body?: unknown, repeatable = method === "GET"): Promise<T> {
+  const res = await fetchRead(repeatable, path, {
+    method,
+    headers: headers(body !== undefined),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw await failure(res);
   return (res.status === 204 ? undefined : await res.json()) as T;
 }
 
+/** RPCs that only read: safe to send again. */
+const READS = /^(Get|List|Ping|HealthCheck)/;
+
+/**
+ * fetch, sent again (twice at most) when a read fails before any answer: the browser aborts
+ * requests in flight when the machine's network changes (Chromium's ERR_NETWORK_CHANGED; on the
+ * host itself a VM's new tap device is one), and fetch then rejects with a TypeError. A call
+ * that changes something is never repeated: it may have reached the daemon.
+ */
+async function fetchRead(read: boolean, url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (!read || attempt >= 2 || !(err instanceof TypeError)) throw err;
+    }
+  }
+}
+
 /** One unary RPC of the node API. */
 export async function call<T = Record<string, unknown>>(method: string, request: object = {}, service = NODE): Promise<T> {
-  const res = await fetch(`/ui-api/${service}/${method}`, { method: "POST", headers: headers(true), body: JSON.stringify(request) });
+  const res = await fetchRead(READS.test(method), `/ui-api/${service}/${method}`, { method: "POST", headers: headers(true), body: JSON.stringify(request) });
   if (!res.ok) throw await failure(res);
   return (await res.json()) as T;
 }

@@ -14,7 +14,8 @@ const say = (text: string, state: string) => {
 async function connect(): Promise<void> {
   const vmId = new URLSearchParams(location.search).get("vm") ?? "";
   if (!(await restoreSession())) return say("Not logged in: log in to the host UI first.", "error");
-  const { ticket, wsPath, password } = await rest<{ ticket: string; wsPath: string; password?: string }>("POST", "/console/ticket", { vmId });
+  // Repeatable: a ticket asked for twice leaves one unused, which expires in 30 s.
+  const { ticket, wsPath, password } = await rest<{ ticket: string; wsPath: string; password?: string }>("POST", "/console/ticket", { vmId }, true);
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   // The ticket is in wsPath already when the daemon says so; otherwise it goes as a query parameter.
   const path = wsPath.includes(ticket) ? wsPath : `${wsPath}${wsPath.includes("?") ? "&" : "?"}ticket=${encodeURIComponent(ticket)}`;
