@@ -49,14 +49,16 @@ fi
 
 # "Works" means a guest CPU can be set up: under some nested hypervisors /dev/kvm opens but
 # QEMU aborts setting the host CPU's MSRs (nested AMD EPYC hosts: "failed to set MSR 0x10a",
-# IA32_ARCH_CAPABILITIES). A QEMU that is still alive after 2 s (stopped with -S, killed by
-# timeout: exit 124) passed; an abort or any other exit did not.
+# IA32_ARCH_CAPABILITIES). QEMU sets the vCPUs' registers while it builds the machine, before its
+# monitor reads a command: one that answers "quit" (exit 0) got past that point, an abort did not.
+# No time limit decides it (a 2 s "still alive" test passed a failing CPU on a loaded machine);
+# the timeout only bounds a QEMU that hangs.
 kvm_cpu_works() {
   local cpu=$1 rc
   # stderr of the subshell too: bash reports the abort there.
-  rc=$(exec 2>/dev/null; timeout 2 qemu-system-x86_64 -accel kvm -cpu "$cpu" -machine q35 -m 64 -nodefaults -no-user-config \
-    -display none -S >/dev/null; echo $?)
-  [ "$rc" -eq 124 ]
+  rc=$(exec 2>/dev/null; echo quit | timeout 120 qemu-system-x86_64 -accel kvm -cpu "$cpu" -machine q35 -m 64 -nodefaults \
+    -no-user-config -display none -S -monitor stdio >/dev/null; echo $?)
+  [ "$rc" -eq 0 ]
 }
 # The host CPU as is first, then without the features such hosts advertise but cannot give a
 # guest; the first set that works is what the daemon's hypervisor.cpu_disabled_features needs.
