@@ -8,7 +8,6 @@ import * as net from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { EventType, type NodeEvent } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { CUT_OFF_GRACE_MS } from "../../src/server/services/streams.ts";
-
 import { drain, newVmId, smallVm, startHarness, waitFor, type Harness } from "./harness.ts";
 import { openStalledGrpcStream } from "./raw-h2.ts";
 
