@@ -227,3 +227,23 @@ export function threadDelta(a: ThreadCpu, b: ThreadCpu): { name: string; cpuMs: 
   }
   return [...byName.entries()].map(([name, v]) => ({ name, ...v })).sort((x, y) => y.cpuMs - x.cpuMs || y.switches - x.switches);
 }
+
+/**
+ * How long a metrics subscriber runs before a per-tick figure is taken: code run once a second
+ * climbs JavaScriptCore's tiers over minutes (each tier needs so many runs), compiling as it
+ * goes, a cost paid once in a daemon's life where a tick's is paid every second for months. With
+ * one subscriber kept open on a daemon with 20 VMs, the compiler used 0.1 ms/s or less after ~14
+ * minutes in one run (BUN_JSC_reportCompileTimes=1) and still 0.8 ms/s after 10 in another: the
+ * rows say how much of the windows it took. A fixed time, not a wait for quiet: the compiler
+ * threads end after idle seconds, taking their figures with them.
+ */
+export const TICK_WARM_UP_MS = 10 * 60_000;
+
+/** The compiler threads' (JITWorker) CPU ms between two readings, when none of them ended in between. */
+export function jitCpuMs(a: ThreadCpu, b: ThreadCpu): number | undefined {
+  const isJit = (key: string) => key.endsWith(":JITWorker");
+  if (Object.keys(a).some((k) => isJit(k) && b[k] === undefined)) return undefined;
+  let ms = 0;
+  for (const [k, v] of Object.entries(b)) if (isJit(k)) ms += v.cpuMs - (a[k]?.cpuMs ?? 0);
+  return ms;
+}

@@ -1,7 +1,8 @@
 // Where a StreamMetrics tick's CPU goes in host shape (libvirt on qemu:///system, 20 running tiny
-// VMs, one subscriber at 1 s): per thread, windows without and with the subscriber interleaved,
-// CPU from the scheduler's ns accounting; the difference per sample received, per thread, after
-// LQ_WARM_SAMPLES (30) samples of warm-up (JIT compilation is paid once, not per tick). With
+// VMs, one subscriber at 1 s): per thread, windows without and then with the subscriber,
+// CPU from the scheduler's ns accounting; the difference per sample received, per thread. Idle
+// windows first, then the subscriber stays: LQ_WARM_S (600, TICK_WARM_UP_MS) of JIT warm-up,
+// then its windows (compilation is paid once in a daemon's life, not per tick). With
 // --prof, the API thread's CPU profile (Bun's --cpu-prof-md) is written to /tmp/metrics-tick-prof.
 // Its libvirt objects are named lq14h-... and removed at the end.
 // Run: LIMIQUANTIX_REAL_LIBVIRT=1 bun bench/probes/metrics-tick.ts [windowS=15] [rounds=2] [--prof]
@@ -12,7 +13,7 @@ import { startFakeControlPlane } from "../../test/registration/fake-control-plan
 import { startChild } from "../lib/child.ts";
 import { freePort } from "../../test/support/free-port.ts";
 import { openStream } from "../lib/grpc-stream-client.ts";
-import { connectJson, createTinyVms, hostDaemonArgs, runStorage, threadCpu, threadDelta, unitEnvironment } from "../lib/host-shape-kit.ts";
+import { connectJson, createTinyVms, hostDaemonArgs, runStorage, threadCpu, threadDelta, TICK_WARM_UP_MS, unitEnvironment } from "../lib/host-shape-kit.ts";
 import { fmt } from "../lib/stats.ts";
 import { NODE_SERVICE } from "../sections/section.ts";
 
@@ -21,7 +22,7 @@ const numbers = process.argv.slice(2).filter((a) => /^\d+$/.test(a));
 const windowS = Number(numbers[0] ?? 15);
 const rounds = Number(numbers[1] ?? 2);
 const prof = process.argv.includes("--prof");
-const WARM_SAMPLES = Number(process.env.LQ_WARM_SAMPLES ?? 30);
+const WARM_S = Number(process.env.LQ_WARM_S ?? TICK_WARM_UP_MS / 1000);
 const storage = runStorage();
 const cp = await startFakeControlPlane();
 const port = await freePort();
@@ -38,30 +39,31 @@ try {
     Array.from({ length: 20 }, (_, i) => `${storage.pool}-run-${i}`),
     true,
   );
-  await Bun.sleep(5_000);
+  // A minute for the JIT to finish with the VMs' creation before the idle windows.
+  await Bun.sleep(60_000);
   const request = toBinary(StreamMetricsRequestSchema, create(StreamMetricsRequestSchema, { intervalMs: 1000 }));
-  // One subscriber for a while first: the JIT compiles the tick's code once, not in every window.
-  const warm = openStream(`http://127.0.0.1:${port}`, `${NODE_SERVICE}/StreamMetrics`, request);
-  await warm.waitFor(WARM_SAMPLES, WARM_SAMPLES * 3_000);
-  warm.close();
   const without = new Map<string, number>();
   const withSub = new Map<string, number>();
-  let samples = 0;
-  for (let r = 0; r < rounds; r++) {
-    let t0 = threadCpu(child.pid);
+  const window = async (into: Map<string, number>) => {
+    const t0 = threadCpu(child.pid);
     await Bun.sleep(windowS * 1000);
-    add(without, threadDelta(t0, threadCpu(child.pid)));
-    const stream = openStream(`http://127.0.0.1:${port}`, `${NODE_SERVICE}/StreamMetrics`, request);
-    try {
-      await stream.waitFor(2, 30_000);
+    add(into, threadDelta(t0, threadCpu(child.pid)));
+  };
+  // Idle first, then one subscriber that stays (as the host-shape section: a stream stopped and
+  // started between windows has the JIT compile its set-up again).
+  for (let r = 0; r < rounds; r++) await window(without);
+  const stream = openStream(`http://127.0.0.1:${port}`, `${NODE_SERVICE}/StreamMetrics`, request);
+  let samples = 0;
+  try {
+    await stream.waitFor(2, 30_000);
+    await Bun.sleep(WARM_S * 1000);
+    for (let r = 0; r < rounds; r++) {
       const n0 = stream.count;
-      t0 = threadCpu(child.pid);
-      await Bun.sleep(windowS * 1000);
-      add(withSub, threadDelta(t0, threadCpu(child.pid)));
+      await window(withSub);
       samples += stream.count - n0;
-    } finally {
-      stream.close();
     }
+  } finally {
+    stream.close();
   }
   const seconds = windowS * rounds;
   const names = [...new Set([...without.keys(), ...withSub.keys()])];

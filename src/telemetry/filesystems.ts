@@ -55,26 +55,45 @@ export function toFilesystemSample(path: string, s: StatFsResult, mount: MountEn
   return out;
 }
 
-/** A configured path that does not exist (yet) is left out rather than failing the sample. */
-export async function readFilesystems(io: HostIo, roots: HostRoots, paths: string[]): Promise<FilesystemSample[]> {
-  if (paths.length === 0) return [];
+/**
+ * Filesystems whose statfs the kernel answers from in-memory counters, without waiting on a
+ * device, a transaction or a server: sampled on the API thread. Any other type (NFS and other
+ * network filesystems, FUSE, and those whose statfs can wait on their own locks) goes through the
+ * thread pool, so a mount that hangs costs its figures, not the daemon.
+ */
+export const LOCAL_STATFS_TYPES: ReadonlySet<string> = new Set(["ext2", "ext3", "ext4", "xfs", "tmpfs", "overlay"]);
+
+/**
+ * Reads the capacity of the filesystems holding the given paths, for a sampler that calls it
+ * every tick: the mount table is read each time (a storage mount may appear at any moment) but
+ * parsed again only when its text changed. A configured path that does not exist (yet) is left
+ * out rather than failing the sample.
+ */
+export function filesystemsReader(io: HostIo, roots: HostRoots, paths: string[]): () => Promise<FilesystemSample[]> {
   const mountsFile = procPath(roots, "self/mounts");
-  const [mountsText, stats] = await Promise.all([
-    readOptional(io, mountsFile),
-    Promise.all(
+  let table: { text: string; mounts: MountEntry[] } | undefined;
+  const mountsOf = (text: string | undefined): MountEntry[] => {
+    if (text === undefined) return [];
+    if (table?.text !== text) table = { text, mounts: parseMounts(text, mountsFile) };
+    return table.mounts;
+  };
+  return async () => {
+    if (paths.length === 0) return [];
+    const mounts = mountsOf(await readOptional(io, mountsFile));
+    const stats = await Promise.all(
       paths.map(async (p) => {
+        const mount = mountFor(p, mounts);
         try {
-          return await io.statfs(p);
+          return { mount, stat: await io.statfs(p, { local: mount !== undefined && LOCAL_STATFS_TYPES.has(mount.fstype) }) };
         } catch (err) {
           if (isAbsent(err)) return undefined;
           throw err;
         }
       }),
-    ),
-  ]);
-  const mounts = mountsText === undefined ? [] : parseMounts(mountsText, mountsFile);
-  return paths.flatMap((p, i) => {
-    const s = stats[i];
-    return s === undefined ? [] : [toFilesystemSample(p, s, mountFor(p, mounts))];
-  });
+    );
+    return paths.flatMap((p, i) => {
+      const s = stats[i];
+      return s === undefined ? [] : [toFilesystemSample(p, s.stat, s.mount)];
+    });
+  };
 }

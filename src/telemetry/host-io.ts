@@ -1,7 +1,7 @@
 // The only place that touches the file system. Parsers never read; readers go through HostIo,
 // so tests can count reads or serve a fixture tree, and containers can point at /host/proc.
 
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statfsSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -19,7 +19,8 @@ export interface HostIo {
   readText(path: string): Promise<string>;
   readDir(path: string): Promise<string[]>;
   readLink(path: string): Promise<string>;
-  statfs(path: string): Promise<StatFsResult>;
+  /** local: the path is on a local filesystem, whose statfs the kernel answers from memory. */
+  statfs(path: string, how?: { local: boolean }): Promise<StatFsResult>;
 }
 
 export interface HostRoots {
@@ -32,14 +33,16 @@ export interface HostRoots {
  * Files under /proc, /sys and /etc are read synchronously: the kernel makes /proc and /sys text on
  * the spot and /etc sits on the root disk, so a read never waits, while an async read costs a
  * thread-pool hop and a wake of the API thread each (a host sample reads about twenty, every
- * metrics tick). statfs stays async: a storage mount that hangs (NFS) must not stall the daemon.
+ * metrics tick). So is statfs of a local filesystem (3 us here, 16 us of CPU through the pool);
+ * any other goes through the thread pool: a network mount whose server hangs (NFS) must not stall
+ * the daemon.
  */
 export const nodeHostIo: HostIo = {
   readText: async (path) => readFileSync(path, "utf8"),
   readDir: async (path) => readdirSync(path),
   readLink: async (path) => readlinkSync(path),
-  async statfs(path) {
-    const s = await statfs(path);
+  async statfs(path, how) {
+    const s = how?.local ? statfsSync(path) : await statfs(path);
     // Bun's StatFs carries frsize (Linux f_frsize, what df uses); Node's type does not declare it.
     const frsize = (s as { frsize?: number }).frsize;
     return {

@@ -14,7 +14,7 @@ import { readLoadAvg } from "./loadavg.ts";
 import { readUptime } from "./uptime.ts";
 import { readDiskSamples } from "./diskstats.ts";
 import { readNetDev } from "./net-dev.ts";
-import { readFilesystems } from "./filesystems.ts";
+import { filesystemsReader } from "./filesystems.ts";
 import { readIdentity } from "./identity.ts";
 import { kernelIdentityReader } from "./kernel.ts";
 import { cpuTimesFromOs, kernelFromOs, loadFromOs, memoryFromOs, nodeOsFacts, type OsFacts } from "./os-facts.ts";
@@ -56,6 +56,7 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
   let prev: Previous | undefined;
   const readKernelIdentity = kernelIdentityReader(sampleIo, roots);
   const readHugePages = hugePagesReader(sampleIo, roots);
+  const readFilesystems = filesystemsReader(sampleIo, roots, opts.filesystemPaths);
 
   async function sample(): Promise<HostSample> {
     const timestamp = wallClock();
@@ -70,7 +71,7 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
       read("uptime", "uptime from the os module", () => readUptime(sampleIo, roots)),
       read("diskstats", "disk figures absent", () => readDiskSamples(sampleIo, roots)),
       read("net/dev", "network figures absent", () => readNetDev(sampleIo, roots)),
-      attempt(sources, "statfs", "filesystem figures absent", () => readFilesystems(sampleIo, roots, opts.filesystemPaths)),
+      attempt(sources, "statfs", "filesystem figures absent", readFilesystems),
       read("sys/kernel", "uname from the os module", readKernelIdentity),
     ]);
     sourceLog.report(sources);

@@ -52,6 +52,11 @@ test("Bun's idle GC timer wakes the JS threads every 30 s, not every second (rea
   expect(env).toContain("BUN_GC_TIMER_INTERVAL=30000");
 });
 
+test("the allocator hands idle threads' free blocks back at most every 10 s, not after every wake (read at start-up)", () => {
+  const env = parseUnit(TEXT).get("Service")?.get("Environment") ?? [];
+  expect(env).toContain("MIMALLOC_PURGE_HOLES_MIN_INTERVAL=10000");
+});
+
 test("hardening never takes away what libvirt and Bun need", () => {
   const service = parseUnit(TEXT).get("Service");
   // Bun's JIT maps W+X memory; a private /dev or read-only / would break passthrough and storage.

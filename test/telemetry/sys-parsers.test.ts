@@ -10,7 +10,8 @@ import { hugePagesReader, parseHugePageCount, parseHugePageDirName } from "../..
 import { isPassthroughCandidate, parsePciDevice, sortPciDevices } from "../../src/telemetry/pci.ts";
 import { pciClassName } from "../../src/telemetry/pci-names.ts";
 import { nodesFromListing } from "../../src/telemetry/numa.ts";
-import { mountFor, parseMounts, toFilesystemSample } from "../../src/telemetry/filesystems.ts";
+import { filesystemsReader, mountFor, parseMounts, toFilesystemSample } from "../../src/telemetry/filesystems.ts";
+import type { HostIo, StatFsResult } from "../../src/telemetry/host-io.ts";
 import { armModelName } from "../../src/telemetry/arm-parts.ts";
 
 function block(cpu: number, physical: number, core: number, extra = ""): string {
@@ -213,6 +214,67 @@ describe("mounts and statfs", () => {
   test("empty and short", () => {
     expect(parseMounts("")).toEqual([]);
     expect(() => parseMounts("/dev/vda /\n")).toThrow("/proc/self/mounts:1");
+  });
+});
+
+describe("filesystemsReader", () => {
+  const roots = { proc: "/p", sys: "/s", etc: "/e" };
+  const fs: StatFsResult = { blockSize: 4096, blocks: 100, blocksFree: 40, blocksAvailable: 30, files: 10, filesFree: 4 };
+  const paths = ["/", "/var/lib/vms", "/mnt/nfs", "/mnt/sshfs", "/tank", "/absent"];
+  const statfs = Object.fromEntries(paths.filter((p) => p !== "/absent").map((p) => [p, fs]));
+  const table =
+    "/dev/vda / ext4 rw 0 0\n/dev/md0 /var/lib/vms xfs rw 0 0\nnas:/export /mnt/nfs nfs4 rw 0 0\nu@h:/ /mnt/sshfs fuse.sshfs rw 0 0\ntank /tank zfs rw 0 0\n";
+  /** The memory io, recording how each statfs was asked for. */
+  const recording = (io: HostIo, asked: Array<[string, boolean | undefined]>): HostIo => ({
+    ...io,
+    statfs: (path, how) => {
+      asked.push([path, how?.local]);
+      return io.statfs(path);
+    },
+  });
+
+  test("statfs on the API thread only for local filesystems; network, FUSE and others through the pool", async () => {
+    const asked: Array<[string, boolean | undefined]> = [];
+    const read = filesystemsReader(recording(createMemoryIo({ "/p/self/mounts": table }, { statfs }), asked), roots, paths);
+    const samples = await read();
+    expect(asked).toEqual([
+      ["/", true],
+      ["/var/lib/vms", true],
+      ["/mnt/nfs", false],
+      ["/mnt/sshfs", false],
+      ["/tank", false],
+      // Not there (yet), on the root's ext4: asked as local, answered ENOENT, left out.
+      ["/absent", true],
+    ]);
+    // The absent path is left out; the others are labelled with their mount.
+    expect(samples.map((s) => [s.path, s.fstype])).toEqual([
+      ["/", "ext4"],
+      ["/var/lib/vms", "xfs"],
+      ["/mnt/nfs", "nfs4"],
+      ["/mnt/sshfs", "fuse.sshfs"],
+      ["/tank", "zfs"],
+    ]);
+  });
+
+  test("without a readable mount table every statfs goes through the pool, and figures still come", async () => {
+    const asked: Array<[string, boolean | undefined]> = [];
+    const samples = await filesystemsReader(recording(createMemoryIo({}, { statfs }), asked), roots, ["/"])();
+    expect(asked).toEqual([["/", false]]);
+    expect(samples[0]?.totalBytes).toBe(409600);
+    expect(samples[0]?.fstype).toBeUndefined();
+  });
+
+  test("follows the mount table when it changes (a storage mount appears, then goes)", async () => {
+    const io = createMemoryIo({ "/p/self/mounts": "/dev/vda / ext4 rw 0 0\n" }, { statfs });
+    const asked: Array<[string, boolean | undefined]> = [];
+    const read = filesystemsReader(recording(io, asked), roots, ["/var/lib/vms"]);
+    expect((await read())[0]?.device).toBe("/dev/vda");
+    io.files.set("/p/self/mounts", "/dev/vda / ext4 rw 0 0\nnas:/vms /var/lib/vms nfs4 rw 0 0\n");
+    expect((await read())[0]?.device).toBe("nas:/vms");
+    io.files.set("/p/self/mounts", "/dev/vda / ext4 rw 0 0\n");
+    expect((await read())[0]?.device).toBe("/dev/vda");
+    expect(asked.map(([, local]) => local)).toEqual([true, false, true]);
+    expect(io.readsOf("/p/self/mounts")).toBe(3);
   });
 });
 
