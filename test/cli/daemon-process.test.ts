@@ -5,20 +5,12 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NodeDaemonService, type NodeEvent, PowerState, VMTransition } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import { freePort } from "../support/free-port.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function run(args: string[], env: Record<string, string> = {}) {
   return Bun.spawn([process.execPath, MAIN, ...args], {

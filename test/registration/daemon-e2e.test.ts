@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -12,21 +11,13 @@ import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon
 import { NodeStatus_Phase } from "../../src/gen/limiquantix/compute/v1/node_service_pb.ts";
 import { startFakeControlPlane, type FakeControlPlane } from "./fake-control-plane.ts";
 import { waitFor } from "./helpers.ts";
+import { freePort } from "../support/free-port.ts";
 
 const root = join(import.meta.dir, "..", "..");
 let cp: FakeControlPlane;
 let dir: string;
 let proc: ReturnType<typeof Bun.spawn> | undefined;
 let output = "";
-
-/** The config refuses port 0, so borrow a free port from the kernel and hand it over. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function collect(stream: ReadableStream<Uint8Array>) {
   const decoder = new TextDecoder();

@@ -5,22 +5,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { createServer } from "node:net";
 import { ConfigError, loadConfig } from "../../src/config/index.ts";
 import { NodeDaemonService } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { newVmId, startTestDaemon, type TestDaemon, waitFor } from "../support/daemon.ts";
+import { freePort } from "../support/free-port.ts";
 
 const SERVICE = "limiquantix.node.v1.NodeDaemonService";
-
-/** A port free right now: the config refuses port 0, as operators must name a real one. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port from the OS");
-  return address.port;
-}
 
 let td: TestDaemon;
 let http1Url: string;

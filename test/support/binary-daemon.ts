@@ -2,11 +2,11 @@
 // HealthCheck over raw gRPC (bounded: a daemon that does not come up fails the test with its log).
 
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compiledDaemon } from "./binary.ts";
 import { rawGrpcClient, type RawGrpcClient } from "./raw-grpc.ts";
+import { freePort } from "./free-port.ts";
 
 export interface BinaryDaemon {
   baseUrl: string;
@@ -14,14 +14,6 @@ export interface BinaryDaemon {
   stateDir: string;
   log(): string;
   stop(): Promise<number>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const HEALTH_CHECK_EMPTY = new Uint8Array();

@@ -4,21 +4,13 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { type BinaryDaemon, startBinaryDaemon } from "../../support/binary-daemon.ts";
 import { canCreateUsers, createTestAccounts, type TestAccounts } from "./host-users.ts";
+import { freePort } from "../../support/free-port.ts";
 
 const enabled = canCreateUsers();
 if (!enabled) console.warn("host UI binary test skipped: it needs root with useradd, groupadd and chpasswd");
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe.skipIf(!enabled)("host UI in the compiled binary", () => {
   let daemon: BinaryDaemon;
