@@ -61,7 +61,7 @@ export function toFilesystemSample(path: string, s: StatFsResult, mount: MountEn
  * network filesystems, FUSE, and those whose statfs can wait on their own locks) goes through the
  * thread pool, so a mount that hangs costs its figures, not the daemon.
  */
-export const LOCAL_STATFS_TYPES: ReadonlySet<string> = new Set(["ext2", "ext3", "ext4", "xfs", "tmpfs", "overlay"]);
+const LOCAL_STATFS_TYPES: ReadonlySet<string> = new Set(["ext2", "ext3", "ext4", "xfs", "tmpfs", "overlay"]);
 
 /**
  * Reads the capacity of the filesystems holding the given paths, for a sampler that calls it
