@@ -152,8 +152,8 @@ export async function createTinyVms(api: DaemonApi, names: string[], start: bool
 }
 
 export interface ThreadCpu {
-  /** tid:name -> CPU ms and context switches (wakeups) so far. */
-  [thread: string]: { cpuMs: number; switches: number };
+  /** tid:name -> CPU ms, of it in the kernel (10 ms ticks), and context switches (wakeups) so far. */
+  [thread: string]: { cpuMs: number; kernelMs: number; switches: number };
 }
 
 const TICKS_PER_S = 100;
@@ -181,6 +181,7 @@ export function threadCpu(pid: number): ThreadCpu {
         Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0) + Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
       out[`${tid}:${readFileSync(`${base}/comm`, "utf8").trim()}`] = {
         cpuMs: schedCpuMs(base) ?? ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_S,
+        kernelMs: (Number(f[12]) * 1000) / TICKS_PER_S,
         switches,
       };
     } catch {
@@ -214,14 +215,15 @@ export function cpuBetween(a: CpuReading, b: CpuReading): { ms: number; exact: b
   return { ms, exact };
 }
 
-/** CPU ms and wakeups per thread name between two readings, busiest first. */
-export function threadDelta(a: ThreadCpu, b: ThreadCpu): { name: string; cpuMs: number; switches: number }[] {
-  const byName = new Map<string, { cpuMs: number; switches: number }>();
+/** CPU ms (and of it in the kernel) and wakeups per thread name between two readings, busiest first. */
+export function threadDelta(a: ThreadCpu, b: ThreadCpu): { name: string; cpuMs: number; kernelMs: number; switches: number }[] {
+  const byName = new Map<string, { cpuMs: number; kernelMs: number; switches: number }>();
   for (const [key, v] of Object.entries(b)) {
-    const before = a[key] ?? { cpuMs: 0, switches: 0 };
+    const before = a[key] ?? { cpuMs: 0, kernelMs: 0, switches: 0 };
     const name = key.slice(key.indexOf(":") + 1);
-    const acc = byName.get(name) ?? { cpuMs: 0, switches: 0 };
+    const acc = byName.get(name) ?? { cpuMs: 0, kernelMs: 0, switches: 0 };
     acc.cpuMs += v.cpuMs - before.cpuMs;
+    acc.kernelMs += v.kernelMs - before.kernelMs;
     acc.switches += v.switches - before.switches;
     byName.set(name, acc);
   }

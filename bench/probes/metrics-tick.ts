@@ -26,7 +26,7 @@ const WARM_S = Number(process.env.LQ_WARM_S ?? TICK_WARM_UP_MS / 1000);
 const storage = runStorage();
 const cp = await startFakeControlPlane();
 const port = await freePort();
-const env = { ...unitEnvironment(), ...(prof ? { BUN_OPTIONS: "--cpu-prof-md --cpu-prof-dir=/tmp/metrics-tick-prof" } : {}) };
+const env = { ...unitEnvironment(), ...(prof ? { BUN_OPTIONS: process.env.LQ_PROF_OPTIONS ?? "--cpu-prof-md --cpu-prof-dir=/tmp/metrics-tick-prof" } : {}) };
 const child = await startChild<{ pid: number; port: number }>("host-daemon.ts", hostDaemonArgs(storage, cp.url, port, await freePort()), undefined, env);
 type Delta = ReturnType<typeof threadDelta>;
 const add = (acc: Map<string, number>, d: Delta) => {

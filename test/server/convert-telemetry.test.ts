@@ -2,9 +2,16 @@
 // binary round trip to prove the messages are well formed.
 
 import { describe, expect, test } from "bun:test";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { NodeMetricsSchema, PowerState } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
+import {
+  DiskMetricsSchema,
+  FilesystemMetricsSchema,
+  NetworkMetricsSchema,
+  NodeMetricsSchema,
+  PowerState,
+  VMMetricsSchema,
+} from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { VmMetrics } from "../../src/hypervisor/types.ts";
 import {
   memoryUsedBytes,
@@ -144,6 +151,20 @@ describe("VMs and samples", () => {
       networkRxPackets: 11n,
       networkTxPackets: 12n,
     });
+  });
+  // The sample's messages are object literals (not create()): each must be the message create()
+  // makes of the same fields, and decode back to itself.
+  test.each([
+    ["NodeMetrics", NodeMetricsSchema, () => toNodeMetrics({ host, vms: [vm] }, { running: 0, total: 1 })],
+    ["VMMetrics", VMMetricsSchema, () => toVmMetrics(vm)],
+    ["DiskMetrics", DiskMetricsSchema, () => toNodeMetrics({ host, vms: [] }, { running: 0, total: 0 }).disks[0]!],
+    ["NetworkMetrics", NetworkMetricsSchema, () => toNodeMetrics({ host, vms: [] }, { running: 0, total: 0 }).networks[0]!],
+    ["FilesystemMetrics", FilesystemMetricsSchema, () => toNodeMetrics({ host, vms: [] }, { running: 0, total: 0 }).filesystems[0]!],
+  ] as Array<[string, DescMessage, () => MessageShape<DescMessage>]>)("%s written as a literal is create()'s message", (_, schema, build) => {
+    const built = build();
+    const { $typeName: _typeName, ...fields } = built;
+    expect(built).toEqual(create(schema, fields));
+    expect(fromBinary(schema, toBinary(schema, built))).toEqual(built);
   });
   test("a NodeMetrics sample round-trips through the wire format", () => {
     const running = { ...vm, vmId: "22222222-2222-4222-8222-222222222222", state: "running" as const };

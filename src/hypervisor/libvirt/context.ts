@@ -10,6 +10,7 @@ import { DOMAIN_XML } from "./ffi/flags.ts";
 import type { OpName, Ops } from "./ops.ts";
 import { createCpuSampler, statusOf, type CpuSampler } from "./status.ts";
 import { createParseCache, type ParseCache } from "./parse-cache.ts";
+import { createVmSizes, type VmSizes } from "./vm-sizes.ts";
 import { isActiveState } from "./state-map.ts";
 
 import type { Logger } from "../../common/logger.ts";
@@ -56,6 +57,8 @@ export interface LibvirtContext {
   cpu: CpuSampler;
   /** Every domain's definition parsed, while its XML stays the same (parse-cache.ts). */
   parsed: ParseCache;
+  /** Each VM's vCPU count and memory as metrics ticks last read them (vm-sizes.ts). */
+  sizes: VmSizes;
   listeners: Set<HypervisorEventListener>;
   /** Last state each VM was seen in (events keep it current): the previousState of the next event. */
   known: Map<string, VmState>;
@@ -76,6 +79,7 @@ export function createContextBase(pool: CallPool, locks: VmLocks, settings: Sett
     log,
     cpu: createCpuSampler(),
     parsed: createParseCache(),
+    sizes: createVmSizes(),
     listeners: new Set(),
     known: new Map(),
     startedAt: new Map(),

@@ -39,8 +39,10 @@ export async function listVms(ctx: LibvirtContext, filter?: ListFilter): Promise
  */
 export async function vmMetrics(ctx: LibvirtContext, ids?: string[]): Promise<VmMetrics[]> {
   const wanted = ids ? new Set(ids) : undefined;
+  const figures = await ctx.pool.call("vmFigures", ctx.sizes.known());
+  ctx.sizes.update(figures);
   const out: VmMetrics[] = [];
-  for (const f of await ctx.pool.call("vmFigures")) {
+  for (const f of figures) {
     if (!wanted || wanted.has(f.uuid)) out.push(metricsOfFigures(f, ctx.cpu));
   }
   return out;

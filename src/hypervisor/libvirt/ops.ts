@@ -6,7 +6,7 @@ import type { Pointer } from "bun:ffi";
 import * as ffi from "./ffi/index.ts";
 import { HypervisorError } from "../errors.ts";
 import { createStorageOps } from "./storage-ops.ts";
-import { figuresOf, type VmFigures, withSize } from "./vm-figures.ts";
+import { figuresOf, figuresWithSize, type KnownSize, type VmFigures } from "./vm-figures.ts";
 import { LIBVIRT_STATE } from "./state-map.ts";
 
 export interface RawDomain {
@@ -50,9 +50,9 @@ function optional<T>(fn: () => T): T | undefined {
 }
 
 /** A domain's defined size, or nothing (a domain undefined since the listing keeps its figures without it). */
-function sizeOrNothing(c: ffi.Connection, uuid: string): { maxMemKib: number; vcpus: number } | undefined {
+function sizeOrNothing(c: ffi.Connection, d: Pointer): ffi.DomainSize | undefined {
   try {
-    return ffi.domainSize(c, uuid);
+    return ffi.sizeOfDomain(c, d);
   } catch (err) {
     if (err instanceof HypervisorError) return undefined;
     throw err;
@@ -236,14 +236,16 @@ export function createOps(conn: () => ffi.Connection) {
     setMaxDowntime: (uuid: string, ms: number): void => withDom(uuid, (c, d) => ffi.setMaxDowntime(c, d, ms)),
 
     allStats: (): ffi.DomainStatsRecord[] => ffi.allDomainStats(conn()),
-    /** Every domain's figures from one bulk statistics call, parsed here: metrics ticks and heartbeats. */
-    vmFigures: (): VmFigures[] => {
+    /**
+     * Every domain's figures from one bulk statistics call, parsed here: metrics ticks and
+     * heartbeats. Sizes (vCPUs, memory) come from known, the API thread's copy per UUID, and are
+     * read (one RPC each) for the domains it has none of this run of (vm-sizes.ts).
+     */
+    vmFigures: (known: Readonly<Record<string, KnownSize>> = {}): VmFigures[] => {
       const c = conn();
-      // The qemu driver's records carry every figure; others may need the definition's size.
-      return ffi.allDomainStats(c).map((r) => {
-        const f = figuresOf(r);
-        return f.vcpus !== undefined && f.memoryTotalKib !== undefined ? f : withSize(f, sizeOrNothing(c, f.uuid));
-      });
+      return ffi.allDomainStats(c, ffi.METRICS_STATS, ffi.STATS_NOWAIT, (record) =>
+        figuresWithSize(figuresOf(record), ffi.domainRunId(c, record.dom), known[record.uuid], () => sizeOrNothing(c, record.dom)),
+      );
     },
   };
 }

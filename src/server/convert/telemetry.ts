@@ -8,12 +8,15 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type CpuInfo,
   CpuInfoSchema,
+  type DiskMetrics,
   DiskMetricsSchema,
+  type FilesystemMetrics,
   FilesystemMetricsSchema,
   type MemoryInfo,
   MemoryInfoSchema,
   type NetworkInfo,
   NetworkInfoSchema,
+  type NetworkMetrics,
   NetworkMetricsSchema,
   type NodeMetrics,
   NodeMetricsSchema,
@@ -28,7 +31,7 @@ import {
 } from "../../gen/limiquantix/node/v1/node_daemon_pb.ts";
 import type { VmMetrics } from "../../hypervisor/types.ts";
 import type { InterfaceFacts } from "../../telemetry/net-interfaces.ts";
-import type { HostIdentity, HostSample, MemorySample, NetInterfaceSample } from "../../telemetry/types.ts";
+import type { DiskSample, FilesystemSample, HostIdentity, HostSample, MemorySample, NetInterfaceSample } from "../../telemetry/types.ts";
 import { powerState } from "./enums.ts";
 import { u64 } from "./vm-status.ts";
 
@@ -72,32 +75,23 @@ export function absentMetricsFields(tick: { host: HostSample; vmsMeasured?: bool
   return out;
 }
 
+// The messages of a metrics sample are written as object literals, every field given (the
+// types make a missing one an error): create() fills each field through its schema, the biggest
+// share of a metrics tick's conversion with 20 VMs. Tests check each equals create()'s message.
+
 export function toNodeMetrics(tick: { host: HostSample; vms: VmMetrics[]; vmsMeasured?: boolean }, counts: VmCounts): NodeMetrics {
   const { host } = tick;
   const m = host.memory;
   // Repeated by CPU number; offline CPUs are absent, so the list follows the kernel's numbering of online CPUs.
   const perCpu = [...(host.cpu?.perCpuUsagePercent ?? new Map<string, number>())].sort((a, b) => Number(a[0]) - Number(b[0])).map(([, pct]) => pct);
-  return create(NodeMetricsSchema, {
+  return {
+    $typeName: NodeMetricsSchema.typeName,
     timestamp: timestampFromDate(host.timestamp),
     cpuUsagePercent: host.cpu?.usagePercent ?? 0,
     cpuMeasured: host.cpu?.usagePercent !== undefined,
     memoryUsedBytes: u64(m === undefined ? undefined : memoryUsedBytes(m)),
     memoryTotalBytes: u64(m?.totalBytes),
-    disks: (host.disks ?? []).map((d) =>
-      create(DiskMetricsSchema, {
-        device: d.device,
-        readBytes: u64(d.readBytes),
-        writeBytes: u64(d.writeBytes),
-        readIops: u64(perSecond(d.readsPerSecond)),
-        writeIops: u64(perSecond(d.writesPerSecond)),
-        utilizationPercent: d.utilizationPercent ?? 0,
-        readsCompleted: u64(d.readsCompleted),
-        writesCompleted: u64(d.writesCompleted),
-        ioTimeMs: u64(d.ioTimeMs),
-        readBytesPerSecond: d.readBytesPerSecond ?? 0,
-        writeBytesPerSecond: d.writeBytesPerSecond ?? 0,
-      }),
-    ),
+    disks: (host.disks ?? []).map(toDiskMetrics),
     networks: (host.network ?? []).map(toNetworkMetrics),
     vms: tick.vms.map(toVmMetrics),
     perCpuUsagePercent: perCpu,
@@ -108,22 +102,43 @@ export function toNodeMetrics(tick: { host: HostSample; vms: VmMetrics[]; vmsMea
     load5m: host.load?.load5 ?? 0,
     load15m: host.load?.load15 ?? 0,
     uptimeSeconds: u64(host.uptimeSeconds),
-    filesystems: host.filesystems.map((f) =>
-      create(FilesystemMetricsSchema, {
-        path: f.path,
-        totalBytes: u64(f.totalBytes),
-        usedBytes: u64(f.usedBytes),
-        availableBytes: u64(f.availableBytes),
-      }),
-    ),
+    filesystems: host.filesystems.map(toFilesystemMetrics),
     runningVms: counts.running,
     totalVms: counts.total,
     absentFields: absentMetricsFields(tick),
-  });
+  };
 }
 
-function toNetworkMetrics(n: NetInterfaceSample) {
-  return create(NetworkMetricsSchema, {
+export function toDiskMetrics(d: DiskSample): DiskMetrics {
+  return {
+    $typeName: DiskMetricsSchema.typeName,
+    device: d.device,
+    readBytes: u64(d.readBytes),
+    writeBytes: u64(d.writeBytes),
+    readIops: u64(perSecond(d.readsPerSecond)),
+    writeIops: u64(perSecond(d.writesPerSecond)),
+    utilizationPercent: d.utilizationPercent ?? 0,
+    readsCompleted: u64(d.readsCompleted),
+    writesCompleted: u64(d.writesCompleted),
+    ioTimeMs: u64(d.ioTimeMs),
+    readBytesPerSecond: d.readBytesPerSecond ?? 0,
+    writeBytesPerSecond: d.writeBytesPerSecond ?? 0,
+  };
+}
+
+export function toFilesystemMetrics(f: FilesystemSample): FilesystemMetrics {
+  return {
+    $typeName: FilesystemMetricsSchema.typeName,
+    path: f.path,
+    totalBytes: u64(f.totalBytes),
+    usedBytes: u64(f.usedBytes),
+    availableBytes: u64(f.availableBytes),
+  };
+}
+
+export function toNetworkMetrics(n: NetInterfaceSample): NetworkMetrics {
+  return {
+    $typeName: NetworkMetricsSchema.typeName,
     interface: n.name,
     rxBytes: u64(n.rxBytes),
     txBytes: u64(n.txBytes),
@@ -135,11 +150,12 @@ function toNetworkMetrics(n: NetInterfaceSample) {
     txDropped: u64(n.txDropped),
     rxBytesPerSecond: n.rxBytesPerSecond ?? 0,
     txBytesPerSecond: n.txBytesPerSecond ?? 0,
-  });
+  };
 }
 
 export function toVmMetrics(m: VmMetrics): VMMetrics {
-  return create(VMMetricsSchema, {
+  return {
+    $typeName: VMMetricsSchema.typeName,
     vmId: m.vmId,
     name: m.name,
     cpuUsagePercent: m.cpuUsagePercent,
@@ -156,7 +172,7 @@ export function toVmMetrics(m: VmMetrics): VMMetrics {
     diskWriteOps: u64(m.diskWriteOps),
     networkRxPackets: u64(m.networkRxPackets),
     networkTxPackets: u64(m.networkTxPackets),
-  });
+  };
 }
 
 /** Mounted filesystems for NodeInfo. */

@@ -7,10 +7,19 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TypedValue } from "../../../src/hypervisor/libvirt/ffi/typed-params.ts";
 import { createCpuSampler } from "../../../src/hypervisor/libvirt/status.ts";
-import { figuresOf, metricsOfFigures, type VmFigures, withSize } from "../../../src/hypervisor/libvirt/vm-figures.ts";
+import { figuresOf as figuresOfRecord, figuresWithSize, metricsOfFigures, type VmFigures } from "../../../src/hypervisor/libvirt/vm-figures.ts";
 
 type StatsRecord = { uuid: string; name: string; params: Record<string, TypedValue> };
 const fixture = (name: string): StatsRecord => JSON.parse(readFileSync(join(import.meta.dir, "../../fixtures/libvirt-stats", name), "utf8")) as StatsRecord;
+/** A captured record as the call Worker hands it over: its parameters visited in order. */
+const figuresOf = (rec: StatsRecord): VmFigures =>
+  figuresOfRecord({
+    uuid: rec.uuid,
+    name: rec.name,
+    visitParams: (visit) => {
+      for (const [name, value] of Object.entries(rec.params)) visit(name, value);
+    },
+  });
 
 describe("figuresOf", () => {
   test("a running QEMU domain: state, CPU time, vCPUs, memory, and the disk and NIC counters summed", () => {
@@ -72,12 +81,63 @@ describe("figuresOf", () => {
     });
   });
 
-  test("a driver that reports only the state (the test driver): sizes come from the definition", () => {
+  test("a driver that reports only the state (the test driver): no sizes, no CPU time", () => {
     const f = figuresOf({ uuid: "u", name: "n", params: { "state.state": 1, "state.reason": 0 } });
     expect(f).toMatchObject({ state: 1, diskReadBytes: 0, networkTxBytes: 0 });
     expect([f.vcpus, f.memoryTotalKib, f.cpuTimeNs]).toEqual([undefined, undefined, undefined]);
-    expect(withSize(f, { maxMemKib: 262144, vcpus: 4 })).toMatchObject({ vcpus: 4, memoryTotalKib: 262144 });
-    expect(withSize(f, undefined)).toBe(f);
+  });
+});
+
+describe("figuresWithSize", () => {
+  // A tick's statistics without the VCPU group: the running capture less its vcpu.* figures.
+  const tickRecord = () => {
+    const rec = fixture("qemu-running.json");
+    for (const key of Object.keys(rec.params)) if (key.startsWith("vcpu.")) delete rec.params[key];
+    return rec;
+  };
+  const sizeReader = (size: { maxMemKib: number; vcpus: number } | undefined) => {
+    const reader = () => {
+      reader.calls++;
+      return size;
+    };
+    reader.calls = 0;
+    return reader;
+  };
+
+  test("a size kept from this run of the domain is used as is: nothing is read", () => {
+    const read = sizeReader({ maxMemKib: 1, vcpus: 1 });
+    const f = figuresWithSize(figuresOf(tickRecord()), 7, { runId: 7, vcpus: 2, maxMemKib: 98304 }, read);
+    expect(read.calls).toBe(0);
+    expect(f).toMatchObject({ vcpus: 2, memoryTotalKib: 98304 });
+    expect(f.sizeRead).toBeUndefined();
+  });
+
+  test("no size kept, or one of an earlier run (started again since): read, and carried back for keeping", () => {
+    for (const known of [undefined, { runId: 6, vcpus: 1, maxMemKib: 65536 }]) {
+      const read = sizeReader({ maxMemKib: 98304, vcpus: 4 });
+      const f = figuresWithSize(figuresOf(tickRecord()), 7, known, read);
+      expect(read.calls).toBe(1);
+      expect(f).toMatchObject({ vcpus: 4, sizeRead: { runId: 7, vcpus: 4, maxMemKib: 98304 } });
+    }
+  });
+
+  test("the balloon's maximum (the live memory) wins over the size's; the size fills what the statistics lack", () => {
+    const f = figuresWithSize(figuresOf(tickRecord()), 7, undefined, () => ({ maxMemKib: 131072, vcpus: 2 }));
+    expect(f).toMatchObject({ vcpus: 2, memoryTotalKib: 98304 });
+    const bare = figuresOf({ uuid: "u", name: "n", params: { "state.state": 1, "state.reason": 0 } });
+    expect(figuresWithSize(bare, 3, undefined, () => ({ maxMemKib: 262144, vcpus: 4 }))).toMatchObject({ vcpus: 4, memoryTotalKib: 262144 });
+  });
+
+  test("a size that cannot be read (the domain went away meanwhile) leaves the figures without one", () => {
+    const f = figuresWithSize(figuresOf(tickRecord()), 7, undefined, () => undefined);
+    expect([f.vcpus, f.sizeRead]).toEqual([undefined, undefined]);
+    expect(f.memoryTotalKib).toBe(98304);
+  });
+
+  test("statistics that carry both figures (the VCPU group asked for) need no size", () => {
+    const read = sizeReader({ maxMemKib: 1, vcpus: 1 });
+    expect(figuresWithSize(figuresOf(fixture("qemu-running.json")), 7, undefined, read)).toMatchObject({ vcpus: 2, memoryTotalKib: 98304 });
+    expect(read.calls).toBe(0);
   });
 });
 

@@ -48,6 +48,7 @@ const symbols = {
   virDomainUndefineFlags: { args: [P, U], returns: I },
   virDomainGetState: { args: [P, P, P, U], returns: I },
   virDomainGetInfo: { args: [P, P], returns: I },
+  virDomainGetID: { args: [P], returns: U },
   virDomainGetXMLDesc: { args: [P, U], returns: P },
   virDomainGetUUIDString: { args: [P, P], returns: I },
   virDomainGetName: { args: [P], returns: P },

@@ -16,43 +16,56 @@ export type TypedValue = number | string | boolean;
 /** virTypedParameterType */
 const PARAM_TYPE = { INT: 1, UINT: 2, LLONG: 3, ULLONG: 4, DOUBLE: 5, BOOLEAN: 6, STRING: 7 } as const;
 
-/** Reads n parameters at base. 64-bit integers become numbers (exact below 2^53: counters are). */
-export function readTypedParams(base: Pointer, n: number): Record<string, TypedValue> {
-  const out: Record<string, TypedValue> = {};
+/** Called with each parameter's name and value, in libvirt's order. */
+export type ParamVisitor = (name: string, value: TypedValue) => void;
+
+/**
+ * Visits n parameters at base. 64-bit integers become numbers (exact below 2^53: counters are).
+ * A reader that needs a few figures out of many (a metrics tick) keeps them as they pass, with
+ * no record of every name built first.
+ */
+export function visitTypedParams(base: Pointer, n: number, visit: ParamVisitor): void {
   for (let i = 0; i < n; i++) {
     const off = i * TYPED_PARAM_SIZE;
-    const name = new CString(base, off);
-    const type = read.i32(base, off + 80);
+    // A primitive string, not the CString object (typeof "object") bun:ffi returns.
+    const name = String(new CString(base, off));
     const v = off + VALUE_OFFSET;
-    switch (type) {
+    switch (read.i32(base, off + 80)) {
       case PARAM_TYPE.INT:
-        out[name] = read.i32(base, v);
+        visit(name, read.i32(base, v));
         break;
       case PARAM_TYPE.UINT:
-        out[name] = read.u32(base, v);
+        visit(name, read.u32(base, v));
         break;
       case PARAM_TYPE.LLONG:
-        out[name] = Number(read.i64(base, v));
+        visit(name, Number(read.i64(base, v)));
         break;
       case PARAM_TYPE.ULLONG:
-        out[name] = Number(read.u64(base, v));
+        visit(name, Number(read.u64(base, v)));
         break;
       case PARAM_TYPE.DOUBLE:
-        out[name] = read.f64(base, v);
+        visit(name, read.f64(base, v));
         break;
       case PARAM_TYPE.BOOLEAN:
-        out[name] = read.i8(base, v) !== 0;
+        visit(name, read.i8(base, v) !== 0);
         break;
       case PARAM_TYPE.STRING: {
         const s = read.ptr(base, v);
-        // A primitive string, not the CString object (typeof "object") bun:ffi returns.
-        out[name] = s === 0 ? "" : String(new CString(s as Pointer));
+        visit(name, s === 0 ? "" : String(new CString(s as Pointer)));
         break;
       }
       default:
         break; // a type newer than this code: skipped, not guessed
     }
   }
+}
+
+/** Reads n parameters at base into a record keyed by name. */
+export function readTypedParams(base: Pointer, n: number): Record<string, TypedValue> {
+  const out: Record<string, TypedValue> = {};
+  visitTypedParams(base, n, (name, value) => {
+    out[name] = value;
+  });
   return out;
 }
 

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { withDefaults } from "../../../../src/hypervisor/defaults.ts";
 import { createLibvirtHypervisor } from "../../../../src/hypervisor/libvirt/index.ts";
+import { RECHECK_TICKS } from "../../../../src/hypervisor/libvirt/vm-sizes.ts";
 import type { Hypervisor, VmMetrics } from "../../../../src/hypervisor/types.ts";
 import { REAL, realCpuDisabledFeatures, realDomainType, realNetwork, realTierStorage, type RealTierStorage, URI, virsh, virshQuietly } from "./helpers.ts";
 
@@ -105,5 +106,29 @@ describe.skipIf(!REAL)(`vmMetrics from one bulk statistics call on ${URI}`, () =
       cpuUsagePercent: 0,
       memoryUsedBytes: 0,
     });
+  }, 120_000);
+
+  // Ticks leave libvirt's VCPU group out (on KVM it is QEMU's query-stats, ~50 figures a vCPU):
+  // the count comes from the domain's size, kept between ticks (vm-sizes.ts).
+  test(`a vCPU count changed outside the daemon shows: at the first tick after a restart, within ${RECHECK_TICKS} ticks otherwise`, async () => {
+    const vcpusOf = async (id: string) => (await hv.vmMetrics([id])).find((m) => m.vmId === id)?.vcpus;
+    expect([await vcpusOf(running), await vcpusOf(stopped)]).toEqual([2, 2]);
+
+    // A stopped VM redefined (no new run): read again within RECHECK_TICKS ticks.
+    virsh("setvcpus", stopped, "1", "--config");
+    let ticks = 0;
+    let seen: number | undefined;
+    while (ticks < RECHECK_TICKS && seen !== 1) {
+      seen = await vcpusOf(stopped);
+      ticks++;
+    }
+    expect({ seen, withinRecheck: ticks <= RECHECK_TICKS }).toEqual({ seen: 1, withinRecheck: true });
+
+    // A VM stopped, redefined and started again between two ticks: a new run, read at once.
+    virsh("destroy", running);
+    virsh("setvcpus", running, "1", "--config");
+    virsh("start", running);
+    expect(await vcpusOf(running)).toBe(1);
+    expect(Number(virsh("vcpucount", running, "--live", "--active").trim())).toBe(1);
   }, 120_000);
 });
