@@ -9,7 +9,6 @@
 //      LQ_AB_ENV='{"NAME":"value"}' LIMIQUANTIX_REAL_LIBVIRT=1 bun bench/probes/metrics-tick-ab.ts .
 
 import { create, toBinary } from "@bufbuild/protobuf";
-import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { StreamMetricsRequestSchema } from "../../src/gen/limiquantix/node/v1/node_daemon_pb.ts";
 import { startFakeControlPlane } from "../../test/registration/fake-control-plane.ts";
@@ -39,10 +38,8 @@ const WARM_S = Number(process.env.LQ_WARM_S ?? TICK_WARM_UP_MS / 1000);
 type StartChild = typeof import("../lib/child.ts").startChild;
 /** LQ_AB_ENV: JSON of environment variables given to the other daemon only (a runtime setting against none). */
 const otherEnv = JSON.parse(process.env.LQ_AB_ENV ?? "{}") as Record<string, string>;
-/** LQ_AB_ENV_THIS: likewise for this checkout's daemon. */
-const thisEnv = JSON.parse(process.env.LQ_AB_ENV_THIS ?? "{}") as Record<string, string>;
 const sides = [
-  { label: process.env.LQ_AB_ENV_THIS ? `this ${process.env.LQ_AB_ENV_THIS}` : "this", root: join(import.meta.dir, "..", ".."), env: thisEnv },
+  { label: "this", root: join(import.meta.dir, "..", ".."), env: {} },
   { label: process.env.LQ_AB_ENV ? `${other} ${process.env.LQ_AB_ENV}` : other, root: resolve(other), env: otherEnv },
 ];
 interface Daemon {
@@ -82,7 +79,6 @@ for (const side of sides) {
     kernel: { idleMs: new Map<string, number>(), withMs: new Map<string, number>() },
   });
 }
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 const cpuMs = (pid: number) => Object.values(threadCpu(pid)).reduce((s, t) => s + t.cpuMs, 0);
 try {
   // The VMs through the first daemon; the bulk statistics call of each daemon sees every domain.
@@ -128,7 +124,6 @@ try {
     samples: d.samples,
     "added ms/tick": fmt((d.withMs - d.idleMs) / d.samples),
     "JIT ms/tick": fmt(d.jitMs / d.samples),
-    "RSS MiB": fmt(rssMiB(d.child.pid)),
   }));
   console.log(`${windowS} s x ${rounds} windows each, after ${WARM_S} s of warm-up; the VMs: 20 running`);
   console.table(rows);

@@ -57,18 +57,6 @@ test("the allocator hands idle threads' free blocks back at most every 10 s, not
   expect(env).toContain("MIMALLOC_PURGE_HOLES_MIN_INTERVAL=10000");
 });
 
-test("JavaScriptCore optimizes code run once a second within minutes, and Bun hands it the setting (read at start-up)", () => {
-  const env = (parseUnit(TEXT).get("Service")?.get("Environment") ?? []).filter((e) => e.startsWith("BUN_JSC_"));
-  expect(env).toEqual(["BUN_JSC_thresholdForOptimizeAfterWarmUp=300", "BUN_JSC_thresholdForFTLOptimizeAfterWarmUp=10000"]);
-  // A misspelt option would be ignored in silence: JavaScriptCore lists the ones it took.
-  const run = Bun.spawnSync([process.execPath, "-e", "0"], {
-    env: { ...process.env, ...Object.fromEntries(env.map((e) => e.split("=") as [string, string])), BUN_JSC_dumpOptions: "1" },
-  });
-  const taken = `${run.stdout.toString()}${run.stderr.toString()}`;
-  expect(taken).toContain("thresholdForOptimizeAfterWarmUp=300 (default: 1000)");
-  expect(taken).toContain("thresholdForFTLOptimizeAfterWarmUp=10000 (default: 64000)");
-});
-
 test("hardening never takes away what libvirt and Bun need", () => {
   const service = parseUnit(TEXT).get("Service");
   // Bun's JIT maps W+X memory; a private /dev or read-only / would break passthrough and storage.
