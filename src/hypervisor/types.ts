@@ -214,6 +214,18 @@ export interface VmIoCounters {
   networkTxPackets: number;
 }
 
+/** Every I/O counter at zero: a VM whose counters have not started (or restarted with its process). */
+export const zeroIoCounters = (): VmIoCounters => ({
+  diskReadBytes: 0,
+  diskWriteBytes: 0,
+  diskReadOps: 0,
+  diskWriteOps: 0,
+  networkRxBytes: 0,
+  networkTxBytes: 0,
+  networkRxPackets: 0,
+  networkTxPackets: 0,
+});
+
 export interface VmMetrics extends VmIoCounters {
   vmId: string;
   name: string;

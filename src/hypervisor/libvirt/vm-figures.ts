@@ -5,7 +5,7 @@
 // where the CPU sampler remembers each VM's previous CPU time and vm-sizes.ts each VM's size.
 // All pure apart from that sampler and the size read passed in.
 
-import type { VmIoCounters, VmMetrics } from "../types.ts";
+import { type VmIoCounters, type VmMetrics, zeroIoCounters } from "../types.ts";
 import type { DomainSize } from "./ffi/stats.ts";
 import type { ParamVisitor } from "./ffi/typed-params.ts";
 import { isActiveState, LIBVIRT_STATE, vmStateOf } from "./state-map.ts";
@@ -48,14 +48,7 @@ export function figuresOf(record: { uuid: string; name: string; visitParams(visi
     name: record.name,
     state: LIBVIRT_STATE.NOSTATE,
     reason: 0,
-    diskReadBytes: 0,
-    diskWriteBytes: 0,
-    diskReadOps: 0,
-    diskWriteOps: 0,
-    networkRxBytes: 0,
-    networkTxBytes: 0,
-    networkRxPackets: 0,
-    networkTxPackets: 0,
+    ...zeroIoCounters(),
   };
   let cpuTime: number | undefined;
   let vcpuCurrent: number | undefined;

@@ -3,7 +3,7 @@
 // CPU load is a mean-reverting random walk (smooth, bounded); counters only grow while the
 // guest runs and start from zero with each new qemu process, as libvirt's do.
 
-import type { VmIoCounters } from "../types.ts";
+import { type VmIoCounters, zeroIoCounters } from "../types.ts";
 
 export interface MetricState extends VmIoCounters {
   /** Load the walk reverts to, 0-100. */
@@ -33,14 +33,7 @@ export function createMetricState(now: number, random: () => number): MetricStat
     cpuPercent: baseline,
     memoryFraction: 0.3 + random() * 0.4,
     cpuTimeNs: 0,
-    diskReadBytes: 0,
-    diskWriteBytes: 0,
-    diskReadOps: 0,
-    diskWriteOps: 0,
-    networkRxBytes: 0,
-    networkTxBytes: 0,
-    networkRxPackets: 0,
-    networkTxPackets: 0,
+    ...zeroIoCounters(),
     lastAt: now,
   };
 }
@@ -48,14 +41,7 @@ export function createMetricState(now: number, random: () => number): MetricStat
 /** A new qemu process: counters restart from zero. */
 export function resetCounters(m: MetricState, now: number): void {
   m.cpuTimeNs = 0;
-  m.diskReadBytes = 0;
-  m.diskWriteBytes = 0;
-  m.diskReadOps = 0;
-  m.diskWriteOps = 0;
-  m.networkRxBytes = 0;
-  m.networkTxBytes = 0;
-  m.networkRxPackets = 0;
-  m.networkTxPackets = 0;
+  Object.assign(m, zeroIoCounters());
   m.cpuPercent = m.baseline;
   m.lastAt = now;
 }

@@ -3,6 +3,7 @@
 
 import { describe, expect, test } from "bun:test";
 import type { KnownSize, VmFigures } from "../../../src/hypervisor/libvirt/vm-figures.ts";
+import { zeroIoCounters } from "../../../src/hypervisor/types.ts";
 import { createVmSizes, RECHECK_TICKS } from "../../../src/hypervisor/libvirt/vm-sizes.ts";
 
 const size = (vcpus: number, runId = 1): KnownSize => ({ runId, vcpus, maxMemKib: 65536 });
@@ -11,14 +12,7 @@ const figures = (uuid: string, sizeRead?: KnownSize): VmFigures => ({
   name: uuid,
   state: 1,
   reason: 1,
-  diskReadBytes: 0,
-  diskWriteBytes: 0,
-  diskReadOps: 0,
-  diskWriteOps: 0,
-  networkRxBytes: 0,
-  networkTxBytes: 0,
-  networkRxPackets: 0,
-  networkTxPackets: 0,
+  ...zeroIoCounters(),
   ...(sizeRead === undefined ? {} : { sizeRead }),
 });
 
