@@ -75,8 +75,21 @@ export function toDiskSamples(stats: DiskStatsLine[], wholeDevices: ReadonlySet<
   return stats.filter((s) => isReportedDisk(s.device, wholeDevices)).map(({ major: _major, minor: _minor, ...s }) => ({ ...s }));
 }
 
-export async function readDiskSamples(io: HostIo, roots: HostRoots): Promise<DiskSample[]> {
+/**
+ * The whole disks' counters (/proc/diskstats, /sys/block), for a sampler that runs every second:
+ * /sys/block is listed again only when diskstats names other devices than at the last listing (a
+ * disk added or removed shows in both at once), not every time.
+ */
+export function diskSamplesReader(io: HostIo, roots: HostRoots): () => Promise<DiskSample[]> {
   const file = procPath(roots, "diskstats");
-  const [text, block] = await Promise.all([io.readText(file), readDirOptional(io, sysPath(roots, "block"))]);
-  return toDiskSamples(parseDiskStats(text, file), block === undefined ? undefined : new Set(block));
+  let listed: { devices: string; whole: ReadonlySet<string> | undefined } | undefined;
+  return async () => {
+    const stats = parseDiskStats(await io.readText(file), file);
+    const devices = stats.map((s) => s.device).join(" ");
+    if (listed?.devices !== devices) {
+      const block = await readDirOptional(io, sysPath(roots, "block"));
+      listed = { devices, whole: block === undefined ? undefined : new Set(block) };
+    }
+    return toDiskSamples(stats, listed.whole);
+  };
 }

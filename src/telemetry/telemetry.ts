@@ -12,7 +12,7 @@ import { readMeminfo, toMemorySample } from "./meminfo.ts";
 import { hugePagesReader } from "./hugepages.ts";
 import { readLoadAvg } from "./loadavg.ts";
 import { readUptime } from "./uptime.ts";
-import { readDiskSamples } from "./diskstats.ts";
+import { diskSamplesReader } from "./diskstats.ts";
 import { readNetDev } from "./net-dev.ts";
 import { filesystemsReader } from "./filesystems.ts";
 import { readIdentity } from "./identity.ts";
@@ -57,6 +57,7 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
   const readKernelIdentity = kernelIdentityReader(sampleIo, roots);
   const readHugePages = hugePagesReader(sampleIo, roots);
   const readFilesystems = filesystemsReader(sampleIo, roots, opts.filesystemPaths);
+  const readDisks = diskSamplesReader(sampleIo, roots);
 
   async function sample(): Promise<HostSample> {
     const timestamp = wallClock();
@@ -69,7 +70,7 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
       attempt(sources, sysPath(roots, "kernel/mm/hugepages"), "huge page counts absent", readHugePages),
       read("loadavg", "load from the os module", () => readLoadAvg(sampleIo, roots)),
       read("uptime", "uptime from the os module", () => readUptime(sampleIo, roots)),
-      read("diskstats", "disk figures absent", () => readDiskSamples(sampleIo, roots)),
+      read("diskstats", "disk figures absent", readDisks),
       read("net/dev", "network figures absent", () => readNetDev(sampleIo, roots)),
       attempt(sources, "statfs", "filesystem figures absent", readFilesystems),
       read("sys/kernel", "uname from the os module", readKernelIdentity),

@@ -5,7 +5,8 @@ import { parseProcStat } from "../../src/telemetry/proc-stat.ts";
 import { parseMeminfo, toMemorySample } from "../../src/telemetry/meminfo.ts";
 import { parseLoadAvg } from "../../src/telemetry/loadavg.ts";
 import { parseUptime } from "../../src/telemetry/uptime.ts";
-import { isReportedDisk, parseDiskStats, toDiskSamples } from "../../src/telemetry/diskstats.ts";
+import { diskSamplesReader, isReportedDisk, parseDiskStats, toDiskSamples } from "../../src/telemetry/diskstats.ts";
+import { createMemoryIo } from "./memory-io.ts";
 import { parseNetDev } from "../../src/telemetry/net-dev.ts";
 import { TelemetryParseError } from "../../src/telemetry/parse-error.ts";
 
@@ -141,6 +142,20 @@ describe("parseDiskStats", () => {
       ioTimeMs: 1432,
       weightedIoTimeMs: 9161,
     });
+  });
+  test("the reader lists /sys/block once, and again only when diskstats names other devices", async () => {
+    const line = (dev: string) => ` 252       0 ${dev} 1 0 8 0 1 0 8 0 0 0 0\n`;
+    const io = createMemoryIo({ "/p/diskstats": line("vda"), "/s/block/vda/size": "1\n" });
+    const read = diskSamplesReader(io, { proc: "/p", sys: "/s", etc: "/e" });
+    expect((await read()).map((d) => d.device)).toEqual(["vda"]);
+    expect((await read()).map((d) => d.device)).toEqual(["vda"]);
+    expect(io.readsOf("/s/block")).toBe(1);
+    // A disk hot-plugged: diskstats and /sys/block show it together.
+    io.files.set("/p/diskstats", line("vda") + line("vdb"));
+    io.files.set("/s/block/vdb/size", "1\n");
+    expect((await read()).map((d) => d.device)).toEqual(["vda", "vdb"]);
+    expect((await read()).map((d) => d.device)).toEqual(["vda", "vdb"]);
+    expect([io.readsOf("/s/block"), io.readsOf("/p/diskstats")]).toEqual([2, 4]);
   });
   test("whole devices only: /sys/block decides, loop/ram/zram never", () => {
     const stats = parseDiskStats(real);

@@ -7,7 +7,8 @@
 
 import { type VmIoCounters, type VmMetrics, zeroIoCounters } from "../types.ts";
 import type { DomainSize } from "./ffi/stats.ts";
-import type { ParamVisitor } from "./ffi/typed-params.ts";
+import { NAME_LENGTH, numberAt, TYPED_PARAM_SIZE, type TypedParamBytes } from "./ffi/typed-params.ts";
+import { createNameMatcher, NO_MATCH } from "./param-names.ts";
 import { isActiveState, LIBVIRT_STATE, vmStateOf } from "./state-map.ts";
 import type { CpuSampler } from "./status.ts";
 
@@ -34,15 +35,37 @@ export interface KnownSize extends DomainSize {
   runId: number;
 }
 
-/** Where an indexed figure's own name starts: "rd.bytes" in block.0.rd.bytes (past "block." or "net."). */
-const fieldOf = (key: string, prefixLength: number): string => key.slice(key.indexOf(".", prefixLength) + 1);
+/** The parameters a tick keeps, in the order FIGURE below numbers them. */
+const KEPT = [
+  "state.state",
+  "state.reason",
+  "cpu.time",
+  "vcpu.current",
+  "vcpu.maximum",
+  "balloon.available",
+  "balloon.unused",
+  "balloon.rss",
+  "balloon.current",
+  "balloon.maximum",
+  "block.*.rd.bytes",
+  "block.*.wr.bytes",
+  "block.*.rd.reqs",
+  "block.*.wr.reqs",
+  "net.*.rx.bytes",
+  "net.*.tx.bytes",
+  "net.*.rx.pkts",
+  "net.*.tx.pkts",
+] as const;
+const FIGURE = Object.fromEntries(KEPT.map((name, i) => [name, i])) as { [K in (typeof KEPT)[number]]: number };
+const matchKept = createNameMatcher(KEPT);
 
 /**
  * One domain's statistics (names as libvirt gives them: cpu.time, block.0.rd.bytes, ...) to
- * figures, in one pass over its parameters: a tick keeps a dozen figures out of ~30 per VM.
- * Disk and NIC counters are summed over every device listed.
+ * figures, in one pass over its parameters read in place: a tick keeps a dozen figures out of ~30
+ * per VM, and no name becomes a string (param-names.ts). Disk and NIC counters are summed over
+ * every device listed.
  */
-export function figuresOf(record: { uuid: string; name: string; visitParams(visit: ParamVisitor): void }): VmFigures {
+export function figuresOf(record: { uuid: string; name: string; params(): TypedParamBytes }): VmFigures {
   const figures: VmFigures = {
     uuid: record.uuid,
     name: record.name,
@@ -54,73 +77,69 @@ export function figuresOf(record: { uuid: string; name: string; visitParams(visi
   let vcpuCurrent: number | undefined;
   let vcpuMaximum: number | undefined;
   const balloon: { available?: number; unused?: number; rss?: number; current?: number; maximum?: number } = {};
-  record.visitParams((key, value) => {
-    if (typeof value !== "number") return;
-    if (key.startsWith("block.")) {
-      switch (fieldOf(key, 6)) {
-        case "rd.bytes":
-          figures.diskReadBytes += value;
-          break;
-        case "wr.bytes":
-          figures.diskWriteBytes += value;
-          break;
-        case "rd.reqs":
-          figures.diskReadOps += value;
-          break;
-        case "wr.reqs":
-          figures.diskWriteOps += value;
-          break;
-      }
-    } else if (key.startsWith("net.")) {
-      switch (fieldOf(key, 4)) {
-        case "rx.bytes":
-          figures.networkRxBytes += value;
-          break;
-        case "tx.bytes":
-          figures.networkTxBytes += value;
-          break;
-        case "rx.pkts":
-          figures.networkRxPackets += value;
-          break;
-        case "tx.pkts":
-          figures.networkTxPackets += value;
-          break;
-      }
-    } else {
-      switch (key) {
-        case "state.state":
-          figures.state = value;
-          break;
-        case "state.reason":
-          figures.reason = value;
-          break;
-        case "cpu.time":
-          cpuTime = value;
-          break;
-        case "vcpu.current":
-          vcpuCurrent = value;
-          break;
-        case "vcpu.maximum":
-          vcpuMaximum = value;
-          break;
-        case "balloon.available":
-          balloon.available = value;
-          break;
-        case "balloon.unused":
-          balloon.unused = value;
-          break;
-        case "balloon.rss":
-          balloon.rss = value;
-          break;
-        case "balloon.current":
-          balloon.current = value;
-          break;
-        case "balloon.maximum":
-          balloon.maximum = value;
-          break;
-      }
+  const p = record.params();
+  for (let i = 0; i < p.count; i++) {
+    const which = matchKept(p.bytes, i * TYPED_PARAM_SIZE, NAME_LENGTH);
+    if (which === NO_MATCH) continue;
+    const value = numberAt(p, i);
+    if (value === undefined) continue;
+    switch (which) {
+      case FIGURE["state.state"]:
+        figures.state = value;
+        break;
+      case FIGURE["state.reason"]:
+        figures.reason = value;
+        break;
+      case FIGURE["cpu.time"]:
+        cpuTime = value;
+        break;
+      case FIGURE["vcpu.current"]:
+        vcpuCurrent = value;
+        break;
+      case FIGURE["vcpu.maximum"]:
+        vcpuMaximum = value;
+        break;
+      case FIGURE["balloon.available"]:
+        balloon.available = value;
+        break;
+      case FIGURE["balloon.unused"]:
+        balloon.unused = value;
+        break;
+      case FIGURE["balloon.rss"]:
+        balloon.rss = value;
+        break;
+      case FIGURE["balloon.current"]:
+        balloon.current = value;
+        break;
+      case FIGURE["balloon.maximum"]:
+        balloon.maximum = value;
+        break;
+      case FIGURE["block.*.rd.bytes"]:
+        figures.diskReadBytes += value;
+        break;
+      case FIGURE["block.*.wr.bytes"]:
+        figures.diskWriteBytes += value;
+        break;
+      case FIGURE["block.*.rd.reqs"]:
+        figures.diskReadOps += value;
+        break;
+      case FIGURE["block.*.wr.reqs"]:
+        figures.diskWriteOps += value;
+        break;
+      case FIGURE["net.*.rx.bytes"]:
+        figures.networkRxBytes += value;
+        break;
+      case FIGURE["net.*.tx.bytes"]:
+        figures.networkTxBytes += value;
+        break;
+      case FIGURE["net.*.rx.pkts"]:
+        figures.networkRxPackets += value;
+        break;
+      case FIGURE["net.*.tx.pkts"]:
+        figures.networkTxPackets += value;
+        break;
     }
-  });
+  }
   // libvirt 9 gives a stopped domain a cpu.time too: its cgroup's, not a guest's.
   if (cpuTime !== undefined && isActiveState(figures.state)) figures.cpuTimeNs = cpuTime;
   const vcpus = vcpuCurrent ?? vcpuMaximum;

@@ -7,19 +7,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TypedValue } from "../../../src/hypervisor/libvirt/ffi/typed-params.ts";
 import { createCpuSampler } from "../../../src/hypervisor/libvirt/status.ts";
+import { encodeTypedParams } from "../../support/typed-param-bytes.ts";
 import { figuresOf as figuresOfRecord, figuresWithSize, metricsOfFigures, type VmFigures } from "../../../src/hypervisor/libvirt/vm-figures.ts";
 
 type StatsRecord = { uuid: string; name: string; params: Record<string, TypedValue> };
 const fixture = (name: string): StatsRecord => JSON.parse(readFileSync(join(import.meta.dir, "../../fixtures/libvirt-stats", name), "utf8")) as StatsRecord;
-/** A captured record as the call Worker hands it over: its parameters visited in order. */
-const figuresOf = (rec: StatsRecord): VmFigures =>
-  figuresOfRecord({
-    uuid: rec.uuid,
-    name: rec.name,
-    visitParams: (visit) => {
-      for (const [name, value] of Object.entries(rec.params)) visit(name, value);
-    },
-  });
+/** A captured record as the call Worker hands it over: its parameters in libvirt's layout, in order. */
+const figuresOf = (rec: StatsRecord): VmFigures => figuresOfRecord({ uuid: rec.uuid, name: rec.name, params: () => encodeTypedParams(rec.params) });
 
 describe("figuresOf", () => {
   test("a running QEMU domain: state, CPU time, vCPUs, memory, and the disk and NIC counters summed", () => {
@@ -79,6 +73,28 @@ describe("figuresOf", () => {
       networkTxPackets: 1,
       memoryUsedKib: 30000,
     });
+  });
+
+  test("libvirt's own types read in place (INT state, UINT and ULLONG counters), two-digit device indexes, strings between", () => {
+    const f = figuresOfRecord({
+      uuid: "u",
+      name: "n",
+      params: () =>
+        encodeTypedParams(
+          {
+            "state.state": 1,
+            "state.reason": 5,
+            "cpu.time": 2 ** 40 + 1,
+            "block.count": 11,
+            "block.10.name": "vdk",
+            "block.10.rd.bytes": 2 ** 33,
+            "block.10.rd.times": 99,
+            "net.12.tx.pkts": 3,
+          },
+          { "state.state": "INT", "state.reason": "INT", "block.count": "UINT", "net.12.tx.pkts": "UINT" },
+        ),
+    });
+    expect(f).toMatchObject({ state: 1, reason: 5, cpuTimeNs: 2 ** 40 + 1, diskReadBytes: 2 ** 33, diskReadOps: 0, networkTxPackets: 3 });
   });
 
   test("a driver that reports only the state (the test driver): no sizes, no CPU time", () => {

@@ -6,7 +6,9 @@ import type { Connection } from "./connection.ts";
 import { domainName, domainUuid, withDomain } from "./domain.ts";
 import { fail } from "./errors.ts";
 import { outPointer, pointerAt } from "./memory.ts";
-import { type ParamVisitor, type TypedValue, visitTypedParams } from "./typed-params.ts";
+import { type ParamVisitor, type TypedParamBytes, typedParamBytes, typedParamsInPlace, type TypedValue, visitTypedParams } from "./typed-params.ts";
+
+const NO_PARAMS = typedParamBytes(new ArrayBuffer(0));
 
 export const STATS = { STATE: 1, CPU_TOTAL: 2, BALLOON: 4, VCPU: 8, INTERFACE: 16, BLOCK: 32 } as const;
 export const ALL_STATS = STATS.STATE | STATS.CPU_TOTAL | STATS.BALLOON | STATS.VCPU | STATS.INTERFACE | STATS.BLOCK;
@@ -38,6 +40,8 @@ export interface StatsRecordView {
   uuid: string;
   name: string;
   visitParams(visit: ParamVisitor): void;
+  /** The parameters in place, for readers that keep a few of many (typed-params.ts). */
+  params(): TypedParamBytes;
 }
 
 type EachRecord<T> = (record: StatsRecordView) => T;
@@ -69,6 +73,7 @@ function takeRecords<T>(c: Connection, arr: Pointer | null, each: EachRecord<T>)
           visitParams: (visit) => {
             if (params !== 0) visitTypedParams(params as Pointer, n, visit);
           },
+          params: () => (params === 0 || n <= 0 ? NO_PARAMS : typedParamsInPlace(params as Pointer, n)),
         }),
       );
     }

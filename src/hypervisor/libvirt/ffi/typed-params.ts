@@ -2,19 +2,22 @@
 // virDomainMigrateToURI3 through libvirt's own allocator (virTypedParamsAdd*), freed with
 // virTypedParamsFree.
 
-import { CString, read, type Pointer } from "bun:ffi";
+import { CString, read, toArrayBuffer, type Pointer } from "bun:ffi";
 import type { Libvirt } from "./library.ts";
 import { cstr, outPointer } from "./memory.ts";
 import { fail } from "./errors.ts";
 
 /** sizeof(virTypedParameter): char field[80]; int type; union value (8-aligned). */
 export const TYPED_PARAM_SIZE = 96;
+/** VIR_TYPED_PARAM_FIELD_LENGTH: a name and its NUL. */
+export const NAME_LENGTH = 80;
+const TYPE_OFFSET = 80;
 const VALUE_OFFSET = 88;
 
 export type TypedValue = number | string | boolean;
 
 /** virTypedParameterType */
-const PARAM_TYPE = { INT: 1, UINT: 2, LLONG: 3, ULLONG: 4, DOUBLE: 5, BOOLEAN: 6, STRING: 7 } as const;
+export const PARAM_TYPE = { INT: 1, UINT: 2, LLONG: 3, ULLONG: 4, DOUBLE: 5, BOOLEAN: 6, STRING: 7 } as const;
 
 /** Called with each parameter's name and value, in libvirt's order. */
 export type ParamVisitor = (name: string, value: TypedValue) => void;
@@ -57,6 +60,54 @@ export function visitTypedParams(base: Pointer, n: number, visit: ParamVisitor):
       default:
         break; // a type newer than this code: skipped, not guessed
     }
+  }
+}
+
+/**
+ * A parameter array seen in place through typed views of the same bytes (native byte order:
+ * little-endian on the x86_64 and aarch64 hosts the daemon runs on), for readers that pick a
+ * few figures out of many without making a string of every name (param-names.ts).
+ */
+export interface TypedParamBytes {
+  count: number;
+  bytes: Uint8Array;
+  i32: Int32Array;
+  u32: Uint32Array;
+  f64: Float64Array;
+}
+
+/** Views over an array laid out as libvirt's (TYPED_PARAM_SIZE bytes each). */
+export function typedParamBytes(buffer: ArrayBuffer): TypedParamBytes {
+  return {
+    count: Math.floor(buffer.byteLength / TYPED_PARAM_SIZE),
+    bytes: new Uint8Array(buffer),
+    i32: new Int32Array(buffer),
+    u32: new Uint32Array(buffer),
+    f64: new Float64Array(buffer),
+  };
+}
+
+/** The n parameters at base, not copied: valid only while libvirt's array is. */
+export function typedParamsInPlace(base: Pointer, n: number): TypedParamBytes {
+  return typedParamBytes(toArrayBuffer(base, 0, n * TYPED_PARAM_SIZE));
+}
+
+/** Parameter i's value when it is a number (64-bit integers exact below 2^53), else undefined. */
+export function numberAt(p: TypedParamBytes, i: number): number | undefined {
+  const word = (i * TYPED_PARAM_SIZE + VALUE_OFFSET) / 4;
+  switch (p.i32[(i * TYPED_PARAM_SIZE + TYPE_OFFSET) / 4]) {
+    case PARAM_TYPE.INT:
+      return p.i32[word];
+    case PARAM_TYPE.UINT:
+      return p.u32[word];
+    case PARAM_TYPE.LLONG:
+      return (p.i32[word + 1] as number) * 2 ** 32 + (p.u32[word] as number);
+    case PARAM_TYPE.ULLONG:
+      return (p.u32[word + 1] as number) * 2 ** 32 + (p.u32[word] as number);
+    case PARAM_TYPE.DOUBLE:
+      return p.f64[word / 2];
+    default:
+      return undefined; // a boolean, a string, or a type newer than this code
   }
 }
 
