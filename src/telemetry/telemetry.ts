@@ -34,6 +34,35 @@ export interface TelemetryDeps {
   wallClock?: () => Date;
 }
 
+/**
+ * Figures the kernel changes slowly are read again only after a while, not every sample: the
+ * load averages are recomputed every 5 s (LOAD_FREQ); the host and NIS domain names change when
+ * an operator changes them; uptime advances with the monotonic clock between reads (read again
+ * every minute, in case the host slept). At one sample a second each read costs ~0.1 ms of CPU
+ * (bench/README.md, "Where the rest of a tick goes"). A failed read is not kept.
+ */
+export const REREAD_AFTER_MS = { loadavg: 5000, names: 10_000, uptime: 60_000 } as const;
+
+interface Kept<T> {
+  value: T;
+  /** Monotonic ms when the read started. */
+  readAtMs: number;
+}
+
+function rereadAfter<T>(ms: number, now: () => number, read: () => Promise<T>): () => Promise<Kept<T>> {
+  let last: { atMs: number; promise: Promise<Kept<T>> } | undefined;
+  return () => {
+    const t = now();
+    if (last !== undefined && t - last.atMs < ms) return last.promise;
+    const entry = { atMs: t, promise: read().then((value) => ({ value, readAtMs: t })) };
+    entry.promise.catch(() => {
+      if (last === entry) last = undefined;
+    });
+    last = entry;
+    return entry.promise;
+  };
+}
+
 interface Previous {
   atMs: number;
   cpu: Pick<ProcStat, "total" | "perCpu">;
@@ -54,7 +83,9 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
   const roots: HostRoots = { proc: opts.procRoot, sys: opts.sysRoot, etc: opts.etcRoot };
   const sourceLog = createSourceLog(deps.log);
   let prev: Previous | undefined;
-  const readKernelIdentity = kernelIdentityReader(sampleIo, roots);
+  const readKernelIdentity = rereadAfter(REREAD_AFTER_MS.names, monotonicMs, kernelIdentityReader(sampleIo, roots));
+  const readLoad = rereadAfter(REREAD_AFTER_MS.loadavg, monotonicMs, () => readLoadAvg(sampleIo, roots));
+  const readUptimeKept = rereadAfter(REREAD_AFTER_MS.uptime, monotonicMs, () => readUptime(sampleIo, roots));
   const readHugePages = hugePagesReader(sampleIo, roots);
   const readFilesystems = filesystemsReader(sampleIo, roots, opts.filesystemPaths);
   const readDisks = diskSamplesReader(sampleIo, roots);
@@ -68,12 +99,16 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
       read("meminfo", "memory from the os module, swap absent", () => readMeminfo(sampleIo, roots)),
       // Huge pages are optional (readHugePages is undefined without the sysfs folder).
       attempt(sources, sysPath(roots, "kernel/mm/hugepages"), "huge page counts absent", readHugePages),
-      read("loadavg", "load from the os module", () => readLoadAvg(sampleIo, roots)),
-      read("uptime", "uptime from the os module", () => readUptime(sampleIo, roots)),
+      read("loadavg", "load from the os module", async () => (await readLoad()).value),
+      read("uptime", "uptime from the os module", async () => {
+        const kept = await readUptimeKept();
+        // In /proc/uptime's own resolution (1/100 s).
+        return Math.round((kept.value.uptimeSeconds + (monotonicMs() - kept.readAtMs) / 1000) * 100) / 100;
+      }),
       read("diskstats", "disk figures absent", readDisks),
       read("net/dev", "network figures absent", () => readNetDev(sampleIo, roots)),
       attempt(sources, "statfs", "filesystem figures absent", readFilesystems),
-      read("sys/kernel", "uname from the os module", readKernelIdentity),
+      read("sys/kernel", "uname from the os module", async () => (await readKernelIdentity()).value),
     ]);
     sourceLog.report(sources);
     const atMs = monotonicMs();
@@ -129,7 +164,7 @@ export function createTelemetry(opts: TelemetryOptions, deps: TelemetryDeps = {}
       timestamp,
       cpu,
       memory: toMemorySample(meminfo ?? memoryFromOs(osFacts), huge),
-      uptimeSeconds: uptime?.uptimeSeconds ?? osFacts.uptime(),
+      uptimeSeconds: uptime ?? osFacts.uptime(),
       filesystems: filesystems ?? [],
       uname: {
         sysname: kernel === undefined ? osFacts.type() : "Linux",

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { type } from "node:os";
 import fc from "fast-check";
 import { counterRate, cpuUsagePercent } from "../../src/telemetry/rates.ts";
-import { createTelemetry } from "../../src/telemetry/telemetry.ts";
+import { createTelemetry, REREAD_AFTER_MS } from "../../src/telemetry/telemetry.ts";
 import { complete } from "./complete-sample.ts";
 import type { CpuTimes } from "../../src/telemetry/types.ts";
 import { createMemoryIo } from "./memory-io.ts";
@@ -141,11 +141,34 @@ describe("createTelemetry rates over two samples", () => {
     expect(s.cpu.perCpuUsagePercent?.has("1")).toBe(false);
   });
 
-  test("one read of each /proc file per sample", async () => {
-    const { io, t } = host();
+  test("one read of each /proc file per sample, but the slow ones (load, uptime, names) only after a while", async () => {
+    const { io, t, advance } = host();
+    const readsOf = (files: string[]) => files.map((f) => io.readsOf(f));
+    const everySample = ["/p/stat", "/p/meminfo", "/p/diskstats", "/p/net/dev"];
+    const slow = ["/p/loadavg", "/p/uptime"];
     await t.sample();
+    advance(1000);
+    const second = await t.sample();
+    expect(readsOf(everySample)).toEqual([2, 2, 2, 2]);
+    expect(readsOf(slow)).toEqual([1, 1]);
+    // Uptime runs on with the monotonic clock meanwhile (the tree says 10 s).
+    expect(second.uptimeSeconds).toBe(11);
+    advance(REREAD_AFTER_MS.loadavg);
     await t.sample();
-    for (const f of ["/p/stat", "/p/meminfo", "/p/loadavg", "/p/uptime", "/p/diskstats", "/p/net/dev"]) expect(io.readsOf(f)).toBe(2);
+    expect(readsOf(slow)).toEqual([2, 1]);
+    advance(REREAD_AFTER_MS.uptime);
+    io.files.set("/p/uptime", "100.00 50.00\n");
+    expect((await t.sample()).uptimeSeconds).toBe(100);
+    expect(readsOf(slow)).toEqual([3, 2]);
+  });
+
+  test("a slow source that failed is read again at the next sample", async () => {
+    const { io, t, advance } = host();
+    io.files.set("/p/loadavg", "garbage\n");
+    expect((await t.sample()).sources?.find((x) => x.source === "/p/loadavg")?.error).toStartWith("line 1: ");
+    io.files.set("/p/loadavg", "0.50 0.40 0.30 2/300 4000\n");
+    advance(1000);
+    expect((await t.sample()).load?.load1).toBe(0.5);
   });
 
   test("a parse error names the file under the configured root and costs only its figures", async () => {
