@@ -20,7 +20,63 @@ export interface ProcStat {
   procsBlocked?: number;
 }
 
+/** A well-formed CPU line: "cpu" or "cpuN", then 4 to 10 counts. */
+const CPU_LINE = /cpu(\d*) +(\d+) (\d+) (\d+) (\d+)(?: (\d+))?(?: (\d+))?(?: (\d+))?(?: (\d+))?(?: (\d+))?(?: (\d+))?[ \t]*\n/y;
+/** A counter line: its first number is the figure (intr's per-IRQ counts after it are not read). */
+const COUNTER_LINE = /(intr|ctxt|btime|processes|procs_running|procs_blocked) (\d+)(?: [^\n]*)?\n/y;
+/** A line of a kind the figures do not use (softirq, page, swap...). */
+const OTHER_LINE = /(?!cpu|intr|ctxt|btime|processes|procs_)[a-z_]+(?: [^\n]*)?\n/y;
+const COUNTERS = {
+  intr: "interrupts",
+  ctxt: "contextSwitches",
+  btime: "bootTimeSeconds",
+  processes: "forks",
+  procs_running: "procsRunning",
+  procs_blocked: "procsBlocked",
+} as const;
+
+/**
+ * /proc/stat. Text made only of well-formed lines is read in one pass with regular expressions
+ * (compiled to machine code once, where per-line string work runs cold at one sample a second,
+ * and a host's intr line holds thousands of counts); anything else goes to the line-by-line
+ * reader, which says what is wrong and where.
+ */
 export function parseProcStat(text: string, file = "/proc/stat"): ProcStat {
+  const body = text.endsWith("\n") ? text : `${text}\n`;
+  let total: CpuTimes | undefined;
+  const perCpu = new Map<string, CpuTimes>();
+  const out: Omit<ProcStat, "total" | "perCpu"> = {};
+  for (let at = 0; at < body.length; ) {
+    CPU_LINE.lastIndex = at;
+    const cpu = CPU_LINE.exec(body);
+    if (cpu !== null) {
+      const times = {} as CpuTimes;
+      MODES.forEach((mode, i) => {
+        const v = cpu[i + 2];
+        times[mode] = v === undefined ? 0 : Number(v) / USER_HZ;
+      });
+      if (cpu[1] === "") total = times;
+      else perCpu.set(cpu[1] as string, times);
+      at = CPU_LINE.lastIndex;
+      continue;
+    }
+    COUNTER_LINE.lastIndex = at;
+    const counter = COUNTER_LINE.exec(body);
+    if (counter !== null) {
+      out[COUNTERS[counter[1] as keyof typeof COUNTERS]] = Number(counter[2]);
+      at = COUNTER_LINE.lastIndex;
+      continue;
+    }
+    OTHER_LINE.lastIndex = at;
+    if (OTHER_LINE.exec(body) === null) return parseProcStatLines(text, file);
+    at = OTHER_LINE.lastIndex;
+  }
+  if (total === undefined) return parseProcStatLines(text, file);
+  return { total, perCpu, ...out };
+}
+
+/** parseProcStat line by line: the reference for what is accepted, and the errors. */
+export function parseProcStatLines(text: string, file = "/proc/stat"): ProcStat {
   let total: CpuTimes | undefined;
   const perCpu = new Map<string, CpuTimes>();
   const out: Omit<ProcStat, "total" | "perCpu"> = {};

@@ -1,8 +1,11 @@
 // Table tests of the /proc parsers: empty, short line, garbage, real content.
 
 import { describe, expect, test } from "bun:test";
-import { parseProcStat } from "../../src/telemetry/proc-stat.ts";
-import { parseMeminfo, toMemorySample } from "../../src/telemetry/meminfo.ts";
+import fc from "fast-check";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseProcStat, parseProcStatLines } from "../../src/telemetry/proc-stat.ts";
+import { parseMeminfo, parseMeminfoLines, toMemorySample } from "../../src/telemetry/meminfo.ts";
 import { parseLoadAvg } from "../../src/telemetry/loadavg.ts";
 import { parseUptime } from "../../src/telemetry/uptime.ts";
 import { diskSamplesReader, isReportedDisk, parseDiskStats, toDiskSamples } from "../../src/telemetry/diskstats.ts";
@@ -38,6 +41,34 @@ softirq 62451 0 8426 5 5164 10326 0 3 20006 0 18521
     expect([...s.perCpu.keys()]).toEqual(["0", "1"]);
     expect(s.perCpu.get("1")?.iowait).toBe(1.02);
     expect(s).toMatchObject({ bootTimeSeconds: 1795311397, contextSwitches: 405993, interrupts: 152974, forks: 5790, procsRunning: 1, procsBlocked: 0 });
+  });
+  test("the one-pass reading and the line-by-line reader agree on any text: same figures, or the same error", () => {
+    const outcome = (parse: () => unknown) => {
+      try {
+        return parse();
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    const count = fc.oneof(fc.nat().map(String), fc.constantFrom("x", "-1", ""));
+    const counts = (min: number, max: number) => fc.array(count, { minLength: min, maxLength: max }).map((c) => c.join(" "));
+    const line = fc.oneof(
+      fc.tuple(fc.constantFrom("cpu ", "cpu", "cpu0", "cpu17", "cpux", " cpu1"), counts(2, 12)).map(([k, c]) => `${k} ${c}`),
+      fc.tuple(fc.constantFrom("intr", "ctxt", "btime", "processes", "procs_running", "procs_blocked", "softirq", "page", " ctxt", "procs_x"), counts(0, 5)).map(([k, c]) => `${k} ${c}`),
+      fc.constantFrom("", "  ", "weird"),
+    );
+    const text = fc.tuple(fc.array(line, { maxLength: 8 }), fc.constantFrom("\n", "", "\n\n")).map(([ls, end]) => `${ls.join("\n")}${end}`);
+    fc.assert(
+      fc.property(fc.oneof(text, text.map((t) => `cpu  1 2 3 4\n${t}`)), (t) => {
+        expect(outcome(() => parseProcStat(t))).toEqual(outcome(() => parseProcStatLines(t)));
+      }),
+      { numRuns: 2000 },
+    );
+    const hosts = join(import.meta.dir, "../fixtures/host");
+    for (const host of readdirSync(hosts).filter((h) => h !== "README.md")) {
+      const stat = readFileSync(join(hosts, host, "proc/stat"), "utf8");
+      expect(parseProcStat(stat)).toEqual(parseProcStatLines(stat));
+    }
   });
   test("old kernels without guest columns: absent modes had no time", () => {
     const s = parseProcStat("cpu  10 20 30 40 50 60 70\ncpu3 1 2 3 4 5 6 7\n");
@@ -75,6 +106,33 @@ describe("parseMeminfo", () => {
     // absent is not zero
     expect(sample.swapTotalBytes).toBeUndefined();
     expect(sample.freeBytes).toBeUndefined();
+  });
+  test("the one-pass reading and the line-by-line reader agree on any text: same values, or the same error", () => {
+    const outcome = (parse: () => unknown) => {
+      try {
+        return parse();
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    const key = fc.constantFrom("MemTotal", "MemFree", "Active(anon)", "HugePages_Total", "Hugepagesize", "DirectMap4k", "", " Odd key");
+    const value = fc.oneof(fc.nat().map(String), fc.constantFrom("", "x", "-1", "1.5"));
+    const spaces = fc.constantFrom("", " ", "   ", "\t");
+    const unit = fc.constantFrom("", " kB", "  kB", " MB", " kB extra");
+    const line = fc.tuple(key, spaces, value, unit, fc.constantFrom("", " ")).map(([k, sp, v, u, tail]) => `${k}:${sp}${v}${u}${tail}`);
+    const text = fc.tuple(fc.array(line, { maxLength: 6 }), fc.constantFrom("\n", "", "\n\n")).map(([ls, end]) => `MemTotal: 1 kB\n${ls.join("\n")}${end}`);
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(outcome(() => parseMeminfo(t))).toEqual(outcome(() => parseMeminfoLines(t)));
+      }),
+      { numRuns: 1000 },
+    );
+    // Every captured host's meminfo too.
+    const hosts = join(import.meta.dir, "../fixtures/host");
+    for (const host of readdirSync(hosts).filter((h) => h !== "README.md")) {
+      const real = readFileSync(join(hosts, host, "proc/meminfo"), "utf8");
+      expect(parseMeminfo(real)).toEqual(parseMeminfoLines(real));
+    }
   });
   test("sysfs huge page counts win over meminfo's default size", () => {
     const m = parseMeminfo("MemTotal: 1 kB\nHugePages_Total: 4\nHugePages_Free: 4\nHugepagesize: 2048 kB\n");
