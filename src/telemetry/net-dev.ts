@@ -25,7 +25,41 @@ const NAMES = [
   "txCompressed",
 ] as const;
 
+/** A well-formed interface line: the name, its colon, the 16 counters. */
+const INTERFACE_LINE = new RegExp(` *([^:\\s|]+): *${NAMES.map(() => "(\\d+)").join(" +")}[ \\t]*\\n`, "y");
+/** One of the two header lines: a "|", no ":". */
+const HEADER_LINE = /[^\n:]*\|[^\n:]*\n/y;
+
+/**
+ * /proc/net/dev. Text made only of well-formed lines is read in one pass with regular
+ * expressions (compiled to machine code once, where per-line string work runs cold at one sample
+ * a second, with a line per VM NIC); anything else goes to the line-by-line reader, which says
+ * what is wrong and where.
+ */
 export function parseNetDev(text: string, file = "/proc/net/dev"): NetInterfaceSample[] {
+  const body = text.endsWith("\n") ? text : `${text}\n`;
+  const out: NetInterfaceSample[] = [];
+  for (let at = 0; at < body.length; ) {
+    INTERFACE_LINE.lastIndex = at;
+    const m = INTERFACE_LINE.exec(body);
+    if (m !== null) {
+      const sample = { name: m[1] as string } as NetInterfaceSample;
+      NAMES.forEach((key, k) => {
+        sample[key] = Number(m[k + 2]);
+      });
+      out.push(sample);
+      at = INTERFACE_LINE.lastIndex;
+      continue;
+    }
+    HEADER_LINE.lastIndex = at;
+    if (HEADER_LINE.exec(body) === null) return parseNetDevLines(text, file);
+    at = HEADER_LINE.lastIndex;
+  }
+  return out;
+}
+
+/** parseNetDev line by line: the reference for what is accepted, and the errors. */
+export function parseNetDevLines(text: string, file = "/proc/net/dev"): NetInterfaceSample[] {
   const out: NetInterfaceSample[] = [];
   lines(text).forEach((line, i) => {
     const n = i + 1;

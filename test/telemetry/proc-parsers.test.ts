@@ -10,7 +10,7 @@ import { parseLoadAvg } from "../../src/telemetry/loadavg.ts";
 import { parseUptime } from "../../src/telemetry/uptime.ts";
 import { diskSamplesReader, isReportedDisk, parseDiskStats, toDiskSamples } from "../../src/telemetry/diskstats.ts";
 import { createMemoryIo } from "./memory-io.ts";
-import { parseNetDev } from "../../src/telemetry/net-dev.ts";
+import { parseNetDev, parseNetDevLines } from "../../src/telemetry/net-dev.ts";
 import { TelemetryParseError } from "../../src/telemetry/parse-error.ts";
 
 function parseErrorOf(fn: () => unknown): TelemetryParseError {
@@ -253,6 +253,33 @@ describe("parseDiskStats", () => {
 describe("parseNetDev", () => {
   const header =
     "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n";
+  test("the one-pass reading and the line-by-line reader agree on any text: same counters, or the same error", () => {
+    const outcome = (parse: () => unknown) => {
+      try {
+        return parse();
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    const count = fc.oneof(fc.nat().map(String), fc.constantFrom("x", "-1"));
+    const nic = fc
+      .tuple(fc.constantFrom("lo", "  eth0", "vnet12", "br-lan.100", "", "a|b", "bad name"), fc.constantFrom(": ", ":", ":   "), fc.array(count, { minLength: 14, maxLength: 18 }), fc.constantFrom("", " "))
+      .map(([name, colon, counts, tail]) => `${name}${colon}${counts.join("    ")}${tail}`);
+    const line = fc.oneof(nic, fc.constantFrom("", "  ", "junk"));
+    const text = fc.tuple(fc.array(line, { maxLength: 6 }), fc.constantFrom("\n", "", "\n\n")).map(([ls, end]) => `${header}${ls.join("\n")}${end}`);
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(outcome(() => parseNetDev(t))).toEqual(outcome(() => parseNetDevLines(t)));
+      }),
+      { numRuns: 1000 },
+    );
+    const hosts = join(import.meta.dir, "../fixtures/host");
+    for (const host of readdirSync(hosts).filter((h) => h !== "README.md")) {
+      const dev = readFileSync(join(hosts, host, "proc/net/dev"), "utf8");
+      expect(parseNetDev(dev)).toEqual(parseNetDevLines(dev));
+    }
+    expect(parseNetDev(readFileSync("/proc/net/dev", "utf8"))).toEqual(parseNetDevLines(readFileSync("/proc/net/dev", "utf8")));
+  });
   test("real content, long names, counters above 2^32, old glued format", () => {
     const text = `${header}    lo:    3193      29    0    0    0     0          0         0     3193      29    0    0    0     0       0          0
 veth9f8e7d6c5b4: 987654321098765 876543210987    3   17    0     2          0   1234567 123456789012345 98765432109    0    1    0     4       5          6
