@@ -8,7 +8,7 @@ import { parseProcStat, parseProcStatLines } from "../../src/telemetry/proc-stat
 import { parseMeminfo, parseMeminfoLines, toMemorySample } from "../../src/telemetry/meminfo.ts";
 import { parseLoadAvg } from "../../src/telemetry/loadavg.ts";
 import { parseUptime } from "../../src/telemetry/uptime.ts";
-import { diskSamplesReader, isReportedDisk, parseDiskStats, toDiskSamples } from "../../src/telemetry/diskstats.ts";
+import { diskSamplesReader, isReportedDisk, parseDiskStats, parseDiskStatsLines, toDiskSamples } from "../../src/telemetry/diskstats.ts";
 import { createMemoryIo } from "./memory-io.ts";
 import { parseNetDev, parseNetDevLines } from "../../src/telemetry/net-dev.ts";
 import { TelemetryParseError } from "../../src/telemetry/parse-error.ts";
@@ -200,6 +200,34 @@ describe("parseDiskStats", () => {
       ioTimeMs: 1432,
       weightedIoTimeMs: 9161,
     });
+  });
+  test("the one-pass reading and the line-by-line reader agree on any text: same counters, or the same error", () => {
+    const outcome = (parse: () => unknown) => {
+      try {
+        return parse();
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    const count = fc.oneof(fc.nat().map(String), fc.constantFrom("x", "-1"));
+    const disk = fc
+      .tuple(fc.constantFrom("", "   "), fc.constantFrom("vda", "nvme0n1p2", "dm-0", "sr0"), fc.array(count, { minLength: 4, maxLength: 19 }), fc.constantFrom("", " "))
+      .map(([lead, name, counts, tail]) => `${lead}252 0 ${name} ${counts.join(" ")}${tail}`);
+    const line = fc.oneof(disk, fc.constantFrom("", "  ", "8 0 sda"));
+    const text = fc.tuple(fc.array(line, { maxLength: 6 }), fc.constantFrom("\n", "", "\n\n")).map(([ls, end]) => `${ls.join("\n")}${end}`);
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(outcome(() => parseDiskStats(t))).toEqual(outcome(() => parseDiskStatsLines(t)));
+      }),
+      { numRuns: 1000 },
+    );
+    const hosts = join(import.meta.dir, "../fixtures/host");
+    for (const host of readdirSync(hosts).filter((h) => h !== "README.md")) {
+      const stats = readFileSync(join(hosts, host, "proc/diskstats"), "utf8");
+      expect(parseDiskStats(stats)).toEqual(parseDiskStatsLines(stats));
+    }
+    const here = readFileSync("/proc/diskstats", "utf8");
+    expect(parseDiskStats(here)).toEqual(parseDiskStatsLines(here));
   });
   test("the reader lists /sys/block once, and again only when diskstats names other devices", async () => {
     const line = (dev: string) => ` 252       0 ${dev} 1 0 8 0 1 0 8 0 0 0 0\n`;
