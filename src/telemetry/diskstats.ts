@@ -5,7 +5,7 @@
 
 import type { DiskSample } from "./types.ts";
 import { type HostIo, type HostRoots, procPath, readDirOptional, sysPath } from "./host-io.ts";
-import { fields, lines, TelemetryParseError, uintField } from "./parse-error.ts";
+import { fields, lines, readWellFormedLines, TelemetryParseError, uintField } from "./parse-error.ts";
 
 /** diskstats counts 512-byte sectors whatever the device's real sector size. */
 const SECTOR_BYTES = 512;
@@ -30,18 +30,10 @@ export interface DiskStatsLine {
 /** A well-formed line: major, minor, name, then the 11 counters used and any newer ones. */
 const DISK_LINE = / *(\d+) +(\d+) +(\S+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)(?: +\d+)*[ \t]*\n/y;
 
-/**
- * /proc/diskstats. Text made only of well-formed lines is read in one pass with one regular
- * expression (compiled to machine code once, where per-line string work runs cold at one sample
- * a second); anything else goes to the line-by-line reader, which says what is wrong and where.
- */
+/** /proc/diskstats, in one pass when well formed (readWellFormedLines), else line by line. */
 export function parseDiskStats(text: string, file = "/proc/diskstats"): DiskStatsLine[] {
-  const body = text.endsWith("\n") ? text : `${text}\n`;
   const out: DiskStatsLine[] = [];
-  for (let at = 0; at < body.length; ) {
-    DISK_LINE.lastIndex = at;
-    const m = DISK_LINE.exec(body);
-    if (m === null) return parseDiskStatsLines(text, file);
+  const wellFormed = readWellFormedLines(text, [DISK_LINE], (m) => {
     const u = (k: number) => Number(m[k + 1]);
     out.push({
       major: u(0),
@@ -59,9 +51,8 @@ export function parseDiskStats(text: string, file = "/proc/diskstats"): DiskStat
       ioTimeMs: u(12),
       weightedIoTimeMs: u(13),
     });
-    at = DISK_LINE.lastIndex;
-  }
-  return out;
+  });
+  return wellFormed ? out : parseDiskStatsLines(text, file);
 }
 
 /** parseDiskStats line by line: the reference for what is accepted, and the errors. */

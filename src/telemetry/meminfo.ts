@@ -3,7 +3,7 @@
 
 import type { MemorySample } from "./types.ts";
 import { type HostIo, type HostRoots, procPath } from "./host-io.ts";
-import { fields, lines, TelemetryParseError, uintField } from "./parse-error.ts";
+import { fields, lines, readWellFormedLines, TelemetryParseError, uintField } from "./parse-error.ts";
 
 export interface MemInfo {
   /** Key → bytes (kB lines) or count (lines without a unit). */
@@ -12,11 +12,7 @@ export interface MemInfo {
   countKeys: Set<string>;
 }
 
-/**
- * One well-formed line: "Key:" then spaces, a count, and " kB" or nothing. The regular expression
- * engine compiles it to machine code once; a sample runs once a second, when the per-line string
- * work below runs cold (3x the CPU of this at one sample a second: bench/README.md).
- */
+/** One well-formed line: "Key:" then spaces, a count, and " kB" or nothing. */
 const WELL_FORMED_LINE = /([^:\n]+):[ \t]+(\d+)(?: (kB))?[ \t]*\n/y;
 
 /**
@@ -27,12 +23,7 @@ const WELL_FORMED_LINE = /([^:\n]+):[ \t]+(\d+)(?: (kB))?[ \t]*\n/y;
 export function parseMeminfo(text: string, file = "/proc/meminfo"): MemInfo {
   const values = new Map<string, number>();
   const countKeys = new Set<string>();
-  const body = text.endsWith("\n") ? text : `${text}\n`;
-  let at = 0;
-  while (at < body.length) {
-    WELL_FORMED_LINE.lastIndex = at;
-    const m = WELL_FORMED_LINE.exec(body);
-    if (m === null) return parseMeminfoLines(text, file);
+  const wellFormed = readWellFormedLines(text, [WELL_FORMED_LINE], (m) => {
     const key = m[1] as string;
     const v = Number(m[2]);
     if (m[3] === undefined) {
@@ -41,8 +32,8 @@ export function parseMeminfo(text: string, file = "/proc/meminfo"): MemInfo {
     } else {
       values.set(key, v * 1024);
     }
-    at = WELL_FORMED_LINE.lastIndex;
-  }
+  });
+  if (!wellFormed) return parseMeminfoLines(text, file);
   if (!values.has("MemTotal")) throw new TelemetryParseError(file, undefined, "no MemTotal");
   return { values, countKeys };
 }

@@ -4,7 +4,7 @@
 
 import type { NetInterfaceSample } from "./types.ts";
 import { type HostIo, type HostRoots, procPath } from "./host-io.ts";
-import { fields, lines, TelemetryParseError, uintField } from "./parse-error.ts";
+import { fields, lines, readWellFormedLines, TelemetryParseError, uintField } from "./parse-error.ts";
 
 const NAMES = [
   "rxBytes",
@@ -30,32 +30,18 @@ const INTERFACE_LINE = new RegExp(` *([^:\\s|]+): *${NAMES.map(() => "(\\d+)").j
 /** One of the two header lines: a "|", no ":". */
 const HEADER_LINE = /[^\n:]*\|[^\n:]*\n/y;
 
-/**
- * /proc/net/dev. Text made only of well-formed lines is read in one pass with regular
- * expressions (compiled to machine code once, where per-line string work runs cold at one sample
- * a second, with a line per VM NIC); anything else goes to the line-by-line reader, which says
- * what is wrong and where.
- */
+/** /proc/net/dev (a line per VM NIC), in one pass when well formed (readWellFormedLines), else line by line. */
 export function parseNetDev(text: string, file = "/proc/net/dev"): NetInterfaceSample[] {
-  const body = text.endsWith("\n") ? text : `${text}\n`;
   const out: NetInterfaceSample[] = [];
-  for (let at = 0; at < body.length; ) {
-    INTERFACE_LINE.lastIndex = at;
-    const m = INTERFACE_LINE.exec(body);
-    if (m !== null) {
-      const sample = { name: m[1] as string } as NetInterfaceSample;
-      NAMES.forEach((key, k) => {
-        sample[key] = Number(m[k + 2]);
-      });
-      out.push(sample);
-      at = INTERFACE_LINE.lastIndex;
-      continue;
-    }
-    HEADER_LINE.lastIndex = at;
-    if (HEADER_LINE.exec(body) === null) return parseNetDevLines(text, file);
-    at = HEADER_LINE.lastIndex;
-  }
-  return out;
+  const wellFormed = readWellFormedLines(text, [INTERFACE_LINE, HEADER_LINE], (m, which) => {
+    if (which !== 0) return;
+    const sample = { name: m[1] as string } as NetInterfaceSample;
+    NAMES.forEach((key, k) => {
+      sample[key] = Number(m[k + 2]);
+    });
+    out.push(sample);
+  });
+  return wellFormed ? out : parseNetDevLines(text, file);
 }
 
 /** parseNetDev line by line: the reference for what is accepted, and the errors. */

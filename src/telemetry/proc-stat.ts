@@ -2,7 +2,7 @@
 
 import type { CpuTimes } from "./types.ts";
 import { type HostIo, type HostRoots, procPath } from "./host-io.ts";
-import { fields, lines, TelemetryParseError, uintField } from "./parse-error.ts";
+import { fields, lines, readWellFormedLines, TelemetryParseError, uintField } from "./parse-error.ts";
 
 /** USER_HZ: /proc/stat counts in 1/100 s on every architecture Linux exports it for (x86, arm64). */
 export const USER_HZ = 100;
@@ -36,41 +36,27 @@ const COUNTERS = {
 } as const;
 
 /**
- * /proc/stat. Text made only of well-formed lines is read in one pass with regular expressions
- * (compiled to machine code once, where per-line string work runs cold at one sample a second,
- * and a host's intr line holds thousands of counts); anything else goes to the line-by-line
- * reader, which says what is wrong and where.
+ * /proc/stat, in one pass when well formed (readWellFormedLines; a host's intr line holds
+ * thousands of counts, of which only the first is read), else line by line.
  */
 export function parseProcStat(text: string, file = "/proc/stat"): ProcStat {
-  const body = text.endsWith("\n") ? text : `${text}\n`;
   let total: CpuTimes | undefined;
   const perCpu = new Map<string, CpuTimes>();
   const out: Omit<ProcStat, "total" | "perCpu"> = {};
-  for (let at = 0; at < body.length; ) {
-    CPU_LINE.lastIndex = at;
-    const cpu = CPU_LINE.exec(body);
-    if (cpu !== null) {
+  const wellFormed = readWellFormedLines(text, [CPU_LINE, COUNTER_LINE, OTHER_LINE], (m, which) => {
+    if (which === 0) {
       const times = {} as CpuTimes;
       MODES.forEach((mode, i) => {
-        const v = cpu[i + 2];
+        const v = m[i + 2];
         times[mode] = v === undefined ? 0 : Number(v) / USER_HZ;
       });
-      if (cpu[1] === "") total = times;
-      else perCpu.set(cpu[1] as string, times);
-      at = CPU_LINE.lastIndex;
-      continue;
+      if (m[1] === "") total = times;
+      else perCpu.set(m[1] as string, times);
+    } else if (which === 1) {
+      out[COUNTERS[m[1] as keyof typeof COUNTERS]] = Number(m[2]);
     }
-    COUNTER_LINE.lastIndex = at;
-    const counter = COUNTER_LINE.exec(body);
-    if (counter !== null) {
-      out[COUNTERS[counter[1] as keyof typeof COUNTERS]] = Number(counter[2]);
-      at = COUNTER_LINE.lastIndex;
-      continue;
-    }
-    OTHER_LINE.lastIndex = at;
-    if (OTHER_LINE.exec(body) === null) return parseProcStatLines(text, file);
-    at = OTHER_LINE.lastIndex;
-  }
+  });
+  if (!wellFormed) return parseProcStatLines(text, file);
   if (total === undefined) return parseProcStatLines(text, file);
   return { total, perCpu, ...out };
 }

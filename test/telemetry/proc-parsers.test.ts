@@ -11,7 +11,7 @@ import { parseUptime } from "../../src/telemetry/uptime.ts";
 import { diskSamplesReader, isReportedDisk, parseDiskStats, parseDiskStatsLines, toDiskSamples } from "../../src/telemetry/diskstats.ts";
 import { createMemoryIo } from "./memory-io.ts";
 import { parseNetDev, parseNetDevLines } from "../../src/telemetry/net-dev.ts";
-import { TelemetryParseError } from "../../src/telemetry/parse-error.ts";
+import { readWellFormedLines, TelemetryParseError } from "../../src/telemetry/parse-error.ts";
 
 function parseErrorOf(fn: () => unknown): TelemetryParseError {
   try {
@@ -343,5 +343,16 @@ veth9f8e7d6c5b4: 987654321098765 876543210987    3   17    0     2          0   
     const err = parseErrorOf(() => parseNetDev(text));
     expect(err.line).toBe(line);
     expect(err.message).toContain(reason);
+  });
+});
+
+describe("readWellFormedLines", () => {
+  test("each line to the first pattern that matches it; the last line may lack its newline; a line no pattern matches stops it", () => {
+    const seen: string[] = [];
+    const patterns = [/a(\d)\n/y, /[a-z]+\n/y];
+    expect(readWellFormedLines("a1\nbee\na2", patterns, (m, which) => seen.push(`${which}:${m[0].trim()}`))).toBe(true);
+    expect(seen).toEqual(["0:a1", "1:bee", "0:a2"]);
+    expect(readWellFormedLines("a1\n42\na2\n", patterns, () => {})).toBe(false);
+    expect(readWellFormedLines("", patterns, () => {})).toBe(false);
   });
 });
