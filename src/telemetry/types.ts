@@ -150,7 +150,7 @@ export interface HostSample {
   /** Undefined when /proc/net/dev could not be read. */
   network?: NetInterfaceSample[];
   kernel?: KernelCounters;
-  /** What uname reports, read each sample (the hostname can change at run time). */
+  /** What uname reports; the names (which an operator may change) read again every 10 s (REREAD_AFTER_MS). */
   uname?: UnameSample;
   /** Every source this sample read, with the failures; absent in samples built by hand. */
   sources?: SourceStatus[];
