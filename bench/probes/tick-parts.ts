@@ -73,7 +73,12 @@ try {
   // The VMs through a daemon, which then goes: only the parts' processes remain.
   const cp = await startFakeControlPlane();
   const port = await freePort();
-  const daemon = await startChild<{ pid: number; port: number }>("host-daemon.ts", hostDaemonArgs(storage, cp.url, port, await freePort()), undefined, unitEnvironment());
+  const daemon = await startChild<{ pid: number; port: number }>(
+    "host-daemon.ts",
+    hostDaemonArgs(storage, cp.url, port, await freePort()),
+    undefined,
+    unitEnvironment(),
+  );
   try {
     await createTinyVms(
       connectJson(port),
@@ -85,9 +90,15 @@ try {
     await cp.close();
   }
   const children = PARTS.map((part) =>
-    Bun.spawn([process.execPath, import.meta.path, "--part", part, String(runs), String(warm)], { env: { ...process.env, ...unitEnvironment() }, stdout: "pipe", stderr: "inherit" }),
+    Bun.spawn([process.execPath, import.meta.path, "--part", part, String(runs), String(warm)], {
+      env: { ...process.env, ...unitEnvironment() },
+      stdout: "pipe",
+      stderr: "inherit",
+    }),
   );
-  const results = await Promise.all(children.map(async (p) => JSON.parse((await new Response(p.stdout).text()).trim().split("\n").pop() ?? "{}") as { part: Part; msPerRun: number }));
+  const results = await Promise.all(
+    children.map(async (p) => JSON.parse((await new Response(p.stdout).text()).trim().split("\n").pop() ?? "{}") as { part: Part; msPerRun: number }),
+  );
   const floor = results.find((r) => r.part === "idle")?.msPerRun ?? 0;
   console.log(`${runs} runs a second apart after ${warm} of warm-up, each part in its own process, side by side; 20 running VMs`);
   console.table(results.map((r) => ({ part: r.part, "ms per run": r.msPerRun.toFixed(3), "over idle": (r.msPerRun - floor).toFixed(3) })));

@@ -54,14 +54,22 @@ softirq 62451 0 8426 5 5164 10326 0 3 20006 0 18521
     const counts = (min: number, max: number) => fc.array(count, { minLength: min, maxLength: max }).map((c) => c.join(" "));
     const line = fc.oneof(
       fc.tuple(fc.constantFrom("cpu ", "cpu", "cpu0", "cpu17", "cpux", " cpu1"), counts(2, 12)).map(([k, c]) => `${k} ${c}`),
-      fc.tuple(fc.constantFrom("intr", "ctxt", "btime", "processes", "procs_running", "procs_blocked", "softirq", "page", " ctxt", "procs_x"), counts(0, 5)).map(([k, c]) => `${k} ${c}`),
+      fc
+        .tuple(fc.constantFrom("intr", "ctxt", "btime", "processes", "procs_running", "procs_blocked", "softirq", "page", " ctxt", "procs_x"), counts(0, 5))
+        .map(([k, c]) => `${k} ${c}`),
       fc.constantFrom("", "  ", "weird"),
     );
     const text = fc.tuple(fc.array(line, { maxLength: 8 }), fc.constantFrom("\n", "", "\n\n")).map(([ls, end]) => `${ls.join("\n")}${end}`);
     fc.assert(
-      fc.property(fc.oneof(text, text.map((t) => `cpu  1 2 3 4\n${t}`)), (t) => {
-        expect(outcome(() => parseProcStat(t))).toEqual(outcome(() => parseProcStatLines(t)));
-      }),
+      fc.property(
+        fc.oneof(
+          text,
+          text.map((t) => `cpu  1 2 3 4\n${t}`),
+        ),
+        (t) => {
+          expect(outcome(() => parseProcStat(t))).toEqual(outcome(() => parseProcStatLines(t)));
+        },
+      ),
       { numRuns: 2000 },
     );
     const hosts = join(import.meta.dir, "../fixtures/host");
@@ -211,7 +219,12 @@ describe("parseDiskStats", () => {
     };
     const count = fc.oneof(fc.nat().map(String), fc.constantFrom("x", "-1"));
     const disk = fc
-      .tuple(fc.constantFrom("", "   "), fc.constantFrom("vda", "nvme0n1p2", "dm-0", "sr0"), fc.array(count, { minLength: 4, maxLength: 19 }), fc.constantFrom("", " "))
+      .tuple(
+        fc.constantFrom("", "   "),
+        fc.constantFrom("vda", "nvme0n1p2", "dm-0", "sr0"),
+        fc.array(count, { minLength: 4, maxLength: 19 }),
+        fc.constantFrom("", " "),
+      )
       .map(([lead, name, counts, tail]) => `${lead}252 0 ${name} ${counts.join(" ")}${tail}`);
     const line = fc.oneof(disk, fc.constantFrom("", "  ", "8 0 sda"));
     const text = fc.tuple(fc.array(line, { maxLength: 6 }), fc.constantFrom("\n", "", "\n\n")).map(([ls, end]) => `${ls.join("\n")}${end}`);
@@ -291,7 +304,12 @@ describe("parseNetDev", () => {
     };
     const count = fc.oneof(fc.nat().map(String), fc.constantFrom("x", "-1"));
     const nic = fc
-      .tuple(fc.constantFrom("lo", "  eth0", "vnet12", "br-lan.100", "", "a|b", "bad name"), fc.constantFrom(": ", ":", ":   "), fc.array(count, { minLength: 14, maxLength: 18 }), fc.constantFrom("", " "))
+      .tuple(
+        fc.constantFrom("lo", "  eth0", "vnet12", "br-lan.100", "", "a|b", "bad name"),
+        fc.constantFrom(": ", ":", ":   "),
+        fc.array(count, { minLength: 14, maxLength: 18 }),
+        fc.constantFrom("", " "),
+      )
       .map(([name, colon, counts, tail]) => `${name}${colon}${counts.join("    ")}${tail}`);
     const line = fc.oneof(nic, fc.constantFrom("", "  ", "junk"));
     const text = fc.tuple(fc.array(line, { maxLength: 6 }), fc.constantFrom("\n", "", "\n\n")).map(([ls, end]) => `${header}${ls.join("\n")}${end}`);

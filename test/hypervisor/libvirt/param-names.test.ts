@@ -31,7 +31,17 @@ describe("createNameMatcher", () => {
   });
 
   test("a name one byte short, one byte longer, without an index, or another figure: none", () => {
-    for (const name of ["cpu.tim", "cpu.timex", "cpu.time.user", "block..rd.bytes", "block.x.rd.bytes", "block.0.rd.times", "balloon.rss2", "", "net.1.rx.bytes"]) {
+    for (const name of [
+      "cpu.tim",
+      "cpu.timex",
+      "cpu.time.user",
+      "block..rd.bytes",
+      "block.x.rd.bytes",
+      "block.0.rd.times",
+      "balloon.rss2",
+      "",
+      "net.1.rx.bytes",
+    ]) {
       expect(match(field(name), 0, 80)).toBe(NO_MATCH);
     }
   });
