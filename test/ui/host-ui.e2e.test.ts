@@ -151,6 +151,13 @@ describe.skipIf(missing !== undefined)("host UI in a browser", () => {
     await page.waitForSelector("#flash:text('Revert to lq16u-snap1 done')");
     // Hot-plug a disk and a NIC, eject the ISO: each shows on the page and in the VM's spec.
     await page.fill("input[name=diskId]", "data1");
+    // The page redraws on every event of the VM (here a pause and a resume made elsewhere): what
+    // the operator was typing stays.
+    await api("PauseVM", { vmId });
+    await page.waitForSelector(".vm-head :text-is('paused')");
+    await api("ResumeVM", { vmId });
+    await page.waitForSelector(".vm-head :text-is('running')");
+    expect(await page.inputValue("input[name=diskId]")).toBe("data1");
     await page.click("button:text-is('Attach disk')");
     await page.waitForSelector("[data-testid=vm-disks] td:text-is('data1')");
     await page.fill("input[name=nicId]", "eth1");

@@ -12,8 +12,9 @@ export interface VmSpec {
 }
 
 export function devicesSection(vmId: string, spec: VmSpec, redraw: () => Promise<void>): HTMLElement[] {
-  const act = async (what: string, method: string, request: object) => {
-    await callReporting(what, method, request);
+  /** The call, then a redraw; a form whose call succeeded is emptied (the redraw keeps what is typed). */
+  const act = async (what: string, method: string, request: object, form?: HTMLFormElement) => {
+    if ((await callReporting(what, method, request)) && form) form.reset();
     await redraw();
   };
   const detach = (label: string, method: string, request: object) =>
@@ -50,7 +51,12 @@ export function devicesSection(vmId: string, spec: VmSpec, redraw: () => Promise
       class: "inline-form",
       onsubmit: (ev: Event) => {
         ev.preventDefault();
-        void act(`Attach disk ${diskId.value}`, "AttachDisk", { vmId, disk: { id: diskId.value, sizeGib: diskSize.value, poolId: diskPool.value } });
+        void act(
+          `Attach disk ${diskId.value}`,
+          "AttachDisk",
+          { vmId, disk: { id: diskId.value, sizeGib: diskSize.value, poolId: diskPool.value } },
+          ev.currentTarget as HTMLFormElement,
+        );
       },
     },
     diskId,
@@ -73,7 +79,7 @@ export function devicesSection(vmId: string, spec: VmSpec, redraw: () => Promise
       class: "inline-form",
       onsubmit: (ev: Event) => {
         ev.preventDefault();
-        void act(`Attach NIC ${nicId.value}`, "AttachNIC", { vmId, nic: { id: nicId.value, network: nicNet.value } });
+        void act(`Attach NIC ${nicId.value}`, "AttachNIC", { vmId, nic: { id: nicId.value, network: nicNet.value } }, ev.currentTarget as HTMLFormElement);
       },
     },
     nicId,

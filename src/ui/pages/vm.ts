@@ -61,7 +61,14 @@ export async function renderVm(root: HTMLElement, [vmId = ""]: string[], signal:
         ["Started", time(vm.startedAt)],
       ]),
     );
+    // A redraw (an event, another action finishing) never loses what the operator was typing.
+    const typed = new Map<string, string>();
+    for (const el of devices.querySelectorAll<HTMLInputElement>("input[name]")) if (el.value !== "") typed.set(el.name, el.value);
     replace(devices, ...devicesSection(vm.vmId, vm.spec ?? {}, drawStatus));
+    for (const el of devices.querySelectorAll<HTMLInputElement>("input[name]")) {
+      const value = typed.get(el.name);
+      if (value !== undefined) el.value = value;
+    }
   };
   await drawStatus();
 
