@@ -234,9 +234,10 @@ describe.skipIf(missing !== undefined)("host UI in a browser", () => {
     for (const type of ["EVENT_TYPE_VM_CREATED", "EVENT_TYPE_VM_STARTED", "EVENT_TYPE_SNAPSHOT_CREATED", "EVENT_TYPE_SNAPSHOT_REVERTED"])
       await page.waitForSelector(`[data-testid=events] tbody tr[data-type=${type}]`);
     await page.selectOption("select[name=type]", "EVENT_TYPE_VM_PAUSED");
+    // Paused twice: from the list (the list test) and on the VM page (the page test).
     await page.waitForFunction(() => {
       const rows = [...document.querySelectorAll("[data-testid=events] tbody tr")];
-      return rows.length === 1 && rows[0]?.getAttribute("data-type") === "EVENT_TYPE_VM_PAUSED";
+      return rows.length === 2 && rows.every((r) => r.getAttribute("data-type") === "EVENT_TYPE_VM_PAUSED");
     });
     await page.selectOption("select[name=type]", "");
     await shot("07-events");
