@@ -13,6 +13,24 @@ import { createMemoryIo } from "./memory-io.ts";
 import { parseNetDev, parseNetDevLines } from "../../src/telemetry/net-dev.ts";
 import { readWellFormedLines, TelemetryParseError } from "../../src/telemetry/parse-error.ts";
 
+/** A parse's result, or its error message: what the one-pass and line-by-line readers must agree on. */
+function outcome(parse: () => unknown): unknown {
+  try {
+    return parse();
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+/** Every captured host's copy of a /proc file, and this machine's. */
+function realCopies(file: string): string[] {
+  const hosts = join(import.meta.dir, "../fixtures/host");
+  const captured = readdirSync(hosts)
+    .filter((h) => h !== "README.md")
+    .map((h) => readFileSync(join(hosts, h, "proc", file), "utf8"));
+  return [...captured, readFileSync(join("/proc", file), "utf8")];
+}
+
 function parseErrorOf(fn: () => unknown): TelemetryParseError {
   try {
     fn();
@@ -43,13 +61,6 @@ softirq 62451 0 8426 5 5164 10326 0 3 20006 0 18521
     expect(s).toMatchObject({ bootTimeSeconds: 1795311397, contextSwitches: 405993, interrupts: 152974, forks: 5790, procsRunning: 1, procsBlocked: 0 });
   });
   test("the one-pass reading and the line-by-line reader agree on any text: same figures, or the same error", () => {
-    const outcome = (parse: () => unknown) => {
-      try {
-        return parse();
-      } catch (err) {
-        return { error: (err as Error).message };
-      }
-    };
     const count = fc.oneof(fc.nat().map(String), fc.constantFrom("x", "-1", ""));
     const counts = (min: number, max: number) => fc.array(count, { minLength: min, maxLength: max }).map((c) => c.join(" "));
     const line = fc.oneof(
@@ -72,11 +83,7 @@ softirq 62451 0 8426 5 5164 10326 0 3 20006 0 18521
       ),
       { numRuns: 2000 },
     );
-    const hosts = join(import.meta.dir, "../fixtures/host");
-    for (const host of readdirSync(hosts).filter((h) => h !== "README.md")) {
-      const stat = readFileSync(join(hosts, host, "proc/stat"), "utf8");
-      expect(parseProcStat(stat)).toEqual(parseProcStatLines(stat));
-    }
+    for (const text of realCopies("stat")) expect(parseProcStat(text)).toEqual(parseProcStatLines(text));
   });
   test("old kernels without guest columns: absent modes had no time", () => {
     const s = parseProcStat("cpu  10 20 30 40 50 60 70\ncpu3 1 2 3 4 5 6 7\n");
@@ -116,13 +123,6 @@ describe("parseMeminfo", () => {
     expect(sample.freeBytes).toBeUndefined();
   });
   test("the one-pass reading and the line-by-line reader agree on any text: same values, or the same error", () => {
-    const outcome = (parse: () => unknown) => {
-      try {
-        return parse();
-      } catch (err) {
-        return { error: (err as Error).message };
-      }
-    };
     const key = fc.constantFrom("MemTotal", "MemFree", "Active(anon)", "HugePages_Total", "Hugepagesize", "DirectMap4k", "", " Odd key");
     const value = fc.oneof(fc.nat().map(String), fc.constantFrom("", "x", "-1", "1.5"));
     const spaces = fc.constantFrom("", " ", "   ", "\t");
@@ -135,12 +135,8 @@ describe("parseMeminfo", () => {
       }),
       { numRuns: 1000 },
     );
-    // Every captured host's meminfo too.
-    const hosts = join(import.meta.dir, "../fixtures/host");
-    for (const host of readdirSync(hosts).filter((h) => h !== "README.md")) {
-      const real = readFileSync(join(hosts, host, "proc/meminfo"), "utf8");
-      expect(parseMeminfo(real)).toEqual(parseMeminfoLines(real));
-    }
+    // Every captured host's meminfo too, and this machine's.
+    for (const text of realCopies("meminfo")) expect(parseMeminfo(text)).toEqual(parseMeminfoLines(text));
   });
   test("sysfs huge page counts win over meminfo's default size", () => {
     const m = parseMeminfo("MemTotal: 1 kB\nHugePages_Total: 4\nHugePages_Free: 4\nHugepagesize: 2048 kB\n");
@@ -210,13 +206,6 @@ describe("parseDiskStats", () => {
     });
   });
   test("the one-pass reading and the line-by-line reader agree on any text: same counters, or the same error", () => {
-    const outcome = (parse: () => unknown) => {
-      try {
-        return parse();
-      } catch (err) {
-        return { error: (err as Error).message };
-      }
-    };
     const count = fc.oneof(fc.nat().map(String), fc.constantFrom("x", "-1"));
     const disk = fc
       .tuple(
@@ -234,13 +223,7 @@ describe("parseDiskStats", () => {
       }),
       { numRuns: 1000 },
     );
-    const hosts = join(import.meta.dir, "../fixtures/host");
-    for (const host of readdirSync(hosts).filter((h) => h !== "README.md")) {
-      const stats = readFileSync(join(hosts, host, "proc/diskstats"), "utf8");
-      expect(parseDiskStats(stats)).toEqual(parseDiskStatsLines(stats));
-    }
-    const here = readFileSync("/proc/diskstats", "utf8");
-    expect(parseDiskStats(here)).toEqual(parseDiskStatsLines(here));
+    for (const text of realCopies("diskstats")) expect(parseDiskStats(text)).toEqual(parseDiskStatsLines(text));
   });
   test("the reader lists /sys/block once, and again only when diskstats names other devices", async () => {
     const line = (dev: string) => ` 252       0 ${dev} 1 0 8 0 1 0 8 0 0 0 0\n`;
@@ -295,13 +278,6 @@ describe("parseNetDev", () => {
   const header =
     "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n";
   test("the one-pass reading and the line-by-line reader agree on any text: same counters, or the same error", () => {
-    const outcome = (parse: () => unknown) => {
-      try {
-        return parse();
-      } catch (err) {
-        return { error: (err as Error).message };
-      }
-    };
     const count = fc.oneof(fc.nat().map(String), fc.constantFrom("x", "-1"));
     const nic = fc
       .tuple(
@@ -319,12 +295,7 @@ describe("parseNetDev", () => {
       }),
       { numRuns: 1000 },
     );
-    const hosts = join(import.meta.dir, "../fixtures/host");
-    for (const host of readdirSync(hosts).filter((h) => h !== "README.md")) {
-      const dev = readFileSync(join(hosts, host, "proc/net/dev"), "utf8");
-      expect(parseNetDev(dev)).toEqual(parseNetDevLines(dev));
-    }
-    expect(parseNetDev(readFileSync("/proc/net/dev", "utf8"))).toEqual(parseNetDevLines(readFileSync("/proc/net/dev", "utf8")));
+    for (const text of realCopies("net/dev")) expect(parseNetDev(text)).toEqual(parseNetDevLines(text));
   });
   test("real content, long names, counters above 2^32, old glued format", () => {
     const text = `${header}    lo:    3193      29    0    0    0     0          0         0     3193      29    0    0    0     0       0          0
