@@ -132,7 +132,10 @@ const symbols = {
   virConnectDomainEventDeregisterAny: { args: [P, I], returns: I },
 } as const satisfies Record<string, FFIFunction>;
 
-const libcSymbols = { free: { args: [P], returns: "void" } } as const satisfies Record<string, FFIFunction>;
+const libcSymbols = {
+  free: { args: [P], returns: "void" },
+  memcpy: { args: [P, P, "u64"], returns: P },
+} as const satisfies Record<string, FFIFunction>;
 
 type Opened = ReturnType<typeof dlopen<typeof symbols>>;
 export type LibvirtSymbols = Opened["symbols"];
@@ -141,6 +144,8 @@ export interface Libvirt {
   readonly sym: LibvirtSymbols;
   /** libc free(), for every char* libvirt hands over. */
   readonly free: (p: Pointer | null) => void;
+  /** libc memcpy of length bytes at source (libvirt's memory) into target; longer than target throws. */
+  readonly copyInto: (target: Uint8Array, source: Pointer, length: number) => void;
 }
 
 /** Names tried in order: the runtime package ships only the soname. */
@@ -167,7 +172,14 @@ export function openLibvirtFrom(names: readonly string[]): Libvirt {
       // no-op with the right C signature, callable from any thread (a JSCallback would not be):
       // the error itself stays readable through virGetLastError.
       lib.symbols.virSetErrorFunc(null, freePtr);
-      return { sym: lib.symbols, free: (p) => libc.symbols.free(p) };
+      return {
+        sym: lib.symbols,
+        free: (p) => libc.symbols.free(p),
+        copyInto(target, source, length) {
+          if (length > target.byteLength) throw new RangeError(`cannot copy ${length} bytes into a buffer of ${target.byteLength}`);
+          libc.symbols.memcpy(target, source, length);
+        },
+      };
     } catch (err) {
       failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -6,9 +6,11 @@ import type { Connection } from "./connection.ts";
 import { domainName, domainUuid, withDomain } from "./domain.ts";
 import { fail } from "./errors.ts";
 import { outPointer, pointerAt } from "./memory.ts";
-import { type ParamVisitor, type TypedParamBytes, typedParamBytes, typedParamsInPlace, type TypedValue, visitTypedParams } from "./typed-params.ts";
+import { createParamScratch, type ParamVisitor, type TypedParamBytes, typedParamBytes, type TypedValue, visitTypedParams } from "./typed-params.ts";
 
 const NO_PARAMS = typedParamBytes(new ArrayBuffer(0));
+/** This thread's copy of the record being read (each Worker has its own module instance). */
+const paramScratch = createParamScratch();
 
 export const STATS = { STATE: 1, CPU_TOTAL: 2, BALLOON: 4, VCPU: 8, INTERFACE: 16, BLOCK: 32 } as const;
 export const ALL_STATS = STATS.STATE | STATS.CPU_TOTAL | STATS.BALLOON | STATS.VCPU | STATS.INTERFACE | STATS.BLOCK;
@@ -40,7 +42,10 @@ export interface StatsRecordView {
   uuid: string;
   name: string;
   visitParams(visit: ParamVisitor): void;
-  /** The parameters in place, for readers that keep a few of many (typed-params.ts). */
+  /**
+   * The parameters as typed views, for readers that keep a few of many (typed-params.ts): a copy
+   * in a buffer the next record's params() reuses.
+   */
   params(): TypedParamBytes;
 }
 
@@ -73,7 +78,7 @@ function takeRecords<T>(c: Connection, arr: Pointer | null, each: EachRecord<T>)
           visitParams: (visit) => {
             if (params !== 0) visitTypedParams(params as Pointer, n, visit);
           },
-          params: () => (params === 0 || n <= 0 ? NO_PARAMS : typedParamsInPlace(params as Pointer, n)),
+          params: () => (params === 0 || n <= 0 ? NO_PARAMS : paramScratch.copy(c.lv.copyInto, params as Pointer, n)),
         }),
       );
     }

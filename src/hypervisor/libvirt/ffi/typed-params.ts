@@ -2,7 +2,7 @@
 // virDomainMigrateToURI3 through libvirt's own allocator (virTypedParamsAdd*), freed with
 // virTypedParamsFree.
 
-import { CString, read, toArrayBuffer, type Pointer } from "bun:ffi";
+import { CString, read, type Pointer } from "bun:ffi";
 import type { Libvirt } from "./library.ts";
 import { cstr, outPointer } from "./memory.ts";
 import { fail } from "./errors.ts";
@@ -87,9 +87,31 @@ export function typedParamBytes(buffer: ArrayBuffer): TypedParamBytes {
   };
 }
 
-/** The n parameters at base, not copied: valid only while libvirt's array is. */
-export function typedParamsInPlace(base: Pointer, n: number): TypedParamBytes {
-  return typedParamBytes(toArrayBuffer(base, 0, n * TYPED_PARAM_SIZE));
+/** What copies libvirt's bytes into a JS buffer (Libvirt.copyInto: libc memcpy). */
+export type CopyInto = (target: Uint8Array, source: Pointer, length: number) => void;
+
+/**
+ * Parameter arrays read one at a time from a copy in one buffer, reused from array to array. A
+ * view straight over libvirt's memory (toArrayBuffer) copies nothing, but JavaScriptCore counts
+ * each such ArrayBuffer's size as memory allocated: every record's parameters, every metrics
+ * tick (bench/README.md, "Garbage a tick leaves"). One memcpy per array allocates nothing once
+ * the buffer is big enough. An answer holds until the next copy.
+ */
+export interface ParamScratch {
+  copy(copyInto: CopyInto, base: Pointer, n: number): TypedParamBytes;
+}
+
+export function createParamScratch(initialParams = 64): ParamScratch {
+  let views = typedParamBytes(new ArrayBuffer(initialParams * TYPED_PARAM_SIZE));
+  return {
+    copy(copyInto, base, n) {
+      const length = n * TYPED_PARAM_SIZE;
+      if (length > views.bytes.byteLength) views = typedParamBytes(new ArrayBuffer(Math.max(length, views.bytes.byteLength * 2)));
+      copyInto(views.bytes, base, length);
+      views.count = n;
+      return views;
+    },
+  };
 }
 
 /** Parameter i's value when it is a number (64-bit integers exact below 2^53), else undefined. */
