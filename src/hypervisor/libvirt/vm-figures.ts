@@ -61,9 +61,9 @@ const matchKept = createNameMatcher(KEPT);
 
 /**
  * One domain's statistics (names as libvirt gives them: cpu.time, block.0.rd.bytes, ...) to
- * figures, in one pass over its parameters as libvirt lays them out: a tick keeps a dozen figures out of ~30
- * per VM, and no name becomes a string (param-names.ts). Disk and NIC counters are summed over
- * every device listed.
+ * figures, in one pass over its parameters as libvirt lays them out: a tick keeps a dozen figures
+ * out of ~30 per VM, and no name becomes a string (param-names.ts). Disk and NIC counters are
+ * summed over every device listed.
  */
 export function figuresOf(record: { uuid: string; name: string; params(): TypedParamBytes }): VmFigures {
   const figures: VmFigures = {
