@@ -1,0 +1,88 @@
+// The CPU each thread spends per libvirt call made through the backend (vmMetrics: one bulk
+// statistics RPC), this checkout against another (an older commit in a git worktree), one
+// process at a time, alternating: N calls at 200 a second after a warm-up, per thread from
+// schedstat. The busiest Worker is the call Worker that ran them; the next is the event Worker,
+// which makes no call but is woken by libvirt around each one (bench/README.md, "A host's shape").
+// Needs the system libvirtd (scripts/setup-libvirt.sh); any domains on it are read every call.
+// Run: git worktree add /tmp/wt-old <commit> && ln -s $PWD/node_modules /tmp/wt-old/
+//      LIMIQUANTIX_REAL_LIBVIRT=1 bun bench/probes/call-thread-cpu.ts /tmp/wt-old [calls=1000] [rounds=3]
+
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fmt } from "../lib/stats.ts";
+
+/** Per thread ID, CPU ns so far (schedstat), keyed "tid name". */
+function threadNs(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of readdirSync("/proc/self/task")) {
+    try {
+      const name = readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim();
+      out.set(`${t} ${name}`, Number(readFileSync(`/proc/self/task/${t}/schedstat`, "utf8").split(" ")[0]));
+    } catch {}
+  }
+  return out;
+}
+
+async function measure(root: string, calls: number): Promise<void> {
+  const { createLibvirtHypervisor } = await import(join(root, "src/hypervisor/libvirt/index.ts"));
+  const dir = mkdtempSync("/tmp/lq14w-");
+  chmodSync(dir, 0o755);
+  const poolName = `lq14w-${process.pid}`;
+  const hv = await createLibvirtHypervisor({ uri: "qemu:///system", storagePath: dir, consoleListen: "127.0.0.1", poolName });
+  try {
+    for (let i = 0; i < 200; i++) {
+      await hv.vmMetrics();
+      await Bun.sleep(5);
+    }
+    const before = threadNs();
+    for (let i = 0; i < calls; i++) {
+      await hv.vmMetrics();
+      await Bun.sleep(5);
+    }
+    const after = threadNs();
+    const us = (k: string) => ((after.get(k) ?? 0) - (before.get(k) ?? 0)) / calls / 1000;
+    const keys = [...after.keys()];
+    const workers = keys.filter((k) => k.endsWith(" Worker")).sort((a, b) => us(b) - us(a));
+    const main = keys.find((k) => k.startsWith(`${process.pid} `)) ?? "";
+    console.log(JSON.stringify({ main: us(main), call: us(workers[0] ?? ""), event: us(workers[1] ?? ""), all: keys.reduce((s, k) => s + us(k), 0) }));
+  } finally {
+    await hv.close();
+    spawnSync("virsh", ["-c", "qemu:///system", "pool-destroy", poolName], { stdio: "ignore" });
+    spawnSync("virsh", ["-c", "qemu:///system", "pool-undefine", poolName], { stdio: "ignore" });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.env.LQ_PROBE_CHILD) {
+  await measure(process.env.LQ_PROBE_CHILD, Number(process.argv[2] ?? 1000));
+  process.exit(0);
+}
+
+const other = process.argv[2];
+if (!other) throw new Error("usage: call-thread-cpu.ts <other checkout> [calls] [rounds]");
+const calls = Number(process.argv[3] ?? 1000);
+const rounds = Number(process.argv[4] ?? 3);
+const sides = [
+  { label: "this", root: join(import.meta.dir, "..", "..") },
+  { label: other, root: resolve(other) },
+];
+const rows: Record<string, string>[] = [];
+for (let r = 0; r < rounds; r++) {
+  for (const side of sides) {
+    const child = spawnSync(process.execPath, [import.meta.path, String(calls)], { env: { ...process.env, LQ_PROBE_CHILD: side.root }, encoding: "utf8" });
+    const line = child.stdout.trim().split("\n").at(-1) ?? "";
+    if (child.status !== 0 || !line.startsWith("{")) throw new Error(`${side.label}: ${child.stderr}`);
+    const f = JSON.parse(line) as { main: number; call: number; event: number; all: number };
+    rows.push({
+      round: String(r + 1),
+      checkout: side.label,
+      "API thread us": fmt(f.main),
+      "call Worker us": fmt(f.call),
+      "event Worker us": fmt(f.event),
+      "all threads us": fmt(f.all),
+    });
+  }
+}
+console.log(`CPU per vmMetrics call, ${calls} calls at 200/s per process, alternating`);
+console.table(rows);
