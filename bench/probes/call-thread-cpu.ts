@@ -3,6 +3,7 @@
 // process at a time, alternating: N calls at 200 a second after a warm-up, per thread from
 // schedstat. The busiest Worker is the call Worker that ran them; the next is the event Worker,
 // which makes no call but is woken by libvirt around each one (bench/README.md, "A host's shape").
+// Also each call's time, API thread to API thread (p50).
 // Needs the system libvirtd (scripts/setup-libvirt.sh); any domains on it are read every call.
 // Run: git worktree add /tmp/wt-old <commit> && ln -s $PWD/node_modules /tmp/wt-old/
 //      LIMIQUANTIX_REAL_LIBVIRT=1 bun bench/probes/call-thread-cpu.ts /tmp/wt-old [calls=1000] [rounds=3]
@@ -36,16 +37,21 @@ async function measure(root: string, calls: number): Promise<void> {
       await Bun.sleep(5);
     }
     const before = threadNs();
+    const took: number[] = [];
     for (let i = 0; i < calls; i++) {
+      const t0 = performance.now();
       await hv.vmMetrics();
+      took.push(performance.now() - t0);
       await Bun.sleep(5);
     }
     const after = threadNs();
+    took.sort((a, b) => a - b);
     const us = (k: string) => ((after.get(k) ?? 0) - (before.get(k) ?? 0)) / calls / 1000;
     const keys = [...after.keys()];
     const workers = keys.filter((k) => k.endsWith(" Worker")).sort((a, b) => us(b) - us(a));
     const main = keys.find((k) => k.startsWith(`${process.pid} `)) ?? "";
-    console.log(JSON.stringify({ main: us(main), call: us(workers[0] ?? ""), event: us(workers[1] ?? ""), all: keys.reduce((s, k) => s + us(k), 0) }));
+    const p50 = (took[Math.floor(took.length / 2)] ?? Number.NaN) * 1000;
+    console.log(JSON.stringify({ main: us(main), call: us(workers[0] ?? ""), event: us(workers[1] ?? ""), all: keys.reduce((s, k) => s + us(k), 0), p50 }));
   } finally {
     await hv.close();
     spawnSync("virsh", ["-c", "qemu:///system", "pool-destroy", poolName], { stdio: "ignore" });
@@ -73,7 +79,7 @@ for (let r = 0; r < rounds; r++) {
     const child = spawnSync(process.execPath, [import.meta.path, String(calls)], { env: { ...process.env, LQ_PROBE_CHILD: side.root }, encoding: "utf8" });
     const line = child.stdout.trim().split("\n").at(-1) ?? "";
     if (child.status !== 0 || !line.startsWith("{")) throw new Error(`${side.label}: ${child.stderr}`);
-    const f = JSON.parse(line) as { main: number; call: number; event: number; all: number };
+    const f = JSON.parse(line) as { main: number; call: number; event: number; all: number; p50: number };
     rows.push({
       round: String(r + 1),
       checkout: side.label,
@@ -81,6 +87,7 @@ for (let r = 0; r < rounds; r++) {
       "call Worker us": fmt(f.call),
       "event Worker us": fmt(f.event),
       "all threads us": fmt(f.all),
+      "call p50 us": fmt(f.p50),
     });
   }
 }

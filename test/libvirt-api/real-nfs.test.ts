@@ -47,6 +47,12 @@ const volInfo = (path: string) =>
 describe.skipIf(!REAL || !HAVE_SERVER)(`NFS pools on ${URI} against nfs-ganesha on loopback`, () => {
   let nfs: NfsExport;
   let t: LibvirtTestDaemon;
+  const daemonPools: string[] = [];
+  const startDaemon = async () => {
+    const d = await startLibvirtDaemon({ uri: URI, domainType: realDomainType() });
+    daemonPools.push(d.poolName);
+    return d;
+  };
   const request = () => ({
     poolId,
     type: StoragePoolType.NFS,
@@ -56,12 +62,14 @@ describe.skipIf(!REAL || !HAVE_SERVER)(`NFS pools on ${URI} against nfs-ganesha 
   beforeAll(async () => {
     nfs = await startNfsExport(`lq-nfs-${run}`);
     writeFileSync(join(nfs.folder, "from-outside.txt"), "written on the server side\n");
-    t = await startLibvirtDaemon({ uri: URI, domainType: realDomainType() });
+    t = await startDaemon();
   }, STEP_MS);
 
   afterAll(async () => {
     virshQuietly(["destroy", vmId], ["undefine", vmId], ["pool-destroy", poolId], ["pool-undefine", poolId]);
     await t?.stop();
+    // Each daemon defined its own default pool (named after its state folder).
+    for (const name of daemonPools) virshQuietly(["pool-destroy", name], ["pool-undefine", name]);
     nfs?.stop();
   }, STEP_MS);
 
@@ -154,7 +162,7 @@ describe.skipIf(!REAL || !HAVE_SERVER)(`NFS pools on ${URI} against nfs-ganesha 
       "the pool is still there, mounted, after the daemon restarts",
       async () => {
         await t.stop();
-        t = await startLibvirtDaemon({ uri: URI, domainType: realDomainType() });
+        t = await startDaemon();
         const info = await t.grpc.getStoragePoolInfo({ poolId });
         expect(info).toMatchObject({ poolId, active: true, mountPath });
         expect(poolInfo(poolId).State).toBe("running");

@@ -10,8 +10,11 @@ const EFD_CLOEXEC = 0o2000000;
 
 export interface Doorbell {
   readonly fd: number;
-  /** Empties the counter, so the fd stops being readable until the next ring. */
-  drain(): void;
+  /**
+   * Empties the counter, so the fd stops being readable until the next ring, and says how many
+   * rings it held (0 when there were none).
+   */
+  drain(): number;
   close(): void;
 }
 
@@ -39,7 +42,11 @@ export function openDoorbell(): Doorbell | undefined {
   let open = true;
   return {
     fd,
-    drain: () => void (open && c.read(fd, ptr(counter), 8)),
+    drain() {
+      // read() gives the bytes read as an i64 (a BigInt): 8, or -1 with EAGAIN when unrung.
+      if (!open || Number(c.read(fd, ptr(counter), 8)) !== 8) return 0;
+      return Number(counter[0]);
+    },
     close() {
       if (!open) return;
       open = false;
