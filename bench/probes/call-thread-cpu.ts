@@ -9,21 +9,10 @@
 //      LIMIQUANTIX_REAL_LIBVIRT=1 bun bench/probes/call-thread-cpu.ts /tmp/wt-old [calls=1000] [rounds=3]
 
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { threadCpu } from "../lib/host-shape-kit.ts";
 import { fmt } from "../lib/stats.ts";
-
-/** Per thread ID, CPU ns so far (schedstat), keyed "tid name". */
-function threadNs(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const t of readdirSync("/proc/self/task")) {
-    try {
-      const name = readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim();
-      out.set(`${t} ${name}`, Number(readFileSync(`/proc/self/task/${t}/schedstat`, "utf8").split(" ")[0]));
-    } catch {}
-  }
-  return out;
-}
 
 async function measure(root: string, calls: number): Promise<void> {
   const { createLibvirtHypervisor } = await import(join(root, "src/hypervisor/libvirt/index.ts"));
@@ -36,7 +25,7 @@ async function measure(root: string, calls: number): Promise<void> {
       await hv.vmMetrics();
       await Bun.sleep(5);
     }
-    const before = threadNs();
+    const before = threadCpu(process.pid);
     const took: number[] = [];
     for (let i = 0; i < calls; i++) {
       const t0 = performance.now();
@@ -44,12 +33,12 @@ async function measure(root: string, calls: number): Promise<void> {
       took.push(performance.now() - t0);
       await Bun.sleep(5);
     }
-    const after = threadNs();
+    const after = threadCpu(process.pid);
     took.sort((a, b) => a - b);
-    const us = (k: string) => ((after.get(k) ?? 0) - (before.get(k) ?? 0)) / calls / 1000;
-    const keys = [...after.keys()];
-    const workers = keys.filter((k) => k.endsWith(" Worker")).sort((a, b) => us(b) - us(a));
-    const main = keys.find((k) => k.startsWith(`${process.pid} `)) ?? "";
+    const us = (k: string) => (((after[k]?.cpuMs ?? 0) - (before[k]?.cpuMs ?? 0)) * 1000) / calls;
+    const keys = Object.keys(after);
+    const workers = keys.filter((k) => k.endsWith(":Worker")).sort((a, b) => us(b) - us(a));
+    const main = keys.find((k) => k.startsWith(`${process.pid}:`)) ?? "";
     const p50 = (took[Math.floor(took.length / 2)] ?? Number.NaN) * 1000;
     console.log(JSON.stringify({ main: us(main), call: us(workers[0] ?? ""), event: us(workers[1] ?? ""), all: keys.reduce((s, k) => s + us(k), 0), p50 }));
   } finally {
