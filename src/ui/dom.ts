@@ -32,6 +32,37 @@ export function replace(parent: Element, ...children: Child[]): void {
   append(parent, ...children);
 }
 
+/**
+ * Replaces an element's children, keeping what the operator was doing in its named inputs: each
+ * value typed, and the input that had the focus, with its caret, so a redraw (an event arriving)
+ * neither empties a form nor sends the next keystrokes nowhere.
+ */
+export function replaceKeepingInput(parent: Element, ...children: Child[]): void {
+  const typed = new Map<string, string>();
+  for (const el of parent.querySelectorAll<HTMLInputElement>("input[name]")) if (el.value !== "") typed.set(el.name, el.value);
+  const active = document.activeElement;
+  const focused = active instanceof HTMLInputElement && active.name !== "" && parent.contains(active) ? active : undefined;
+  const caret = focused ? caretOf(focused) : undefined;
+  replace(parent, ...children);
+  for (const el of parent.querySelectorAll<HTMLInputElement>("input[name]")) {
+    const value = typed.get(el.name);
+    if (value !== undefined) el.value = value;
+    if (focused !== undefined && el.name === focused.name) {
+      el.focus();
+      if (caret !== undefined) el.setSelectionRange(caret.start, caret.end);
+    }
+  }
+}
+
+/** The selection of an input that has one (number inputs have none and refuse to be asked). */
+function caretOf(el: HTMLInputElement): { start: number; end: number } | undefined {
+  try {
+    return el.selectionStart === null || el.selectionEnd === null ? undefined : { start: el.selectionStart, end: el.selectionEnd };
+  } catch {
+    return undefined;
+  }
+}
+
 /** A definition list row set: [label, value] pairs, values rendered as text. */
 export function facts(rows: [string, Child][]): HTMLDListElement {
   return h("dl", { class: "facts" }, ...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v ?? "—")]));

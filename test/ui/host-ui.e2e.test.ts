@@ -158,6 +158,8 @@ describe.skipIf(missing !== undefined)("host UI in a browser", () => {
     await api("ResumeVM", { vmId });
     await page.waitForSelector(".vm-head :text-is('running')");
     expect(await page.inputValue("input[name=diskId]")).toBe("data1");
+    // ... and where they were typing: the next keystrokes still go into that field.
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).toBe("diskId");
     await page.click("button:text-is('Attach disk')");
     await page.waitForSelector("[data-testid=vm-disks] td:text-is('data1')");
     await page.fill("input[name=nicId]", "eth1");

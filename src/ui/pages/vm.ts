@@ -3,7 +3,7 @@
 
 import { call, follow } from "../api.ts";
 import { TimeChart } from "../charts.ts";
-import { facts, h, replace } from "../dom.ts";
+import { facts, h, replace, replaceKeepingInput } from "../dom.ts";
 import { bytes, num, pct, time } from "../format.ts";
 import { actionButtons } from "./vm-actions.ts";
 import { devicesSection, type VmSpec } from "./vm-devices.ts";
@@ -62,13 +62,7 @@ export async function renderVm(root: HTMLElement, [vmId = ""]: string[], signal:
       ]),
     );
     // A redraw (an event, another action finishing) never loses what the operator was typing.
-    const typed = new Map<string, string>();
-    for (const el of devices.querySelectorAll<HTMLInputElement>("input[name]")) if (el.value !== "") typed.set(el.name, el.value);
-    replace(devices, ...devicesSection(vm.vmId, vm.spec ?? {}, drawStatus));
-    for (const el of devices.querySelectorAll<HTMLInputElement>("input[name]")) {
-      const value = typed.get(el.name);
-      if (value !== undefined) el.value = value;
-    }
+    replaceKeepingInput(devices, ...devicesSection(vm.vmId, vm.spec ?? {}, drawStatus));
   };
   await drawStatus();
 
