@@ -3,7 +3,10 @@
 // thread per run after a warm-up, with a bare 1 s loop ("idle") as the floor to take off.
 // Parts: the bulk statistics call alone (freed unread), the call with every parameter name made a
 // string (the reading before the byte trie), the call read as the call Worker reads it, and the
-// host sample. Its libvirt objects are named lq14p-... and removed at the end.
+// host sample, and a round trip to a Bun Worker whose answer is 20 records of the call Worker's
+// shape (the hop the daemon makes, with no libvirt in it). The last row adds up what a tick must
+// do with the parts done the cheapest way (the call read in one thread, no Worker, and the host
+// sample), and the hop. Its libvirt objects are named lq14p-... and removed at the end.
 // Run: LIMIQUANTIX_REAL_LIBVIRT=1 bun bench/probes/tick-parts.ts [runs=150] [warm=60]
 
 import { readdirSync, readFileSync } from "node:fs";
@@ -12,7 +15,28 @@ import { freePort } from "../../test/support/free-port.ts";
 import { startChild } from "../lib/child.ts";
 import { connectJson, createTinyVms, hostDaemonArgs, runStorage, unitEnvironment } from "../lib/host-shape-kit.ts";
 
-const PARTS = ["idle", "stats-call", "stats-strings", "stats-figures", "host-sample"] as const;
+const PARTS = ["idle", "stats-call", "stats-strings", "stats-figures", "host-sample", "worker-hop"] as const;
+/** The parts every tick has to do, whatever the design: one bulk statistics call read, and the host read. */
+const MUST = ["stats-figures", "host-sample"] as const;
+
+/** A Worker that answers each message with 20 records shaped like the call Worker's VmFigures. */
+const ECHO_WORKER = `
+const figures = Array.from({ length: 20 }, (_, i) => ({
+  uuid: crypto.randomUUID(), name: "lq14p-run-" + i, state: 1, reason: 1, cpuTimeNs: 1e12 + i, vcpus: 1,
+  memoryTotalKib: 65536, memoryUsedKib: 60000 + i, diskReadBytes: i, diskWriteBytes: i, diskReadOps: i, diskWriteOps: i,
+  networkRxBytes: i, networkTxBytes: i, networkRxPackets: i, networkTxPackets: i,
+}));
+self.onmessage = () => postMessage(figures);
+`;
+
+function echoWorker(): () => Promise<unknown> {
+  const worker = new Worker(URL.createObjectURL(new Blob([ECHO_WORKER], { type: "application/javascript" })));
+  return () =>
+    new Promise((resolve) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.postMessage({ op: "vmMetrics" });
+    });
+}
 type Part = (typeof PARTS)[number];
 
 /** Every thread's CPU so far, ms (schedstat: ns). */
@@ -50,6 +74,7 @@ async function runPart(part: Part, runs: number, warm: number): Promise<void> {
       }
     },
     "host-sample": () => telemetry.sample(),
+    "worker-hop": part === "worker-hop" ? echoWorker() : () => undefined,
   };
   let start = 0;
   for (let i = 0; i < warm + runs; i++) {
@@ -101,7 +126,13 @@ try {
   );
   const floor = results.find((r) => r.part === "idle")?.msPerRun ?? 0;
   console.log(`${runs} runs a second apart after ${warm} of warm-up, each part in its own process, side by side; 20 running VMs`);
-  console.table(results.map((r) => ({ part: r.part, "ms per run": r.msPerRun.toFixed(3), "over idle": (r.msPerRun - floor).toFixed(3) })));
+  const over = (part: Part) => (results.find((r) => r.part === part)?.msPerRun ?? 0) - floor;
+  const must = MUST.reduce((sum, part) => sum + over(part), 0);
+  console.table([
+    ...results.map((r) => ({ part: r.part, "ms per run": r.msPerRun.toFixed(3), "over idle": (r.msPerRun - floor).toFixed(3) })),
+    { part: MUST.join(" + "), "ms per run": "", "over idle": must.toFixed(3) },
+    { part: `${MUST.join(" + ")} + worker-hop`, "ms per run": "", "over idle": (must + over("worker-hop")).toFixed(3) },
+  ]);
 } finally {
   storage.remove();
 }
