@@ -9,17 +9,15 @@
 //      LIMIQUANTIX_REAL_LIBVIRT=1 bun bench/probes/call-thread-cpu.ts /tmp/wt-old [calls=1000] [rounds=3]
 
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { realTierStorage } from "../../test/hypervisor/libvirt/real/helpers.ts";
 import { threadCpu } from "../lib/host-shape-kit.ts";
 import { fmt } from "../lib/stats.ts";
 
 async function measure(root: string, calls: number): Promise<void> {
   const { createLibvirtHypervisor } = await import(join(root, "src/hypervisor/libvirt/index.ts"));
-  const dir = mkdtempSync("/tmp/lq14w-");
-  chmodSync(dir, 0o755);
-  const poolName = `lq14w-${process.pid}`;
-  const hv = await createLibvirtHypervisor({ uri: "qemu:///system", storagePath: dir, consoleListen: "127.0.0.1", poolName });
+  const storage = realTierStorage("lq14w-");
+  const hv = await createLibvirtHypervisor({ uri: "qemu:///system", storagePath: storage.storagePath, consoleListen: "127.0.0.1", poolName: storage.poolName });
   try {
     for (let i = 0; i < 200; i++) {
       await hv.vmMetrics();
@@ -43,9 +41,7 @@ async function measure(root: string, calls: number): Promise<void> {
     console.log(JSON.stringify({ main: us(main), call: us(workers[0] ?? ""), event: us(workers[1] ?? ""), all: keys.reduce((s, k) => s + us(k), 0), p50 }));
   } finally {
     await hv.close();
-    spawnSync("virsh", ["-c", "qemu:///system", "pool-destroy", poolName], { stdio: "ignore" });
-    spawnSync("virsh", ["-c", "qemu:///system", "pool-undefine", poolName], { stdio: "ignore" });
-    rmSync(dir, { recursive: true, force: true });
+    storage.remove();
   }
 }
 
